@@ -1,0 +1,106 @@
+"""The root `fieldkit` command: global options, the command groups, and the one place where
+errors become a line on stderr and an exit code (DESIGN §5)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from fieldkit import __version__
+from fieldkit.commands import (
+    agenda,
+    audit,
+    cases,
+    conflicts,
+    followups,
+    session,
+)
+from fieldkit.commands.common import AppState, err_console
+from fieldkit.errors import ERROR, FieldkitError, StoreError
+from fieldkit.i18n import t
+
+
+class FieldkitGroup(TyperGroup):
+    """Turns core exceptions into one clear line and an exit code; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except FieldkitError as exc:
+            if _debug(ctx):
+                raise
+            err_console().print(f"fieldkit: {exc.message}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console().print(t("error.interrupted"))
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            from fieldkit.store.db import DB_ERRORS
+
+            if _debug(ctx):
+                raise
+            if isinstance(exc, DB_ERRORS):
+                damaged = StoreError("store.damaged")
+                err_console().print(f"fieldkit: {damaged.message}", markup=False)
+                raise typer.Exit(damaged.exit_code) from None
+            # Never print the exception text: it could quote personal data.
+            err_console().print(f"fieldkit: {t('error.internal', kind=type(exc).__name__)}")
+            raise typer.Exit(ERROR) from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    obj = ctx.find_root().obj
+    return isinstance(obj, AppState) and obj.debug
+
+
+app = typer.Typer(
+    cls=FieldkitGroup,
+    help=t("help.root"),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"fieldkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Path | None = typer.Option(None, "--home", help=t("help.opt.home"), envvar=None),
+    passphrase_file: Path | None = typer.Option(
+        None, "--passphrase-file", help=t("help.opt.passphrase_file")
+    ),
+    debug: bool = typer.Option(False, "--debug", help=t("help.opt.debug")),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help=t("help.opt.version")
+    ),
+) -> None:
+    ctx.obj = AppState(home_override=home, passphrase_file=passphrase_file, debug=debug)
+
+
+session.register(app)
+app.add_typer(cases.app, name="case", help=t("help.case"))
+app.add_typer(followups.app, name="followup", help=t("help.followup"))
+agenda.register(app)
+app.add_typer(conflicts.app, name="conflicts", help=t("help.conflicts"))
+app.add_typer(audit.app, name="audit", help=t("help.audit"))
+app.add_typer(session.passphrase_app, name="passphrase", help=t("help.passphrase"))
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(ERROR)

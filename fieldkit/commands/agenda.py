@@ -1,0 +1,39 @@
+"""fieldkit agenda: reviews and contacts due, overdue first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from fieldkit.commands.common import console, print_json, state
+from fieldkit.i18n import t
+from fieldkit.store.worker import WorkerStore
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("agenda", help=t("help.agenda"))
+    def agenda(
+        ctx: typer.Context,
+        days: int = typer.Option(14, "--days", min=0, max=3650, help=t("help.opt.days")),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        st = state(ctx)
+        with WorkerStore.open(st.home, st.credentials()) as store:
+            items = store.agenda(days, date.today())
+        if as_json:
+            print_json([i.model_dump(mode="json") for i in items])
+            return
+        if not items:
+            console().print(t("agenda.empty", days=days))
+            return
+        table = Table(title=t("agenda.title", days=days))
+        for column in ("col.due", "col.what", "col.reference", "col.name"):
+            table.add_column(t(column))
+        for item in items:
+            due = item.due.isoformat()
+            if item.overdue:
+                due = f"[bold red]{due} ({t('agenda.overdue')})[/bold red]"
+            table.add_row(due, t(f"agenda.{item.what}"), item.reference, item.display_name)
+        console().print(table)

@@ -1,0 +1,142 @@
+"""fieldkit case list | show | update | summary."""
+
+from __future__ import annotations
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
+from fieldkit.commands.render import case_json, label, short
+from fieldkit.errors import InvalidValue
+from fieldkit.i18n import t
+from fieldkit.model import CaseStatus
+from fieldkit.store.worker import WorkerStore
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("list", help=t("help.case_list"))
+def list_cases(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help=t("help.opt.status")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    wanted = _status(status)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        items = store.list_cases(wanted)
+    if as_json:
+        print_json([case_json(c) for c in items])
+        return
+    if not items:
+        console().print(t("case.none"))
+        return
+    table = Table(title=t("case.list_title", count=len(items)))
+    for column in ("col.reference", "col.name", "col.status", "col.priority", "col.next_review"):
+        table.add_column(t(column))
+    for case in items:
+        table.add_row(
+            case.reference,
+            case.display_name,
+            label("status", case.status),
+            label("priority", case.priority),
+            case.next_review.isoformat() if case.next_review else "",
+        )
+    console().print(table)
+
+
+def _status(value: str | None) -> CaseStatus | None:
+    if value is None:
+        return None
+    try:
+        return CaseStatus(value)
+    except ValueError:
+        raise InvalidValue(
+            "value.bad_choice", field="--status", value=value, choices=", ".join(CaseStatus)
+        ) from None
+
+
+@app.command("show", help=t("help.case_show"))
+def show(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        item, history = store.get_case(case)
+        open_conflicts = store.case_conflicts(item.id)
+    if as_json:
+        data = case_json(item, history)
+        data["conflicts"] = [c.model_dump(mode="json") for c in open_conflicts]
+        print_json(data)
+        return
+    out = console()
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row(t("col.status"), label("status", item.status))
+    facts.add_row(t("col.priority"), label("priority", item.priority))
+    facts.add_row(t("col.unit"), item.unit)
+    if item.reason:
+        facts.add_row(t("col.reason"), item.reason)
+    facts.add_row(t("col.next_review"), item.next_review.isoformat() if item.next_review else "—")
+    if item.goals:
+        facts.add_row(
+            t("col.goals"),
+            "\n".join(f"{g.text} ({label('goal', g.state)})" for g in item.goals),
+        )
+    if item.related:
+        facts.add_row(t("col.related"), "\n".join(item.related))
+    if item.situation:
+        facts.add_row(t("col.situation"), item.situation)
+    if open_conflicts:
+        facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
+    out.print(Panel(facts, title=f"{item.reference} — {item.display_name}", expand=False))
+    out.print(followup_table(history))
+
+
+def followup_table(history: list) -> Table:
+    table = Table(title=t("followup.history", count=len(history)))
+    for column in ("col.id", "col.date", "col.kind", "col.summary", "col.next_contact"):
+        table.add_column(t(column))
+    for original in history:
+        item = original.current()
+        summary = item.summary
+        if original.amended:
+            summary += f"  [{t('followup.amended_mark')}]"
+        table.add_row(
+            short(item.id),
+            item.occurred_on.isoformat(),
+            label("kind", item.kind),
+            summary,
+            item.next_contact.isoformat() if item.next_contact else "",
+        )
+    return table
+
+
+@app.command("update", help=t("help.case_update"))
+def update(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    situation: str | None = typer.Option(None, "--situation", help=t("help.opt.situation")),
+    next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
+    goal: list[str] | None = typer.Option(None, "--goal", help=t("help.opt.goal")),
+    related: list[str] | None = typer.Option(None, "--related", help=t("help.opt.related")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    if situation == "-":
+        situation = read_text_option(situation, "--situation", "prompt.situation", required=True)
+    review = parse_date(next_review, "--next-review")
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        change = store.update_case(
+            case,
+            situation=situation,
+            next_review=review,
+            goals=goal or None,
+            related=related or None,
+        )
+    if as_json:
+        print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
+        return
+    console().print(t("case.updated", fields=", ".join(sorted(change.fields))))

@@ -1,0 +1,109 @@
+"""What every command shares: the state from the root options, output, parsing of dates."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from fieldkit.errors import InvalidValue, UsageError
+from fieldkit.i18n import t
+from fieldkit.paths import resolve_home
+from fieldkit.store.access import Credentials
+
+
+@dataclass
+class AppState:
+    home_override: Path | None = None
+    passphrase_file: Path | None = None
+    debug: bool = False
+
+    @property
+    def home(self) -> Path:
+        return resolve_home(self.home_override)
+
+    def credentials(self) -> Credentials:
+        prompt = None
+        if is_interactive():
+            prompt = lambda: getpass.getpass(t("prompt.passphrase"))  # noqa: E731
+        return Credentials(passphrase_file=self.passphrase_file, prompt=prompt)
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+    sys.stdout.write("\n")
+
+
+_RELATIVE = {
+    "today": 0,
+    "aujourd'hui": 0,
+    "aujourdhui": 0,
+    "yesterday": -1,
+    "hier": -1,
+    "tomorrow": 1,
+    "demain": 1,
+}
+
+
+def parse_date(text: str | None, field: str, today: date | None = None) -> date | None:
+    """A date from ISO (2026-11-29), French (29/11/2026) or a word (today, hier, +7d)."""
+    if text is None:
+        return None
+    value = text.strip().lower()
+    today = today or date.today()
+    if value in _RELATIVE:
+        return today + timedelta(days=_RELATIVE[value])
+    if value.startswith(("+", "-")) and value[-1:] in ("d", "j") and value[1:-1].isdigit():
+        days = int(value[1:-1])
+        return today + timedelta(days=days if value[0] == "+" else -days)
+    try:
+        if "/" in value:
+            day, month, year = value.split("/")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue("value.bad_date", field=field, value=text) from None
+
+
+def read_text_option(
+    value: str | None, field: str, prompt_key: str, *, required: bool
+) -> str | None:
+    """A long text from the option, stdin (`-`), or a prompt on a terminal (not argv/history)."""
+    if value == "-":
+        return sys.stdin.read().strip()
+    if value is not None:
+        return value
+    if is_interactive():
+        answer = typer.prompt(
+            t(prompt_key), default="" if not required else None, show_default=False
+        )
+        return answer.strip() or None
+    if required:
+        raise UsageError("value.missing", field=field)
+    return None

@@ -1,0 +1,185 @@
+"""fieldkit followup add | list | show | amend."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from fieldkit.commands.cases import followup_table
+from fieldkit.commands.common import (
+    console,
+    is_interactive,
+    parse_date,
+    print_json,
+    read_text_option,
+    state,
+)
+from fieldkit.commands.render import followup_json, label, short
+from fieldkit.errors import InvalidValue, UsageError
+from fieldkit.i18n import t
+from fieldkit.model import ConcernLevel, FollowUpKind, ReferralDomain
+from fieldkit.store.worker import WorkerStore
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _choice(enum: type, value: str | None, field: str):
+    if value is None:
+        return None
+    try:
+        return enum(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(e.value for e in enum)
+        raise InvalidValue("value.bad_choice", field=field, value=value, choices=choices) from None
+
+
+def _ask_kind() -> str:
+    if not is_interactive():
+        raise UsageError("value.missing", field="--kind")
+    choices = ", ".join(k.value for k in FollowUpKind)
+    return typer.prompt(t("prompt.kind", choices=choices))
+
+
+@app.command("add", help=t("help.followup_add"))
+def add(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    kind: str | None = typer.Option(None, "--kind", "-k", help=t("help.opt.kind")),
+    summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
+    when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
+    partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
+    referral_to: str | None = typer.Option(None, "--referral-to", help=t("help.opt.referral_to")),
+    next_steps: str | None = typer.Option(None, "--next-steps", help=t("help.opt.next_steps")),
+    next_contact: str | None = typer.Option(
+        None, "--next-contact", help=t("help.opt.next_contact")
+    ),
+    concern_level: str | None = typer.Option(
+        None, "--concern-level", help=t("help.opt.concern_level")
+    ),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    today = date.today()
+    kind_value = _choice(FollowUpKind, kind if kind is not None else _ask_kind(), "--kind")
+    level = _choice(ConcernLevel, concern_level, "--concern-level")
+    if kind_value == FollowUpKind.CONCERN and level is None and is_interactive():
+        level = _choice(ConcernLevel, typer.prompt(t("prompt.concern_level")), "--concern-level")
+    domain = _choice(ReferralDomain, referral_to, "--referral-to")
+    occurred = parse_date(when, "--date") or today
+    contact = parse_date(next_contact, "--next-contact")
+    text = read_text_option(summary, "--summary", "prompt.summary", required=True)
+    steps = (
+        read_text_option(next_steps, "--next-steps", "prompt.next_steps", required=False)
+        if (next_steps == "-")
+        else next_steps
+    )
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        item = store.add_followup(
+            case,
+            kind=kind_value,
+            summary=text or "",
+            occurred_on=occurred,
+            today=today,
+            partners=partner,
+            referral_to=domain,
+            next_steps=steps,
+            next_contact=contact,
+            concern_level=level,
+        )
+    if as_json:
+        print_json({"id": item.id, "case_id": item.case_id})
+        return
+    console().print(t("followup.added", id=short(item.id)))
+
+
+@app.command("list", help=t("help.followup_list"))
+def list_followups(
+    ctx: typer.Context,
+    case: str | None = typer.Argument(None, help=t("help.arg.case_optional")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        items = store.list_followups(case)
+    if as_json:
+        print_json([followup_json(f) for f in items])
+        return
+    console().print(followup_table(items))
+
+
+@app.command("show", help=t("help.followup_show"))
+def show(
+    ctx: typer.Context,
+    followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        original = store.get_followup(followup_id)
+    if as_json:
+        print_json(followup_json(original))
+        return
+    item = original.current()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row(t("col.date"), item.occurred_on.isoformat())
+    grid.add_row(t("col.kind"), label("kind", item.kind))
+    grid.add_row(t("col.recorded_by"), item.recorded_by)
+    if item.concern_level:
+        grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
+    if item.referral_to:
+        grid.add_row(t("col.referral_to"), label("referral", item.referral_to))
+    if item.partners:
+        grid.add_row(t("col.partners"), ", ".join(item.partners))
+    grid.add_row(t("col.summary"), item.summary)
+    if item.next_steps:
+        grid.add_row(t("col.next_steps"), item.next_steps)
+    if item.next_contact:
+        grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
+    if original.amended:
+        grid.add_row(t("col.original"), original.summary)
+        grid.add_row(t("col.amendments"), str(len(original.amendments)))
+    console().print(Panel(grid, title=short(item.id), expand=False))
+
+
+@app.command("amend", help=t("help.followup_amend"))
+def amend(
+    ctx: typer.Context,
+    followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
+    summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
+    when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
+    partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
+    referral_to: str | None = typer.Option(None, "--referral-to", help=t("help.opt.referral_to")),
+    next_steps: str | None = typer.Option(None, "--next-steps", help=t("help.opt.next_steps")),
+    next_contact: str | None = typer.Option(
+        None, "--next-contact", help=t("help.opt.next_contact")
+    ),
+    concern_level: str | None = typer.Option(
+        None, "--concern-level", help=t("help.opt.concern_level")
+    ),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    text = (
+        read_text_option(summary, "--summary", "prompt.summary", required=False)
+        if (summary == "-")
+        else summary
+    )
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        item = store.amend_followup(
+            followup_id,
+            date.today(),
+            summary=text,
+            occurred_on=parse_date(when, "--date"),
+            partners=partner or None,
+            referral_to=_choice(ReferralDomain, referral_to, "--referral-to"),
+            next_steps=next_steps,
+            next_contact=parse_date(next_contact, "--next-contact"),
+            concern_level=_choice(ConcernLevel, concern_level, "--concern-level"),
+        )
+    if as_json:
+        print_json(followup_json(item))
+        return
+    console().print(t("followup.amended", id=short(item.id)))

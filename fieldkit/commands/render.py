@@ -1,0 +1,37 @@
+"""Shared renderings of the models for commands: JSON shapes and labels of enum values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldkit.i18n import t
+from fieldkit.model import Case, FollowUp
+
+
+def followup_json(item: FollowUp) -> dict[str, Any]:
+    """A follow-up as it reads now, with its original and its amendments (stable shape)."""
+    current = item.current().model_dump(mode="json", exclude={"amendments"})
+    current["amended"] = item.amended
+    current["original"] = item.model_dump(mode="json", exclude={"amendments"})
+    current["amendments"] = [a.model_dump(mode="json") for a in item.amendments]
+    return current
+
+
+def case_json(case: Case, history: list[FollowUp] | None = None) -> dict[str, Any]:
+    data = case.model_dump(mode="json")
+    if history is not None:
+        data["followups"] = [followup_json(f) for f in history]
+    return data
+
+
+def label(prefix: str, value: Any) -> str:
+    """The translated label of an enum value (e.g. kind.home-visit), or the value itself."""
+    if value is None:
+        return ""
+    raw = getattr(value, "value", value)
+    text = t(f"{prefix}.{raw}")
+    return raw if text == f"{prefix}.{raw}" else text
+
+
+def short(identifier: str) -> str:
+    return identifier[:8]

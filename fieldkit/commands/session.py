@@ -1,0 +1,146 @@
+"""init, unlock, lock, status, passphrase change: the life of the worker's store."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fieldkit.commands.common import console, err_console, is_interactive, print_json, state
+from fieldkit.errors import InvalidValue, Locked, UsageError
+from fieldkit.i18n import t
+from fieldkit.store.access import PASSPHRASE_ENV, Credentials
+from fieldkit.store.keys import read_keyfile
+from fieldkit.store.session import DEFAULT_TTL_SECONDS, end_sessions
+from fieldkit.store.worker import KIND, WorkerStore, change_passphrase, unlock
+
+passphrase_app = typer.Typer(no_args_is_help=True)
+NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"
+
+
+def new_passphrase(credentials: Credentials, prompt_key: str = "prompt.new_passphrase") -> str:
+    """A new passphrase: typed twice on a terminal, else from the environment or file."""
+    if is_interactive() and not (credentials.passphrase_file or _env_passphrase()):
+        first = getpass.getpass(t(prompt_key))
+        if getpass.getpass(t("prompt.repeat_passphrase")) != first:
+            raise UsageError("passphrase.mismatch")
+        return first
+    value = Credentials(passphrase_file=credentials.passphrase_file).passphrase()
+    if value is None:
+        raise Locked("passphrase.none_given")
+    return value
+
+
+def _env_passphrase() -> bool:
+    return bool(os.environ.get(PASSPHRASE_ENV))
+
+
+def parse_duration(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    if not match or int(match.group(1)) <= 0:
+        raise InvalidValue("value.bad_duration", field="--ttl", value=text)
+    scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return int(match.group(1)) * scale
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("init", help=t("help.init"))
+    def init(
+        ctx: typer.Context,
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        st = state(ctx)
+        passphrase = new_passphrase(st.credentials())
+        store = WorkerStore.create(st.home, passphrase)
+        with store:
+            status = store.status()
+        if as_json:
+            print_json({"path": status.path, "fingerprint": status.fingerprint})
+            return
+        console().print(t("init.done", path=status.path))
+        console().print(t("init.fingerprint", fingerprint=status.fingerprint))
+        console().print(t("init.next"))
+
+    @app.command("unlock", help=t("help.unlock"))
+    def unlock_cmd(
+        ctx: typer.Context,
+        ttl: str = typer.Option(f"{DEFAULT_TTL_SECONDS // 3600}h", "--ttl", help=t("help.opt.ttl")),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        st = state(ctx)
+        token, expires = unlock(st.home, st.credentials(), parse_duration(ttl))
+        until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
+        if as_json:
+            print_json(
+                {"session": token, "expires": datetime.fromtimestamp(expires, UTC).isoformat()}
+            )
+            return
+        print(f"export FIELDKIT_SESSION={token}")
+        err_console().print(t("unlock.done", until=until))
+
+    @app.command("lock", help=t("help.lock"))
+    def lock_cmd(ctx: typer.Context) -> None:
+        st = state(ctx)
+        keyfile = read_keyfile(st.home, KIND)
+        ended = end_sessions(st.home, keyfile.store_id)
+        print("unset FIELDKIT_SESSION")
+        err_console().print(t("lock.done", count=ended))
+
+    @app.command("status", help=t("help.status"))
+    def status_cmd(
+        ctx: typer.Context,
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        st = state(ctx)
+        with WorkerStore.open(st.home, st.credentials()) as store:
+            status = store.status()
+        if as_json:
+            print_json(status.model_dump(mode="json"))
+            return
+        table = Table(show_header=False, box=None)
+        rows = [
+            (t("status.path"), status.path),
+            (
+                t("status.worker"),
+                status.worker_name or status.worker_id or t("status.not_enrolled"),
+            ),
+            (t("status.fingerprint"), status.fingerprint),
+            (t("status.district"), status.district or t("status.not_enrolled")),
+            (t("status.cases"), str(status.cases)),
+            (t("status.followups"), str(status.followups)),
+            (t("status.unsynced"), str(status.unsynced_changes)),
+            (t("status.conflicts"), str(status.open_conflicts)),
+            (t("status.last_sync"), _when(status.last_sync) or t("status.never")),
+            (t("status.session"), _when(status.session_expires) or t("status.no_session")),
+        ]
+        for label, value in rows:
+            table.add_row(f"[bold]{label}[/bold]", value)
+        console().print(table)
+
+    @passphrase_app.command("change", help=t("help.passphrase_change"))
+    def passphrase_change(
+        ctx: typer.Context,
+        new_passphrase_file: Path | None = typer.Option(
+            None, "--new-passphrase-file", help=t("help.opt.new_passphrase_file")
+        ),
+    ) -> None:
+        st = state(ctx)
+        if new_passphrase_file is not None:
+            new = Credentials(passphrase_file=new_passphrase_file).passphrase() or ""
+        elif os.environ.get(NEW_PASSPHRASE_ENV):
+            new = os.environ[NEW_PASSPHRASE_ENV]
+        elif is_interactive():
+            new = new_passphrase(Credentials())
+        else:
+            raise Locked("passphrase.new_none_given")
+        ended = change_passphrase(st.home, st.credentials(), new)
+        console().print(t("passphrase.changed", sessions=ended))
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else None

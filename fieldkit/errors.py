@@ -1,0 +1,78 @@
+"""The exceptions the core raises; each carries a translated message and its exit code.
+
+The CLI turns them into one line on stderr and the exit code (see cli.py). Messages
+carry identifiers and counts, never names or free text from a case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldkit.i18n import t
+
+OK = 0
+ERROR = 1
+USAGE = 2
+LOCKED = 3
+NOT_FOUND = 4
+OFFLINE = 5
+REFUSED = 6
+INTEGRITY = 7
+
+
+class FieldkitError(Exception):
+    """Base: a message key from the catalogue, its parameters and an exit code."""
+
+    exit_code = ERROR
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(key)
+
+    @property
+    def message(self) -> str:
+        return t(self.key, **self.params)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(FieldkitError):
+    exit_code = USAGE
+
+
+class InvalidValue(UsageError):
+    """A value given by the user is not valid; the message names the field."""
+
+
+class Locked(FieldkitError):
+    exit_code = LOCKED
+
+
+class WrongPassphrase(Locked):
+    pass
+
+
+class NotFound(FieldkitError):
+    exit_code = NOT_FOUND
+
+
+class Offline(FieldkitError):
+    exit_code = OFFLINE
+
+
+class Refused(FieldkitError):
+    exit_code = REFUSED
+
+
+class IntegrityError(FieldkitError):
+    exit_code = INTEGRITY
+
+
+class BundleRejected(IntegrityError):
+    """A bundle failed verification or decoding; nothing from it was applied."""
+
+
+class StoreError(FieldkitError):
+    """The store file is missing, not a fieldkit store, or damaged."""

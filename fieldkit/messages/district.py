@@ -1,0 +1,3 @@
+"""Messages of the district area: key -> (English, French)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {}

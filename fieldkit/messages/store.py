@@ -1,0 +1,160 @@
+"""Messages of the store: opening, passphrases, sessions, validation of what a worker writes."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "store.missing": (
+        "no fieldkit store in {path} (run `fieldkit init` first, or pass --home)",
+        "aucun coffre fieldkit dans {path} (lancez d'abord `fieldkit init`, ou indiquez --home)",
+    ),
+    "store.exists": (
+        "a store already exists in {path}; nothing was changed",
+        "un coffre existe déjà dans {path} ; rien n'a été modifié",
+    ),
+    "store.keyfile_damaged": (
+        "the store's key file is damaged or is not a fieldkit key file; nothing was changed",
+        "le fichier de clé du coffre est endommagé ou n'est pas un fichier fieldkit ; rien n'a été modifié",
+    ),
+    "store.damaged": (
+        "the store file is damaged or was altered; restore it from a backup (nothing was changed)",
+        "le fichier du coffre est endommagé ou a été modifié ; restaurez-le depuis une sauvegarde (rien n'a été modifié)",
+    ),
+    "store.too_new": (
+        "this store was written by a newer fieldkit (schema {version}); update fieldkit",
+        "ce coffre vient d'une version plus récente de fieldkit (schéma {version}) ; mettez fieldkit à jour",
+    ),
+    "store.locked": (
+        "the store is locked: run `eval \"$(fieldkit unlock)\"`, or set FIELDKIT_PASSPHRASE or --passphrase-file",
+        "le coffre est verrouillé : lancez `eval \"$(fieldkit unlock)\"`, ou définissez FIELDKIT_PASSPHRASE ou --passphrase-file",
+    ),
+    "passphrase.wrong": (
+        "wrong passphrase; nothing was changed",
+        "phrase de passe incorrecte ; rien n'a été modifié",
+    ),
+    "passphrase.too_short": (
+        "passphrase refused: it must have at least {min} characters (a few words make a good one)",
+        "phrase de passe refusée : au moins {min} caractères (quelques mots font une bonne phrase)",
+    ),
+    "passphrase.common": (
+        "passphrase refused: it is among the most common ones",
+        "phrase de passe refusée : elle fait partie des plus courantes",
+    ),
+    "passphrase.too_simple": (
+        "passphrase refused: too simple (repeated or consecutive characters)",
+        "phrase de passe refusée : trop simple (caractères répétés ou qui se suivent)",
+    ),
+    "passphrase.mismatch": (
+        "the two passphrases differ; nothing was changed",
+        "les deux phrases de passe diffèrent ; rien n'a été modifié",
+    ),
+    "passphrase.none_given": (
+        "no passphrase given: type it at a terminal, or set FIELDKIT_PASSPHRASE or --passphrase-file",
+        "aucune phrase de passe : saisissez-la dans un terminal, ou définissez FIELDKIT_PASSPHRASE ou --passphrase-file",
+    ),
+    "passphrase.new_none_given": (
+        "no new passphrase given: type it at a terminal, or use --new-passphrase-file or FIELDKIT_NEW_PASSPHRASE",
+        "aucune nouvelle phrase de passe : saisissez-la dans un terminal, ou utilisez --new-passphrase-file ou FIELDKIT_NEW_PASSPHRASE",
+    ),
+    "passphrase.file_unreadable": (
+        "cannot read the passphrase file",
+        "impossible de lire le fichier de phrase de passe",
+    ),
+    "passphrase.changed": (
+        "passphrase changed; the old one no longer opens the store ({sessions} session(s) ended)",
+        "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({sessions} session(s) terminée(s))",
+    ),
+    "case.not_found": ("no case {ref} in this store", "aucun dossier {ref} dans ce coffre"),
+    "case.ambiguous": (
+        "{ref} matches several cases; give more characters or the reference",
+        "{ref} correspond à plusieurs dossiers ; donnez plus de caractères ou la référence",
+    ),
+    "case.closed": (
+        "case {ref} is closed; it can no longer be changed",
+        "le dossier {ref} est clos ; il ne peut plus être modifié",
+    ),
+    "case.field_not_editable": (
+        "{field} is set by the district, not on a worker's device",
+        "{field} est défini par le district, pas sur le poste d'un intervenant",
+    ),
+    "case.nothing_to_update": (
+        "nothing to update: give --situation, --next-review, --goal or --related",
+        "rien à mettre à jour : indiquez --situation, --next-review, --goal ou --related",
+    ),
+    "followup.not_found": ("no follow-up {ref} in this store", "aucun suivi {ref} dans ce coffre"),
+    "followup.ambiguous": (
+        "{ref} matches several follow-ups; give more characters",
+        "{ref} correspond à plusieurs suivis ; donnez plus de caractères",
+    ),
+    "followup.field_not_amendable": (
+        "{field} cannot be amended",
+        "{field} ne peut pas être rectifié",
+    ),
+    "followup.nothing_to_amend": (
+        "nothing to amend: the values given are those already recorded",
+        "rien à rectifier : les valeurs données sont celles déjà enregistrées",
+    ),
+    "followup.summary_empty": (
+        "{field}: the summary is empty",
+        "{field} : le compte rendu est vide",
+    ),
+    "followup.date_in_future": (
+        "{field}: a follow-up cannot happen in the future",
+        "{field} : un suivi ne peut pas avoir lieu dans le futur",
+    ),
+    "followup.concern_needs_level": (
+        "{field}: a concern needs a level (low, medium, high)",
+        "{field} : une inquiétude demande un niveau (low, medium, high)",
+    ),
+    "followup.level_only_for_concern": (
+        "{field}: only a follow-up of kind concern has a level",
+        "{field} : seul un suivi de type concern a un niveau",
+    ),
+    "followup.referral_only_for_referral": (
+        "{field}: only a partner referral has a destination",
+        "{field} : seule une orientation partenaire a une destination",
+    ),
+    "followup.next_contact_before": (
+        "{field}: the next contact comes before the follow-up itself",
+        "{field} : le prochain contact précède le suivi lui-même",
+    ),
+    "conflict.not_found": ("no conflict {ref}", "aucun conflit {ref}"),
+    "conflict.already_resolved": (
+        "conflict {ref} is already resolved",
+        "le conflit {ref} est déjà résolu",
+    ),
+    "conflict.text_not_for_lists": (
+        "{field} is a list: choose --keep mine or --keep theirs, then edit with `case update`",
+        "{field} est une liste : choisissez --keep mine ou --keep theirs, puis modifiez avec `case update`",
+    ),
+    "change.unknown": (
+        "a change of an unknown kind ({entity}/{op}) was refused; nothing was applied",
+        "une modification de type inconnu ({entity}/{op}) a été refusée ; rien n'a été appliqué",
+    ),
+    "change.unknown_field": (
+        "a change to an unknown field ({field}) was refused; nothing was applied",
+        "une modification d'un champ inconnu ({field}) a été refusée ; rien n'a été appliqué",
+    ),
+    "change.malformed": (
+        "change {id} is malformed; nothing was applied",
+        "la modification {id} est mal formée ; rien n'a été appliqué",
+    ),
+    "value.bad_date": (
+        "{field}: '{value}' is not a date (use 2026-11-29, 29/11/2026, today, +7d)",
+        "{field} : « {value} » n'est pas une date (utilisez 2026-11-29, 29/11/2026, aujourd'hui, +7j)",
+    ),
+    "value.bad_choice": (
+        "{field}: '{value}' is not one of: {choices}",
+        "{field} : « {value} » ne fait pas partie de : {choices}",
+    ),
+    "value.bad_duration": (
+        "{field}: '{value}' is not a duration (e.g. 8h, 30m, 90s)",
+        "{field} : « {value} » n'est pas une durée (ex. 8h, 30m, 90s)",
+    ),
+    "value.missing": ("{field} is required", "{field} est obligatoire"),
+    "audit.broken": (
+        "audit trail broken at event {seq}: events were edited or deleted",
+        "journal d'audit rompu à l'événement {seq} : des événements ont été modifiés ou supprimés",
+    ),
+    "audit.ok": (
+        "audit trail intact ({count} events)",
+        "journal d'audit intact ({count} événements)",
+    ),
+}

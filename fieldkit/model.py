@@ -1,0 +1,256 @@
+"""The nouns of fieldkit: cases, follow-ups, workers, changes, conflicts, audit events.
+
+Store rows become these models at the store's edge, bundles carry them and the
+renderers take them. `--json` output is `model_dump(mode="json")` of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CaseStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class FollowUpKind(StrEnum):
+    INTERVIEW = "interview"
+    HOME_VISIT = "home-visit"
+    PHONE_CALL = "phone-call"
+    FAMILY_CONTACT = "family-contact"
+    PARTNER_REFERRAL = "partner-referral"
+    PARTNER_MEETING = "partner-meeting"
+    CASE_REVIEW = "case-review"
+    CONCERN = "concern"
+
+
+class ReferralDomain(StrEnum):
+    """Where a partner referral sends the person."""
+
+    HEALTH = "health"
+    PSYCHOLOGICAL_CARE = "psychological-care"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment-training"
+    HOUSING = "housing"
+    BENEFITS = "benefits"
+    OTHER = "other"
+
+
+class ConcernLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class GoalState(StrEnum):
+    OPEN = "open"
+    ACHIEVED = "achieved"
+    DROPPED = "dropped"
+
+
+class WorkerStatus(StrEnum):
+    PENDING = "pending"
+    ENROLLED = "enrolled"
+    REVOKED = "revoked"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+class Goal(_Model):
+    text: str
+    state: GoalState = GoalState.OPEN
+
+
+class Assignee(_Model):
+    """A worker assigned to a case, as the case record shows it."""
+
+    id: str
+    name: str = ""
+    lead: bool = False
+
+
+class Case(_Model):
+    id: str
+    reference: str
+    display_name: str
+    birth_year: int | None = None
+    unit: str
+    referral_date: date | None = None
+    referral_source: str | None = None
+    reason: str | None = None
+    status: CaseStatus = CaseStatus.ACTIVE
+    priority: Priority = Priority.NORMAL
+    goals: list[Goal] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    situation: str = ""
+    next_review: date | None = None
+    assignees: list[Assignee] = Field(default_factory=list)
+    closure_reason: str | None = None
+
+    @property
+    def lead(self) -> Assignee | None:
+        return next((a for a in self.assignees if a.lead), None)
+
+
+# Case fields a worker may change; the district owns the others (DESIGN §4).
+WORKER_CASE_FIELDS = ("situation", "next_review", "goals", "related")
+# Case fields the district sets; they merge like any field but only the district writes them.
+DISTRICT_CASE_FIELDS = (
+    "reference",
+    "display_name",
+    "birth_year",
+    "unit",
+    "referral_date",
+    "referral_source",
+    "reason",
+    "status",
+    "priority",
+    "assignees",
+    "closure_reason",
+)
+CASE_FIELDS = DISTRICT_CASE_FIELDS + WORKER_CASE_FIELDS
+
+
+class Amendment(_Model):
+    """A correction of a follow-up; the original stays."""
+
+    id: str
+    hlc: str
+    author: str
+    fields: dict[str, Any]
+
+
+class FollowUp(_Model):
+    id: str
+    case_id: str
+    occurred_on: date
+    recorded_by: str
+    kind: FollowUpKind
+    summary: str
+    partners: list[str] = Field(default_factory=list)
+    referral_to: ReferralDomain | None = None
+    next_steps: str | None = None
+    next_contact: date | None = None
+    concern_level: ConcernLevel | None = None
+    hlc: str = ""
+    amendments: list[Amendment] = Field(default_factory=list)
+
+    @property
+    def amended(self) -> bool:
+        return bool(self.amendments)
+
+    def current(self) -> FollowUp:
+        """The follow-up as it reads after its amendments, in HLC order."""
+        data = self.model_dump()
+        for amendment in sorted(self.amendments, key=lambda a: (a.hlc, a.id)):
+            data.update(amendment.fields)
+        return FollowUp.model_validate(data)
+
+
+# Follow-up fields an amendment may change.
+AMENDABLE_FOLLOWUP_FIELDS = (
+    "occurred_on",
+    "summary",
+    "partners",
+    "referral_to",
+    "next_steps",
+    "next_contact",
+    "concern_level",
+)
+
+
+class Worker(_Model):
+    id: str
+    name: str
+    unit: str
+    status: WorkerStatus = WorkerStatus.PENDING
+    signing_key: str | None = None  # base64 Ed25519 public key
+    hpke_key: str | None = None  # base64 ML-KEM-768+X25519 public key
+    fingerprint: str | None = None
+
+
+class Change(_Model):
+    """One immutable change, as the change log keeps it and bundles carry it."""
+
+    id: str  # "<origin>:<seq>"
+    origin: str
+    seq: int
+    hlc: str
+    entity: str  # case | followup | conflict | assignment
+    entity_id: str
+    case_id: str
+    op: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    # For case updates: field -> id of the change the author's value replaced.
+    base: dict[str, str | None] = Field(default_factory=dict)
+    author: str
+
+    @property
+    def priority(self) -> int:
+        """Sort key for bundles: high concerns travel first."""
+        return 0 if self.fields.get("concern_level") == ConcernLevel.HIGH else 1
+
+
+class Conflict(_Model):
+    id: str
+    case_id: str
+    field: str
+    winner_change: str
+    loser_change: str
+    winner_value: Any = None
+    loser_value: Any = None
+    winner_author: str = ""
+    loser_author: str = ""
+    resolved: bool = False
+
+
+class AuditEvent(_Model):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    detail: str = ""
+    prev_hash: str
+    hash: str
+
+
+class AgendaItem(_Model):
+    due: date
+    what: str  # review | contact
+    case_id: str
+    reference: str
+    display_name: str
+    overdue: bool
+    followup_id: str | None = None
+
+
+class StoreStatus(_Model):
+    path: str
+    kind: str
+    worker_id: str | None = None
+    worker_name: str | None = None
+    fingerprint: str
+    enrolled: bool = False
+    district: str | None = None
+    cases: int = 0
+    followups: int = 0
+    unsynced_changes: int = 0
+    open_conflicts: int = 0
+    last_sync: datetime | None = None
+    session_expires: datetime | None = None

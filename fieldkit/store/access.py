@@ -1,0 +1,95 @@
+"""Getting a store's data key: from a live session, else from the passphrase.
+
+The passphrase comes from FIELDKIT_PASSPHRASE, else --passphrase-file, else a
+prompt when a person is at a terminal. A wrong passphrase leaves the store's files
+untouched; the attempt is noted in a small journal beside the store (a time, no
+content) and moved into the audit trail at the next successful unlock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fieldkit.errors import Locked, WrongPassphrase
+from fieldkit.store.keys import KeyFile, read_keyfile, unlock_keyfile
+from fieldkit.store.session import SESSION_ENV, resume_session
+
+PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
+FAILED_UNLOCKS = "failed-unlocks.log"
+
+
+@dataclass
+class Credentials:
+    """Where a passphrase may come from, in order after the environment."""
+
+    passphrase_file: Path | None = None
+    prompt: Callable[[], str] | None = None  # set only when stdin is a terminal
+
+    def passphrase(self) -> str | None:
+        env = os.environ.get(PASSPHRASE_ENV)
+        if env:
+            return env
+        if self.passphrase_file is not None:
+            try:
+                return self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError:
+                raise Locked("passphrase.file_unreadable") from None
+        if self.prompt is not None:
+            return self.prompt()
+        return None
+
+
+@dataclass
+class Unlocked:
+    keyfile: KeyFile
+    data_key: bytes
+    session_expires: int | None  # epoch seconds, when opened through a session
+
+
+def data_key(home: Path, kind: str, credentials: Credentials) -> Unlocked:
+    keyfile = read_keyfile(home, kind)
+    token = os.environ.get(SESSION_ENV)
+    if token:
+        resumed = resume_session(home, keyfile.store_id, token)
+        if resumed is not None:
+            return Unlocked(keyfile, resumed[0], resumed[1])
+    return Unlocked(keyfile, passphrase_key(home, keyfile, credentials), None)
+
+
+def passphrase_key(home: Path, keyfile: KeyFile, credentials: Credentials) -> bytes:
+    passphrase = credentials.passphrase()
+    if passphrase is None:
+        raise Locked("store.locked")
+    try:
+        return unlock_keyfile(keyfile, passphrase)
+    except WrongPassphrase:
+        note_failed_unlock(home)
+        raise
+
+
+def note_failed_unlock(home: Path) -> None:
+    path = home / FAILED_UNLOCKS
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
+        handle.write(datetime.now(UTC).isoformat(timespec="seconds") + "\n")
+
+
+def take_failed_unlocks(home: Path) -> list[datetime]:
+    """The failed attempts noted since the last unlock; the journal is emptied."""
+    path = home / FAILED_UNLOCKS
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return []
+    stamps = []
+    for line in lines:
+        try:
+            stamps.append(datetime.fromisoformat(line.strip()))
+        except ValueError:
+            continue
+    path.unlink(missing_ok=True)
+    return stamps

@@ -1,0 +1,258 @@
+"""Cases as the store keeps them: one row per case, one row per field with its version.
+
+Each field remembers the change that wrote it (id, HLC, origin), which is what
+per-field last-writer-wins merging compares (see fieldkit/sync/merge.py).
+Conflicts (the losing concurrent values) live here too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fieldkit.errors import NotFound, UsageError
+from fieldkit.model import Case, Conflict
+from fieldkit.store.db import Connection
+
+CASES_SCHEMA = """
+CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'active',
+    next_review TEXT,
+    purge_pending INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX cases_status ON cases (status, reference);
+CREATE INDEX cases_review ON cases (next_review);
+CREATE TABLE case_fields (
+    case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    change_id TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    PRIMARY KEY (case_id, field)
+) WITHOUT ROWID;
+CREATE TABLE conflicts (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    winner_change TEXT NOT NULL,
+    loser_change TEXT NOT NULL,
+    winner_value TEXT NOT NULL,
+    loser_value TEXT NOT NULL,
+    winner_author TEXT NOT NULL,
+    loser_author TEXT NOT NULL,
+    resolved INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conflicts_case ON conflicts (case_id);
+CREATE TABLE resolved_conflicts (id TEXT PRIMARY KEY) WITHOUT ROWID
+"""
+
+# Fields mirrored into columns of `cases` for indexes (listing, agenda).
+_MIRRORED = {"reference", "status", "next_review"}
+
+
+@dataclass(frozen=True)
+class FieldVersion:
+    value: Any
+    change_id: str
+    hlc: str
+    origin: str
+
+
+def ensure_case(conn: Connection, case_id: str, reference: str) -> None:
+    conn.execute(
+        "INSERT INTO cases (id, reference) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+        (case_id, reference),
+    )
+
+
+def exists(conn: Connection, case_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
+
+
+def field_version(conn: Connection, case_id: str, field: str) -> FieldVersion | None:
+    row = conn.execute(
+        "SELECT value, change_id, hlc, origin FROM case_fields WHERE case_id = ? AND field = ?",
+        (case_id, field),
+    ).fetchone()
+    return FieldVersion(json.loads(row[0]), row[1], row[2], row[3]) if row else None
+
+
+def set_field(conn: Connection, case_id: str, field: str, version: FieldVersion) -> None:
+    conn.execute(
+        "INSERT INTO case_fields (case_id, field, value, change_id, hlc, origin)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, field) DO UPDATE SET"
+        " value = excluded.value, change_id = excluded.change_id, hlc = excluded.hlc,"
+        " origin = excluded.origin",
+        (
+            case_id,
+            field,
+            json.dumps(version.value, ensure_ascii=False, sort_keys=True),
+            version.change_id,
+            version.hlc,
+            version.origin,
+        ),
+    )
+    if field in _MIRRORED:
+        conn.execute(f"UPDATE cases SET {field} = ? WHERE id = ?", (version.value, case_id))
+
+
+def resolve_id(conn: Connection, ref: str) -> str:
+    """The case id for an id, an id prefix or a district reference (case-insensitive)."""
+    ref = ref.strip()
+    row = conn.execute(
+        "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (ref, ref)
+    ).fetchone()
+    if row:
+        return row[0]
+    if len(ref) >= 6:
+        rows = conn.execute(
+            "SELECT id FROM cases WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (_prefix(ref),)
+        ).fetchall()
+        if len(rows) == 1:
+            return rows[0][0]
+        if len(rows) > 1:
+            raise UsageError("case.ambiguous", ref=ref)
+    raise NotFound("case.not_found", ref=ref)
+
+
+def _prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def load(conn: Connection, case_id: str) -> Case:
+    fields = {
+        field: json.loads(value)
+        for field, value in conn.execute(
+            "SELECT field, value FROM case_fields WHERE case_id = ?", (case_id,)
+        )
+    }
+    if not fields and not exists(conn, case_id):
+        raise NotFound("case.not_found", ref=case_id)
+    return _to_case(case_id, fields)
+
+
+def _to_case(case_id: str, fields: dict[str, Any]) -> Case:
+    data = {"id": case_id, "display_name": "", "unit": "", "reference": ""}
+    data.update({k: v for k, v in fields.items() if k in Case.model_fields and v is not None})
+    return Case.model_validate(data)
+
+
+def list_cases(conn: Connection, status: str | None = None) -> list[Case]:
+    """Every case (or those with a status), ordered by reference, in two queries."""
+    sql = "SELECT id FROM cases"
+    params: tuple = ()
+    if status:
+        sql += " WHERE status = ?"
+        params = (status,)
+    ids = [row[0] for row in conn.execute(sql + " ORDER BY reference", params)]
+    fields: dict[str, dict[str, Any]] = {case_id: {} for case_id in ids}
+    for case_id, field, value in conn.execute("SELECT case_id, field, value FROM case_fields"):
+        if case_id in fields:
+            fields[case_id][field] = json.loads(value)
+    return [_to_case(case_id, fields[case_id]) for case_id in ids]
+
+
+def count(conn: Connection) -> int:
+    return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+
+def due_reviews(conn: Connection, until: str) -> list[tuple[str, str]]:
+    """(case id, next review) for open cases whose review falls on or before `until`."""
+    return conn.execute(
+        "SELECT id, next_review FROM cases WHERE next_review IS NOT NULL AND next_review <= ?"
+        " AND status != 'closed' ORDER BY next_review",
+        (until,),
+    ).fetchall()
+
+
+def mark_purge(conn: Connection, case_id: str) -> None:
+    conn.execute("UPDATE cases SET purge_pending = 1 WHERE id = ?", (case_id,))
+
+
+def purge_pending(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM cases WHERE purge_pending = 1")]
+
+
+def delete(conn: Connection, case_id: str) -> None:
+    conn.execute("DELETE FROM conflicts WHERE case_id = ?", (case_id,))
+    conn.execute("DELETE FROM cases WHERE id = ?", (case_id,))
+
+
+# Conflicts
+
+
+def add_conflict(conn: Connection, conflict: Conflict) -> bool:
+    """Record a conflict once; it is born resolved if a resolution already arrived."""
+    resolved = conn.execute(
+        "SELECT 1 FROM resolved_conflicts WHERE id = ?", (conflict.id,)
+    ).fetchone()
+    cursor = conn.execute(
+        "INSERT INTO conflicts (id, case_id, field, winner_change, loser_change, winner_value,"
+        " loser_value, winner_author, loser_author, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING",
+        (
+            conflict.id,
+            conflict.case_id,
+            conflict.field,
+            conflict.winner_change,
+            conflict.loser_change,
+            json.dumps(conflict.winner_value, ensure_ascii=False, sort_keys=True),
+            json.dumps(conflict.loser_value, ensure_ascii=False, sort_keys=True),
+            conflict.winner_author,
+            conflict.loser_author,
+            1 if resolved else 0,
+        ),
+    )
+    return cursor.rowcount > 0
+
+
+def mark_resolved(conn: Connection, conflict_id: str) -> None:
+    conn.execute(
+        "INSERT INTO resolved_conflicts (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (conflict_id,)
+    )
+    conn.execute("UPDATE conflicts SET resolved = 1 WHERE id = ?", (conflict_id,))
+
+
+def conflicts(
+    conn: Connection, *, case_id: str | None = None, include_resolved: bool = False
+) -> list[Conflict]:
+    sql = (
+        "SELECT id, case_id, field, winner_change, loser_change, winner_value, loser_value,"
+        " winner_author, loser_author, resolved FROM conflicts WHERE 1 = 1"
+    )
+    params: list[Any] = []
+    if case_id is not None:
+        sql += " AND case_id = ?"
+        params.append(case_id)
+    if not include_resolved:
+        sql += " AND resolved = 0"
+    rows = conn.execute(sql + " ORDER BY case_id, field, id", params)
+    return [
+        Conflict(
+            id=r[0],
+            case_id=r[1],
+            field=r[2],
+            winner_change=r[3],
+            loser_change=r[4],
+            winner_value=json.loads(r[5]),
+            loser_value=json.loads(r[6]),
+            winner_author=r[7],
+            loser_author=r[8],
+            resolved=bool(r[9]),
+        )
+        for r in rows
+    ]
+
+
+def get_conflict(conn: Connection, ref: str) -> Conflict:
+    rows = conn.execute(
+        "SELECT id FROM conflicts WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 2",
+        (ref, _prefix(ref) if len(ref) >= 6 else ref),
+    ).fetchall()
+    if len(rows) != 1:
+        raise NotFound("conflict.not_found", ref=ref)
+    return next(c for c in conflicts(conn, include_resolved=True) if c.id == rows[0][0])

@@ -1,0 +1,182 @@
+"""The change log: every write appends immutable changes here, ready for sync (DESIGN §4).
+
+`idx` is the local arrival order, which the district uses as the cursor it hands
+to workers. A change seen twice is stored once: (origin, seq) and id are unique.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fieldkit.model import Change
+from fieldkit.store import meta
+from fieldkit.store.db import Connection
+from fieldkit.sync.clock import HybridClock
+
+CHANGES_SCHEMA = """
+CREATE TABLE changes (
+    idx INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hlc TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    base TEXT NOT NULL,
+    author TEXT NOT NULL,
+    UNIQUE (origin, seq)
+);
+CREATE INDEX changes_case ON changes (case_id);
+CREATE INDEX changes_origin ON changes (origin, seq)
+"""
+
+_COLUMNS = "id, origin, seq, hlc, entity, entity_id, case_id, op, fields, base, author"
+
+
+def clock(conn: Connection) -> HybridClock:
+    return HybridClock(last=meta.get(conn, "hlc"))
+
+
+def save_clock(conn: Connection, hlc: HybridClock) -> None:
+    meta.put(conn, "hlc", hlc.last)
+
+
+def new_local(
+    conn: Connection,
+    *,
+    origin: str,
+    author: str,
+    entity: str,
+    entity_id: str,
+    case_id: str,
+    op: str,
+    fields: dict[str, Any],
+    base: dict[str, str | None] | None = None,
+) -> Change:
+    """A new change of this replica (not yet stored): next seq, next HLC tick."""
+    hlc = clock(conn)
+    stamp = hlc.tick()
+    save_clock(conn, hlc)
+    seq = meta.next_counter(conn, "seq")
+    return Change(
+        id=f"{origin}:{seq}",
+        origin=origin,
+        seq=seq,
+        hlc=stamp,
+        entity=entity,
+        entity_id=entity_id,
+        case_id=case_id,
+        op=op,
+        fields=fields,
+        base=base or {},
+        author=author,
+    )
+
+
+def observe(conn: Connection, changes: Iterable[Change]) -> None:
+    """Move the local clock past every received change."""
+    hlc = clock(conn)
+    for change in changes:
+        hlc.observe(change.hlc)
+    save_clock(conn, hlc)
+
+
+def seen(conn: Connection, change_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM changes WHERE id = ?", (change_id,)).fetchone() is not None
+
+
+def insert(conn: Connection, change: Change) -> int:
+    """Store a change; returns its local index."""
+    cursor = conn.execute(
+        f"INSERT INTO changes ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            change.id,
+            change.origin,
+            change.seq,
+            change.hlc,
+            change.entity,
+            change.entity_id,
+            change.case_id,
+            change.op,
+            json.dumps(change.fields, ensure_ascii=False, sort_keys=True),
+            json.dumps(change.base, sort_keys=True),
+            change.author,
+        ),
+    )
+    return cursor.lastrowid
+
+
+def _row(row: tuple) -> Change:
+    return Change(
+        id=row[0],
+        origin=row[1],
+        seq=row[2],
+        hlc=row[3],
+        entity=row[4],
+        entity_id=row[5],
+        case_id=row[6],
+        op=row[7],
+        fields=json.loads(row[8]),
+        base=json.loads(row[9]),
+        author=row[10],
+    )
+
+
+def get(conn: Connection, change_id: str) -> Change | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM changes WHERE id = ?", (change_id,)).fetchone()
+    return _row(row) if row else None
+
+
+def of_origin_above(conn: Connection, origin: str, above_seq: int) -> list[Change]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM changes WHERE origin = ? AND seq > ? ORDER BY seq",
+        (origin, above_seq),
+    )
+    return [_row(r) for r in rows]
+
+
+def count_of_origin_above(conn: Connection, origin: str, above_seq: int) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM changes WHERE origin = ? AND seq > ?", (origin, above_seq)
+    ).fetchone()[0]
+
+
+def max_seq(conn: Connection, origin: str) -> int:
+    row = conn.execute("SELECT max(seq) FROM changes WHERE origin = ?", (origin,)).fetchone()
+    return row[0] or 0
+
+
+def iter_above(
+    conn: Connection, above_idx: int, case_ids: Iterable[str] | None = None
+) -> Iterator[tuple[int, Change]]:
+    """(idx, change) in arrival order above a cursor, optionally for some cases only."""
+    if case_ids is None:
+        rows = conn.execute(
+            f"SELECT idx, {_COLUMNS} FROM changes WHERE idx > ? ORDER BY idx", (above_idx,)
+        )
+    else:
+        ids = list(case_ids)
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        rows = conn.execute(
+            f"SELECT idx, {_COLUMNS} FROM changes WHERE idx > ? AND case_id IN ({marks})"
+            " ORDER BY idx",
+            (above_idx, *ids),
+        )
+    for row in rows:
+        yield row[0], _row(row[1:])
+
+
+def last_idx(conn: Connection) -> int:
+    row = conn.execute("SELECT max(idx) FROM changes").fetchone()
+    return row[0] or 0
+
+
+def delete_case(conn: Connection, case_id: str) -> int:
+    return conn.execute("DELETE FROM changes WHERE case_id = ?", (case_id,)).rowcount

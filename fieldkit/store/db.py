@@ -1,0 +1,78 @@
+"""Opening an SQLCipher database with a raw data key, its settings, transactions and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlcipher3
+
+from fieldkit.errors import StoreError
+
+# What SQLCipher raises for a damaged page, a wrong key or a file that is not a database.
+DB_ERRORS = (sqlcipher3.DatabaseError,)
+
+Connection = sqlcipher3.Connection
+
+
+def db_path(home: Path, kind: str) -> Path:
+    return home / f"{kind}.db"
+
+
+def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
+    """Open the store with its raw key; no second KDF (DESIGN §3)."""
+    if not create and not path.exists():
+        raise StoreError("store.missing", path=str(path.parent))
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        for pragma in (
+            "secure_delete = ON",
+            "temp_store = MEMORY",
+            "foreign_keys = ON",
+            "synchronous = FULL",
+            "busy_timeout = 10000",
+        ):
+            conn.execute(f"PRAGMA {pragma}")
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise StoreError("store.damaged")
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise StoreError("store.damaged") from exc
+    return conn
+
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: Connection, migrations: Sequence[str]) -> None:
+    """Bring the schema to the latest version; PRAGMA user_version counts the steps applied."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(migrations):
+        raise StoreError("store.too_new", version=current)
+    for version, script in enumerate(migrations[current:], start=current + 1):
+        with transaction(conn):
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";\n") if s.strip()]
+
+
+def checkpoint(conn: Connection) -> None:
+    """Fold the WAL into the database and truncate it, so freed content leaves the WAL too."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

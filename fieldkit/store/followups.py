@@ -1,0 +1,203 @@
+"""Follow-ups and their amendments, as the store keeps them (append-only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fieldkit.errors import NotFound, UsageError
+from fieldkit.model import Amendment, FollowUp
+from fieldkit.store.db import Connection
+
+FOLLOWUPS_SCHEMA = """
+CREATE TABLE followups (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    occurred_on TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    next_contact TEXT,
+    concern_level TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX followups_case ON followups (case_id, occurred_on, hlc);
+CREATE INDEX followups_contact ON followups (case_id, next_contact) WHERE next_contact IS NOT NULL;
+CREATE TABLE amendments (
+    id TEXT PRIMARY KEY,
+    followup_id TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    author TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX amendments_followup ON amendments (followup_id)
+"""
+
+_SELECT = "SELECT data, hlc FROM followups"
+
+
+def insert(conn: Connection, followup: FollowUp) -> bool:
+    """Store a follow-up; False when it was already there."""
+    data = followup.model_dump(mode="json", exclude={"amendments", "hlc"})
+    cursor = conn.execute(
+        "INSERT INTO followups (id, case_id, occurred_on, hlc, kind, next_contact, concern_level,"
+        " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (
+            followup.id,
+            followup.case_id,
+            followup.occurred_on.isoformat(),
+            followup.hlc,
+            followup.kind.value,
+            followup.next_contact.isoformat() if followup.next_contact else None,
+            followup.concern_level.value if followup.concern_level else None,
+            json.dumps(data, ensure_ascii=False, sort_keys=True),
+        ),
+    )
+    return cursor.rowcount > 0
+
+
+def add_amendment(conn: Connection, followup_id: str, case_id: str, amendment: Amendment) -> None:
+    conn.execute(
+        "INSERT INTO amendments (id, followup_id, case_id, hlc, author, fields)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (
+            amendment.id,
+            followup_id,
+            case_id,
+            amendment.hlc,
+            amendment.author,
+            json.dumps(amendment.fields, ensure_ascii=False, sort_keys=True),
+        ),
+    )
+    _refresh_columns(conn, followup_id)
+
+
+def _refresh_columns(conn: Connection, followup_id: str) -> None:
+    """Keep the indexed columns equal to the amended values."""
+    try:
+        current = get(conn, followup_id).current()
+    except NotFound:
+        return  # the amendment arrived first; insert() of the follow-up will catch up
+    conn.execute(
+        "UPDATE followups SET occurred_on = ?, next_contact = ?, concern_level = ? WHERE id = ?",
+        (
+            current.occurred_on.isoformat(),
+            current.next_contact.isoformat() if current.next_contact else None,
+            current.concern_level.value if current.concern_level else None,
+            followup_id,
+        ),
+    )
+
+
+def _amendments(conn: Connection, followup_ids: list[str]) -> dict[str, list[Amendment]]:
+    result: dict[str, list[Amendment]] = {}
+    for start in range(0, len(followup_ids), 500):
+        chunk = followup_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for fid, aid, hlc, author, fields in conn.execute(
+            f"SELECT followup_id, id, hlc, author, fields FROM amendments"
+            f" WHERE followup_id IN ({marks}) ORDER BY hlc, id",
+            chunk,
+        ):
+            result.setdefault(fid, []).append(
+                Amendment(id=aid, hlc=hlc, author=author, fields=json.loads(fields))
+            )
+    return result
+
+
+def _build(rows: list[tuple[str, str]], conn: Connection) -> list[FollowUp]:
+    items = []
+    for data, hlc in rows:
+        record: dict[str, Any] = json.loads(data)
+        record["hlc"] = hlc
+        items.append(FollowUp.model_validate(record))
+    amendments = _amendments(conn, [f.id for f in items]) if items else {}
+    for item in items:
+        item.amendments = amendments.get(item.id, [])
+    return items
+
+
+def get(conn: Connection, followup_id: str) -> FollowUp:
+    rows = conn.execute(_SELECT + " WHERE id = ?", (followup_id,)).fetchall()
+    if not rows:
+        raise NotFound("followup.not_found", ref=followup_id)
+    return _build(rows, conn)[0]
+
+
+def resolve_id(conn: Connection, ref: str) -> str:
+    """The follow-up id for an id or a unique prefix of at least 6 characters."""
+    ref = ref.strip()
+    if conn.execute("SELECT 1 FROM followups WHERE id = ?", (ref,)).fetchone():
+        return ref
+    if len(ref) >= 6:
+        escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = conn.execute(
+            "SELECT id FROM followups WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (escaped,)
+        ).fetchall()
+        if len(rows) == 1:
+            return rows[0][0]
+        if len(rows) > 1:
+            raise UsageError("followup.ambiguous", ref=ref)
+    raise NotFound("followup.not_found", ref=ref)
+
+
+def for_case(
+    conn: Connection, case_id: str, *, since: str | None = None, limit: int | None = None
+) -> list[FollowUp]:
+    """A case's follow-ups, newest first."""
+    sql = _SELECT + " WHERE case_id = ?"
+    params: list[Any] = [case_id]
+    if since:
+        sql += " AND occurred_on >= ?"
+        params.append(since)
+    sql += " ORDER BY occurred_on DESC, hlc DESC"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return _build(conn.execute(sql, params).fetchall(), conn)
+
+
+def all_followups(conn: Connection, limit: int | None = None) -> list[FollowUp]:
+    sql = _SELECT + " ORDER BY occurred_on DESC, hlc DESC"
+    if limit:
+        return _build(conn.execute(sql + " LIMIT ?", (limit,)).fetchall(), conn)
+    return _build(conn.execute(sql).fetchall(), conn)
+
+
+def count(conn: Connection, case_id: str | None = None) -> int:
+    if case_id is None:
+        return conn.execute("SELECT count(*) FROM followups").fetchone()[0]
+    return conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", (case_id,)).fetchone()[
+        0
+    ]
+
+
+def pending_contacts(conn: Connection, until: str) -> list[tuple[str, str, str]]:
+    """(case id, follow-up id, date) of planned next contacts not yet made, due by `until`.
+
+    A case's planned contact is the one set by its latest follow-up that set one; it
+    is done once any follow-up happened on or after that date.
+    """
+    return conn.execute(
+        """
+        WITH latest AS (
+            SELECT case_id, id, next_contact,
+                   row_number() OVER (PARTITION BY case_id ORDER BY occurred_on DESC, hlc DESC) AS rn
+            FROM followups WHERE next_contact IS NOT NULL
+        )
+        SELECT l.case_id, l.id, l.next_contact FROM latest AS l
+        JOIN cases AS c ON c.id = l.case_id AND c.status != 'closed'
+        WHERE l.rn = 1 AND l.next_contact <= ?
+          AND NOT EXISTS (
+              SELECT 1 FROM followups AS g
+              WHERE g.case_id = l.case_id AND g.occurred_on >= l.next_contact
+          )
+        ORDER BY l.next_contact
+        """,
+        (until,),
+    ).fetchall()
+
+
+def delete_case(conn: Connection, case_id: str) -> None:
+    conn.execute("DELETE FROM amendments WHERE case_id = ?", (case_id,))
+    conn.execute("DELETE FROM followups WHERE case_id = ?", (case_id,))

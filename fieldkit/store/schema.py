@@ -1,0 +1,18 @@
+"""Ordered schema migrations, keyed on PRAGMA user_version.
+
+Worker and district stores share the replicated tables (cases, follow-ups,
+changes, conflicts, audit); the district adds its own in fieldkit/district/.
+Append new steps at the end; never edit a step that has shipped.
+"""
+
+from fieldkit.store.audit import AUDIT_SCHEMA
+from fieldkit.store.cases import CASES_SCHEMA
+from fieldkit.store.changelog import CHANGES_SCHEMA
+from fieldkit.store.followups import FOLLOWUPS_SCHEMA
+from fieldkit.store.meta import META_SCHEMA
+
+REPLICA_SCHEMA = ";\n".join(
+    s.strip() for s in (META_SCHEMA, CASES_SCHEMA, FOLLOWUPS_SCHEMA, CHANGES_SCHEMA, AUDIT_SCHEMA)
+)
+
+WORKER_MIGRATIONS: list[str] = [REPLICA_SCHEMA]

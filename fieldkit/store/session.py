@@ -1,0 +1,140 @@
+"""Working sessions: unlock once, then commands run without the passphrase until expiry.
+
+`fieldkit unlock` draws a random session secret and stores the data key wrapped
+(AES-GCM) under a key derived from it, in a session file; the secret itself only
+lives in the shell's FIELDKIT_SESSION variable. So the data key is never on disk
+in clear, a session file alone is useless, and `lock` (deleting the files) ends
+every session of the store at once. Session files go to XDG_RUNTIME_DIR (a tmpfs
+that disappears at logout) when there is one, else to the store's home.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fieldkit.store.keys import write_private_file
+
+SESSION_ENV = "FIELDKIT_SESSION"
+TOKEN_PREFIX = "fks1_"
+DEFAULT_TTL_SECONDS = 10 * 3600  # a working day
+_ID_BYTES = 12
+_SECRET_BYTES = 32
+
+
+def sessions_dir(home: Path, store_id: str) -> Path:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir() and os.access(runtime, os.W_OK):
+        return Path(runtime) / "fieldkit" / store_id
+    return home / "sessions" / store_id
+
+
+def _session_key(secret: bytes, store_id: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=f"fieldkit-session/{store_id}".encode(),
+    ).derive(secret)
+
+
+def _aad(store_id: str, session_id: str, expires: int) -> bytes:
+    return f"fieldkit-session/1/{store_id}/{session_id}/{expires}".encode()
+
+
+def start_session(
+    home: Path,
+    store_id: str,
+    data_key: bytes,
+    ttl_seconds: int,
+    now: Callable[[], float] = time.time,
+) -> tuple[str, int]:
+    """A new session: returns (token, expiry as epoch seconds)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    session_id = secrets.token_hex(_ID_BYTES)
+    secret = secrets.token_bytes(_SECRET_BYTES)
+    expires = int(now()) + ttl_seconds
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_session_key(secret, store_id)).encrypt(
+        nonce, data_key, _aad(store_id, session_id, expires)
+    )
+    directory = sessions_dir(home, store_id)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    record = {"expires": expires, "nonce": nonce.hex(), "sealed": sealed.hex()}
+    write_private_file(directory / f"{session_id}.json", json.dumps(record).encode())
+    token = TOKEN_PREFIX + base64.urlsafe_b64encode(bytes.fromhex(session_id) + secret).decode()
+    return token, expires
+
+
+def _parse_token(token: str) -> tuple[str, bytes] | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token[len(TOKEN_PREFIX) :].encode())
+    except ValueError:
+        return None
+    if len(raw) != _ID_BYTES + _SECRET_BYTES:
+        return None
+    return raw[:_ID_BYTES].hex(), raw[_ID_BYTES:]
+
+
+def resume_session(
+    home: Path, store_id: str, token: str, now: Callable[[], float] = time.time
+) -> tuple[bytes, int] | None:
+    """(data key, expiry) for a live session of this store, else None. Expired files are removed."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    parsed = _parse_token(token)
+    if parsed is None:
+        return None
+    session_id, secret = parsed
+    path = sessions_dir(home, store_id) / f"{session_id}.json"
+    try:
+        record = json.loads(path.read_text())
+        expires = int(record["expires"])
+        nonce, sealed = bytes.fromhex(record["nonce"]), bytes.fromhex(record["sealed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if now() >= expires:
+        _shred(path)
+        return None
+    try:
+        key = AESGCM(_session_key(secret, store_id)).decrypt(
+            nonce, sealed, _aad(store_id, session_id, expires)
+        )
+    except (InvalidTag, ValueError):
+        return None
+    return key, expires
+
+
+def end_sessions(home: Path, store_id: str) -> int:
+    """Remove every session file of the store; returns how many there were."""
+    directory = sessions_dir(home, store_id)
+    count = 0
+    for path in directory.glob("*.json") if directory.is_dir() else ():
+        _shred(path)
+        count += 1
+    return count
+
+
+def _shred(path: Path) -> None:
+    # Overwrite before unlinking; best effort on copy-on-write or journaling file systems.
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as handle:
+            handle.write(b"\0" * size)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)

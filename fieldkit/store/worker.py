@@ -1,0 +1,506 @@
+"""A worker's encrypted store: opening it, and every read and write the worker commands make.
+
+Each write is one transaction that appends its change to the change log, applies it
+through the same merge code that applies the district's changes, and records an
+audit event. Reads that show a case or a follow-up are audited as views.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fieldkit.errors import InvalidValue, StoreError, UsageError
+from fieldkit.model import (
+    AMENDABLE_FOLLOWUP_FIELDS,
+    WORKER_CASE_FIELDS,
+    AgendaItem,
+    AuditEvent,
+    Case,
+    CaseStatus,
+    Change,
+    ConcernLevel,
+    Conflict,
+    FollowUp,
+    FollowUpKind,
+    Goal,
+    StoreStatus,
+)
+from fieldkit.store import access, audit, cases, changelog, followups, meta
+from fieldkit.store.access import Credentials
+from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
+from fieldkit.store.keys import (
+    check_passphrase,
+    create_keyfile,
+    keyfile_path,
+    read_keyfile,
+    rewrap_keyfile,
+    write_keyfile,
+)
+from fieldkit.store.schema import WORKER_MIGRATIONS
+from fieldkit.store.session import end_sessions, start_session
+from fieldkit.sync import merge
+from fieldkit.sync.identity import Identity
+
+KIND = "worker"
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    skipped: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+class WorkerStore:
+    """An open worker store. Use as a context manager, or call close()."""
+
+    def __init__(
+        self,
+        home: Path,
+        conn: Connection,
+        store_id: str,
+        data_key: bytes,
+        session_expires: int | None,
+    ):
+        self.home = home
+        self.conn = conn
+        self.store_id = store_id
+        self.session_expires = session_expires
+        self._data_key = data_key  # kept in memory only, to start a session
+
+    # Opening
+
+    @classmethod
+    def create(cls, home: Path, passphrase: str) -> WorkerStore:
+        check_passphrase(passphrase)
+        if keyfile_path(home, KIND).exists() or db_path(home, KIND).exists():
+            raise StoreError("store.exists", path=str(home))
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store_id = uuid.uuid4().hex
+        keyfile, data_key = create_keyfile(passphrase, KIND, store_id)
+        write_keyfile(home, keyfile)
+        try:
+            conn = connect(db_path(home, KIND), data_key, create=True)
+            migrate(conn, WORKER_MIGRATIONS)
+            identity = Identity.generate()
+            replica_id = "w-" + uuid.uuid4().hex[:16]
+            with transaction(conn):
+                meta.put(conn, "store_id", store_id)
+                meta.put(conn, "replica_id", replica_id)
+                meta.put(conn, "identity", base64.b64encode(identity.to_bytes()).decode())
+                meta.put(conn, "created_at", datetime.now(UTC).isoformat(timespec="seconds"))
+                audit.record(conn, replica_id, "init", "store", store_id)
+        except BaseException:
+            keyfile_path(home, KIND).unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db_path(home, KIND)) + suffix).unlink(missing_ok=True)
+            raise
+        return cls(home, conn, store_id, data_key, None)
+
+    @classmethod
+    def open(cls, home: Path, credentials: Credentials) -> WorkerStore:
+        """Open with the session if one is live, else with the passphrase."""
+        unlocked = access.data_key(home, KIND, credentials)
+        return cls.from_key(
+            home, unlocked.keyfile.store_id, unlocked.data_key, unlocked.session_expires
+        )
+
+    @classmethod
+    def from_key(
+        cls, home: Path, store_id: str, data_key: bytes, session_expires: int | None
+    ) -> WorkerStore:
+        conn = connect(db_path(home, KIND), data_key)
+        migrate(conn, WORKER_MIGRATIONS)
+        store = cls(home, conn, store_id, data_key, session_expires)
+        failed = access.take_failed_unlocks(home)
+        if failed or session_expires is None:
+            with transaction(conn):
+                for when in failed:
+                    audit.record(conn, store.author, "unlock-failed", "store", store_id, at=when)
+                if session_expires is None:
+                    audit.record(conn, store.author, "unlock", "store", store_id)
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> WorkerStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Identity
+
+    @property
+    def replica_id(self) -> str:
+        return meta.get(self.conn, "replica_id") or ""
+
+    @property
+    def worker_id(self) -> str | None:
+        return meta.get(self.conn, "worker_id")
+
+    @property
+    def author(self) -> str:
+        """Who writes: the district's worker id once enrolled, the replica id before."""
+        return self.worker_id or self.replica_id
+
+    def identity(self) -> Identity:
+        return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
+
+    # Sessions and passphrase
+
+    def start_session(self, ttl_seconds: int) -> tuple[str, int]:
+        with transaction(self.conn):
+            audit.record(self.conn, self.author, "session-start", "store", self.store_id)
+        return start_session(self.home, self.store_id, self._data_key, ttl_seconds)
+
+    def end_sessions(self) -> int:
+        with transaction(self.conn):
+            audit.record(self.conn, self.author, "lock", "store", self.store_id)
+        return end_sessions(self.home, self.store_id)
+
+    def status(self) -> StoreStatus:
+        c = self.conn
+        acked = meta.get_int(c, "acked_seq")
+        last_sync = meta.get(c, "last_sync")
+        return StoreStatus(
+            path=str(self.home),
+            kind=KIND,
+            worker_id=self.worker_id,
+            worker_name=meta.get(c, "worker_name"),
+            fingerprint=self.identity().public.fingerprint,
+            enrolled=self.worker_id is not None,
+            district=meta.get(c, "district_name"),
+            cases=cases.count(c),
+            followups=followups.count(c),
+            unsynced_changes=changelog.count_of_origin_above(c, self.replica_id, acked),
+            open_conflicts=len(cases.conflicts(c)),
+            last_sync=datetime.fromisoformat(last_sync) if last_sync else None,
+            session_expires=(
+                datetime.fromtimestamp(self.session_expires, UTC) if self.session_expires else None
+            ),
+        )
+
+    # Reading
+
+    def list_cases(self, status: CaseStatus | None = None) -> list[Case]:
+        return cases.list_cases(self.conn, status.value if status else None)
+
+    def get_case(self, ref: str) -> tuple[Case, list[FollowUp]]:
+        case_id = cases.resolve_id(self.conn, ref)
+        case = cases.load(self.conn, case_id)
+        history = followups.for_case(self.conn, case_id)
+        self._audit("view", "case", case_id)
+        return case, history
+
+    def case_conflicts(self, case_id: str) -> list[Conflict]:
+        return cases.conflicts(self.conn, case_id=case_id)
+
+    def list_followups(self, case_ref: str | None = None) -> list[FollowUp]:
+        if case_ref is None:
+            return followups.all_followups(self.conn)
+        return followups.for_case(self.conn, cases.resolve_id(self.conn, case_ref))
+
+    def get_followup(self, ref: str) -> FollowUp:
+        item = followups.get(self.conn, followups.resolve_id(self.conn, ref))
+        self._audit("view", "followup", item.id)
+        return item
+
+    def agenda(self, days: int, today: date) -> list[AgendaItem]:
+        until = (today + timedelta(days=days)).isoformat()
+        items: list[AgendaItem] = []
+        names: dict[str, Case] = {}
+
+        def case_of(case_id: str) -> Case:
+            if case_id not in names:
+                names[case_id] = cases.load(self.conn, case_id)
+            return names[case_id]
+
+        for case_id, due in cases.due_reviews(self.conn, until):
+            items.append(self._agenda_item(case_of(case_id), due, "review", today))
+        for case_id, followup_id, due in followups.pending_contacts(self.conn, until):
+            item = self._agenda_item(case_of(case_id), due, "contact", today)
+            item.followup_id = followup_id
+            items.append(item)
+        items.sort(key=lambda i: (not i.overdue, i.due, i.reference, i.what))
+        return items
+
+    @staticmethod
+    def _agenda_item(case: Case, due: str, what: str, today: date) -> AgendaItem:
+        when = date.fromisoformat(due)
+        return AgendaItem(
+            due=when,
+            what=what,
+            case_id=case.id,
+            reference=case.reference,
+            display_name=case.display_name,
+            overdue=when < today,
+        )
+
+    def conflicts(self, include_resolved: bool = False) -> list[Conflict]:
+        return cases.conflicts(self.conn, include_resolved=include_resolved)
+
+    def audit_events(self, limit: int | None = None) -> list[AuditEvent]:
+        return audit.events(self.conn, limit)
+
+    def verify_audit(self) -> tuple[int, int | None]:
+        return audit.verify(self.conn)
+
+    # Writing
+
+    def update_case(self, ref: str, **values: Any) -> Change:
+        """Change worker-owned case fields (situation, next review, goals, related persons)."""
+        case_id = cases.resolve_id(self.conn, ref)
+        case = cases.load(self.conn, case_id)
+        if case.status == CaseStatus.CLOSED:
+            raise UsageError("case.closed", ref=case.reference)
+        fields: dict[str, Any] = {}
+        for name, value in values.items():
+            if value is None:
+                continue
+            if name not in WORKER_CASE_FIELDS:
+                raise InvalidValue("case.field_not_editable", field=name)
+            fields[name] = _json_value(name, value)
+        if not fields:
+            raise UsageError("case.nothing_to_update")
+        return self._write_case_fields(case_id, fields, "update")
+
+    def _write_case_fields(self, case_id: str, fields: dict[str, Any], action: str) -> Change:
+        with transaction(self.conn):
+            base = {}
+            for name in fields:
+                version = cases.field_version(self.conn, case_id, name)
+                base[name] = version.change_id if version else None
+            change = self._new_change("case", case_id, case_id, "update", fields, base)
+            merge.apply(self.conn, change)
+            audit.record(self.conn, self.author, action, "case", case_id, ",".join(sorted(fields)))
+        self._maybe_auto_sync()
+        return change
+
+    def add_followup(
+        self,
+        case_ref: str,
+        *,
+        kind: FollowUpKind,
+        summary: str,
+        occurred_on: date,
+        today: date,
+        partners: list[str] | None = None,
+        referral_to: str | None = None,
+        next_steps: str | None = None,
+        next_contact: date | None = None,
+        concern_level: ConcernLevel | None = None,
+    ) -> FollowUp:
+        case_id = cases.resolve_id(self.conn, case_ref)
+        case = cases.load(self.conn, case_id)
+        if case.status == CaseStatus.CLOSED:
+            raise UsageError("case.closed", ref=case.reference)
+        followup = FollowUp(
+            id=uuid.uuid4().hex,
+            case_id=case_id,
+            occurred_on=occurred_on,
+            recorded_by=self.author,
+            kind=kind,
+            summary=summary.strip(),
+            partners=[p.strip() for p in partners or [] if p.strip()],
+            referral_to=referral_to,
+            next_steps=(next_steps or "").strip() or None,
+            next_contact=next_contact,
+            concern_level=concern_level,
+        )
+        _check_followup(followup, today)
+        fields = followup.model_dump(mode="json", exclude={"id", "case_id", "hlc", "amendments"})
+        with transaction(self.conn):
+            change = self._new_change("followup", followup.id, case_id, "add", fields)
+            merge.apply(self.conn, change)
+            audit.record(
+                self.conn, self.author, "followup-add", "followup", followup.id, kind.value
+            )
+        self._maybe_auto_sync()
+        return followups.get(self.conn, followup.id)
+
+    def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:
+        followup_id = followups.resolve_id(self.conn, ref)
+        original = followups.get(self.conn, followup_id)
+        current = original.current()
+        fields: dict[str, Any] = {}
+        for name, value in values.items():
+            if value is None:
+                continue
+            if name not in AMENDABLE_FOLLOWUP_FIELDS:
+                raise InvalidValue("followup.field_not_amendable", field=name)
+            fields[name] = _json_value(name, value)
+        fields = {k: v for k, v in fields.items() if _json_value(k, getattr(current, k)) != v}
+        if not fields:
+            raise UsageError("followup.nothing_to_amend")
+        _check_followup(FollowUp.model_validate({**current.model_dump(), **fields}), today)
+        with transaction(self.conn):
+            change = self._new_change("followup", followup_id, original.case_id, "amend", fields)
+            merge.apply(self.conn, change)
+            detail = ",".join(sorted(fields))
+            audit.record(self.conn, self.author, "followup-amend", "followup", followup_id, detail)
+        self._maybe_auto_sync()
+        return followups.get(self.conn, followup_id)
+
+    def resolve_conflict(self, ref: str, keep: str) -> Conflict:
+        """Settle a conflict by keeping mine, theirs, or a new text; the choice syncs."""
+        conflict = cases.get_conflict(self.conn, ref)
+        if conflict.resolved:
+            raise UsageError("conflict.already_resolved", ref=conflict.id[:8])
+        mine_is_loser = conflict.loser_author == self.author
+        if keep == "mine":
+            value = conflict.loser_value if mine_is_loser else conflict.winner_value
+        elif keep == "theirs":
+            value = conflict.winner_value if mine_is_loser else conflict.loser_value
+        else:
+            if conflict.field in ("goals", "related"):
+                raise InvalidValue("conflict.text_not_for_lists", field=conflict.field)
+            value = _json_value(conflict.field, _parse_field_text(conflict.field, keep))
+        with transaction(self.conn):
+            current = cases.field_version(self.conn, conflict.case_id, conflict.field)
+            if current is None or current.value != value:
+                base = {conflict.field: current.change_id if current else None}
+                change = self._new_change(
+                    "case",
+                    conflict.case_id,
+                    conflict.case_id,
+                    "update",
+                    {conflict.field: value},
+                    base,
+                )
+                merge.apply(self.conn, change)
+            resolve = self._new_change(
+                "conflict", conflict.id, conflict.case_id, "resolve", {"field": conflict.field}
+            )
+            merge.apply(self.conn, resolve)
+            audit.record(self.conn, self.author, "conflict-resolve", "case", conflict.case_id)
+        self._maybe_auto_sync()
+        return cases.get_conflict(self.conn, conflict.id)
+
+    # Sync support
+
+    def apply_remote(self, changes: list[Change]) -> ApplyResult:
+        """Apply changes received from the district, all or none (one transaction)."""
+        result = ApplyResult()
+        with transaction(self.conn):
+            changelog.observe(self.conn, changes)
+            for change in changes:
+                found = merge.apply(self.conn, change)
+                if found is None:
+                    result.skipped += 1
+                else:
+                    result.applied += 1
+                    result.conflicts.extend(found)
+        return result
+
+    def record_export(self, case_id: str, fmt: str) -> None:
+        self._audit("export", "case", case_id, fmt)
+
+    # Internals
+
+    def _new_change(
+        self,
+        entity: str,
+        entity_id: str,
+        case_id: str,
+        op: str,
+        fields: dict[str, Any],
+        base: dict[str, str | None] | None = None,
+    ) -> Change:
+        return changelog.new_local(
+            self.conn,
+            origin=self.replica_id,
+            author=self.author,
+            entity=entity,
+            entity_id=entity_id,
+            case_id=case_id,
+            op=op,
+            fields=fields,
+            base=base,
+        )
+
+    def _audit(self, action: str, object_type: str, object_id: str, detail: str = "") -> None:
+        with transaction(self.conn):
+            audit.record(self.conn, self.author, action, object_type, object_id, detail)
+
+    def _maybe_auto_sync(self) -> None:
+        """Hook for auto_sync (a quick background sync after a write), set by the sync layer."""
+        hook = getattr(self, "after_write", None)
+        if hook is not None:
+            hook(self)
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """A field value in the form the change log and merge compare (JSON-ready)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if name == "goals":
+        return [
+            Goal.model_validate(g).model_dump(mode="json")
+            if not isinstance(g, str)
+            else Goal(text=g).model_dump(mode="json")
+            for g in value
+        ]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def _parse_field_text(name: str, text: str) -> Any:
+    if name == "next_review":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise InvalidValue("value.bad_date", field=name, value=text) from None
+    return text
+
+
+def _check_followup(followup: FollowUp, today: date) -> None:
+    if not followup.summary.strip():
+        raise InvalidValue("followup.summary_empty", field="--summary")
+    if followup.occurred_on > today:
+        raise InvalidValue("followup.date_in_future", field="--date")
+    if followup.kind == FollowUpKind.CONCERN and followup.concern_level is None:
+        raise InvalidValue("followup.concern_needs_level", field="--concern-level")
+    if followup.kind != FollowUpKind.CONCERN and followup.concern_level is not None:
+        raise InvalidValue("followup.level_only_for_concern", field="--concern-level")
+    if followup.referral_to is not None and followup.kind != FollowUpKind.PARTNER_REFERRAL:
+        raise InvalidValue("followup.referral_only_for_referral", field="--referral-to")
+    if followup.next_contact is not None and followup.next_contact < followup.occurred_on:
+        raise InvalidValue("followup.next_contact_before", field="--next-contact")
+
+
+def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: str = KIND) -> int:
+    """Rewrap the data key under a new passphrase; ends every session. Returns sessions ended."""
+    check_passphrase(new_passphrase)
+    keyfile = read_keyfile(home, kind)
+    data_key = access.passphrase_key(home, keyfile, old)
+    new_keyfile = rewrap_keyfile(keyfile, data_key, new_passphrase)
+    conn = connect(db_path(home, kind), data_key)
+    try:
+        with transaction(conn):
+            actor = meta.get(conn, "worker_id") or meta.get(conn, "replica_id") or kind
+            audit.record(conn, actor, "passphrase-change", "store", keyfile.store_id)
+        write_keyfile(home, new_keyfile)
+    finally:
+        conn.close()
+    return end_sessions(home, keyfile.store_id)
+
+
+def unlock(home: Path, credentials: Credentials, ttl_seconds: int) -> tuple[str, int]:
+    """Open the store with the passphrase (never a session) and start a session.
+
+    Returns (token, expiry as epoch seconds).
+    """
+    keyfile = read_keyfile(home, KIND)
+    data_key = access.passphrase_key(home, keyfile, credentials)
+    with WorkerStore.from_key(home, keyfile.store_id, data_key, None) as store:
+        return store.start_session(ttl_seconds)

@@ -1,0 +1,354 @@
+"""Assemble a case summary once, as plain data, for the three renderers.
+
+Everything a summary shows is decided here (what is included, in which order, which
+name stands for which worker); the renderers in text.py, markdown.py and pdf.py only
+lay it out and translate the labels of enums and headings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fieldkit.i18n import t
+from fieldkit.model import (
+    Amendment,
+    Case,
+    CaseStatus,
+    ConcernLevel,
+    Conflict,
+    FollowUp,
+    FollowUpKind,
+    Goal,
+    Priority,
+    ReferralDomain,
+)
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HistoryEntry(_Data):
+    """One follow-up as the summary shows it: its latest text, after amendments."""
+
+    id: str
+    occurred_on: date
+    kind: FollowUpKind
+    recorded_by: str  # a display name
+    summary: str
+    partners: list[str] = Field(default_factory=list)
+    referral_to: ReferralDomain | None = None
+    next_steps: str | None = None
+    next_contact: date | None = None
+    concern_level: ConcernLevel | None = None
+    amendments: int = 0
+    last_amended_on: date | None = None
+
+    @property
+    def is_concern(self) -> bool:
+        return self.kind == FollowUpKind.CONCERN or self.concern_level is not None
+
+
+class ConflictEntry(_Data):
+    """An open conflict on a case field: the value kept and the concurrent one."""
+
+    id: str
+    field: str
+    kept_value: str
+    other_value: str
+    kept_by: str
+    other_by: str
+
+
+class CaseSummary(_Data):
+    reference: str
+    display_name: str
+    unit: str
+    lead: str | None = None
+    co_workers: list[str] = Field(default_factory=list)
+    status: CaseStatus
+    priority: Priority
+    referral_date: date | None = None
+    referral_source: str | None = None
+    reason: str | None = None
+    goals: list[Goal] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    next_review: date | None = None
+    next_review_overdue: bool = False
+    next_contact: date | None = None
+    # Newest first; limited to `since` when given.
+    history: list[HistoryEntry] = Field(default_factory=list)
+    # The concerns among `history`, newest first.
+    concerns: list[HistoryEntry] = Field(default_factory=list)
+    conflicts: list[ConflictEntry] = Field(default_factory=list)
+    since: date | None = None
+    followups_total: int = 0
+    printed_by: str
+    printed_at: datetime
+
+
+def assemble(
+    case: Case,
+    followups: list[FollowUp],
+    conflicts: list[Conflict],
+    *,
+    printed_by: str,
+    printed_at: datetime,
+    since: date | None = None,
+    worker_names: dict[str, str] | None = None,
+) -> CaseSummary:
+    """The summary of `case` as printed by `printed_by` at `printed_at`.
+
+    `worker_names` maps worker ids to names; without an entry, the name the case
+    record holds for an assignee is used, then the id itself. `since` limits the
+    history and the concerns to follow-ups on or after that day.
+    """
+    names = _Names(case, worker_names or {})
+    today = printed_at.date()
+
+    current = [fu.current() for fu in followups if fu.case_id == case.id]
+    originals = {fu.id: fu for fu in followups}
+    entries = [_entry(fu, originals[fu.id].amendments, names) for fu in current]
+    # Newest first; the id breaks ties so that the order never depends on input order.
+    entries.sort(key=lambda e: (e.occurred_on, originals[e.id].hlc, e.id), reverse=True)
+    shown = [e for e in entries if since is None or e.occurred_on >= since]
+
+    upcoming = [fu.next_contact for fu in current if fu.next_contact and fu.next_contact >= today]
+    lead = case.lead
+    return CaseSummary(
+        reference=case.reference,
+        display_name=case.display_name,
+        unit=case.unit,
+        lead=names.of(lead.id) if lead else None,
+        co_workers=[names.of(a.id) for a in case.assignees if not a.lead],
+        status=case.status,
+        priority=case.priority,
+        referral_date=case.referral_date,
+        referral_source=case.referral_source,
+        reason=case.reason,
+        goals=[goal.model_copy() for goal in case.goals],
+        related=list(case.related),
+        next_review=case.next_review,
+        next_review_overdue=case.next_review is not None and case.next_review < today,
+        next_contact=min(upcoming, default=None),
+        history=shown,
+        concerns=[e for e in shown if e.is_concern],
+        conflicts=[
+            _conflict(c, names)
+            for c in sorted(conflicts, key=lambda c: (c.field, c.id))
+            if c.case_id == case.id and not c.resolved
+        ],
+        since=since,
+        followups_total=len(entries),
+        printed_by=printed_by,
+        printed_at=printed_at,
+    )
+
+
+class _Names:
+    """Worker id -> the name a reader knows them by."""
+
+    def __init__(self, case: Case, worker_names: dict[str, str]) -> None:
+        self._names = {a.id: a.name for a in case.assignees if a.name}
+        self._names.update({k: v for k, v in worker_names.items() if v})
+
+    def of(self, worker_id: str) -> str:
+        return self._names.get(worker_id, worker_id)
+
+
+def _entry(fu: FollowUp, amendments: list[Amendment], names: _Names) -> HistoryEntry:
+    days = [d for d in (hlc_day(a.hlc) for a in amendments) if d is not None]
+    return HistoryEntry(
+        id=fu.id,
+        occurred_on=fu.occurred_on,
+        kind=fu.kind,
+        recorded_by=names.of(fu.recorded_by),
+        summary=fu.summary,
+        partners=list(fu.partners),
+        referral_to=fu.referral_to,
+        next_steps=fu.next_steps or None,
+        next_contact=fu.next_contact,
+        concern_level=fu.concern_level,
+        amendments=len(amendments),
+        last_amended_on=max(days, default=None),
+    )
+
+
+def _conflict(conflict: Conflict, names: _Names) -> ConflictEntry:
+    return ConflictEntry(
+        id=conflict.id,
+        field=conflict.field,
+        kept_value=format_value(conflict.field, conflict.winner_value),
+        other_value=format_value(conflict.field, conflict.loser_value),
+        kept_by=names.of(conflict.winner_author) if conflict.winner_author else "",
+        other_by=names.of(conflict.loser_author) if conflict.loser_author else "",
+    )
+
+
+def format_value(field: str, value: Any) -> str:
+    """A case field's value as one line of text, in the current language."""
+    if value is None or value == "" or value == []:
+        return t("summary.none")
+    if field == "status":
+        return t(f"status.{value}")
+    if field == "priority":
+        return t(f"priority.{value}")
+    if field in ("referral_date", "next_review"):
+        day = _as_date(value)
+        return t("summary.date", d=day) if day else str(value)
+    if isinstance(value, dict):
+        return _format_item(value)
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return "; ".join(_format_item(item) for item in value)
+    return str(value)
+
+
+def _format_item(item: Any) -> str:
+    if isinstance(item, Goal):
+        item = item.model_dump(mode="json")
+    if isinstance(item, dict):
+        if "text" in item:  # a support-plan goal
+            state = item.get("state") or "open"
+            return f"{item['text']} ({t(f'goal.{state}')})"
+        if "id" in item:  # an assignee
+            return str(item.get("name") or item["id"])
+        return ", ".join(f"{k}={v}" for k, v in sorted(item.items()))
+    return str(item)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+_EPOCH_DIGITS = re.compile(r"^(\d{10,19})")
+
+
+def hlc_day(hlc: str) -> date | None:
+    """The UTC day a hybrid logical clock value was taken, when it can be read.
+
+    HLCs start with their physical time: either an ISO 8601 timestamp or a count since
+    the Unix epoch (seconds, milliseconds, microseconds or nanoseconds, told apart by
+    their number of digits). Anything else gives None and the summary shows no date.
+    """
+    if not hlc:
+        return None
+    match = _EPOCH_DIGITS.match(hlc)
+    if match:
+        digits = match.group(1)
+        scale = {10: 1, 13: 1_000, 16: 1_000_000, 19: 1_000_000_000}.get(len(digits))
+        if scale is None:
+            return None
+        try:
+            return datetime.fromtimestamp(int(digits) / scale, tz=UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        return date.fromisoformat(hlc[:10])
+    except ValueError:
+        return None
+
+
+# The words of a summary, shared by the three renderers so that they say the same
+# things the same way; each renderer only lays them out.
+
+
+def day(value: date | None) -> str:
+    """A date in the current language's usual form, or a dash."""
+    return t("summary.date", d=value) if value else t("summary.none")
+
+
+def labelled(label: str, value: str) -> str:
+    """`label: value`, with the current language's punctuation."""
+    return t("summary.label", label=label, value=value)
+
+
+def printed_line(summary: CaseSummary) -> str:
+    at = t("summary.datetime", d=summary.printed_at)
+    return t("summary.printed", by=summary.printed_by, at=at)
+
+
+def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
+    """(label, value) of the case itself, in the order they are shown."""
+    none = t("summary.none")
+    review = day(summary.next_review)
+    if summary.next_review_overdue:
+        review = t("summary.overdue", date=review)
+    return [
+        (t("summary.reference"), summary.reference),
+        (t("summary.name"), summary.display_name),
+        (t("summary.unit"), summary.unit),
+        (t("summary.lead"), summary.lead or none),
+        (t("summary.co_workers"), ", ".join(summary.co_workers) or none),
+        (t("summary.status"), t(f"status.{summary.status}")),
+        (t("summary.priority"), t(f"priority.{summary.priority}")),
+        (t("summary.next_review"), review),
+        (t("summary.next_contact"), day(summary.next_contact)),
+    ]
+
+
+def referral_facts(summary: CaseSummary) -> list[tuple[str, str]]:
+    none = t("summary.none")
+    return [
+        (t("summary.referral_date"), day(summary.referral_date)),
+        (t("summary.referral_source"), summary.referral_source or none),
+        (t("summary.reason"), summary.reason or none),
+    ]
+
+
+def history_note(summary: CaseSummary) -> str:
+    """What the history holds: all follow-ups, or those since a day."""
+    if summary.since is None:
+        return t("summary.count", total=summary.followups_total)
+    return t(
+        "summary.since",
+        date=day(summary.since),
+        shown=len(summary.history),
+        total=summary.followups_total,
+    )
+
+
+def entry_heading(entry: HistoryEntry) -> list[str]:
+    """Date, kind and author of a follow-up."""
+    return [day(entry.occurred_on), t(f"kind.{entry.kind}"), entry.recorded_by]
+
+
+def entry_details(entry: HistoryEntry) -> list[tuple[str, str]]:
+    """(label, value) shown under a follow-up's text; the reference comes last."""
+    details: list[tuple[str, str]] = []
+    if entry.referral_to is not None:
+        details.append((t("summary.referred_to"), t(f"referral.{entry.referral_to}")))
+    if entry.partners:
+        details.append((t("summary.partners"), ", ".join(entry.partners)))
+    if entry.concern_level is not None:
+        details.append((t("summary.concern_level"), t(f"concern.{entry.concern_level}")))
+    if entry.next_steps:
+        details.append((t("summary.next_steps"), entry.next_steps))
+    if entry.next_contact is not None:
+        details.append((t("summary.next_contact"), day(entry.next_contact)))
+    details.append((t("summary.id"), entry.id))
+    return details
+
+
+def amended_note(entry: HistoryEntry) -> str | None:
+    """'Amended 2× (latest …)' for an amended follow-up, else None."""
+    if not entry.amendments:
+        return None
+    if entry.last_amended_on is None:
+        return t("summary.amended", count=entry.amendments)
+    return t("summary.amended_on", count=entry.amendments, date=day(entry.last_amended_on))
+
+
+def concern_level(entry: HistoryEntry) -> str:
+    if entry.concern_level is None:
+        return t("summary.none")
+    return t(f"concern.{entry.concern_level}")

@@ -1,0 +1,131 @@
+"""Render a case summary as plain, diff-friendly Markdown.
+
+Stable order, one fact per line, no trailing spaces, and no time other than the
+printed-at line, so that two exports of the same case differ only where it changed.
+The confidentiality marking opens and closes the document.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fieldkit.i18n import t
+from fieldkit.summary.assemble import (
+    CaseSummary,
+    HistoryEntry,
+    amended_note,
+    case_facts,
+    concern_level,
+    day,
+    entry_details,
+    entry_heading,
+    history_note,
+    labelled,
+    printed_line,
+    referral_facts,
+)
+
+# Characters that Markdown would read as formatting anywhere in a line.
+_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+# Line openings that Markdown would read as a heading, list, quote, rule or fence.
+_BLOCK_START = re.compile(r"^(\s*)([#>+=~-]|\d+[.)])")
+
+
+def render_markdown(summary: CaseSummary) -> str:
+    marking = f"**{t('summary.marking')}**"
+    out: list[str] = [marking, ""]
+    out += [f"# {t('summary.title')} — {_escape(summary.reference)}", ""]
+    out += [_escape(printed_line(summary)), ""]
+
+    out += _section(t("summary.section.case"), _facts(case_facts(summary)))
+    out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
+
+    goals = [f"- {_escape(goal.text)} — {t(f'goal.{goal.state}')}" for goal in summary.goals] or [
+        t("summary.no_goals")
+    ]
+    out += _section(t("summary.section.goals"), goals)
+
+    related = [f"- {_escape(person)}" for person in summary.related] or [t("summary.no_related")]
+    out += _section(t("summary.section.related"), related)
+
+    concerns: list[str] = []
+    if summary.since is not None:
+        concerns += [t("summary.concerns_since", date=day(summary.since)), ""]
+    for entry in summary.concerns:
+        head = [day(entry.occurred_on), concern_level(entry), entry.recorded_by]
+        concerns += [f"- {_escape(' — '.join(head))}", ""]
+        concerns += [*_indented(_paragraphs(entry.summary), "  "), ""]
+        concerns.append(f"  - {_escape(labelled(t('summary.id'), entry.id))}")
+    if not summary.concerns:
+        concerns.append(t("summary.no_concerns"))
+    out += _section(t("summary.section.concerns"), concerns)
+
+    conflicts: list[str] = []
+    for conflict in summary.conflicts:
+        conflicts.append(f"- {_escape(t(f'field.{conflict.field}'))}")
+        kept = _with_author(conflict.kept_value, conflict.kept_by)
+        other = _with_author(conflict.other_value, conflict.other_by)
+        conflicts.append(f"  - {_escape(labelled(t('summary.col.kept'), kept))}")
+        conflicts.append(f"  - {_escape(labelled(t('summary.col.other'), other))}")
+    if not summary.conflicts:
+        conflicts.append(t("summary.no_conflicts"))
+    out += _section(t("summary.section.conflicts"), conflicts)
+
+    history = [_escape(history_note(summary)), ""]
+    for entry in summary.history:
+        history += _entry(entry)
+    if not summary.history:
+        history += [t("summary.no_history"), ""]
+    out += [f"## {t('summary.section.history')}", "", *history]
+
+    out += ["---", "", marking]
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    return [f"## {title}", "", *lines, ""]
+
+
+def _facts(facts: list[tuple[str, str]]) -> list[str]:
+    return [f"- {_escape(labelled(label, _one_line(value)))}" for label, value in facts]
+
+
+def _entry(entry: HistoryEntry) -> list[str]:
+    lines = [f"### {_escape(' — '.join(entry_heading(entry)))}", ""]
+    lines += _paragraphs(entry.summary)
+    lines.append("")
+    note = amended_note(entry)
+    if note:
+        lines += [f"*{_escape(note)}*", ""]
+    lines += [
+        f"- {_escape(labelled(label, _one_line(value)))}" for label, value in entry_details(entry)
+    ]
+    lines.append("")
+    return lines
+
+
+def _with_author(value: str, author: str) -> str:
+    return f"{value} ({t('summary.by', name=author)})" if author else value
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Free text as Markdown lines: escaped, blank lines kept between paragraphs."""
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"):
+        line = raw.strip()
+        if line or (lines and lines[-1]):
+            lines.append(_escape(line))
+    return lines
+
+
+def _indented(lines: list[str], prefix: str) -> list[str]:
+    return [f"{prefix}{line}" if line else "" for line in lines]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _escape(text: str) -> str:
+    escaped = _INLINE.sub(r"\\\1", text)
+    return _BLOCK_START.sub(r"\1\\\2", escaped)

@@ -1,0 +1,619 @@
+"""Render a case summary as a printable A4 PDF with fpdf2.
+
+Every page carries the confidentiality marking, the case reference, who printed it and
+when, and "page N/M". Rows are laid out by hand: a row that does not fit in what is left
+of a page moves whole to the next one, under its section's title and table header again;
+only a row taller than a whole page is cut, at a line boundary.
+
+Fonts: names may be in any script and fpdf2's built-in fonts only know cp1252, so a
+Unicode TrueType font is embedded (subset). In order: FiraGO from the pymupdf-fonts
+package (Latin, Greek, Cyrillic, Arabic, Hebrew, Georgian, Thai, Devanagari), else a
+system font at a usual place (DejaVu, Noto, Liberation, FreeFont, Arial), else Helvetica
+with cp1252. A character no available font has prints as "?" and raises
+MissingGlyphsWarning, which gives a count, never the text.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import MethodReturnValue, XPos, YPos
+
+from fieldkit.i18n import current_language, t
+from fieldkit.model import ConcernLevel
+from fieldkit.summary.assemble import (
+    CaseSummary,
+    HistoryEntry,
+    amended_note,
+    case_facts,
+    concern_level,
+    day,
+    entry_details,
+    entry_heading,
+    history_note,
+    labelled,
+    printed_line,
+    referral_facts,
+)
+
+
+class MissingGlyphsWarning(UserWarning):
+    """Some characters of the summary could not be printed with the fonts available."""
+
+
+Color = tuple[int, int, int]
+
+# A4 portrait, in millimetres.
+_MARGIN = 15.0
+_BODY_TOP = 25.0
+_BODY_BOTTOM = 297.0 - 18.0
+_WIDTH = 210.0 - 2 * _MARGIN
+_PAD_X = 1.5  # inside a cell, left and right
+_PAD_Y = 1.2  # inside a cell, above and below
+_LEADING = 1.28  # line height / font size
+
+_INK: Color = (20, 20, 20)
+_GREY: Color = (90, 90, 90)
+_RULE: Color = (180, 180, 180)
+_SHADE: Color = (232, 232, 232)
+_MARK: Color = (150, 0, 0)
+_AMENDED: Color = (140, 70, 0)
+
+_FAMILY = "fieldkit"
+_CORE_FAMILY = "helvetica"
+_CORE_ENCODING = "cp1252"
+
+
+def render_pdf(summary: CaseSummary) -> bytes:
+    """The summary as the bytes of an A4 PDF."""
+    # The font files must outlive the document: fpdf2 reads them again to subset them.
+    with tempfile.TemporaryDirectory(prefix="fieldkit-fonts-") as tmp:
+        pdf = _SummaryPDF(summary, _Fonts.load(Path(tmp)))
+        pdf.render()
+        data = bytes(pdf.output())
+        missing = pdf.fonts_used.missing
+    if missing:
+        warnings.warn(
+            t("summary.missing_glyphs", count=len(missing)), MissingGlyphsWarning, stacklevel=2
+        )
+    return data
+
+
+# --- fonts -----------------------------------------------------------------------------
+
+
+def packaged_fonts(directory: Path) -> tuple[Path, Path] | None:
+    """FiraGO regular and bold from the pymupdf-fonts package, written to `directory`."""
+    try:
+        import pymupdf_fonts
+    except ImportError:
+        return None
+    paths = []
+    for code, name in (("figo", "FiraGO-Regular.ttf"), ("figbo", "FiraGO-Bold.ttf")):
+        path = directory / name
+        path.write_bytes(pymupdf_fonts.myfont(code))
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def _font_dirs() -> list[Path]:
+    dirs = [
+        Path("/usr/share/fonts/truetype/dejavu"),
+        Path("/usr/share/fonts/dejavu"),
+        Path("/usr/share/fonts/dejavu-sans-fonts"),
+        Path("/usr/share/fonts/TTF"),
+        Path("/usr/share/fonts/truetype/noto"),
+        Path("/usr/share/fonts/noto"),
+        Path("/usr/share/fonts/google-noto"),
+        Path("/usr/share/fonts/truetype/liberation"),
+        Path("/usr/share/fonts/liberation-sans"),
+        Path("/usr/share/fonts/truetype/freefont"),
+        Path("/usr/share/fonts/gnu-free"),
+        Path("/usr/local/share/fonts"),
+        Path.home() / ".local/share/fonts",
+        Path("/Library/Fonts"),
+        Path("/System/Library/Fonts/Supplemental"),
+    ]
+    windir = os.environ.get("WINDIR")
+    if windir:
+        dirs.append(Path(windir) / "Fonts")
+    return dirs
+
+
+# (regular, bold) file names, best first.
+_SYSTEM_FAMILIES = (
+    ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf"),
+    ("FreeSans.ttf", "FreeSansBold.ttf"),
+    ("Arial Unicode.ttf", "Arial Bold.ttf"),
+    ("arial.ttf", "arialbd.ttf"),
+)
+# Broad fonts tried, in addition, for characters the main font lacks (CJK above all).
+_FALLBACK_FILES = (
+    "NotoSansCJK-Regular.ttc",
+    "NotoSansCJKsc-Regular.otf",
+    "DroidSansFallbackFull.ttf",
+    "wqy-microhei.ttc",
+    "NotoSansArabic-Regular.ttf",
+    "NotoSansHebrew-Regular.ttf",
+    "FreeSerif.ttf",
+)
+
+
+def system_fonts() -> tuple[Path, Path] | None:
+    """The first usual Unicode sans-serif font installed, regular and bold."""
+    for regular_name, bold_name in _SYSTEM_FAMILIES:
+        for directory in _font_dirs():
+            regular = directory / regular_name
+            if regular.is_file():
+                bold = directory / bold_name
+                return regular, bold if bold.is_file() else regular
+    return None
+
+
+def _fallback_candidates() -> Iterator[Path]:
+    dirs = [
+        *_font_dirs(),
+        Path("/usr/share/fonts/opentype/noto"),
+        Path("/usr/share/fonts/truetype/droid"),
+    ]
+    dirs.append(Path("/usr/share/fonts/truetype/wqy"))
+    names = [regular for regular, _ in _SYSTEM_FAMILIES] + list(_FALLBACK_FILES)
+    for name in names:
+        for directory in dirs:
+            path = directory / name
+            if path.is_file():
+                yield path
+
+
+@dataclass
+class _Fonts:
+    """The fonts of one document and what they can print."""
+
+    files: tuple[Path, Path] | None
+    cmap: set[int] = field(default_factory=set)
+    fallbacks: list[str] = field(default_factory=list)
+    fallback_cmaps: set[int] = field(default_factory=set)
+    missing: set[str] = field(default_factory=set)
+    _searched: bool = False
+
+    @classmethod
+    def load(cls, directory: Path) -> _Fonts:
+        return cls(packaged_fonts(directory) or system_fonts())
+
+    @property
+    def family(self) -> str:
+        return _FAMILY if self.files else _CORE_FAMILY
+
+    def install(self, pdf: FPDF) -> None:
+        if self.files is None:
+            pdf.core_fonts_encoding = _CORE_ENCODING
+            return
+        regular, bold = self.files
+        pdf.add_font(_FAMILY, "", regular)
+        pdf.add_font(_FAMILY, "B", bold)
+        self.cmap = set(pdf.fonts[_FAMILY].cmap)
+
+    def clean(self, pdf: FPDF, text: str) -> str:
+        """`text` with what no font can print replaced by '?', and controls dropped."""
+        out = []
+        for char in text:
+            if char in "\t\u00a0":
+                out.append(" ")
+            elif not char.isprintable():
+                continue
+            elif self._printable(pdf, char):
+                out.append(char)
+            else:
+                self.missing.add(char)
+                out.append("?")
+        return "".join(out)
+
+    def _printable(self, pdf: FPDF, char: str) -> bool:
+        if self.files is None:
+            try:
+                char.encode(_CORE_ENCODING)
+            except UnicodeEncodeError:
+                return False
+            return True
+        code = ord(char)
+        if code in self.cmap or code in self.fallback_cmaps:
+            return True
+        if not self._searched:
+            self._add_fallbacks(pdf)
+        return code in self.fallback_cmaps
+
+    def _add_fallbacks(self, pdf: FPDF) -> None:
+        """Add every broad system font found as a fallback; done once, when first needed."""
+        self._searched = True
+        main = {path.resolve() for path in self.files or ()}
+        for index, path in enumerate(_fallback_candidates()):
+            if path.resolve() in main:
+                continue
+            name = f"{_FAMILY}-fallback-{index}"
+            try:
+                pdf.add_font(name, "", path)
+            except Exception:  # a damaged or unreadable font file is skipped, not fatal
+                continue
+            self.fallbacks.append(name)
+            self.fallback_cmaps.update(pdf.fonts[name].cmap)
+        if self.fallbacks:
+            pdf.set_fallback_fonts(self.fallbacks, exact_match=False)
+
+
+# --- layout ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    text: str
+    bold: bool
+    size: float
+    color: Color
+
+    @property
+    def height(self) -> float:
+        return self.size * 0.3528 * _LEADING
+
+
+@dataclass
+class _Cell:
+    width: float
+    lines: list[_Line]
+
+    @property
+    def height(self) -> float:
+        return sum(line.height for line in self.lines)
+
+
+@dataclass
+class _Style:
+    size: float = 9.0
+    bold: bool = False
+    color: Color = _INK
+
+
+_BODY = _Style()
+_SMALL = _Style(size=8.0, color=_GREY)
+_BOLD = _Style(bold=True)
+_HEAD = _Style(size=8.5, bold=True)
+
+
+class _SummaryPDF(FPDF):
+    def __init__(self, summary: CaseSummary, fonts: _Fonts) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.summary = summary
+        self.fonts_used = fonts
+        fonts.install(self)
+        self.set_margins(_MARGIN, _BODY_TOP, _MARGIN)
+        # Page breaks are decided row by row below, never in the middle of a row.
+        self.set_auto_page_break(False)
+        self.c_margin = _PAD_X
+        self.alias_nb_pages()
+        # Only the reference identifies the document in its metadata (DESIGN §6, §8).
+        self.set_title(summary.reference)
+        self.set_creator("fieldkit")
+        self.set_lang(current_language())
+        self.set_creation_date(summary.printed_at)
+        self._continuation: Callable[[], None] | None = None
+
+    # Every page -----------------------------------------------------------------------
+
+    def header(self) -> None:
+        self._font(_Style(size=9.5, bold=True, color=_MARK))
+        self.set_xy(_MARGIN, 9)
+        self.cell(_WIDTH / 2, 5, self._clean(t("summary.marking")))
+        self._font(_Style(size=9.5, bold=True))
+        self.set_xy(_MARGIN + _WIDTH / 2, 9)
+        self.cell(_WIDTH / 2, 5, self._clean(self.summary.reference), align="R")
+        self._font(_Style(size=8, color=_GREY))
+        self.set_xy(_MARGIN, 14)
+        self.cell(_WIDTH, 4.5, self._clean(printed_line(self.summary)))
+        self._rule(19.5, width=0.3)
+        self.set_y(_BODY_TOP)
+
+    def footer(self) -> None:
+        self._rule(297 - 14, width=0.3)
+        self._font(_Style(size=8, bold=True, color=_MARK))
+        self.set_xy(_MARGIN, 297 - 13)
+        self.cell(_WIDTH * 0.7, 5, self._clean(t("summary.marking")))
+        self._font(_Style(size=8, color=_INK))
+        self.set_xy(_MARGIN + _WIDTH * 0.7, 297 - 13)
+        total = self.str_alias_nb_pages
+        self.cell(_WIDTH * 0.3, 5, t("summary.page", n=self.page_no(), total=total), align="R")
+
+    # The document ---------------------------------------------------------------------
+
+    def render(self) -> None:
+        s = self.summary
+        self.add_page()
+        self._font(_Style(size=16, bold=True))
+        self.set_x(_MARGIN)
+        self.cell(_WIDTH, 8, self._clean(f"{t('summary.title')} — {s.reference}"))
+        self.ln(8)
+        self._font(_Style(size=13))
+        self.cell(_WIDTH, 7, self._clean(s.display_name))
+        self.ln(9)
+
+        self._facts(t("summary.section.case"), case_facts(s))
+        self._facts(t("summary.section.referral"), referral_facts(s))
+        self._goals()
+        self._related()
+        self._concerns()
+        self._conflicts()
+        self._history()
+
+    def _facts(self, title: str, facts: list[tuple[str, str]]) -> None:
+        rows = [
+            [self._cell(45, [(label, _BOLD)]), self._cell(_WIDTH - 45, [(value, _BODY)])]
+            for label, value in facts
+        ]
+        self._table(title, None, rows)
+
+    def _goals(self) -> None:
+        title = t("summary.section.goals")
+        if not self.summary.goals:
+            self._table(title, None, [[self._cell(_WIDTH, [(t("summary.no_goals"), _SMALL)])]])
+            return
+        widths = (_WIDTH - 40, 40)
+        header = [t("summary.goal"), t("summary.goal_state")]
+        rows = [
+            [
+                self._cell(widths[0], [(goal.text, _BODY)]),
+                self._cell(widths[1], [(t(f"goal.{goal.state}"), _BODY)]),
+            ]
+            for goal in self.summary.goals
+        ]
+        self._table(title, self._header_row(widths, header), rows)
+
+    def _related(self) -> None:
+        people = self.summary.related or []
+        items = [(f"• {person}", _BODY) for person in people]
+        rows = [[self._cell(_WIDTH, [item])] for item in items]
+        if not rows:
+            rows = [[self._cell(_WIDTH, [(t("summary.no_related"), _SMALL)])]]
+        self._table(t("summary.section.related"), None, rows)
+
+    def _concerns(self) -> None:
+        s = self.summary
+        title = t("summary.section.concerns")
+        rows: list[list[_Cell]] = []
+        if s.since is not None:
+            note = t("summary.concerns_since", date=day(s.since))
+            rows.append([self._cell(_WIDTH, [(note, _SMALL)])])
+        widths = (24, 22, 34, _WIDTH - 80)
+        header = [
+            t("summary.col.date"),
+            t("summary.col.level"),
+            t("summary.col.by"),
+            t("summary.col.details"),
+        ]
+        for entry in s.concerns:
+            level = _Style(bold=True, color=_MARK) if _is_high(entry) else _BODY
+            rows.append(
+                [
+                    self._cell(widths[0], [(day(entry.occurred_on), _BODY)]),
+                    self._cell(widths[1], [(concern_level(entry), level)]),
+                    self._cell(widths[2], [(entry.recorded_by, _BODY)]),
+                    self._cell(
+                        widths[3],
+                        [(entry.summary, _BODY), (labelled(t("summary.id"), entry.id), _SMALL)],
+                    ),
+                ]
+            )
+        if not s.concerns:
+            rows.append([self._cell(_WIDTH, [(t("summary.no_concerns"), _SMALL)])])
+            self._table(title, None, rows)
+            return
+        self._table(title, self._header_row(widths, header), rows)
+
+    def _conflicts(self) -> None:
+        title = t("summary.section.conflicts")
+        if not self.summary.conflicts:
+            self._table(title, None, [[self._cell(_WIDTH, [(t("summary.no_conflicts"), _SMALL)])]])
+            return
+        widths = (40, (_WIDTH - 40) / 2, (_WIDTH - 40) / 2)
+        header = [t("summary.col.field"), t("summary.col.kept"), t("summary.col.other")]
+        rows = []
+        for conflict in self.summary.conflicts:
+            kept = [(conflict.kept_value, _BODY)]
+            other = [(conflict.other_value, _BODY)]
+            if conflict.kept_by:
+                kept.append((t("summary.by", name=conflict.kept_by), _SMALL))
+            if conflict.other_by:
+                other.append((t("summary.by", name=conflict.other_by), _SMALL))
+            rows.append(
+                [
+                    self._cell(widths[0], [(t(f"field.{conflict.field}"), _BOLD)]),
+                    self._cell(widths[1], kept),
+                    self._cell(widths[2], other),
+                ]
+            )
+        self._table(title, self._header_row(widths, header), rows)
+
+    def _history(self) -> None:
+        s = self.summary
+        title = t("summary.section.history")
+        rows = [[self._cell(_WIDTH, [(history_note(s), _SMALL)])]]
+        if not s.history:
+            rows.append([self._cell(_WIDTH, [(t("summary.no_history"), _SMALL)])])
+            self._table(title, None, rows)
+            return
+        widths = (40, _WIDTH - 40)
+        header = [
+            f"{t('summary.col.date')} · {t('summary.col.kind')} · {t('summary.col.by')}",
+            t("summary.col.details"),
+        ]
+        rows += [self._entry_row(entry, widths) for entry in s.history]
+        self._table(title, self._header_row(widths, header), rows, header_after=1)
+
+    def _entry_row(self, entry: HistoryEntry, widths: tuple[float, float]) -> list[_Cell]:
+        when, kind, author = entry_heading(entry)
+        left = [
+            (when, _BOLD),
+            (kind, _BODY),
+            (author, _SMALL),
+            (entry.id, _SMALL),
+        ]
+        right: list[tuple[str, _Style]] = [(entry.summary, _BODY)]
+        note = amended_note(entry)
+        if note:
+            right.append((note, _Style(size=8.0, bold=True, color=_AMENDED)))
+        for label, value in entry_details(entry)[:-1]:  # the id is in the left column
+            style = _SMALL
+            if label == t("summary.concern_level") and _is_high(entry):
+                style = _Style(size=8.0, bold=True, color=_MARK)
+            right.append((labelled(label, value), style))
+        return [self._cell(widths[0], left), self._cell(widths[1], right)]
+
+    # Tables ---------------------------------------------------------------------------
+
+    def _header_row(self, widths: tuple[float, ...], labels: list[str]) -> list[_Cell]:
+        return [self._cell(w, [(label, _HEAD)]) for w, label in zip(widths, labels, strict=True)]
+
+    def _table(
+        self,
+        title: str,
+        header: list[_Cell] | None,
+        rows: list[list[_Cell]],
+        *,
+        header_after: int = 0,
+    ) -> None:
+        """A section: its title, then rows that never straddle a page.
+
+        The table header comes before row `header_after` (rows before it are notes) and
+        is drawn again, under the title marked as continued, on every new page.
+        """
+
+        def continuation() -> None:
+            self._title(f"{title} {t('summary.continued')}")
+            if header is not None:
+                self._row(header, shade=True)
+
+        needed = _TITLE_HEIGHT + sum(_row_height(row) for row in rows[: header_after + 1])
+        if header is not None:
+            needed += _row_height(header)
+        self.ln(2)
+        if self.get_y() + needed > _BODY_BOTTOM and self.get_y() > _BODY_TOP + 1:
+            self._continuation = None
+            self.add_page()
+        self._title(title)
+        self._continuation = continuation
+        for index, row in enumerate(rows):
+            if header is not None and index == header_after:
+                if self.get_y() + _row_height(header) + _row_height(row) > _BODY_BOTTOM:
+                    self._new_page()  # the continuation draws the header
+                else:
+                    self._row(header, shade=True)
+            self._row(row)
+        self._continuation = None
+
+    def _new_page(self) -> None:
+        self.add_page()
+        if self._continuation is not None:
+            self._continuation()
+
+    def _title(self, title: str) -> None:
+        self._font(_Style(size=11.5, bold=True))
+        self.set_x(_MARGIN)
+        self.cell(_WIDTH, 7, self._clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(0.5)
+
+    def _row(self, cells: list[_Cell], *, shade: bool = False) -> None:
+        height = _row_height(cells)
+        if self.get_y() + height > _BODY_BOTTOM:
+            self._new_page()
+        if self.get_y() + height <= _BODY_BOTTOM:
+            self._draw_row(cells, height, shade)
+            return
+        # Taller than a page: the only row ever cut, at line boundaries.
+        remaining = [list(cell.lines) for cell in cells]
+        while any(remaining):
+            room = _BODY_BOTTOM - self.get_y() - 2 * _PAD_Y
+            part = [
+                _Cell(cell.width, _take(lines, room))
+                for cell, lines in zip(cells, remaining, strict=True)
+            ]
+            self._draw_row(part, _row_height(part), shade)
+            if any(remaining):
+                self._new_page()
+
+    def _draw_row(self, cells: list[_Cell], height: float, shade: bool) -> None:
+        top = self.get_y()
+        if shade:
+            self.set_fill_color(*_SHADE)
+            self.rect(_MARGIN, top, _WIDTH, height, style="F")
+        x = _MARGIN
+        for cell in cells:
+            y = top + _PAD_Y
+            for line in cell.lines:
+                self._font(_Style(size=line.size, bold=line.bold, color=line.color))
+                self.set_xy(x, y)
+                self.cell(cell.width, line.height, line.text)
+                y += line.height
+            x += cell.width
+        self._rule(top + height, width=0.15)
+        self.set_xy(_MARGIN, top + height)
+
+    # Text -----------------------------------------------------------------------------
+
+    def _cell(self, width: float, parts: list[tuple[str, _Style]]) -> _Cell:
+        """`parts` wrapped to `width`, each paragraph on its own lines."""
+        lines: list[_Line] = []
+        for text, style in parts:
+            self._font(style)
+            for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"):
+                clean = self._clean(paragraph.strip())
+                if not clean:
+                    continue
+                wrapped = self.multi_cell(
+                    width,
+                    text=clean,
+                    dry_run=True,
+                    output=MethodReturnValue.LINES,
+                    align="L",
+                )
+                lines += [
+                    _Line(piece.rstrip(), style.bold, style.size, style.color) for piece in wrapped
+                ]
+        return _Cell(width, lines)
+
+    def _font(self, style: _Style) -> None:
+        self.set_font(self.fonts_used.family, "B" if style.bold else "", style.size)
+        self.set_text_color(*style.color)
+
+    def _clean(self, text: str) -> str:
+        return self.fonts_used.clean(self, text)
+
+    def _rule(self, y: float, *, width: float) -> None:
+        self.set_draw_color(*_RULE)
+        self.set_line_width(width)
+        self.line(_MARGIN, y, _MARGIN + _WIDTH, y)
+
+
+_TITLE_HEIGHT = 7.5
+
+
+def _row_height(cells: list[_Cell]) -> float:
+    return max((cell.height for cell in cells), default=0.0) + 2 * _PAD_Y
+
+
+def _take(lines: list[_Line], room: float) -> list[_Line]:
+    """Remove and return the first lines of `lines` that fit in `room` (at least one)."""
+    taken: list[_Line] = []
+    used = 0.0
+    while lines and (not taken or used + lines[0].height <= room):
+        used += lines[0].height
+        taken.append(lines.pop(0))
+    return taken
+
+
+def _is_high(entry: HistoryEntry) -> bool:
+    return entry.concern_level == ConcernLevel.HIGH

@@ -1,0 +1,176 @@
+"""Render a case summary to the terminal with rich panels and tables.
+
+The console is the caller's, so NO_COLOR, non-TTY output and width follow it. Free
+text from the case goes in as `Text`, never as markup, so brackets in a summary print
+as they are.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from fieldkit.i18n import t
+from fieldkit.model import ConcernLevel
+from fieldkit.summary.assemble import (
+    CaseSummary,
+    HistoryEntry,
+    amended_note,
+    case_facts,
+    concern_level,
+    day,
+    entry_details,
+    history_note,
+    labelled,
+    printed_line,
+    referral_facts,
+)
+
+_LEVEL_STYLE = {
+    ConcernLevel.HIGH: "bold red",
+    ConcernLevel.MEDIUM: "yellow",
+    ConcernLevel.LOW: "",
+}
+
+
+def render_text(summary: CaseSummary, console: Console) -> None:
+    marking = Text(t("summary.marking"), style="bold red")
+    header = Group(
+        marking,
+        Text(f"{t('summary.title')} — {summary.reference}", style="bold"),
+        Text(summary.display_name, style="bold"),
+        Text(printed_line(summary), style="dim"),
+    )
+    console.print(Panel(header, box=box.HEAVY, expand=True))
+
+    console.print(_facts_panel(t("summary.section.case"), case_facts(summary)))
+    console.print(_facts_panel(t("summary.section.referral"), referral_facts(summary)))
+    console.print(_goals(summary))
+    console.print(_related(summary))
+    console.print(_concerns(summary))
+    console.print(_conflicts(summary))
+    console.print(_history(summary))
+    console.print(marking)
+
+
+def _facts_panel(title: str, facts: list[tuple[str, str]]) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in facts:
+        grid.add_row(Text(label), Text(value))
+    return Panel(grid, title=title, title_align="left", box=box.ROUNDED)
+
+
+def _goals(summary: CaseSummary) -> Panel:
+    if not summary.goals:
+        return _panel(t("summary.section.goals"), Text(t("summary.no_goals"), style="dim"))
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    table.add_column(t("summary.goal"), ratio=4, overflow="fold")
+    table.add_column(t("summary.goal_state"), ratio=1)
+    for goal in summary.goals:
+        table.add_row(Text(goal.text), Text(t(f"goal.{goal.state}")))
+    return _panel(t("summary.section.goals"), table)
+
+
+def _related(summary: CaseSummary) -> Panel:
+    if not summary.related:
+        body = Text(t("summary.no_related"), style="dim")
+    else:
+        body = Text("\n").join(Text(f"• {person}") for person in summary.related)
+    return _panel(t("summary.section.related"), body)
+
+
+def _concerns(summary: CaseSummary) -> Panel:
+    parts: list[Table | Text] = []
+    if summary.since is not None:
+        parts.append(Text(t("summary.concerns_since", date=day(summary.since)), style="dim"))
+    if not summary.concerns:
+        parts.append(Text(t("summary.no_concerns"), style="dim"))
+    else:
+        table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+        table.add_column(t("summary.col.date"), no_wrap=True)
+        table.add_column(t("summary.col.level"), no_wrap=True)
+        table.add_column(t("summary.col.by"))
+        table.add_column(t("summary.col.details"), ratio=1, overflow="fold")
+        for entry in summary.concerns:
+            style = _LEVEL_STYLE.get(entry.concern_level, "") if entry.concern_level else ""
+            details = Text(entry.summary)
+            details.append(f"\n{labelled(t('summary.id'), entry.id)}", style="dim")
+            table.add_row(
+                Text(day(entry.occurred_on)),
+                Text(concern_level(entry), style=style),
+                Text(entry.recorded_by),
+                details,
+            )
+        parts.append(table)
+    return _panel(t("summary.section.concerns"), Group(*parts))
+
+
+def _conflicts(summary: CaseSummary) -> Panel:
+    if not summary.conflicts:
+        return _panel(t("summary.section.conflicts"), Text(t("summary.no_conflicts"), style="dim"))
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    table.add_column(t("summary.col.field"), no_wrap=True)
+    table.add_column(t("summary.col.kept"), ratio=1, overflow="fold")
+    table.add_column(t("summary.col.other"), ratio=1, overflow="fold")
+    for conflict in summary.conflicts:
+        table.add_row(
+            Text(t(f"field.{conflict.field}"), style="bold"),
+            _valued(conflict.kept_value, conflict.kept_by),
+            _valued(conflict.other_value, conflict.other_by),
+        )
+    return Panel(
+        table,
+        title=t("summary.section.conflicts"),
+        title_align="left",
+        box=box.ROUNDED,
+        border_style="yellow",
+    )
+
+
+def _valued(value: str, author: str) -> Text:
+    text = Text(value)
+    if author:
+        text.append(f"\n{t('summary.by', name=author)}", style="dim")
+    return text
+
+
+def _history(summary: CaseSummary) -> Panel:
+    note = Text(history_note(summary), style="dim")
+    if not summary.history:
+        body = Group(note, Text(t("summary.no_history"), style="dim"))
+        return _panel(t("summary.section.history"), body)
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_lines=True)
+    table.add_column(t("summary.col.date"), no_wrap=True)
+    table.add_column(t("summary.col.kind"), max_width=18)
+    table.add_column(t("summary.col.by"), max_width=18)
+    table.add_column(t("summary.col.details"), ratio=1, overflow="fold")
+    for entry in summary.history:
+        table.add_row(
+            Text(day(entry.occurred_on)),
+            Text(t(f"kind.{entry.kind}")),
+            Text(entry.recorded_by),
+            _entry_details(entry),
+        )
+    return _panel(t("summary.section.history"), Group(note, table))
+
+
+def _entry_details(entry: HistoryEntry) -> Text:
+    text = Text(entry.summary.strip())
+    note = amended_note(entry)
+    if note:
+        text.append(f"\n{note}", style="italic yellow")
+    for label, value in entry_details(entry):
+        style = "dim"
+        if entry.concern_level is not None and label == t("summary.concern_level"):
+            style = _LEVEL_STYLE.get(entry.concern_level, "") or "dim"
+        text.append(f"\n{labelled(label, value)}", style=style)
+    return text
+
+
+def _panel(title: str, body: Table | Text | Group) -> Panel:
+    return Panel(body, title=title, title_align="left", box=box.ROUNDED)
