@@ -17,8 +17,10 @@ from fieldkit.commands import (
     audit,
     cases,
     conflicts,
+    district,
     followups,
     session,
+    sync,
 )
 from fieldkit.commands.common import AppState, err_console
 from fieldkit.errors import ERROR, FieldkitError, StoreError
@@ -31,7 +33,13 @@ class FieldkitGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            click.ClickException,
+            typer.Exit,
+            typer.Abort,
+        ):
             raise
         except FieldkitError as exc:
             if _debug(ctx):
@@ -94,9 +102,11 @@ session.register(app)
 app.add_typer(cases.app, name="case", help=t("help.case"))
 app.add_typer(followups.app, name="followup", help=t("help.followup"))
 agenda.register(app)
+sync.register(app)
 app.add_typer(conflicts.app, name="conflicts", help=t("help.conflicts"))
 app.add_typer(audit.app, name="audit", help=t("help.audit"))
 app.add_typer(session.passphrase_app, name="passphrase", help=t("help.passphrase"))
+app.add_typer(district.app, name="district", help=t("help.district"))
 
 
 def main() -> None:

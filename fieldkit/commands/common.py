@@ -52,7 +52,8 @@ def console() -> Console:
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: an error stays one line however narrow the terminal (scripts read it whole).
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

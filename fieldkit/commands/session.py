@@ -14,7 +14,7 @@ from rich.table import Table
 from fieldkit.commands.common import console, err_console, is_interactive, print_json, state
 from fieldkit.errors import InvalidValue, Locked, UsageError
 from fieldkit.i18n import t
-from fieldkit.store.access import PASSPHRASE_ENV, Credentials
+from fieldkit.store.access import PASSPHRASE_ENV, Credentials, read_passphrase_file
 from fieldkit.store.keys import read_keyfile
 from fieldkit.store.session import DEFAULT_TTL_SECONDS, end_sessions
 from fieldkit.store.worker import KIND, WorkerStore, change_passphrase, unlock
@@ -26,14 +26,19 @@ NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"
 def new_passphrase(credentials: Credentials, prompt_key: str = "prompt.new_passphrase") -> str:
     """A new passphrase: typed twice on a terminal, else from the environment or file."""
     if is_interactive() and not (credentials.passphrase_file or _env_passphrase()):
-        first = getpass.getpass(t(prompt_key))
-        if getpass.getpass(t("prompt.repeat_passphrase")) != first:
-            raise UsageError("passphrase.mismatch")
-        return first
+        return ask_new_passphrase(prompt_key)
     value = Credentials(passphrase_file=credentials.passphrase_file).passphrase()
     if value is None:
         raise Locked("passphrase.none_given")
     return value
+
+
+def ask_new_passphrase(prompt_key: str = "prompt.new_passphrase") -> str:
+    """A new passphrase typed twice at the terminal."""
+    first = getpass.getpass(t(prompt_key))
+    if getpass.getpass(t("prompt.repeat_passphrase")) != first:
+        raise UsageError("passphrase.mismatch")
+    return first
 
 
 def _env_passphrase() -> bool:
@@ -131,11 +136,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         st = state(ctx)
         if new_passphrase_file is not None:
-            new = Credentials(passphrase_file=new_passphrase_file).passphrase() or ""
+            # Read the file itself: Credentials would prefer FIELDKIT_PASSPHRASE, the old one.
+            new = read_passphrase_file(new_passphrase_file)
         elif os.environ.get(NEW_PASSPHRASE_ENV):
             new = os.environ[NEW_PASSPHRASE_ENV]
         elif is_interactive():
-            new = new_passphrase(Credentials())
+            # Always ask: FIELDKIT_PASSPHRASE, if set, holds the old passphrase.
+            new = ask_new_passphrase()
         else:
             raise Locked("passphrase.new_none_given")
         ended = change_passphrase(st.home, st.credentials(), new)

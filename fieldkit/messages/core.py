@@ -8,8 +8,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "help.init": ("Create your encrypted store.", "Créer votre coffre chiffré."),
     "help.unlock": (
-        "Open a working session (use: eval \"$(fieldkit unlock)\").",
-        "Ouvrir une session de travail (usage : eval \"$(fieldkit unlock)\").",
+        'Open a working session (use: eval "$(fieldkit unlock)").',
+        'Ouvrir une session de travail (usage : eval "$(fieldkit unlock)").',
     ),
     "help.lock": ("End every session at once.", "Terminer toutes les sessions immédiatement."),
     "help.status": (
@@ -30,7 +30,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "help.followup": ("Follow-ups of your cases.", "Les suivis de vos dossiers."),
     "help.followup_add": ("Record a follow-up.", "Enregistrer un suivi."),
-    "help.followup_list": ("List follow-ups, newest first.", "Lister les suivis, du plus récent au plus ancien."),
+    "help.followup_list": (
+        "List follow-ups, newest first.",
+        "Lister les suivis, du plus récent au plus ancien.",
+    ),
     "help.followup_show": ("Show one follow-up.", "Afficher un suivi."),
     "help.followup_amend": (
         "Correct a follow-up (the original is kept).",
@@ -44,7 +47,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.conflicts_list": ("List open conflicts.", "Lister les conflits ouverts."),
     "help.conflicts_resolve": ("Settle a conflict.", "Arbitrer un conflit."),
     "help.audit": ("The audit trail of this store.", "Le journal d'audit de ce coffre."),
-    "help.audit_show": ("Show the latest audit events.", "Afficher les derniers événements d'audit."),
+    "help.audit_show": (
+        "Show the latest audit events.",
+        "Afficher les derniers événements d'audit.",
+    ),
     "help.audit_verify": (
         "Check that no audit event was edited or deleted.",
         "Vérifier qu'aucun événement d'audit n'a été modifié ou supprimé.",
@@ -142,7 +148,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "prompt.summary": ("Summary", "Compte rendu"),
     "prompt.next_steps": ("Next steps (optional)", "Prochaines étapes (facultatif)"),
     "prompt.situation": ("Situation", "Situation"),
-    "prompt.concern_level": ("Concern level (low, medium, high)", "Niveau d'inquiétude (low, medium, high)"),
+    "prompt.concern_level": (
+        "Concern level (low, medium, high)",
+        "Niveau d'inquiétude (low, medium, high)",
+    ),
     # Confirmations and headers
     "init.done": ("Store created in {path}.", "Coffre créé dans {path}."),
     "init.fingerprint": (
@@ -154,7 +163,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ensuite : inscrivez-vous avec le code remis par votre district : fieldkit enrol CODE",
     ),
     "unlock.done": ("Session open until {until}.", "Session ouverte jusqu'à {until}."),
-    "lock.done": ("Locked ({count} session(s) ended).", "Verrouillé ({count} session(s) terminée(s))."),
+    "lock.done": (
+        "Locked ({count} session(s) ended).",
+        "Verrouillé ({count} session(s) terminée(s)).",
+    ),
     "status.path": ("Store", "Coffre"),
     "status.worker": ("Worker", "Intervenant"),
     "status.fingerprint": ("Key fingerprint", "Empreinte de clé"),
@@ -172,11 +184,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case.list_title": ("Cases ({count})", "Dossiers ({count})"),
     "case.updated": ("Case updated: {fields}.", "Dossier mis à jour : {fields}."),
     "followup.added": ("Follow-up {id} recorded.", "Suivi {id} enregistré."),
-    "followup.amended": ("Follow-up {id} amended (original kept).", "Suivi {id} rectifié (original conservé)."),
+    "followup.amended": (
+        "Follow-up {id} amended (original kept).",
+        "Suivi {id} rectifié (original conservé).",
+    ),
     "followup.history": ("Follow-ups ({count})", "Suivis ({count})"),
     "followup.amended_mark": ("amended", "rectifié"),
     "agenda.title": ("Agenda, next {days} days", "Agenda, {days} prochains jours"),
-    "agenda.empty": ("Nothing due in the next {days} days.", "Rien de prévu dans les {days} prochains jours."),
+    "agenda.empty": (
+        "Nothing due in the next {days} days.",
+        "Rien de prévu dans les {days} prochains jours.",
+    ),
     "agenda.overdue": ("overdue", "en retard"),
     "agenda.review": ("review", "revue"),
     "agenda.contact": ("contact", "contact"),

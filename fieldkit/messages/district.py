@@ -1,3 +1,148 @@
-"""Messages of the district area: key -> (English, French)."""
+"""Messages of the district side: its commands, workers, cases, exchanges."""
 
-MESSAGES: dict[str, tuple[str, str]] = {}
+MESSAGES: dict[str, tuple[str, str]] = {
+    "help.district": (
+        "The district side: store, workers, cases, server.",
+        "Côté district : coffre, intervenants, dossiers, serveur.",
+    ),
+    "help.district_init": (
+        "Create the district's encrypted store and keys.",
+        "Créer le coffre chiffré et les clés du district.",
+    ),
+    "help.district_worker": ("Workers of the district.", "Les intervenants du district."),
+    "help.district_worker_add": (
+        "Add a worker and print a one-time enrolment code.",
+        "Ajouter un intervenant et afficher un code d'inscription à usage unique.",
+    ),
+    "help.district_worker_list": ("List the workers.", "Lister les intervenants."),
+    "help.district_worker_revoke": (
+        "Revoke a worker (lost device, departure).",
+        "Révoquer un intervenant (poste perdu, départ).",
+    ),
+    "help.district_case": ("Cases of the district.", "Les dossiers du district."),
+    "help.district_case_add": ("Open a case.", "Ouvrir un dossier."),
+    "help.district_case_list": (
+        "List cases (high concerns marked).",
+        "Lister les dossiers (inquiétudes fortes signalées).",
+    ),
+    "help.district_case_show": (
+        "Show a case and its follow-ups.",
+        "Afficher un dossier et ses suivis.",
+    ),
+    "help.district_case_assign": (
+        "Assign a case to a worker.",
+        "Confier un dossier à un intervenant.",
+    ),
+    "help.district_case_unassign": (
+        "Take a case away from a worker.",
+        "Retirer un dossier à un intervenant.",
+    ),
+    "help.district_case_close": (
+        "Close a case (devices purge it).",
+        "Clore un dossier (les postes le purgent).",
+    ),
+    "help.district_sync_file": (
+        "Apply a worker's bundle file and write the reply file.",
+        "Appliquer le paquet d'un intervenant et écrire le paquet de réponse.",
+    ),
+    "help.arg.worker": (
+        "Worker id (or exact name).",
+        "Identifiant de l'intervenant (ou nom exact).",
+    ),
+    "help.arg.bundle_in": ("The worker's bundle.", "Le paquet de l'intervenant."),
+    "help.arg.bundle_out": ("Where to write the reply.", "Où écrire la réponse."),
+    "help.opt.district_name": ("Name of the district.", "Nom du district."),
+    "help.opt.district_url": (
+        "Address of the district server, for enrolment codes (e.g. https://fieldkit.example:8443).",
+        "Adresse du serveur du district, pour les codes d'inscription (ex. https://fieldkit.exemple:8443).",
+    ),
+    "help.opt.prefix": (
+        "Prefix of case references (CO-2026-0001).",
+        "Préfixe des références de dossier (CO-2026-0001).",
+    ),
+    "help.opt.worker_name": ("The worker's name.", "Nom de l'intervenant."),
+    "help.opt.unit": ("Territorial Unit.", "Unité territoriale."),
+    "help.opt.code_hours": (
+        "Hours the enrolment code stays valid.",
+        "Durée de validité du code d'inscription, en heures.",
+    ),
+    "help.opt.person_name": (
+        "Name of the person as workers need it.",
+        "Nom de la personne tel que les intervenants en ont besoin.",
+    ),
+    "help.opt.birth_year": ("Year of birth.", "Année de naissance."),
+    "help.opt.referral_date": (
+        "Date of referral (default: today).",
+        "Date du signalement (par défaut : aujourd'hui).",
+    ),
+    "help.opt.referral_source": ("Who referred the person.", "Origine du signalement."),
+    "help.opt.reason": ("Reason for referral (short).", "Motif du signalement (court)."),
+    "help.opt.priority": ("low, normal or high.", "low (basse), normal ou high (haute)."),
+    "help.opt.lead": ("Make this worker the lead.", "Désigner cet intervenant comme référent."),
+    "help.opt.close_reason": ("Why the case is closed.", "Motif de la clôture."),
+    "help.opt.accept_revoked": (
+        "Import a revoked device's sealed handover file (a coordinator's decision).",
+        "Importer le fichier de remise scellé d'un poste révoqué (décision d'un coordinateur).",
+    ),
+    "district.created": ("District {name} created in {path}.", "District {name} créé dans {path}."),
+    "district.fingerprint": (
+        "District key fingerprint: {fingerprint}",
+        "Empreinte de la clé du district : {fingerprint}",
+    ),
+    "district.worker_added": ("Worker {name} added ({id}).", "Intervenant {name} ajouté ({id})."),
+    "district.code_intro": (
+        "One-time enrolment code (valid {hours} h; hand it over in person):",
+        "Code d'inscription à usage unique (valable {hours} h ; à remettre en main propre) :",
+    ),
+    "district.workers_title": ("Workers ({count})", "Intervenants ({count})"),
+    "district.worker_revoked": ("Worker {id} revoked.", "Intervenant {id} révoqué."),
+    "district.case_added": (
+        "Case {reference} opened ({id}).",
+        "Dossier {reference} ouvert ({id}).",
+    ),
+    "district.assigned": ("{reference} assigned to {worker}.", "{reference} confié à {worker}."),
+    "district.unassigned": (
+        "{reference} taken away from {worker}.",
+        "{reference} retiré à {worker}.",
+    ),
+    "district.closed": ("{reference} closed.", "{reference} clos."),
+    "district.high_concerns": ("{count} high concern(s)", "{count} inquiétude(s) forte(s)"),
+    "district.conflicts": ("{count} conflict(s)", "{count} conflit(s)"),
+    "district.enrolled": (
+        "Worker {worker} enrolled; reply written.",
+        "Intervenant {worker} inscrit ; réponse écrite.",
+    ),
+    "district.worker_fingerprint": (
+        "Worker key fingerprint (compare with the worker): {fingerprint}",
+        "Empreinte de la clé de l'intervenant (à comparer avec lui) : {fingerprint}",
+    ),
+    "district.sync_done": (
+        "Worker {worker}: {received} received, {applied} applied, {refused} refused, {sent} sent, {purge} to purge.",
+        "Intervenant {worker} : {received} reçues, {applied} appliquées, {refused} refusées, {sent} envoyées, {purge} à purger.",
+    ),
+    "district.wipe_sent": (
+        "Worker {worker} is revoked: its device was told to wipe.",
+        "L'intervenant {worker} est révoqué : son poste a reçu l'ordre d'effacement.",
+    ),
+    "worker.not_found": ("no worker {ref}", "aucun intervenant {ref}"),
+    "worker.is_revoked": ("worker {ref} is revoked", "l'intervenant {ref} est révoqué"),
+    "worker.revoked": ("revoked", "révoqué"),
+    "worker.pending": ("waiting for enrolment", "en attente d'inscription"),
+    "worker.enrolled": ("enrolled", "inscrit"),
+    "assignment.not_found": (
+        "case {case} is not assigned to {worker}",
+        "le dossier {case} n'est pas confié à {worker}",
+    ),
+    "value.bad_prefix": (
+        "{field}: '{value}' must be letters or digits (at most 8)",
+        "{field} : « {value} » doit être fait de lettres ou chiffres (8 au plus)",
+    ),
+    "value.bad_year": (
+        "{field}: {value} is not a plausible year",
+        "{field} : {value} n'est pas une année plausible",
+    ),
+    "col.cases": ("Cases", "Dossiers"),
+    "col.last_sync": ("Last sync", "Dernière synchro"),
+    "col.assignees": ("Workers (* lead)", "Intervenants (* référent)"),
+    "col.alerts": ("Alerts", "Alertes"),
+}

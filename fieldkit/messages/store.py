@@ -22,8 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ce coffre vient d'une version plus récente de fieldkit (schéma {version}) ; mettez fieldkit à jour",
     ),
     "store.locked": (
-        "the store is locked: run `eval \"$(fieldkit unlock)\"`, or set FIELDKIT_PASSPHRASE or --passphrase-file",
-        "le coffre est verrouillé : lancez `eval \"$(fieldkit unlock)\"`, ou définissez FIELDKIT_PASSPHRASE ou --passphrase-file",
+        'the store is locked: run `eval "$(fieldkit unlock)"`, or set FIELDKIT_PASSPHRASE or --passphrase-file',
+        'le coffre est verrouillé : lancez `eval "$(fieldkit unlock)"`, ou définissez FIELDKIT_PASSPHRASE ou --passphrase-file',
     ),
     "passphrase.wrong": (
         "wrong passphrase; nothing was changed",

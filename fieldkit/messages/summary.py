@@ -128,10 +128,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rectifié {count} fois (dernière fois le {date})",
     ),
     "summary.missing_glyphs": (
-        "{count} character(s) cannot be printed with the fonts available and show as '?'. "
-        "Install the pymupdf-fonts package for full Unicode support.",
-        "{count} caractère(s) ne peuvent être imprimés avec les polices disponibles et "
-        "apparaissent comme « ? ». Installez le paquet pymupdf-fonts pour une prise en "
-        "charge complète d'Unicode.",
+        "{count} character(s) have no glyph in the fonts available and print as '?'.",
+        "{count} caractère(s) n'ont pas de glyphe dans les polices disponibles et "
+        "s'impriment « ? ».",
+    ),
+    "summary.missing_glyphs.package": (
+        "Install the pymupdf-fonts package for a font that covers most scripts.",
+        "Installez le paquet pymupdf-fonts pour une police couvrant la plupart des écritures.",
+    ),
+    "summary.missing_glyphs.system": (
+        "Install a system font that covers them (e.g. Noto Sans CJK, Debian package "
+        "fonts-noto-cjk, for Chinese, Japanese or Korean).",
+        "Installez une police système qui les couvre (par exemple Noto Sans CJK, paquet "
+        "Debian fonts-noto-cjk, pour le chinois, le japonais ou le coréen).",
     ),
 }

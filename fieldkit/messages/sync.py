@@ -55,3 +55,182 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "paquet refusé : contenu plus volumineux que la limite de {limit} octets",
     ),
 }
+
+MESSAGES.update(
+    {
+        "bundle.bad_payload": (
+            "bundle rejected: its content is malformed; nothing was applied",
+            "paquet refusé : son contenu est mal formé ; rien n'a été appliqué",
+        ),
+        "bundle.replayed": (
+            "bundle rejected: already received or older than the last one (counter {counter}); nothing was applied",
+            "paquet refusé : déjà reçu ou plus ancien que le dernier (compteur {counter}) ; rien n'a été appliqué",
+        ),
+        "bundle.unexpected_kind": (
+            "bundle rejected: a '{kind}' bundle is not expected here; nothing was applied",
+            "paquet refusé : un paquet « {kind} » n'est pas attendu ici ; rien n'a été appliqué",
+        ),
+        "enrol.bad_code": (
+            "this enrolment code is not valid (check that it was copied whole)",
+            "ce code d'inscription n'est pas valide (vérifiez qu'il a été copié en entier)",
+        ),
+        "enrol.bad_request": (
+            "enrolment request rejected: malformed",
+            "demande d'inscription refusée : mal formée",
+        ),
+        "enrol.bad_proof": (
+            "enrolment refused: the code does not match this worker",
+            "inscription refusée : le code ne correspond pas à cet intervenant",
+        ),
+        "enrol.code_expired": (
+            "enrolment refused: the code has expired; ask the district for a new one",
+            "inscription refusée : le code a expiré ; demandez-en un nouveau au district",
+        ),
+        "enrol.code_used": (
+            "enrolment refused: this code was already used",
+            "inscription refusée : ce code a déjà été utilisé",
+        ),
+        "enrol.revoked": (
+            "enrolment refused: this worker was revoked",
+            "inscription refusée : cet intervenant a été révoqué",
+        ),
+        "enrol.unknown_worker": (
+            "enrolment refused: unknown worker",
+            "inscription refusée : intervenant inconnu",
+        ),
+        "enrol.replica_taken": (
+            "enrolment refused: this device is already enrolled",
+            "inscription refusée : ce poste est déjà inscrit",
+        ),
+        "enrol.already": (
+            "this store is already enrolled (worker {worker})",
+            "ce coffre est déjà inscrit (intervenant {worker})",
+        ),
+        "enrol.not_pending": (
+            "no enrolment in progress: run `fieldkit enrol CODE --to-file F` first",
+            "aucune inscription en cours : lancez d'abord `fieldkit enrol CODE --to-file F`",
+        ),
+        "enrol.no_url": (
+            "this code has no server address: enrol by file (--to-file)",
+            "ce code ne contient pas d'adresse de serveur : inscrivez-vous par fichier (--to-file)",
+        ),
+        "enrol.offline": (
+            "the district server cannot be reached; enrol by file: `fieldkit enrol CODE --to-file request.fkb`, hand it to the district, then `fieldkit enrol --from-file reply.fkb`",
+            "le serveur du district est injoignable ; inscrivez-vous par fichier : `fieldkit enrol CODE --to-file demande.fkb`, remettez-le au district, puis `fieldkit enrol --from-file reponse.fkb`",
+        ),
+        "enrol.request_written": (
+            "Enrolment request written to {path}; hand it to the district, then run `fieldkit enrol --from-file REPLY`.",
+            "Demande d'inscription écrite dans {path} ; remettez-la au district, puis lancez `fieldkit enrol --from-file REPONSE`.",
+        ),
+        "enrol.district_fingerprint": (
+            "District key fingerprint (compare with the district): {fingerprint}",
+            "Empreinte de la clé du district (à comparer avec le district) : {fingerprint}",
+        ),
+        "enrol.done": (
+            "Enrolled as {worker} with {district}.",
+            "Inscrit comme {worker} auprès de {district}.",
+        ),
+        "file.not_found": ("file not found: {path}", "fichier introuvable : {path}"),
+        "sync.not_enrolled": (
+            "this store is not enrolled with a district yet: run `fieldkit enrol CODE`",
+            "ce coffre n'est inscrit auprès d'aucun district : lancez `fieldkit enrol CODE`",
+        ),
+        "sync.no_url": (
+            "no server address for this district: sync by file (--to-file / --from-file)",
+            "aucune adresse de serveur pour ce district : synchronisez par fichier (--to-file / --from-file)",
+        ),
+        "sync.offline": (
+            "offline, {count} changes queued",
+            "hors ligne, {count} modifications en attente",
+        ),
+        "sync.offline_plain": (
+            "the district server cannot be reached",
+            "le serveur du district est injoignable",
+        ),
+        "sync.retrying": (
+            "offline, {count} changes queued; next try in {seconds} s (Ctrl-C to stop)",
+            "hors ligne, {count} modifications en attente ; nouvel essai dans {seconds} s (Ctrl-C pour arrêter)",
+        ),
+        "sync.refused": ("refused by the district", "refusé par le district"),
+        "sync.revoked": (
+            "this device was revoked by the district; its case data was wiped",
+            "ce poste a été révoqué par le district ; ses données de dossiers ont été effacées",
+        ),
+        "sync.worker_revoked": (
+            "worker {worker} is revoked: bundle refused, wipe notice written",
+            "l'intervenant {worker} est révoqué : paquet refusé, avis d'effacement écrit",
+        ),
+        "sync.unknown_worker": (
+            "refused: this worker is not enrolled with the district",
+            "refusé : cet intervenant n'est pas inscrit auprès du district",
+        ),
+        "sync.server_error": (
+            "the district server answered {status}: {reason}",
+            "le serveur du district a répondu {status} : {reason}",
+        ),
+        "sync.server_rejected": (
+            "the district rejected the bundle: {reason}",
+            "le district a refusé le paquet : {reason}",
+        ),
+        "sync.tls_pin_mismatch": (
+            "the server's certificate is not the one pinned at enrolment; nothing was applied",
+            "le certificat du serveur n'est pas celui épinglé à l'inscription ; rien n'a été appliqué",
+        ),
+        "sync.done.ok": (
+            "Synced: {sent} sent, {received} received, {conflicts} conflicts, {purged} purged.",
+            "Synchronisé : {sent} envoyées, {received} reçues, {conflicts} conflits, {purged} purgés.",
+        ),
+        "sync.done.written": (
+            "Bundle written: {sent} changes. Hand it to the district.",
+            "Paquet écrit : {sent} modifications. Remettez-le au district.",
+        ),
+        "sync.done.revoked": (
+            "This device was revoked: {purged} cases wiped.",
+            "Ce poste a été révoqué : {purged} dossiers effacés.",
+        ),
+        "sync.some_refused": (
+            "{count} changes were refused by the district (kept there for a coordinator)",
+            "{count} modifications ont été refusées par le district (conservées là-bas pour un coordinateur)",
+        ),
+        "sync.more": (
+            "More changes remain: run sync again.",
+            "Il reste des modifications : relancez la synchronisation.",
+        ),
+        "sync.handover": (
+            "Unsynced work was sealed for the district in {path}: hand this file to your coordinator.",
+            "Le travail non synchronisé a été scellé pour le district dans {path} : remettez ce fichier à votre coordinateur.",
+        ),
+        "help.enrol": (
+            "Join your district with the code it gave you.",
+            "Rejoindre votre district avec le code qu'il vous a remis.",
+        ),
+        "help.sync": (
+            "Exchange changes with the district (server, or files).",
+            "Échanger les modifications avec le district (serveur ou fichiers).",
+        ),
+        "help.arg.code": (
+            "The enrolment code (or @file containing it).",
+            "Le code d'inscription (ou @fichier qui le contient).",
+        ),
+        "help.opt.enrol_to_file": (
+            "Write the enrolment request to this file instead of sending it.",
+            "Écrire la demande d'inscription dans ce fichier au lieu de l'envoyer.",
+        ),
+        "help.opt.enrol_from_file": (
+            "Finish enrolment with the district's reply file.",
+            "Terminer l'inscription avec le fichier de réponse du district.",
+        ),
+        "help.opt.sync_to_file": (
+            "Write the outgoing bundle to this file (no network).",
+            "Écrire le paquet sortant dans ce fichier (sans réseau).",
+        ),
+        "help.opt.sync_from_file": (
+            "Apply the district's reply from this file.",
+            "Appliquer la réponse du district depuis ce fichier.",
+        ),
+        "help.opt.watch": (
+            "Keep trying until the district is reached.",
+            "Réessayer jusqu'à joindre le district.",
+        ),
+    }
+)

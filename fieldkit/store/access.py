@@ -34,13 +34,18 @@ class Credentials:
         if env:
             return env
         if self.passphrase_file is not None:
-            try:
-                return self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError:
-                raise Locked("passphrase.file_unreadable") from None
+            return read_passphrase_file(self.passphrase_file)
         if self.prompt is not None:
             return self.prompt()
         return None
+
+
+def read_passphrase_file(path: Path) -> str:
+    """The passphrase kept in a file; trailing line breaks are not part of it."""
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError):
+        raise Locked("passphrase.file_unreadable") from None
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +23,15 @@ def db_path(home: Path, kind: str) -> Path:
 
 def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
     """Open the store with its raw key; no second KDF (DESIGN §3)."""
-    if not create and not path.exists():
-        raise StoreError("store.missing", path=str(path.parent))
+    if not path.exists():
+        if not create:
+            raise StoreError("store.missing", path=str(path.parent))
+        # Owner-only from the start; SQLite gives the WAL and shared-memory files the same mode.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
+        # SQLCipher logs decryption failures to stderr by default; the CLI says it in one line.
+        conn.execute("PRAGMA cipher_log_level = NONE").fetchall()
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -38,7 +44,7 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
         ):
             conn.execute(f"PRAGMA {pragma}")
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise StoreError("store.damaged")
+            raise sqlcipher3.DatabaseError("quick_check")
     except sqlcipher3.DatabaseError as exc:
         conn.close()
         raise StoreError("store.damaged") from exc

@@ -53,7 +53,15 @@ def insert(conn: Connection, followup: FollowUp) -> bool:
             json.dumps(data, ensure_ascii=False, sort_keys=True),
         ),
     )
-    return cursor.rowcount > 0
+    inserted = cursor.rowcount > 0
+    if (
+        inserted
+        and conn.execute(
+            "SELECT 1 FROM amendments WHERE followup_id = ? LIMIT 1", (followup.id,)
+        ).fetchone()
+    ):
+        _refresh_columns(conn, followup.id)  # its amendments arrived first
+    return inserted
 
 
 def add_amendment(conn: Connection, followup_id: str, case_id: str, amendment: Amendment) -> None:

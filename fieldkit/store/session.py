@@ -68,7 +68,8 @@ def start_session(
         nonce, data_key, _aad(store_id, session_id, expires)
     )
     directory = sessions_dir(home, store_id)
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # mode= is for the leaf only
+    directory.mkdir(exist_ok=True, mode=0o700)
     record = {"expires": expires, "nonce": nonce.hex(), "sealed": sealed.hex()}
     write_private_file(directory / f"{session_id}.json", json.dumps(record).encode())
     token = TOKEN_PREFIX + base64.urlsafe_b64encode(bytes.fromhex(session_id) + secret).decode()

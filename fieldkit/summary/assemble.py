@@ -7,9 +7,8 @@ lay it out and translate the labels of enums and headings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +26,7 @@ from fieldkit.model import (
     Priority,
     ReferralDomain,
 )
+from fieldkit.sync.clock import parse_hlc
 
 
 class _Data(BaseModel):
@@ -113,7 +113,8 @@ def assemble(
 
     current = [fu.current() for fu in followups if fu.case_id == case.id]
     originals = {fu.id: fu for fu in followups}
-    entries = [_entry(fu, originals[fu.id].amendments, names) for fu in current]
+    tz = printed_at.tzinfo
+    entries = [_entry(fu, originals[fu.id].amendments, names, tz) for fu in current]
     # Newest first; the id breaks ties so that the order never depends on input order.
     entries.sort(key=lambda e: (e.occurred_on, originals[e.id].hlc, e.id), reverse=True)
     shown = [e for e in entries if since is None or e.occurred_on >= since]
@@ -161,8 +162,10 @@ class _Names:
         return self._names.get(worker_id, worker_id)
 
 
-def _entry(fu: FollowUp, amendments: list[Amendment], names: _Names) -> HistoryEntry:
-    days = [d for d in (hlc_day(a.hlc) for a in amendments) if d is not None]
+def _entry(
+    fu: FollowUp, amendments: list[Amendment], names: _Names, tz: tzinfo | None
+) -> HistoryEntry:
+    days = [d for d in (hlc_day(a.hlc, tz) for a in amendments) if d is not None]
     return HistoryEntry(
         id=fu.id,
         occurred_on=fu.occurred_on,
@@ -230,31 +233,15 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
-_EPOCH_DIGITS = re.compile(r"^(\d{10,19})")
+def hlc_day(hlc: str, tz: tzinfo | None = None) -> date | None:
+    """The day, in `tz` (local time by default), of a hybrid logical clock value.
 
-
-def hlc_day(hlc: str) -> date | None:
-    """The UTC day a hybrid logical clock value was taken, when it can be read.
-
-    HLCs start with their physical time: either an ISO 8601 timestamp or a count since
-    the Unix epoch (seconds, milliseconds, microseconds or nanoseconds, told apart by
-    their number of digits). Anything else gives None and the summary shows no date.
+    None when the value is not a well-formed HLC: the summary then shows no date.
     """
-    if not hlc:
-        return None
-    match = _EPOCH_DIGITS.match(hlc)
-    if match:
-        digits = match.group(1)
-        scale = {10: 1, 13: 1_000, 16: 1_000_000, 19: 1_000_000_000}.get(len(digits))
-        if scale is None:
-            return None
-        try:
-            return datetime.fromtimestamp(int(digits) / scale, tz=UTC).date()
-        except (OverflowError, OSError, ValueError):
-            return None
     try:
-        return date.fromisoformat(hlc[:10])
-    except ValueError:
+        wall_ms, _counter = parse_hlc(hlc)
+        return datetime.fromtimestamp(wall_ms / 1000, tz=UTC).astimezone(tz).date()
+    except (ValueError, OverflowError, OSError):
         return None
 
 

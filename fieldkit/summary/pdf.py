@@ -16,14 +16,16 @@ MissingGlyphsWarning, which gives a count, never the text.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import XPos, YPos
 
 from fieldkit.i18n import current_language, t
 from fieldkit.model import ConcernLevel
@@ -77,10 +79,12 @@ def render_pdf(summary: CaseSummary) -> bytes:
         pdf = _SummaryPDF(summary, _Fonts.load(Path(tmp)))
         pdf.render()
         data = bytes(pdf.output())
-        missing = pdf.fonts_used.missing
-    if missing:
+    fonts = pdf.fonts_used
+    if fonts.missing:
+        hint = "system" if fonts.packaged else "package"
+        message = f"{t('summary.missing_glyphs', count=len(fonts.missing))} "
         warnings.warn(
-            t("summary.missing_glyphs", count=len(missing)), MissingGlyphsWarning, stacklevel=2
+            message + t(f"summary.missing_glyphs.{hint}"), MissingGlyphsWarning, stacklevel=2
         )
     return data
 
@@ -178,6 +182,7 @@ class _Fonts:
     """The fonts of one document and what they can print."""
 
     files: tuple[Path, Path] | None
+    packaged: bool = False  # the files come from pymupdf-fonts
     cmap: set[int] = field(default_factory=set)
     fallbacks: list[str] = field(default_factory=list)
     fallback_cmaps: set[int] = field(default_factory=set)
@@ -186,7 +191,10 @@ class _Fonts:
 
     @classmethod
     def load(cls, directory: Path) -> _Fonts:
-        return cls(packaged_fonts(directory) or system_fonts())
+        packaged = packaged_fonts(directory)
+        if packaged:
+            return cls(packaged, packaged=True)
+        return cls(system_fonts())
 
     @property
     def family(self) -> str:
@@ -205,9 +213,10 @@ class _Fonts:
         """`text` with what no font can print replaced by '?', and controls dropped."""
         out = []
         for char in text:
-            if char in "\t\u00a0":
-                out.append(" ")
-            elif not char.isprintable():
+            category = unicodedata.category(char)
+            if category == "Zs" or char == "\t":  # every kind of space, as one of two
+                out.append("\u00a0" if char in "\u00a0\u202f\u2007" else " ")
+            elif category[0] == "C":  # controls and invisible format characters
                 continue
             elif self._printable(pdf, char):
                 out.append(char)
@@ -412,7 +421,8 @@ class _SummaryPDF(FPDF):
             rows.append([self._cell(_WIDTH, [(t("summary.no_concerns"), _SMALL)])])
             self._table(title, None, rows)
             return
-        self._table(title, self._header_row(widths, header), rows)
+        notes = 1 if s.since is not None else 0
+        self._table(title, self._header_row(widths, header), rows, header_after=notes)
 
     def _conflicts(self) -> None:
         title = t("summary.section.conflicts")
@@ -570,20 +580,33 @@ class _SummaryPDF(FPDF):
         for text, style in parts:
             self._font(style)
             for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"):
-                clean = self._clean(paragraph.strip())
+                clean = self._clean(_glue(paragraph.strip()))
                 if not clean:
                     continue
-                wrapped = self.multi_cell(
-                    width,
-                    text=clean,
-                    dry_run=True,
-                    output=MethodReturnValue.LINES,
-                    align="L",
-                )
-                lines += [
-                    _Line(piece.rstrip(), style.bold, style.size, style.color) for piece in wrapped
-                ]
+                wrapped = self._wrap(clean, width - 2 * _PAD_X)
+                lines += [_Line(piece, style.bold, style.size, style.color) for piece in wrapped]
         return _Cell(width, lines)
+
+    def _wrap(self, text: str, room: float) -> list[str]:
+        """Greedy word wrap in the current font; a word wider than `room` is cut."""
+        lines: list[str] = []
+        current = ""
+        for word in text.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if self.get_string_width(candidate) <= room:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = ""
+            for char in word:
+                if current and self.get_string_width(current + char) > room:
+                    lines.append(current)
+                    current = ""
+                current += char
+        if current:
+            lines.append(current)
+        return lines
 
     def _font(self, style: _Style) -> None:
         self.set_font(self.fonts_used.family, "B" if style.bold else "", style.size)
@@ -613,6 +636,15 @@ def _take(lines: list[_Line], room: float) -> list[_Line]:
         used += lines[0].height
         taken.append(lines.pop(0))
     return taken
+
+
+# Spaces that must not become line breaks (French typography): before high punctuation,
+# inside guillemets, and after "n°".
+_GLUED = re.compile(r" (?=[:;!?»])|(?<=«) |(?<=n°) ")
+
+
+def _glue(text: str) -> str:
+    return _GLUED.sub("\u00a0", text)
 
 
 def _is_high(entry: HistoryEntry) -> bool:

@@ -226,6 +226,8 @@ def _parse(data: Any) -> _Parsed:
     data = data if isinstance(data, bytes) else memoryview(data).tobytes()
     if not (data.startswith(BUNDLE_MAGIC) or BUNDLE_MAGIC.startswith(data)):
         raise BundleRejected("bundle.bad_magic")
+    if len(data) > len(BUNDLE_MAGIC) and data[len(BUNDLE_MAGIC)] != BUNDLE_VERSION:
+        raise BundleRejected("bundle.unsupported_version", version=data[len(BUNDLE_MAGIC)])
     if len(data) < MIN_BUNDLE_BYTES:
         raise BundleRejected("bundle.malformed")
     magic, version, header_len = _PREFIX.unpack_from(data)

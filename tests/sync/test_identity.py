@@ -167,9 +167,10 @@ json_values = st.recursive(
 )
 def test_public_identity_from_arbitrary_values_raises_only_value_error(data: object) -> None:
     try:
-        PublicIdentity.from_dict(data)
+        public = PublicIdentity.from_dict(data)
     except ValueError:
-        pass
+        return
+    assert PublicIdentity.from_dict(public.to_dict()) == public
 
 
 def test_public_identity_constructor_validates_keys() -> None:
@@ -223,3 +224,12 @@ def test_flipping_any_bit_of_a_signature_invalidates_it() -> None:
         flipped = bytearray(signature)
         flipped[i // 8] ^= 1 << (i % 8)
         assert not ALICE.public.verify(bytes(flipped), b"message")
+
+
+def test_signature_with_non_canonical_s_is_refused() -> None:
+    # S + L signs the same equation; a strict verifier refuses it (no malleable bundles).
+    order = 2**252 + 27742317777372353535851937790883648493
+    signature = ALICE.sign(b"message")
+    s = int.from_bytes(signature[32:], "little") + order
+    assert s < 2**256
+    assert not ALICE.public.verify(signature[:32] + s.to_bytes(32, "little"), b"message")

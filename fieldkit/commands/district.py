@@ -1,0 +1,307 @@
+"""fieldkit district ...: the district side (its store, workers, cases, bundles, server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fieldkit.commands.cases import followup_table
+from fieldkit.commands.common import console, err_console, parse_date, print_json, state
+from fieldkit.commands.render import case_json, label
+from fieldkit.commands.session import new_passphrase
+from fieldkit.district.store import DEFAULT_CODE_TTL_HOURS, DistrictStore
+from fieldkit.errors import InvalidValue, Refused
+from fieldkit.i18n import t
+from fieldkit.model import CaseStatus, Priority
+
+app = typer.Typer(no_args_is_help=True)
+worker_app = typer.Typer(no_args_is_help=True)
+case_app = typer.Typer(no_args_is_help=True)
+app.add_typer(worker_app, name="worker", help=t("help.district_worker"))
+app.add_typer(case_app, name="case", help=t("help.district_case"))
+
+
+def _open(ctx: typer.Context) -> DistrictStore:
+    st = state(ctx)
+    return DistrictStore.open(st.home, st.credentials())
+
+
+@app.command("init", help=t("help.district_init"))
+def init(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help=t("help.opt.district_name")),
+    url: str | None = typer.Option(None, "--url", help=t("help.opt.district_url")),
+    prefix: str = typer.Option("CO", "--prefix", help=t("help.opt.prefix")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    st = state(ctx)
+    if not prefix.isalnum() or len(prefix) > 8:
+        raise InvalidValue("value.bad_prefix", field="--prefix", value=prefix)
+    with DistrictStore.create(
+        st.home, new_passphrase(st.credentials()), name, url, prefix
+    ) as store:
+        fingerprint = store.identity().public.fingerprint
+        data = {"id": store.replica_id, "name": store.name, "fingerprint": fingerprint}
+    if as_json:
+        print_json(data)
+        return
+    console().print(t("district.created", name=name, path=str(st.home)))
+    console().print(t("district.fingerprint", fingerprint=fingerprint))
+
+
+@worker_app.command("add", help=t("help.district_worker_add"))
+def worker_add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help=t("help.opt.worker_name")),
+    unit: str = typer.Option(..., "--unit", help=t("help.opt.unit")),
+    ttl_hours: int = typer.Option(
+        DEFAULT_CODE_TTL_HOURS, "--code-hours", min=1, max=24 * 30, help=t("help.opt.code_hours")
+    ),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    with _open(ctx) as store:
+        worker, code = store.add_worker(name, unit, ttl_hours)
+        fingerprint = store.identity().public.fingerprint
+    if as_json:
+        print_json({"id": worker.id, "enrolment_code": code, "district_fingerprint": fingerprint})
+        return
+    console().print(t("district.worker_added", name=worker.name, id=worker.id))
+    console().print(t("district.code_intro", hours=ttl_hours))
+    print(code)
+    console().print(t("district.fingerprint", fingerprint=fingerprint))
+
+
+@worker_app.command("list", help=t("help.district_worker_list"))
+def worker_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    with _open(ctx) as store:
+        records = store.workers()
+        counts = {r.worker.id: len(store.assigned_cases(r.worker.id)) for r in records}
+    if as_json:
+        print_json(
+            [
+                dict(
+                    r.worker.model_dump(mode="json", exclude={"signing_key", "hpke_key"}),
+                    cases=counts[r.worker.id],
+                    last_sync=r.last_sync,
+                    acked_seq=r.acked_seq,
+                )
+                for r in records
+            ]
+        )
+        return
+    table = Table(title=t("district.workers_title", count=len(records)))
+    for column in ("col.id", "col.name", "col.unit", "col.status", "col.cases", "col.last_sync"):
+        table.add_column(t(column))
+    for r in records:
+        table.add_row(
+            r.worker.id,
+            r.worker.name,
+            r.worker.unit,
+            label("worker", r.worker.status),
+            str(counts[r.worker.id]),
+            r.last_sync or "",
+        )
+    console().print(table)
+
+
+@worker_app.command("revoke", help=t("help.district_worker_revoke"))
+def worker_revoke(
+    ctx: typer.Context,
+    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+) -> None:
+    with _open(ctx) as store:
+        revoked = store.revoke_worker(worker)
+    console().print(t("district.worker_revoked", id=revoked.id))
+
+
+@case_app.command("add", help=t("help.district_case_add"))
+def case_add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help=t("help.opt.person_name")),
+    unit: str = typer.Option(..., "--unit", help=t("help.opt.unit")),
+    birth_year: int | None = typer.Option(None, "--birth-year", help=t("help.opt.birth_year")),
+    referral_date: str | None = typer.Option(
+        None, "--referral-date", help=t("help.opt.referral_date")
+    ),
+    referral_source: str | None = typer.Option(
+        None, "--referral-source", help=t("help.opt.referral_source")
+    ),
+    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.reason")),
+    priority: str = typer.Option("normal", "--priority", help=t("help.opt.priority")),
+    next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    try:
+        level = Priority(priority)
+    except ValueError:
+        choices = ", ".join(p.value for p in Priority)
+        raise InvalidValue(
+            "value.bad_choice", field="--priority", value=priority, choices=choices
+        ) from None
+    with _open(ctx) as store:
+        case = store.add_case(
+            name=name,
+            unit=unit,
+            birth_year=birth_year,
+            referral_date=parse_date(referral_date, "--referral-date"),
+            referral_source=referral_source,
+            reason=reason,
+            priority=level,
+            next_review=parse_date(next_review, "--next-review"),
+        )
+    if as_json:
+        print_json({"id": case.id, "reference": case.reference})
+        return
+    console().print(t("district.case_added", reference=case.reference, id=case.id))
+
+
+@case_app.command("list", help=t("help.district_case_list"))
+def case_list(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help=t("help.opt.status")),
+    unit: str | None = typer.Option(None, "--unit", help=t("help.opt.unit")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    try:
+        wanted = CaseStatus(status) if status else None
+    except ValueError:
+        raise InvalidValue(
+            "value.bad_choice", field="--status", value=status, choices=", ".join(CaseStatus)
+        ) from None
+    with _open(ctx) as store:
+        items = store.list_cases(wanted, unit)
+        concerns = store.high_concerns()
+        conflicts: dict[str, int] = {}
+        for c in store.conflicts():
+            conflicts[c.case_id] = conflicts.get(c.case_id, 0) + 1
+    if as_json:
+        print_json(
+            [
+                dict(
+                    case_json(c),
+                    high_concerns=concerns.get(c.id, 0),
+                    open_conflicts=conflicts.get(c.id, 0),
+                )
+                for c in items
+            ]
+        )
+        return
+    table = Table(title=t("case.list_title", count=len(items)))
+    for column in (
+        "col.reference",
+        "col.name",
+        "col.unit",
+        "col.status",
+        "col.priority",
+        "col.assignees",
+        "col.alerts",
+    ):
+        table.add_column(t(column))
+    for c in items:
+        alerts = []
+        if concerns.get(c.id):
+            alerts.append(f"[bold red]⚠ {t('district.high_concerns', count=concerns[c.id])}[/]")
+        if conflicts.get(c.id):
+            alerts.append(t("district.conflicts", count=conflicts[c.id]))
+        table.add_row(
+            c.reference,
+            c.display_name,
+            c.unit,
+            label("status", c.status),
+            label("priority", c.priority),
+            ", ".join(a.name + (" *" if a.lead else "") for a in c.assignees),
+            " ".join(alerts),
+        )
+    console().print(table)
+
+
+@case_app.command("show", help=t("help.district_case_show"))
+def case_show(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    with _open(ctx) as store:
+        item, history = store.case(case)
+    if as_json:
+        print_json(case_json(item, history))
+        return
+    console().print(f"[bold]{item.reference}[/bold] — {item.display_name} ({item.unit})")
+    console().print(followup_table(history))
+
+
+@case_app.command("assign", help=t("help.district_case_assign"))
+def case_assign(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    lead: bool = typer.Option(False, "--lead", help=t("help.opt.lead")),
+) -> None:
+    with _open(ctx) as store:
+        item = store.assign(case, worker, lead)
+    console().print(t("district.assigned", reference=item.reference, worker=worker))
+
+
+@case_app.command("unassign", help=t("help.district_case_unassign"))
+def case_unassign(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+) -> None:
+    with _open(ctx) as store:
+        item = store.unassign(case, worker)
+    console().print(t("district.unassigned", reference=item.reference, worker=worker))
+
+
+@case_app.command("close", help=t("help.district_case_close"))
+def case_close(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    reason: str = typer.Option(..., "--reason", help=t("help.opt.close_reason")),
+) -> None:
+    with _open(ctx) as store:
+        item = store.close_case(case, reason)
+    console().print(t("district.closed", reference=item.reference))
+
+
+@app.command("sync-file", help=t("help.district_sync_file"))
+def sync_file(
+    ctx: typer.Context,
+    incoming: Path = typer.Argument(..., metavar="IN", help=t("help.arg.bundle_in")),
+    outgoing: Path = typer.Argument(..., metavar="OUT", help=t("help.arg.bundle_out")),
+    accept_revoked: bool = typer.Option(
+        False, "--accept-revoked", help=t("help.opt.accept_revoked")
+    ),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.exchange import handle
+    from fieldkit.sync import transport
+
+    data = transport.read_file(incoming)
+    with _open(ctx) as store:
+        outcome = handle(store, data, accept_revoked=accept_revoked)
+    transport.write_file(outgoing, outcome.reply)
+    summary = {
+        "kind": outcome.kind,
+        "worker": outcome.worker_id,
+        "received": outcome.received,
+        "applied": outcome.applied,
+        "refused": outcome.refused,
+        "sent": outcome.sent,
+        "purge": outcome.purge,
+    }
+    if as_json:
+        print_json(dict(summary, fingerprint=outcome.fingerprint or None))
+    elif outcome.kind == "enrol-reply":
+        console().print(t("district.enrolled", worker=outcome.worker_id))
+        console().print(t("district.worker_fingerprint", fingerprint=outcome.fingerprint))
+    else:
+        console().print(t("district.sync_done", **summary))
+    if outcome.refused_worker:
+        err_console().print(t("district.wipe_sent", worker=outcome.worker_id))
+        raise Refused("sync.worker_revoked", worker=outcome.worker_id)

@@ -1,0 +1,158 @@
+"""fieldkit enrol | sync: joining the district and exchanging bundles with it."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import typer
+
+from fieldkit.commands.common import console, err_console, print_json, state
+from fieldkit.errors import Offline, Refused, UsageError
+from fieldkit.i18n import t
+from fieldkit.store.worker import WorkerStore
+from fieldkit.sync import client, transport
+from fieldkit.sync.enrolment import decode_code
+
+BACKOFF_START = 2.0
+BACKOFF_CAP = 300.0
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("enrol", help=t("help.enrol"))
+    def enrol(
+        ctx: typer.Context,
+        code: str | None = typer.Argument(None, help=t("help.arg.code")),
+        to_file: Path | None = typer.Option(None, "--to-file", help=t("help.opt.enrol_to_file")),
+        from_file: Path | None = typer.Option(
+            None, "--from-file", help=t("help.opt.enrol_from_file")
+        ),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        st = state(ctx)
+        with WorkerStore.open(st.home, st.credentials()) as store:
+            if from_file is not None:
+                reply = client.enrol_complete(store, transport.read_file(from_file))
+                _enrolled(store, reply, as_json)
+                return
+            if code is None:
+                raise UsageError("value.missing", field="CODE")
+            parsed = decode_code(_code_text(code))
+            if time.time() > parsed.expires:
+                raise Refused("enrol.code_expired")
+            fingerprint = parsed.district_identity().fingerprint
+            if to_file is not None:
+                transport.write_file(to_file, client.enrol_request(store, parsed))
+                if as_json:
+                    print_json(
+                        {
+                            "status": "request-written",
+                            "file": str(to_file),
+                            "district_fingerprint": fingerprint,
+                            "fingerprint": store.identity().public.fingerprint,
+                        }
+                    )
+                    return
+                console().print(t("enrol.request_written", path=str(to_file)))
+                console().print(t("enrol.district_fingerprint", fingerprint=fingerprint))
+                console().print(
+                    t("init.fingerprint", fingerprint=store.identity().public.fingerprint)
+                )
+                return
+            try:
+                reply = client.enrol_online(store, parsed)
+            except Offline:
+                raise Offline("enrol.offline") from None
+            _enrolled(store, reply, as_json)
+
+    @app.command("sync", help=t("help.sync"))
+    def sync(
+        ctx: typer.Context,
+        to_file: Path | None = typer.Option(None, "--to-file", help=t("help.opt.sync_to_file")),
+        from_file: Path | None = typer.Option(
+            None, "--from-file", help=t("help.opt.sync_from_file")
+        ),
+        watch: bool = typer.Option(False, "--watch", help=t("help.opt.watch")),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        st = state(ctx)
+        with WorkerStore.open(st.home, st.credentials()) as store:
+            if to_file is not None or from_file is not None:
+                client.ensure_not_revoked(store)
+                result = client.SyncResult(status="ok")
+                if from_file is not None:
+                    result = client.apply_reply(store, transport.read_file(from_file))
+                if to_file is not None:
+                    data, count, more = client.build_request(store)
+                    transport.write_file(to_file, data)
+                    result.sent, result.more = count, more
+                    if result.status == "ok":
+                        result.status = "written"
+                _report(result, as_json)
+                return
+            result = _online(store, watch)
+            _report(result, as_json)
+
+
+def _online(store: WorkerStore, watch: bool) -> client.SyncResult:
+    delay = BACKOFF_START
+    while True:
+        try:
+            return client.sync_online(store)
+        except Offline:
+            queued = client.queued(store)
+            if not watch:
+                raise Offline("sync.offline", count=queued) from None
+            wait = random.uniform(delay / 2, delay)
+            err_console().print(t("sync.retrying", count=queued, seconds=round(wait)))
+            try:
+                time.sleep(wait)
+            except KeyboardInterrupt:
+                raise Offline("sync.offline", count=queued) from None
+            delay = min(delay * 2, BACKOFF_CAP)
+
+
+def _report(result: client.SyncResult, as_json: bool) -> None:
+    if as_json:
+        data = result.as_dict()
+        if result.handover:
+            data["handover"] = result.handover
+        print_json(data)
+    else:
+        console().print(t(f"sync.done.{result.status}", **result.as_dict()))
+        if result.refused:
+            err_console().print(t("sync.some_refused", count=result.refused))
+        if result.more:
+            console().print(t("sync.more"))
+        if result.handover:
+            console().print(t("sync.handover", path=result.handover))
+    if result.wiped:
+        raise Refused("sync.revoked")
+
+
+def _enrolled(store: WorkerStore, reply, as_json: bool) -> None:
+    district = client.district(store)
+    if as_json:
+        print_json(
+            {
+                "status": "enrolled",
+                "worker_id": reply.worker_id,
+                "district": reply.district_name,
+                "district_fingerprint": district.keys.fingerprint,
+                "fingerprint": store.identity().public.fingerprint,
+            }
+        )
+        return
+    console().print(t("enrol.done", worker=reply.worker_name, district=reply.district_name))
+    console().print(t("enrol.district_fingerprint", fingerprint=district.keys.fingerprint))
+    console().print(t("init.fingerprint", fingerprint=store.identity().public.fingerprint))
+
+
+def _code_text(code: str) -> str:
+    if code.startswith("@"):
+        try:
+            return Path(code[1:]).read_text(encoding="utf-8")
+        except OSError:
+            raise UsageError("file.not_found", path=code[1:]) from None
+    return code

@@ -1,0 +1,308 @@
+"""The district's half of the protocol: enrolment requests in, sync bundles in, replies out.
+
+One incoming bundle is handled in one transaction: verified (before any decryption),
+checked against replay, authorised change by change, applied, acknowledged, and the
+reply is built from the same state. A refused worker's bundle changes nothing here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from fieldkit.district.store import DistrictStore, WorkerRecord
+from fieldkit.errors import BundleRejected, NotFound, Refused
+from fieldkit.model import WORKER_CASE_FIELDS, CaseStatus, Change, WorkerStatus
+from fieldkit.store import audit, changelog, followups
+from fieldkit.store.db import transaction
+from fieldkit.store.digest import state_digest
+from fieldkit.sync import merge
+from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle, read_header
+from fieldkit.sync.enrolment import ENROL_MAGIC, check_proof, read_request
+from fieldkit.sync.payload import EnrolReply, Refusal, SyncReply, SyncRequest, decode, encode
+
+# Changes a district sends in one reply; the worker comes back for the rest.
+MAX_REPLY_CHANGES = 100_000
+
+
+@dataclass
+class Outcome:
+    """What happened to one incoming bundle, for the caller to report (ids and counts only)."""
+
+    reply: bytes
+    kind: str
+    worker_id: str
+    received: int = 0
+    applied: int = 0
+    refused: int = 0
+    sent: int = 0
+    purge: int = 0
+    refused_worker: bool = False
+    fingerprint: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def handle(store: DistrictStore, data: bytes, *, accept_revoked: bool = False) -> Outcome:
+    """Handle one incoming bundle or enrolment request; raises BundleRejected or Refused.
+
+    A revoked worker's bundle gets a wipe notice and changes nothing, unless a coordinator
+    imports a device's sealed handover file with `accept_revoked`.
+    """
+    if data[: len(ENROL_MAGIC)] == ENROL_MAGIC:
+        return _enrol(store, data)
+    header = read_header(data)
+    record = store.worker_by_replica(header.sender)
+    if record is None:
+        raise Refused("sync.unknown_worker")
+    public = record.public_identity()
+    identity = store.identity()
+    header, payload = open_bundle(
+        data,
+        recipient=identity,
+        recipient_id=store.replica_id,
+        sender_key=lambda sender: public if sender == record.replica_id else None,
+    )
+    if header.kind != "sync":
+        raise BundleRejected("bundle.unexpected_kind", kind=header.kind)
+    if header.counter <= record.counter_in:
+        raise BundleRejected("bundle.replayed", counter=header.counter)
+    request = decode(SyncRequest, payload)
+    if record.worker.status == WorkerStatus.REVOKED and not accept_revoked:
+        return _wipe_notice(store, record)
+    if record.worker.status == WorkerStatus.PENDING:
+        raise Refused("sync.unknown_worker")
+    return _sync(store, record, header, request)
+
+
+def _sync(
+    store: DistrictStore, record: WorkerRecord, header: BundleHeader, request: SyncRequest
+) -> Outcome:
+    conn = store.conn
+    worker_id = record.worker.id
+    origin = record.replica_id or ""
+    outcome = Outcome(reply=b"", kind="reply", worker_id=worker_id, received=len(request.changes))
+    refusals: list[Refusal] = []
+    with transaction(conn):
+        changelog.observe(conn, request.changes)
+        assigned = set(store.assigned_cases(worker_id))
+        for change in sorted(request.changes, key=lambda c: c.seq):
+            reason = _refusal_reason(conn, change, origin, worker_id, assigned)
+            if reason is None:
+                if merge.apply(conn, change) is not None:
+                    outcome.applied += 1
+                continue
+            if _record_refusal(conn, worker_id, change, reason):
+                refusals.append(Refusal(change_id=change.id, reason=reason))
+        acked = _contiguous_ack(conn, origin, record.acked_seq)
+        counter_out = record.counter_out + 1
+
+        open_cases = {c for c in assigned if _is_open(conn, c)}
+        holding = set(request.holding)
+        fresh = open_cases if request.resync else open_cases - holding
+        purge = sorted(holding - open_cases)
+        outgoing = _outgoing(conn, header.cursor, open_cases, fresh, origin)
+        cursor = changelog.last_idx(conn)
+        if len(outgoing) > MAX_REPLY_CHANGES:
+            outgoing = outgoing[:MAX_REPLY_CHANGES]
+            cursor = outgoing[-1][0]
+        digest = state_digest(conn, open_cases) if len(outgoing) < MAX_REPLY_CHANGES else ""
+        conn.execute(
+            "UPDATE workers SET acked_seq = ?, counter_in = ?, counter_out = ?, last_sync = ?"
+            " WHERE id = ?",
+            (acked, header.counter, counter_out, _now(), worker_id),
+        )
+        outcome.sent, outcome.purge, outcome.refused = len(outgoing), len(purge), len(refusals)
+        detail = (
+            f"in={outcome.received} applied={outcome.applied} refused={outcome.refused}"
+            f" out={outcome.sent} purge={outcome.purge}"
+        )
+        audit.record(conn, "district", "sync", "worker", worker_id, detail)
+        reply = SyncReply(
+            changes=[change for _, change in outgoing],
+            purge=purge,
+            refused=refusals,
+            district_name=store.name,
+        )
+        outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
+    return outcome
+
+
+def _is_open(conn, case_id: str) -> bool:
+    row = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return row is not None and row[0] != CaseStatus.CLOSED.value
+
+
+def _outgoing(
+    conn, cursor: int, open_cases: set[str], fresh: set[str], origin: str
+) -> list[tuple[int, Change]]:
+    """Changes for the worker: whole history of fresh cases, the rest above its cursor."""
+    result: list[tuple[int, Change]] = []
+    if fresh:
+        result.extend(changelog.iter_above(conn, 0, sorted(fresh)))
+    known = sorted(open_cases - fresh)
+    if known:
+        result.extend(
+            (idx, change)
+            for idx, change in changelog.iter_above(conn, cursor, known)
+            if change.origin != origin
+        )
+    result.sort(key=lambda pair: pair[0])
+    return result
+
+
+def _refusal_reason(
+    conn, change: Change, origin: str, worker_id: str, assigned: set[str]
+) -> str | None:
+    """Why the district refuses a worker's change, or None when it is allowed."""
+    if change.origin != origin or change.id != f"{origin}:{change.seq}":
+        return "origin"
+    if change.author != worker_id:
+        return "author"
+    if change.case_id not in assigned:
+        return "not-assigned"
+    if change.entity == "case":
+        if change.op != "update" or change.entity_id != change.case_id:
+            return "operation"
+        if any(name not in WORKER_CASE_FIELDS for name in change.fields):
+            return "district-field"
+    elif change.entity == "followup":
+        if change.op == "add":
+            if change.fields.get("recorded_by", worker_id) != worker_id:
+                return "author"
+            known = _followup_case(conn, change.entity_id) is not None
+            if known and not changelog.seen(conn, change.id):
+                return "duplicate-id"
+        elif change.op == "amend":
+            if _followup_case(conn, change.entity_id) != change.case_id:
+                return "unknown-followup"
+        else:
+            return "operation"
+    elif change.entity == "conflict":
+        if change.op != "resolve":
+            return "operation"
+    else:
+        return "operation"
+    return None
+
+
+def _followup_case(conn, followup_id: str) -> str | None:
+    try:
+        return followups.get(conn, followup_id).case_id
+    except NotFound:
+        return None
+
+
+def _record_refusal(conn, worker_id: str, change: Change, reason: str) -> bool:
+    """Keep a refused change whole (never silently dropped); False if already recorded."""
+    cursor = conn.execute(
+        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (origin, seq) DO NOTHING",
+        (worker_id, change.origin, change.seq, reason, change.model_dump_json(), _now()),
+    )
+    return cursor.rowcount > 0
+
+
+def _contiguous_ack(conn, origin: str, acked: int) -> int:
+    """The highest seq n such that every change 1..n of `origin` was applied or refused."""
+    while True:
+        nxt = acked + 1
+        if (
+            conn.execute(
+                "SELECT 1 FROM changes WHERE origin = ? AND seq = ?", (origin, nxt)
+            ).fetchone()
+            or conn.execute(
+                "SELECT 1 FROM refusals WHERE origin = ? AND seq = ?", (origin, nxt)
+            ).fetchone()
+        ):
+            acked = nxt
+            continue
+        return acked
+
+
+def _seal(
+    store: DistrictStore,
+    record: WorkerRecord,
+    kind: str,
+    counter: int,
+    ack: int,
+    cursor: int,
+    payload,
+    digest: str = "",
+) -> bytes:
+    identity = store.identity()
+    recipient = record.public_identity()
+    assert recipient is not None and record.replica_id
+    header = BundleHeader(
+        kind=kind,
+        sender=store.replica_id,
+        recipient=record.replica_id,
+        sender_key=identity.public.fingerprint_hex,
+        recipient_key=recipient.fingerprint_hex,
+        counter=counter,
+        ack=ack,
+        cursor=cursor,
+        changes=len(getattr(payload, "changes", [])),
+        digest=digest,
+    )
+    return encode_bundle(header, encode(payload), identity, recipient)
+
+
+def _wipe_notice(store: DistrictStore, record: WorkerRecord) -> Outcome:
+    """A signed notice telling a revoked device to wipe; the district's store is untouched."""
+    reply = SyncReply(wipe=True, district_name=store.name)
+    # Not persisted, so that a refused bundle leaves the district store byte-identical;
+    # it still exceeds every counter the device has seen from the district.
+    sealed = _seal(store, record, "wipe", record.counter_out + 1, record.acked_seq, 0, reply)
+    return Outcome(reply=sealed, kind="wipe", worker_id=record.worker.id, refused_worker=True)
+
+
+def _enrol(store: DistrictStore, data: bytes) -> Outcome:
+    request = read_request(data)
+    if request.district_id != store.replica_id:
+        raise BundleRejected("bundle.wrong_recipient")
+    try:
+        record = store.worker(request.worker_id)
+    except NotFound:
+        raise Refused("enrol.unknown_worker") from None
+    if record.worker.status == WorkerStatus.REVOKED:
+        raise Refused("enrol.revoked")
+    if record.code_used or record.worker.status != WorkerStatus.PENDING:
+        raise Refused("enrol.code_used")
+    if time.time() > record.code_expires:
+        raise Refused("enrol.code_expired")
+    if not check_proof(record.secret_hash, request):
+        raise Refused("enrol.bad_proof")
+    if store.worker_by_replica(request.replica_id) is not None:
+        raise Refused("enrol.replica_taken")
+    public = request.identity()
+    conn = store.conn
+    with transaction(conn):
+        conn.execute(
+            "UPDATE workers SET status = 'enrolled', replica_id = ?, keys = ?, fingerprint = ?,"
+            " code_used = 1, counter_out = 1 WHERE id = ?",
+            (
+                request.replica_id,
+                json.dumps(public.to_dict()),
+                public.fingerprint,
+                record.worker.id,
+            ),
+        )
+        audit.record(conn, "district", "worker-enrol", "worker", record.worker.id)
+    record = store.worker(record.worker.id)
+    reply = EnrolReply(
+        district_id=store.replica_id,
+        district_name=store.name,
+        worker_id=record.worker.id,
+        worker_name=record.worker.name,
+        unit=record.worker.unit,
+    )
+    sealed = _seal(store, record, "enrol-reply", 1, 0, 0, reply)
+    return Outcome(
+        reply=sealed, kind="enrol-reply", worker_id=record.worker.id, fingerprint=public.fingerprint
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,482 @@
+"""The district's encrypted store: the authoritative copy, workers, assignments, references.
+
+Same key hierarchy and replicated tables as a worker store (the district is a replica
+too, with its own origin); on top of them, the workers with their keys and counters,
+the assignments, and the refused changes kept whole for a coordinator to review.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
+from fieldkit.model import (
+    Assignee,
+    Case,
+    CaseStatus,
+    Change,
+    FollowUp,
+    Priority,
+    Worker,
+    WorkerStatus,
+)
+from fieldkit.store import access, audit, cases, changelog, followups, meta
+from fieldkit.store.access import Credentials
+from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
+from fieldkit.store.keys import check_passphrase, create_keyfile, keyfile_path, write_keyfile
+from fieldkit.store.schema import REPLICA_SCHEMA
+from fieldkit.sync import merge
+from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
+from fieldkit.sync.identity import Identity, PublicIdentity
+
+KIND = "district"
+DEFAULT_CODE_TTL_HOURS = 72
+
+DISTRICT_SCHEMA = """
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    status TEXT NOT NULL,
+    replica_id TEXT UNIQUE,
+    keys TEXT,
+    fingerprint TEXT,
+    secret_hash TEXT NOT NULL,
+    code_expires INTEGER NOT NULL,
+    code_used INTEGER NOT NULL DEFAULT 0,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    counter_in INTEGER NOT NULL DEFAULT 0,
+    counter_out INTEGER NOT NULL DEFAULT 0,
+    last_sync TEXT,
+    revoked_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE assignments (
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    worker_id TEXT NOT NULL REFERENCES workers (id),
+    lead INTEGER NOT NULL DEFAULT 0,
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, worker_id)
+) WITHOUT ROWID;
+CREATE INDEX assignments_worker ON assignments (worker_id);
+CREATE TABLE refusals (
+    id INTEGER PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    change TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (origin, seq)
+);
+CREATE TABLE references_used (year INTEGER PRIMARY KEY, last INTEGER NOT NULL)
+"""
+
+DISTRICT_MIGRATIONS: list[str] = [REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip()]
+
+
+@dataclass
+class WorkerRecord:
+    worker: Worker
+    replica_id: str | None
+    acked_seq: int
+    counter_in: int
+    counter_out: int
+    secret_hash: str
+    code_expires: int
+    code_used: bool
+    last_sync: str | None
+    revoked_at: str | None
+
+    def public_identity(self) -> PublicIdentity | None:
+        if not self.worker.signing_key or not self.worker.hpke_key:
+            return None
+        return PublicIdentity.from_dict(
+            {"signing": self.worker.signing_key, "hpke": self.worker.hpke_key}
+        )
+
+
+_WORKER_COLUMNS = (
+    "id, name, unit, status, replica_id, keys, fingerprint, secret_hash, code_expires, code_used,"
+    " acked_seq, counter_in, counter_out, last_sync, revoked_at"
+)
+
+
+def _worker_row(row: tuple) -> WorkerRecord:
+    keys = json.loads(row[5]) if row[5] else {}
+    return WorkerRecord(
+        worker=Worker(
+            id=row[0],
+            name=row[1],
+            unit=row[2],
+            status=WorkerStatus(row[3]),
+            signing_key=keys.get("signing"),
+            hpke_key=keys.get("hpke"),
+            fingerprint=row[6],
+        ),
+        replica_id=row[4],
+        secret_hash=row[7],
+        code_expires=row[8],
+        code_used=bool(row[9]),
+        acked_seq=row[10],
+        counter_in=row[11],
+        counter_out=row[12],
+        last_sync=row[13],
+        revoked_at=row[14],
+    )
+
+
+class DistrictStore:
+    def __init__(self, home: Path, conn: Connection, store_id: str):
+        self.home = home
+        self.conn = conn
+        self.store_id = store_id
+
+    # Opening
+
+    @classmethod
+    def create(
+        cls, home: Path, passphrase: str, name: str, url: str | None, prefix: str = "CO"
+    ) -> DistrictStore:
+        check_passphrase(passphrase)
+        if keyfile_path(home, KIND).exists() or db_path(home, KIND).exists():
+            raise StoreError("store.exists", path=str(home))
+        if not name.strip():
+            raise InvalidValue("value.missing", field="--name")
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store_id = uuid.uuid4().hex
+        keyfile, data_key = create_keyfile(passphrase, KIND, store_id)
+        write_keyfile(home, keyfile)
+        try:
+            conn = connect(db_path(home, KIND), data_key, create=True)
+            migrate(conn, DISTRICT_MIGRATIONS)
+            replica_id = "d-" + uuid.uuid4().hex[:16]
+            with transaction(conn):
+                meta.put(conn, "store_id", store_id)
+                meta.put(conn, "replica_id", replica_id)
+                meta.put(conn, "district_name", name.strip())
+                meta.put(conn, "reference_prefix", prefix)
+                if url:
+                    meta.put(conn, "url", url)
+                identity = Identity.generate()
+                meta.put(conn, "identity", base64.b64encode(identity.to_bytes()).decode())
+                meta.put(conn, "created_at", _now())
+                audit.record(conn, "district", "init", "store", store_id)
+        except BaseException:
+            keyfile_path(home, KIND).unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db_path(home, KIND)) + suffix).unlink(missing_ok=True)
+            raise
+        return cls(home, conn, store_id)
+
+    @classmethod
+    def open(cls, home: Path, credentials: Credentials) -> DistrictStore:
+        unlocked = access.data_key(home, KIND, credentials)
+        conn = connect(db_path(home, KIND), unlocked.data_key)
+        migrate(conn, DISTRICT_MIGRATIONS)
+        failed = access.take_failed_unlocks(home)
+        if failed:
+            with transaction(conn):
+                for when in failed:
+                    audit.record(conn, "district", "unlock-failed", "store", "", at=when)
+        return cls(home, conn, unlocked.keyfile.store_id)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> DistrictStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Identity and settings
+
+    @property
+    def replica_id(self) -> str:
+        return meta.get(self.conn, "replica_id") or ""
+
+    @property
+    def name(self) -> str:
+        return meta.get(self.conn, "district_name") or ""
+
+    @property
+    def url(self) -> str | None:
+        return meta.get(self.conn, "url")
+
+    def identity(self) -> Identity:
+        return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
+
+    def set_setting(self, key: str, value: str) -> None:
+        with transaction(self.conn):
+            meta.put(self.conn, key, value)
+
+    def setting(self, key: str) -> str | None:
+        return meta.get(self.conn, key)
+
+    # Workers
+
+    def add_worker(
+        self, name: str, unit: str, ttl_hours: int = DEFAULT_CODE_TTL_HOURS
+    ) -> tuple[Worker, str]:
+        """A new worker and its one-time enrolment code (shown once, never stored)."""
+        if not name.strip() or not unit.strip():
+            raise InvalidValue("value.missing", field="--name/--unit")
+        worker_id = "wk-" + uuid.uuid4().hex[:12]
+        secret = secrets.token_hex(16)
+        expires = int(time.time()) + ttl_hours * 3600
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO workers (id, name, unit, status, secret_hash, code_expires, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    worker_id,
+                    name.strip(),
+                    unit.strip(),
+                    "pending",
+                    secret_hash(secret),
+                    expires,
+                    _now(),
+                ),
+            )
+            audit.record(self.conn, "district", "worker-add", "worker", worker_id)
+        code = EnrolmentCode(
+            district_id=self.replica_id,
+            district_name=self.name,
+            url=self.url,
+            tls_fingerprint=meta.get(self.conn, "tls_fingerprint"),
+            district_keys=self.identity().public.to_dict(),
+            worker_id=worker_id,
+            secret=secret,
+            expires=expires,
+        )
+        return self.worker(worker_id).worker, encode_code(code)
+
+    def worker(self, ref: str) -> WorkerRecord:
+        row = self.conn.execute(
+            f"SELECT {_WORKER_COLUMNS} FROM workers WHERE id = ? OR name = ? LIMIT 2", (ref, ref)
+        ).fetchall()
+        if len(row) != 1:
+            raise NotFound("worker.not_found", ref=ref)
+        return _worker_row(row[0])
+
+    def worker_by_replica(self, replica_id: str) -> WorkerRecord | None:
+        row = self.conn.execute(
+            f"SELECT {_WORKER_COLUMNS} FROM workers WHERE replica_id = ?", (replica_id,)
+        ).fetchone()
+        return _worker_row(row) if row else None
+
+    def workers(self) -> list[WorkerRecord]:
+        rows = self.conn.execute(f"SELECT {_WORKER_COLUMNS} FROM workers ORDER BY name, id")
+        return [_worker_row(r) for r in rows]
+
+    def revoke_worker(self, ref: str) -> Worker:
+        record = self.worker(ref)
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE workers SET status = 'revoked', revoked_at = ?, code_used = 1 WHERE id = ?",
+                (_now(), record.worker.id),
+            )
+            audit.record(self.conn, "district", "worker-revoke", "worker", record.worker.id)
+        return self.worker(record.worker.id).worker
+
+    # Cases
+
+    def add_case(
+        self,
+        *,
+        name: str,
+        unit: str,
+        birth_year: int | None = None,
+        referral_date: date | None = None,
+        referral_source: str | None = None,
+        reason: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        situation: str = "",
+        next_review: date | None = None,
+    ) -> Case:
+        if not name.strip() or not unit.strip():
+            raise InvalidValue("value.missing", field="--name/--unit")
+        if birth_year is not None and not 1900 <= birth_year <= date.today().year:
+            raise InvalidValue("value.bad_year", field="--birth-year", value=birth_year)
+        case_id = uuid.uuid4().hex
+        referral = referral_date or date.today()
+        with transaction(self.conn):
+            reference = self._next_reference(referral.year)
+            fields: dict[str, Any] = {
+                "reference": reference,
+                "display_name": name.strip(),
+                "birth_year": birth_year,
+                "unit": unit.strip(),
+                "referral_date": referral.isoformat(),
+                "referral_source": referral_source,
+                "reason": reason,
+                "status": CaseStatus.ACTIVE.value,
+                "priority": priority.value,
+                "assignees": [],
+                "situation": situation,
+                "goals": [],
+                "related": [],
+                "next_review": next_review.isoformat() if next_review else None,
+            }
+            self._write("case", case_id, case_id, "open", fields)
+            audit.record(self.conn, "district", "case-add", "case", case_id)
+        return cases.load(self.conn, case_id)
+
+    def _next_reference(self, year: int) -> str:
+        row = self.conn.execute(
+            "SELECT last FROM references_used WHERE year = ?", (year,)
+        ).fetchone()
+        number = (row[0] if row else 0) + 1
+        self.conn.execute(
+            "INSERT INTO references_used (year, last) VALUES (?, ?)"
+            " ON CONFLICT (year) DO UPDATE SET last = excluded.last",
+            (year, number),
+        )
+        prefix = meta.get(self.conn, "reference_prefix") or "CO"
+        return f"{prefix}-{year}-{number:04d}"
+
+    def case(self, ref: str) -> tuple[Case, list[FollowUp]]:
+        case_id = cases.resolve_id(self.conn, ref)
+        case = cases.load(self.conn, case_id)
+        history = followups.for_case(self.conn, case_id)
+        with transaction(self.conn):
+            audit.record(self.conn, "district", "view", "case", case_id)
+        return case, history
+
+    def list_cases(self, status: CaseStatus | None = None, unit: str | None = None) -> list[Case]:
+        items = cases.list_cases(self.conn, status.value if status else None)
+        if unit:
+            items = [c for c in items if c.unit == unit]
+        return items
+
+    def high_concerns(self) -> dict[str, int]:
+        """Open cases' count of follow-ups whose current concern level is high."""
+        return dict(
+            self.conn.execute(
+                "SELECT case_id, count(*) FROM followups WHERE concern_level = 'high'"
+                " GROUP BY case_id"
+            ).fetchall()
+        )
+
+    def assign(self, case_ref: str, worker_ref: str, lead: bool = False) -> Case:
+        case_id = cases.resolve_id(self.conn, case_ref)
+        record = self.worker(worker_ref)
+        if record.worker.status == WorkerStatus.REVOKED:
+            raise UsageError("worker.is_revoked", ref=record.worker.id)
+        case = cases.load(self.conn, case_id)
+        if case.status == CaseStatus.CLOSED:
+            raise UsageError("case.closed", ref=case.reference)
+        with transaction(self.conn):
+            if lead:
+                self.conn.execute("UPDATE assignments SET lead = 0 WHERE case_id = ?", (case_id,))
+            self.conn.execute(
+                "INSERT INTO assignments (case_id, worker_id, lead, assigned_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (case_id, worker_id) DO UPDATE SET lead = excluded.lead",
+                (case_id, record.worker.id, int(lead), _now()),
+            )
+            self._write_assignees(case_id)
+            audit.record(self.conn, "district", "case-assign", "case", case_id, record.worker.id)
+        return cases.load(self.conn, case_id)
+
+    def unassign(self, case_ref: str, worker_ref: str) -> Case:
+        case_id = cases.resolve_id(self.conn, case_ref)
+        record = self.worker(worker_ref)
+        with transaction(self.conn):
+            deleted = self.conn.execute(
+                "DELETE FROM assignments WHERE case_id = ? AND worker_id = ?",
+                (case_id, record.worker.id),
+            ).rowcount
+            if not deleted:
+                raise NotFound("assignment.not_found", case=case_ref, worker=record.worker.id)
+            self._write_assignees(case_id)
+            audit.record(self.conn, "district", "case-unassign", "case", case_id, record.worker.id)
+        return cases.load(self.conn, case_id)
+
+    def close_case(self, case_ref: str, reason: str) -> Case:
+        case_id = cases.resolve_id(self.conn, case_ref)
+        if not reason.strip():
+            raise InvalidValue("value.missing", field="--reason")
+        with transaction(self.conn):
+            fields = {"status": CaseStatus.CLOSED.value, "closure_reason": reason.strip()}
+            self._write("case", case_id, case_id, "update", fields, self._bases(case_id, fields))
+            audit.record(self.conn, "district", "case-close", "case", case_id)
+        return cases.load(self.conn, case_id)
+
+    def _write_assignees(self, case_id: str) -> None:
+        rows = self.conn.execute(
+            "SELECT a.worker_id, w.name, a.lead FROM assignments AS a"
+            " JOIN workers AS w ON w.id = a.worker_id WHERE a.case_id = ?"
+            " ORDER BY a.lead DESC, w.name",
+            (case_id,),
+        ).fetchall()
+        assignees = [Assignee(id=r[0], name=r[1], lead=bool(r[2])).model_dump() for r in rows]
+        fields = {"assignees": assignees}
+        self._write("case", case_id, case_id, "update", fields, self._bases(case_id, fields))
+
+    def _bases(self, case_id: str, fields: dict[str, Any]) -> dict[str, str | None]:
+        bases: dict[str, str | None] = {}
+        for name in fields:
+            version = cases.field_version(self.conn, case_id, name)
+            bases[name] = version.change_id if version else None
+        return bases
+
+    def _write(
+        self,
+        entity: str,
+        entity_id: str,
+        case_id: str,
+        op: str,
+        fields: dict[str, Any],
+        base: dict[str, str | None] | None = None,
+    ) -> Change:
+        change = changelog.new_local(
+            self.conn,
+            origin=self.replica_id,
+            author="district",
+            entity=entity,
+            entity_id=entity_id,
+            case_id=case_id,
+            op=op,
+            fields=fields,
+            base=base,
+        )
+        merge.apply(self.conn, change)
+        return change
+
+    def assigned_cases(self, worker_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT case_id FROM assignments WHERE worker_id = ?", (worker_id,)
+            )
+        ]
+
+    def conflicts(self, include_resolved: bool = False):
+        return cases.conflicts(self.conn, include_resolved=include_resolved)
+
+    def refusals(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT worker_id, origin, seq, reason, at FROM refusals ORDER BY id"
+        ).fetchall()
+        return [
+            {"worker": r[0], "change": f"{r[1]}:{r[2]}", "reason": r[3], "at": r[4]} for r in rows
+        ]
+
+    def audit_events(self, limit: int | None = None):
+        return audit.events(self.conn, limit)
+
+    def verify_audit(self) -> tuple[int, int | None]:
+        return audit.verify(self.conn)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,33 @@
+"""A state digest over some cases, equal on two replicas that hold the same data.
+
+It covers every case field value and the ids of follow-ups and amendments, in a
+canonical order, so that a district and a worker can see that they diverged and
+ask for a full resend instead of drifting silently (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from fieldkit.store.db import Connection
+
+
+def state_digest(conn: Connection, case_ids: Iterable[str]) -> str:
+    ids = sorted(set(case_ids))
+    h = hashlib.sha256(b"fieldkit-digest-v1\n")
+    for case_id in ids:
+        h.update(f"case {case_id}\n".encode())
+        for field, value in conn.execute(
+            "SELECT field, value FROM case_fields WHERE case_id = ? ORDER BY field", (case_id,)
+        ):
+            h.update(f"f {field} {value}\n".encode())
+        for (fid,) in conn.execute(
+            "SELECT id FROM followups WHERE case_id = ? ORDER BY id", (case_id,)
+        ):
+            h.update(f"u {fid}\n".encode())
+        for (aid,) in conn.execute(
+            "SELECT id FROM amendments WHERE case_id = ? ORDER BY id", (case_id,)
+        ):
+            h.update(f"a {aid}\n".encode())
+    return h.hexdigest()

@@ -1,0 +1,335 @@
+"""The worker's half of the protocol: enrolment, the outgoing bundle, applying the reply.
+
+The outgoing bundle holds every change of this device above the district's
+acknowledgement (high concerns first). Applying the reply is one transaction:
+verify before decrypt, refuse replays, apply, move the cursor and the ack, then
+purge the cases the district took away once all their local changes are acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fieldkit.errors import BundleRejected, Refused, UsageError
+from fieldkit.model import Change
+from fieldkit.store import audit, cases, changelog, followups, meta
+from fieldkit.store.db import checkpoint, transaction
+from fieldkit.store.digest import state_digest
+from fieldkit.store.keys import write_private_file
+from fieldkit.store.worker import WorkerStore
+from fieldkit.sync import merge
+from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
+from fieldkit.sync.enrolment import EnrolmentCode
+from fieldkit.sync.enrolment import build_request as build_enrol_request
+from fieldkit.sync.identity import PublicIdentity
+from fieldkit.sync.payload import EnrolReply, SyncReply, SyncRequest, decode, encode
+
+# Changes per outgoing bundle; `fieldkit sync` comes back for the rest.
+MAX_SEND = 50_000
+
+
+@dataclass
+class District:
+    """What the device knows of its district, pinned at enrolment."""
+
+    id: str
+    name: str
+    keys: PublicIdentity
+    url: str | None
+    tls_fingerprint: str | None
+
+
+@dataclass
+class SyncResult:
+    status: str = "ok"
+    sent: int = 0
+    received: int = 0
+    conflicts: int = 0
+    purged: int = 0
+    refused: int = 0
+    more: bool = False  # changes remain to send
+    wiped: bool = False
+    handover: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "sent": self.sent,
+            "received": self.received,
+            "conflicts": self.conflicts,
+            "purged": self.purged,
+            "refused": self.refused,
+        }
+
+
+def district(store: WorkerStore, pending: bool = False) -> District:
+    raw = meta.get(store.conn, "pending_enrolment" if pending else "district")
+    if raw is None:
+        raise UsageError("enrol.not_pending" if pending else "sync.not_enrolled")
+    data = json.loads(raw)
+    return District(
+        id=data["id"],
+        name=data["name"],
+        keys=PublicIdentity.from_dict(data["keys"]),
+        url=data.get("url"),
+        tls_fingerprint=data.get("tls_fingerprint"),
+    )
+
+
+def _district_json(code: EnrolmentCode) -> str:
+    return json.dumps(
+        {
+            "id": code.district_id,
+            "name": code.district_name,
+            "keys": code.district_keys,
+            "url": code.url,
+            "tls_fingerprint": code.tls_fingerprint,
+            "worker_id": code.worker_id,
+        }
+    )
+
+
+# Enrolment
+
+
+def enrol_request(store: WorkerStore, code: EnrolmentCode) -> bytes:
+    """The signed enrolment request; the district's keys are pinned as pending."""
+    if store.worker_id is not None:
+        raise UsageError("enrol.already", worker=store.worker_id)
+    with transaction(store.conn):
+        meta.put(store.conn, "pending_enrolment", _district_json(code))
+        audit.record(store.conn, store.author, "enrol-request", "district", code.district_id)
+    return build_enrol_request(code, store.identity(), store.replica_id)
+
+
+def enrol_complete(store: WorkerStore, data: bytes) -> EnrolReply:
+    """Apply the district's enrolment reply: verified against the keys from the code."""
+    pending = district(store, pending=True)
+    header, payload = open_bundle(
+        data,
+        recipient=store.identity(),
+        recipient_id=store.replica_id,
+        sender_key=lambda s: pending.keys if s == pending.id else None,
+    )
+    if header.kind != "enrol-reply":
+        raise BundleRejected("bundle.unexpected_kind", kind=header.kind)
+    reply = decode(EnrolReply, payload)
+    pending_data = json.loads(meta.get(store.conn, "pending_enrolment") or "{}")
+    if reply.worker_id != pending_data.get("worker_id") or reply.district_id != pending.id:
+        raise BundleRejected("bundle.wrong_recipient")
+    with transaction(store.conn):
+        meta.put(store.conn, "district", json.dumps(pending_data))
+        meta.put(store.conn, "district_name", reply.district_name)
+        meta.put(store.conn, "worker_id", reply.worker_id)
+        meta.put(store.conn, "worker_name", reply.worker_name)
+        meta.put(store.conn, "unit", reply.unit)
+        meta.put(store.conn, "district_counter_in", header.counter)
+        meta.delete(store.conn, "pending_enrolment")
+        audit.record(store.conn, reply.worker_id, "enrol", "district", pending.id)
+    return reply
+
+
+# Sync
+
+
+def build_request(store: WorkerStore) -> tuple[bytes, int, bool]:
+    """The outgoing bundle; returns (bytes, changes included, more remain)."""
+    d = district(store)
+    conn = store.conn
+    identity = store.identity()
+    acked = meta.get_int(conn, "acked_seq")
+    pending = changelog.of_origin_above(conn, store.replica_id, acked)
+    pending.sort(key=lambda c: (c.priority, c.seq))
+    batch, more = pending[:MAX_SEND], len(pending) > MAX_SEND
+    resync = meta.get(conn, "resync_needed") == "1"
+    holding = [] if resync else [c.id for c in cases.list_cases(conn)]
+    with transaction(conn):
+        counter = meta.next_counter(conn, "counter_out")
+        meta.put(conn, "last_sent_seq", max((c.seq for c in batch), default=acked))
+    cursor = 0 if resync else meta.get_int(conn, "cursor")
+    header = BundleHeader(
+        kind="sync",
+        sender=store.replica_id,
+        recipient=d.id,
+        sender_key=identity.public.fingerprint_hex,
+        recipient_key=d.keys.fingerprint_hex,
+        counter=counter,
+        ack=cursor,
+        cursor=cursor,
+        changes=len(batch),
+    )
+    payload = SyncRequest(changes=batch, holding=holding, resync=resync)
+    return encode_bundle(header, encode(payload), identity, d.keys), len(batch), more
+
+
+def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
+    """Apply the district's reply whole or not at all."""
+    d = district(store)
+    conn = store.conn
+    header, payload = open_bundle(
+        data,
+        recipient=store.identity(),
+        recipient_id=store.replica_id,
+        sender_key=lambda s: d.keys if s == d.id else None,
+    )
+    if header.kind not in ("reply", "wipe"):
+        raise BundleRejected("bundle.unexpected_kind", kind=header.kind)
+    if header.counter <= meta.get_int(conn, "district_counter_in"):
+        raise BundleRejected("bundle.replayed", counter=header.counter)
+    reply = decode(SyncReply, payload)
+    if reply.wipe or header.kind == "wipe":
+        return _wipe(store, header.counter, header.ack)
+    result = SyncResult(received=0)
+    with transaction(conn):
+        meta.put(conn, "district_counter_in", header.counter)
+        changelog.observe(conn, reply.changes)
+        for change in reply.changes:
+            found = merge.apply(conn, change)
+            if found is not None:
+                result.received += 1
+                result.conflicts += len(found)
+        acked = max(meta.get_int(conn, "acked_seq"), min(header.ack, _max_local_seq(store)))
+        meta.put(conn, "acked_seq", acked)
+        meta.put(conn, "cursor", max(meta.get_int(conn, "cursor"), header.cursor))
+        for case_id in reply.purge:
+            cases.mark_purge(conn, case_id)
+        result.purged = _purge_ready(store, acked)
+        result.refused = len(reply.refused)
+        _check_digest(store, header.digest, acked)
+        meta.put(conn, "last_sync", datetime.now(UTC).isoformat(timespec="seconds"))
+        detail = (
+            f"received={result.received} conflicts={result.conflicts}"
+            f" purged={result.purged} refused={result.refused}"
+        )
+        audit.record(conn, store.author, "sync", "district", d.id, detail)
+    if result.purged:
+        checkpoint(conn)
+    return result
+
+
+def _max_local_seq(store: WorkerStore) -> int:
+    return meta.get_int(store.conn, "seq")
+
+
+def _purge_ready(store: WorkerStore, acked: int) -> int:
+    """Remove the cases marked for purge whose local changes are all acknowledged."""
+    conn = store.conn
+    purged = 0
+    for case_id in cases.purge_pending(conn):
+        unacked = conn.execute(
+            "SELECT count(*) FROM changes WHERE case_id = ? AND origin = ? AND seq > ?",
+            (case_id, store.replica_id, acked),
+        ).fetchone()[0]
+        if unacked:
+            continue
+        followups.delete_case(conn, case_id)
+        changelog.delete_case(conn, case_id)
+        cases.delete(conn, case_id)
+        audit.record(conn, store.author, "purge", "case", case_id)
+        purged += 1
+    return purged
+
+
+def _check_digest(store: WorkerStore, digest: str, acked: int) -> None:
+    """Compare states when nothing local is in flight; a mismatch asks for a full resend."""
+    conn = store.conn
+    if not digest:
+        return
+    if changelog.count_of_origin_above(conn, store.replica_id, acked):
+        return
+    held = [c for c in cases.list_cases(conn) if c.id not in set(cases.purge_pending(conn))]
+    mine = state_digest(conn, [c.id for c in held])
+    if mine == digest:
+        meta.delete(conn, "resync_needed")
+    else:
+        meta.put(conn, "resync_needed", "1")
+
+
+def unsynced(store: WorkerStore) -> list[Change]:
+    return changelog.of_origin_above(
+        store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq")
+    )
+
+
+def _wipe(store: WorkerStore, counter: int, ack: int) -> SyncResult:
+    """The district revoked this device: seal what is unsynced for it, then wipe case data."""
+    conn = store.conn
+    result = SyncResult(status="revoked", wiped=True)
+    pending = unsynced(store)
+    if pending:
+        bundle, _, _ = build_request(store)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = Path(store.home) / f"handover-{stamp}.fkb"
+        write_private_file(path, bundle)
+        result.handover = str(path)
+    with transaction(conn):
+        meta.put(conn, "district_counter_in", counter)
+        for case in cases.list_cases(conn):
+            followups.delete_case(conn, case.id)
+            changelog.delete_case(conn, case.id)
+            cases.delete(conn, case.id)
+            result.purged += 1
+        conn.execute("DELETE FROM changes")
+        meta.put(conn, "revoked", "1")
+        audit.record(conn, store.author, "wipe", "store", store.store_id, f"cases={result.purged}")
+    checkpoint(conn)
+    return result
+
+
+def ensure_not_revoked(store: WorkerStore) -> None:
+    if meta.get(store.conn, "revoked") == "1":
+        raise Refused("sync.revoked")
+
+
+def sync_online(store: WorkerStore, *, timeout: float | None = None) -> SyncResult:
+    """Round trips with the district server until nothing is left to send."""
+    from fieldkit.sync import transport
+
+    ensure_not_revoked(store)
+    d = district(store)
+    if not d.url:
+        raise UsageError("sync.no_url")
+    total = SyncResult()
+    while True:
+        outgoing, count, more = build_request(store)
+        try:
+            answer = transport.post(
+                d.url,
+                "/sync",
+                outgoing,
+                d.tls_fingerprint,
+                **({"timeout": timeout} if timeout else {}),
+            )
+        except transport.RefusedReply as refused:
+            if not refused.body:
+                raise
+            result = apply_reply(store, refused.body)
+            result.sent = count
+            return result
+        result = apply_reply(store, answer)
+        total.sent += count
+        total.received += result.received
+        total.conflicts += result.conflicts
+        total.purged += result.purged
+        total.refused += result.refused
+        if not more:
+            return total
+
+
+def enrol_online(store: WorkerStore, code: EnrolmentCode) -> EnrolReply:
+    from fieldkit.sync import transport
+
+    if not code.url:
+        raise UsageError("enrol.no_url")
+    request = enrol_request(store, code)
+    answer = transport.post(code.url, "/enrol", request, code.tls_fingerprint)
+    return enrol_complete(store, answer)
+
+
+def queued(store: WorkerStore) -> int:
+    return changelog.count_of_origin_above(
+        store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq")
+    )

@@ -1,0 +1,65 @@
+"""What bundles carry once decrypted: a worker's request, the district's reply (JSON).
+
+Decoding is strict (unknown fields refused) and raises BundleRejected for anything
+malformed, so that a bad payload is refused whole before anything is applied.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fieldkit.errors import BundleRejected
+from fieldkit.model import Change
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SyncRequest(_Payload):
+    """Worker -> district: its changes above the district's acknowledgement."""
+
+    changes: list[Change] = Field(default_factory=list)
+    holding: list[str] = Field(default_factory=list)  # case ids the device holds
+    resync: bool = False  # ask for every change of the assigned cases again
+    digest: str = ""  # the device's state digest of `holding`, before this exchange
+
+
+class Refusal(_Payload):
+    change_id: str
+    reason: str
+
+
+class SyncReply(_Payload):
+    """District -> worker: acknowledgement, changes for it, cases to purge, refusals."""
+
+    changes: list[Change] = Field(default_factory=list)
+    purge: list[str] = Field(default_factory=list)
+    refused: list[Refusal] = Field(default_factory=list)
+    district_name: str = ""
+    wipe: bool = False  # the worker was revoked: hand over, then wipe case data
+
+
+class EnrolReply(_Payload):
+    district_id: str
+    district_name: str
+    worker_id: str
+    worker_name: str
+    unit: str
+
+
+P = TypeVar("P", bound=_Payload)
+
+
+def encode(payload: _Payload) -> bytes:
+    return payload.model_dump_json().encode("utf-8")
+
+
+def decode(model: type[P], data: bytes) -> P:
+    try:
+        return model.model_validate_json(data)
+    except (ValidationError, ValueError, json.JSONDecodeError):
+        raise BundleRejected("bundle.bad_payload") from None
