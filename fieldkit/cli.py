@@ -19,6 +19,8 @@ from fieldkit.commands import (
     conflicts,
     district,
     followups,
+    report,
+    server,
     session,
     sync,
 )
@@ -106,7 +108,9 @@ sync.register(app)
 app.add_typer(conflicts.app, name="conflicts", help=t("help.conflicts"))
 app.add_typer(audit.app, name="audit", help=t("help.audit"))
 app.add_typer(session.passphrase_app, name="passphrase", help=t("help.passphrase"))
+server.register(district.app)
 app.add_typer(district.app, name="district", help=t("help.district"))
+report.register(district.app)
 
 
 def main() -> None:

@@ -17,18 +17,21 @@ from fieldkit.model import Change
 from fieldkit.store import changelog
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync.clock import format_hlc, wall_clock_ms
+from fieldkit.sync.clock import HybridClock
 
 DISTRICT_ORIGIN = "d-test"
 DISTRICT_AUTHOR = "district-admin"
 
-# SQLCipher 4 defaults (checked by tests/store/test_raw_bytes.py against PRAGMA cipher_settings).
+# SQLCipher 4 defaults (checked by tests/store/test_encryption.py against PRAGMA cipher_settings).
 SQLCIPHER_PAGE_SIZE = 4096
 SQLCIPHER_SALT_BYTES = 16
 SQLCIPHER_IV_BYTES = 16
 SQLCIPHER_RESERVE = SQLCIPHER_IV_BYTES + 64  # IV + HMAC-SHA512
 WAL_HEADER_BYTES = 32
 WAL_FRAME_HEADER_BYTES = 24
+
+# The district's clock: every change it stamps sorts after the one before, as on a real replica.
+_DISTRICT_CLOCK = HybridClock()
 
 
 def district_change(
@@ -49,7 +52,7 @@ def district_change(
         id=f"{origin}:{seq}",
         origin=origin,
         seq=seq,
-        hlc=hlc or format_hlc(wall_clock_ms(), 0),
+        hlc=hlc or _DISTRICT_CLOCK.tick(),
         entity=entity,
         entity_id=entity_id or case_id,
         case_id=case_id,

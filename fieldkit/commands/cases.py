@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
+from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import case_json, label, short
 from fieldkit.errors import InvalidValue
 from fieldkit.i18n import t
@@ -140,3 +145,46 @@ def update(
         print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
         return
     console().print(t("case.updated", fields=", ".join(sorted(change.fields))))
+
+
+@app.command("summary", help=t("help.case_summary"))
+def summary(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=t("help.opt.format")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=t("help.opt.output")),
+    since: str | None = typer.Option(None, "--since", help=t("help.opt.summary_since")),
+    force: bool = typer.Option(False, "--force", help=t("help.opt.force")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.summary_json")),
+) -> None:
+    from fieldkit.summary.assemble import assemble
+    from fieldkit.summary.export import Renderers, deliver
+    from fieldkit.summary.markdown import render_markdown
+    from fieldkit.summary.pdf import render_pdf
+    from fieldkit.summary.text import render_text
+
+    st = state(ctx)
+    kind = output_format(fmt, as_json)
+    target = choose_target(output, kind, force)
+    first_day = parse_date(since, "--since")
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        data = store.summary_data(case)
+        document = assemble(
+            data.case,
+            data.followups,
+            data.conflicts,
+            printed_by=data.printed_by,
+            printed_at=datetime.now().astimezone(),
+            since=first_day,
+            worker_names=data.worker_names,
+        )
+        with glyph_warnings():
+            deliver(
+                document,
+                kind,
+                target,
+                Renderers(text=render_text, markdown=render_markdown, pdf=render_pdf),
+                audit=partial(store.record_output, data.case.id),
+                console=console(),
+            )
+    after_output(target)

@@ -80,15 +80,15 @@ def parse_date(text: str | None, field: str, today: date | None = None) -> date 
     today = today or date.today()
     if value in _RELATIVE:
         return today + timedelta(days=_RELATIVE[value])
-    if value.startswith(("+", "-")) and value[-1:] in ("d", "j") and value[1:-1].isdigit():
-        days = int(value[1:-1])
-        return today + timedelta(days=days if value[0] == "+" else -days)
     try:
+        if value.startswith(("+", "-")) and value[-1:] in ("d", "j") and value[1:-1].isdigit():
+            days = int(value[1:-1])
+            return today + timedelta(days=days if value[0] == "+" else -days)
         if "/" in value:
             day, month, year = value.split("/")
             return date(int(year), int(month), int(day))
         return date.fromisoformat(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: +99999999d runs past year 9999
         raise InvalidValue("value.bad_date", field=field, value=text) from None
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from fieldkit.commands.cases import followup_table
-from fieldkit.commands.common import console, err_console, parse_date, print_json, state
+from fieldkit.commands.common import console, parse_date, print_json, state
 from fieldkit.commands.render import case_json, label
 from fieldkit.commands.session import new_passphrase
 from fieldkit.district.store import DEFAULT_CODE_TTL_HOURS, DistrictStore
@@ -34,21 +34,36 @@ def init(
     name: str = typer.Option(..., "--name", help=t("help.opt.district_name")),
     url: str | None = typer.Option(None, "--url", help=t("help.opt.district_url")),
     prefix: str = typer.Option("CO", "--prefix", help=t("help.opt.prefix")),
+    self_signed: bool = typer.Option(False, "--self-signed", help=t("help.opt.self_signed")),
+    tls_host: list[str] | None = typer.Option(None, "--tls-host", help=t("help.opt.tls_host")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     st = state(ctx)
     if not prefix.isalnum() or len(prefix) > 8:
         raise InvalidValue("value.bad_prefix", field="--prefix", value=prefix)
-    with DistrictStore.create(
-        st.home, new_passphrase(st.credentials()), name, url, prefix
-    ) as store:
+    passphrase = new_passphrase(st.credentials())
+    with DistrictStore.create(st.home, passphrase, name, url, prefix) as store:
         fingerprint = store.identity().public.fingerprint
         data = {"id": store.replica_id, "name": store.name, "fingerprint": fingerprint}
+        if self_signed:
+            from urllib.parse import urlparse
+
+            from fieldkit.district import tls
+
+            hosts = set(tls_host or []) | {"127.0.0.1", "localhost"}
+            if url and urlparse(url).hostname:
+                hosts.add(urlparse(url).hostname)
+            data["tls_fingerprint"] = tls.make_self_signed(
+                st.home, name, sorted(hosts), store.data_key
+            )
+            store.set_setting("tls_fingerprint", data["tls_fingerprint"])
     if as_json:
         print_json(data)
         return
     console().print(t("district.created", name=name, path=str(st.home)))
     console().print(t("district.fingerprint", fingerprint=fingerprint))
+    if "tls_fingerprint" in data:
+        console().print(t("district.tls_fingerprint", fingerprint=data["tls_fingerprint"]))
 
 
 @worker_app.command("add", help=t("help.district_worker_add"))
@@ -228,8 +243,11 @@ def case_show(
 ) -> None:
     with _open(ctx) as store:
         item, history = store.case(case)
+        open_conflicts = store.case_conflicts(item.id)
     if as_json:
-        print_json(case_json(item, history))
+        data = case_json(item, history)
+        data["conflicts"] = [c.model_dump(mode="json") for c in open_conflicts]
+        print_json(data)
         return
     console().print(f"[bold]{item.reference}[/bold] — {item.display_name} ({item.unit})")
     console().print(followup_table(history))
@@ -300,8 +318,10 @@ def sync_file(
     elif outcome.kind == "enrol-reply":
         console().print(t("district.enrolled", worker=outcome.worker_id))
         console().print(t("district.worker_fingerprint", fingerprint=outcome.fingerprint))
+    elif outcome.refused_worker:
+        console().print(t("district.wipe_sent", worker=outcome.worker_id))
     else:
         console().print(t("district.sync_done", **summary))
     if outcome.refused_worker:
-        err_console().print(t("district.wipe_sent", worker=outcome.worker_id))
+        # The refusal is the one line on stderr; what was written went to stdout above.
         raise Refused("sync.worker_revoked", worker=outcome.worker_id)

@@ -16,7 +16,7 @@ from fieldkit.errors import InvalidValue, Locked, UsageError
 from fieldkit.i18n import t
 from fieldkit.store.access import PASSPHRASE_ENV, Credentials, read_passphrase_file
 from fieldkit.store.keys import read_keyfile
-from fieldkit.store.session import DEFAULT_TTL_SECONDS, end_sessions
+from fieldkit.store.session import DEFAULT_TTL_SECONDS, check_ttl, end_sessions
 from fieldkit.store.worker import KIND, WorkerStore, change_passphrase, unlock
 
 passphrase_app = typer.Typer(no_args_is_help=True)
@@ -50,7 +50,9 @@ def parse_duration(text: str) -> int:
     if not match or int(match.group(1)) <= 0:
         raise InvalidValue("value.bad_duration", field="--ttl", value=text)
     scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-    return int(match.group(1)) * scale
+    seconds = int(match.group(1)) * scale
+    check_ttl(seconds)
+    return seconds
 
 
 def register(app: typer.Typer) -> None:

@@ -14,8 +14,16 @@ from datetime import UTC, datetime
 
 from fieldkit.district.store import DistrictStore, WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
-from fieldkit.model import WORKER_CASE_FIELDS, CaseStatus, Change, WorkerStatus
-from fieldkit.store import audit, changelog, followups
+from fieldkit.model import (
+    AMENDABLE_FOLLOWUP_FIELDS,
+    WORKER_CASE_FIELDS,
+    Case,
+    CaseStatus,
+    Change,
+    FollowUp,
+    WorkerStatus,
+)
+from fieldkit.store import audit, cases, changelog, followups
 from fieldkit.store.db import transaction
 from fieldkit.store.digest import state_digest
 from fieldkit.sync import merge
@@ -167,6 +175,8 @@ def _refusal_reason(
             return "operation"
         if any(name not in WORKER_CASE_FIELDS for name in change.fields):
             return "district-field"
+        if not _valid_case_values(conn, change):
+            return "invalid"
     elif change.entity == "followup":
         if change.op == "add":
             if change.fields.get("recorded_by", worker_id) != worker_id:
@@ -174,9 +184,16 @@ def _refusal_reason(
             known = _followup_case(conn, change.entity_id) is not None
             if known and not changelog.seen(conn, change.id):
                 return "duplicate-id"
+            if not _valid_followup(change, worker_id):
+                return "invalid"
         elif change.op == "amend":
             if _followup_case(conn, change.entity_id) != change.case_id:
                 return "unknown-followup"
+            # Who recorded it, when it was stored, which case: never rewritten by an amendment.
+            if any(name not in AMENDABLE_FOLLOWUP_FIELDS for name in change.fields):
+                return "not-amendable"
+            if not _valid_amendment(conn, change):
+                return "invalid"
         else:
             return "operation"
     elif change.entity == "conflict":
@@ -185,6 +202,42 @@ def _refusal_reason(
     else:
         return "operation"
     return None
+
+
+# Values are checked with the models every replica reads them back with, so that a
+# crafted value cannot make the district's (or another worker's) listings fail.
+
+
+def _valid_case_values(conn, change: Change) -> bool:
+    try:
+        current = cases.load(conn, change.case_id).model_dump(mode="json")
+        Case.model_validate({**current, **change.fields})
+    except (ValueError, TypeError, NotFound):
+        return False
+    return True
+
+
+def _valid_followup(change: Change, worker_id: str) -> bool:
+    if not set(change.fields) <= _FOLLOWUP_ADD_FIELDS:
+        return False
+    record = {"recorded_by": worker_id, **change.fields}
+    try:
+        FollowUp.model_validate({**record, "id": change.entity_id, "case_id": change.case_id})
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _valid_amendment(conn, change: Change) -> bool:
+    try:
+        current = followups.get(conn, change.entity_id).current()
+        FollowUp.model_validate({**current.model_dump(mode="json"), **change.fields})
+    except (ValueError, TypeError, NotFound):
+        return False
+    return True
+
+
+_FOLLOWUP_ADD_FIELDS = frozenset(FollowUp.model_fields) - {"id", "case_id", "hlc", "amendments"}
 
 
 def _followup_case(conn, followup_id: str) -> str | None:
@@ -197,8 +250,8 @@ def _followup_case(conn, followup_id: str) -> str | None:
 def _record_refusal(conn, worker_id: str, change: Change, reason: str) -> bool:
     """Keep a refused change whole (never silently dropped); False if already recorded."""
     cursor = conn.execute(
-        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (origin, seq) DO NOTHING",
+        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin, seq) DO NOTHING",
         (worker_id, change.origin, change.seq, reason, change.model_dump_json(), _now()),
     )
     return cursor.rowcount > 0

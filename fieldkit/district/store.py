@@ -135,10 +135,11 @@ def _worker_row(row: tuple) -> WorkerRecord:
 
 
 class DistrictStore:
-    def __init__(self, home: Path, conn: Connection, store_id: str):
+    def __init__(self, home: Path, conn: Connection, store_id: str, data_key: bytes):
         self.home = home
         self.conn = conn
         self.store_id = store_id
+        self.data_key = data_key  # in memory only: derives the TLS key's password
 
     # Opening
 
@@ -175,7 +176,7 @@ class DistrictStore:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db_path(home, KIND)) + suffix).unlink(missing_ok=True)
             raise
-        return cls(home, conn, store_id)
+        return cls(home, conn, store_id, data_key)
 
     @classmethod
     def open(cls, home: Path, credentials: Credentials) -> DistrictStore:
@@ -187,7 +188,7 @@ class DistrictStore:
             with transaction(conn):
                 for when in failed:
                     audit.record(conn, "district", "unlock-failed", "store", "", at=when)
-        return cls(home, conn, unlocked.keyfile.store_id)
+        return cls(home, conn, unlocked.keyfile.store_id, unlocked.data_key)
 
     def close(self) -> None:
         self.conn.close()
@@ -463,6 +464,10 @@ class DistrictStore:
     def conflicts(self, include_resolved: bool = False):
         return cases.conflicts(self.conn, include_resolved=include_resolved)
 
+    def case_conflicts(self, case_id: str):
+        """A case's open conflicts."""
+        return cases.conflicts(self.conn, case_id=case_id)
+
     def refusals(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT worker_id, origin, seq, reason, at FROM refusals ORDER BY id"
@@ -470,6 +475,17 @@ class DistrictStore:
         return [
             {"worker": r[0], "change": f"{r[1]}:{r[2]}", "reason": r[3], "at": r[4]} for r in rows
         ]
+
+    def record_report(self, action: str, detail: str, unit: str | None = None) -> None:
+        """Audit a meeting report shown on a terminal ("view") or sent out ("export").
+
+        `detail` says the format, where it went and whether it held the per-case annex
+        (e.g. "pdf file with-cases"), never the path.
+        """
+        if action not in ("view", "export"):
+            raise ValueError(action)
+        with transaction(self.conn):
+            audit.record(self.conn, "district", action, "report", unit or "", detail)
 
     def audit_events(self, limit: int | None = None):
         return audit.events(self.conn, limit)

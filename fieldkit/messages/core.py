@@ -87,8 +87,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.opt.version": ("Show the version.", "Afficher la version."),
     "help.opt.json": ("Print JSON for scripts.", "Afficher du JSON pour les scripts."),
     "help.opt.ttl": (
-        "How long the session lasts (e.g. 8h, 30m).",
-        "Durée de la session (ex. 8h, 30m).",
+        "How long the session lasts (e.g. 8h, 30m; at most 7d).",
+        "Durée de la session (ex. 8h, 30m ; au plus 7d).",
     ),
     "help.opt.status": (
         "Only cases with this status (active, suspended, closed).",

@@ -148,6 +148,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}: '{value}' is not a duration (e.g. 8h, 30m, 90s)",
         "{field} : « {value} » n'est pas une durée (ex. 8h, 30m, 90s)",
     ),
+    "session.ttl_too_long": (
+        "{field}: a session lasts at most {days} days; unlock again when it ends",
+        "{field} : une session dure au plus {days} jours ; déverrouillez de nouveau à son terme",
+    ),
     "value.missing": ("{field} is required", "{field} est obligatoire"),
     "audit.broken": (
         "audit trail broken at event {seq}: events were edited or deleted",

@@ -142,4 +142,137 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Installez une police système qui les couvre (par exemple Noto Sans CJK, paquet "
         "Debian fonts-noto-cjk, pour le chinois, le japonais ou le coréen).",
     ),
+    # The commands that print summaries and reports.
+    "help.case_summary": (
+        "Print a case summary: on screen, in Markdown or as a PDF.",
+        "Imprimer la synthèse d'un dossier : à l'écran, en Markdown ou en PDF.",
+    ),
+    "help.district_report": (
+        "The prevention group's meeting report, per territorial unit.",
+        "Le rapport de réunion du groupe de prévention, par unité territoriale.",
+    ),
+    "help.opt.format": (
+        "text (screen), md (Markdown) or pdf.",
+        "text (écran), md (Markdown) ou pdf.",
+    ),
+    "help.opt.output": (
+        "Write to this file, readable by you only ('-': standard output).",
+        "Écrire dans ce fichier, lisible par vous seul (« - » : sortie standard).",
+    ),
+    "help.opt.force": ("Replace the file if it exists.", "Remplacer le fichier s'il existe."),
+    "help.opt.summary_since": (
+        "Only the follow-ups since this day (e.g. 2026-03-01, 01/03/2026, -30d).",
+        "Seulement les suivis depuis ce jour (ex. 2026-03-01, 01/03/2026, -30j).",
+    ),
+    "help.opt.summary_json": (
+        "Print the summary as JSON for scripts.",
+        "Afficher la synthèse en JSON pour les scripts.",
+    ),
+    "help.opt.report_since": (
+        "Count the follow-ups since this day, the last meeting (default: 30 days ago).",
+        "Compter les suivis depuis ce jour, la dernière réunion (par défaut : il y a 30 jours).",
+    ),
+    "help.opt.report_unit": ("Only this territorial unit.", "Seulement cette unité territoriale."),
+    "help.opt.not_seen_days": (
+        "A case with no follow-up for this many days is 'not seen'.",
+        "Un dossier sans suivi depuis ce nombre de jours est « sans contact ».",
+    ),
+    "help.opt.with_cases": (
+        "Add the per-case annex (it names people).",
+        "Ajouter l'annexe par dossier (elle nomme les personnes).",
+    ),
+    "help.opt.report_json": (
+        "Print the report as JSON for scripts.",
+        "Afficher le rapport en JSON pour les scripts.",
+    ),
+    # Exports (fieldkit/summary/export.py).
+    "export.json_or_format": (
+        "Give --json or --format, not both.",
+        "Indiquez --json ou --format, pas les deux.",
+    ),
+    "export.pdf_needs_file": (
+        "A PDF is not shown on a terminal: give -o FILE.",
+        "Un PDF ne s'affiche pas dans un terminal : indiquez -o FICHIER.",
+    ),
+    "export.exists": (
+        "{path} already exists; nothing was written (--force replaces it).",
+        "{path} existe déjà ; rien n'a été écrit (--force le remplace).",
+    ),
+    "export.is_directory": (
+        "{path} is a directory; give a file name.",
+        "{path} est un dossier ; indiquez un nom de fichier.",
+    ),
+    "export.no_directory": (
+        "The directory {path} does not exist.",
+        "Le dossier {path} n'existe pas.",
+    ),
+    "export.write_failed": (
+        "Could not write {path}: {reason}.",
+        "Impossible d'écrire {path} : {reason}.",
+    ),
+    "export.written": (
+        "Written to {path}, readable by you only.",
+        "Écrit dans {path}, lisible par vous seul.",
+    ),
+    "export.reminder_file": (
+        "This file is no longer protected by the store: keep it safe, do not forward it, "
+        "and delete it once it has served.",
+        "Ce fichier n'est plus protégé par le coffre : gardez-le en lieu sûr, ne le "
+        "transférez pas et supprimez-le dès qu'il a servi.",
+    ),
+    "export.reminder_stdout": (
+        "The output went to a pipe or a file: it is no longer protected by the store, "
+        "and a file made by the shell is not readable by you only.",
+        "La sortie est partie vers un tube ou un fichier : elle n'est plus protégée par le "
+        "coffre, et un fichier créé par le shell n'est pas lisible par vous seul.",
+    ),
+    # The district's meeting report (fieldkit/district/report.py).
+    "report.title": ("Prevention group report", "Rapport au groupe de prévention"),
+    "report.reference": ("Report of {date}", "Rapport du {date}"),
+    "report.section.scope": ("What is counted", "Ce qui est compté"),
+    "report.section.figures": ("Figures per territorial unit", "Chiffres par unité territoriale"),
+    "report.section.annex": (
+        "Annex — cases (personal data)",
+        "Annexe — dossiers (données personnelles)",
+    ),
+    "report.scope": (
+        "The figures count active cases only and name no one.",
+        "Les chiffres ne portent que sur les dossiers actifs et ne nomment personne.",
+    ),
+    "report.period": (
+        "Follow-ups and high concerns since {date} (the last meeting).",
+        "Suivis et inquiétudes élevées depuis le {date} (la dernière réunion).",
+    ),
+    "report.not_seen_rule": (
+        "Not seen: no follow-up in the last {days} days.",
+        "Sans contact : aucun suivi depuis {days} jours.",
+    ),
+    "report.overdue_rule": (
+        "Review overdue: the next review date has passed.",
+        "Revue en retard : la date de la prochaine revue est passée.",
+    ),
+    "report.unit_only": (
+        "Territorial unit {unit} only.",
+        "Unité territoriale {unit} uniquement.",
+    ),
+    "report.col.unit": ("Territorial unit", "Unité territoriale"),
+    "report.col.active": ("Active cases", "Dossiers actifs"),
+    "report.col.followups": ("Follow-ups since {date}", "Suivis depuis le {date}"),
+    "report.col.overdue": ("Reviews overdue", "Revues en retard"),
+    "report.col.high": ("High concerns", "Inquiétudes élevées"),
+    "report.col.not_seen": ("Not seen for {days} days", "Sans contact depuis {days} jours"),
+    "report.col.conflicts": ("Conflicts waiting", "Conflits en attente"),
+    "report.col.last_followup": ("Last follow-up", "Dernier suivi"),
+    "report.col.flags": ("Flags", "Alertes"),
+    "report.total": ("Total", "Total"),
+    "report.no_units": ("No territorial unit yet.", "Aucune unité territoriale pour l'instant."),
+    "report.no_cases": ("No active case.", "Aucun dossier actif."),
+    "report.flag.review-overdue": ("review overdue", "revue en retard"),
+    "report.flag.high-concern": ("high concern", "inquiétude élevée"),
+    "report.flag.not-seen": ("not seen", "sans contact"),
+    "report.flag.conflict": ("conflict waiting", "conflit en attente"),
+    "report.unknown_unit": (
+        "No territorial unit is called {unit}; known units: {units}.",
+        "Aucune unité territoriale ne s'appelle {unit} ; unités connues : {units}.",
+    ),
 }

@@ -52,8 +52,8 @@ def record(
     stamp = (at or datetime.now(UTC)).isoformat(timespec="seconds")
     digest = _digest(prev, seq, stamp, actor, action, object_type, object_id, detail)
     conn.execute(
-        "INSERT INTO audit (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (seq, at, actor, action, object_type, object_id, detail,"
+        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, stamp, actor, action, object_type, object_id, detail, prev, digest),
     )
 

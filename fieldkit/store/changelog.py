@@ -140,6 +140,15 @@ def of_origin_above(conn: Connection, origin: str, above_seq: int) -> list[Chang
     return [_row(r) for r in rows]
 
 
+def of_case(conn: Connection, case_id: str, entity: str) -> list[Change]:
+    """A case's changes to one kind of entity, in arrival order."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM changes WHERE case_id = ? AND entity = ? ORDER BY idx",
+        (case_id, entity),
+    )
+    return [_row(r) for r in rows]
+
+
 def count_of_origin_above(conn: Connection, origin: str, above_seq: int) -> int:
     return conn.execute(
         "SELECT count(*) FROM changes WHERE origin = ? AND seq > ?", (origin, above_seq)

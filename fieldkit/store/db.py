@@ -34,6 +34,9 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
         conn.execute("PRAGMA cipher_log_level = NONE").fetchall()
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if not create and conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            # An empty or truncated file: never rebuild it silently as a new, empty store.
+            raise sqlcipher3.DatabaseError("no schema")
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
         for pragma in (
             "secure_delete = ON",

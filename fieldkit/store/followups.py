@@ -180,6 +180,22 @@ def count(conn: Connection, case_id: str | None = None) -> int:
     ]
 
 
+def activity(conn: Connection, since: str) -> dict[str, tuple[str, int, int]]:
+    """Per case: (date of its latest follow-up, follow-ups on or after `since`, high
+    concerns among those), for every case with at least one follow-up."""
+    rows = conn.execute(
+        """
+        SELECT case_id,
+               max(occurred_on),
+               sum(CASE WHEN occurred_on >= ? THEN 1 ELSE 0 END),
+               sum(CASE WHEN occurred_on >= ? AND concern_level = 'high' THEN 1 ELSE 0 END)
+        FROM followups GROUP BY case_id
+        """,
+        (since, since),
+    )
+    return {case_id: (last, recent, high) for case_id, last, recent, high in rows}
+
+
 def pending_contacts(conn: Connection, until: str) -> list[tuple[str, str, str]]:
     """(case id, follow-up id, date) of planned next contacts not yet made, due by `until`.
 
@@ -190,7 +206,9 @@ def pending_contacts(conn: Connection, until: str) -> list[tuple[str, str, str]]
         """
         WITH latest AS (
             SELECT case_id, id, next_contact,
-                   row_number() OVER (PARTITION BY case_id ORDER BY occurred_on DESC, hlc DESC) AS rn
+                   row_number() OVER (
+                       PARTITION BY case_id ORDER BY occurred_on DESC, hlc DESC
+                   ) AS rn
             FROM followups WHERE next_contact IS NOT NULL
         )
         SELECT l.case_id, l.id, l.next_contact FROM latest AS l

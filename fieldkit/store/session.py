@@ -18,13 +18,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fieldkit.errors import InvalidValue
 from fieldkit.store.keys import write_private_file
 
 SESSION_ENV = "FIELDKIT_SESSION"
 TOKEN_PREFIX = "fks1_"
 DEFAULT_TTL_SECONDS = 10 * 3600  # a working day
+MAX_TTL_SECONDS = 7 * 86400  # a week away from the office, at most
 _ID_BYTES = 12
 _SECRET_BYTES = 32
+
+
+def check_ttl(ttl_seconds: int) -> None:
+    """Refuse a session longer than MAX_TTL_SECONDS (or not positive)."""
+    if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
+        raise InvalidValue("session.ttl_too_long", field="--ttl", days=MAX_TTL_SECONDS // 86400)
 
 
 def sessions_dir(home: Path, store_id: str) -> Path:
@@ -59,6 +67,8 @@ def start_session(
 ) -> tuple[str, int]:
     """A new session: returns (token, expiry as epoch seconds)."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    check_ttl(ttl_seconds)
 
     session_id = secrets.token_hex(_ID_BYTES)
     secret = secrets.token_bytes(_SECRET_BYTES)

@@ -42,7 +42,7 @@ from fieldkit.store.keys import (
     write_keyfile,
 )
 from fieldkit.store.schema import WORKER_MIGRATIONS
-from fieldkit.store.session import end_sessions, start_session
+from fieldkit.store.session import check_ttl, end_sessions, start_session
 from fieldkit.sync import merge
 from fieldkit.sync.identity import Identity
 
@@ -54,6 +54,17 @@ class ApplyResult:
     applied: int = 0
     skipped: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass
+class SummaryData:
+    """What a case summary is assembled from (see fieldkit/summary/assemble.py)."""
+
+    case: Case
+    followups: list[FollowUp]
+    conflicts: list[Conflict]
+    worker_names: dict[str, str]  # worker id -> name, for those this store knows
+    printed_by: str  # this worker's name, or its id when the store has no name
 
 
 class WorkerStore:
@@ -156,6 +167,7 @@ class WorkerStore:
     # Sessions and passphrase
 
     def start_session(self, ttl_seconds: int) -> tuple[str, int]:
+        check_ttl(ttl_seconds)
         with transaction(self.conn):
             audit.record(self.conn, self.author, "session-start", "store", self.store_id)
         return start_session(self.home, self.store_id, self._data_key, ttl_seconds)
@@ -202,10 +214,33 @@ class WorkerStore:
     def case_conflicts(self, case_id: str) -> list[Conflict]:
         return cases.conflicts(self.conn, case_id=case_id)
 
+    def summary_data(self, ref: str) -> SummaryData:
+        """Everything a summary of case `ref` needs, loaded in one place.
+
+        Not audited here: the caller records a view or an export once it knows where
+        the summary goes (`record_output`).
+        """
+        case_id = cases.resolve_id(self.conn, ref)
+        name = meta.get(self.conn, "worker_name")
+        worker_id = self.worker_id
+        return SummaryData(
+            case=cases.load(self.conn, case_id),
+            followups=followups.for_case(self.conn, case_id),
+            conflicts=cases.conflicts(self.conn, case_id=case_id),
+            worker_names={worker_id: name} if worker_id and name else {},
+            printed_by=name or self.author,
+        )
+
     def list_followups(self, case_ref: str | None = None) -> list[FollowUp]:
+        """Follow-ups with their text: a view of content, so audited like `get_case`."""
         if case_ref is None:
-            return followups.all_followups(self.conn)
-        return followups.for_case(self.conn, cases.resolve_id(self.conn, case_ref))
+            items = followups.all_followups(self.conn)
+            self._audit("view", "followups", "", f"count={len(items)}")
+            return items
+        case_id = cases.resolve_id(self.conn, case_ref)
+        items = followups.for_case(self.conn, case_id)
+        self._audit("view", "case", case_id, "followups")
+        return items
 
     def get_followup(self, ref: str) -> FollowUp:
         item = followups.get(self.conn, followups.resolve_id(self.conn, ref))
@@ -328,6 +363,9 @@ class WorkerStore:
     def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:
         followup_id = followups.resolve_id(self.conn, ref)
         original = followups.get(self.conn, followup_id)
+        case = cases.load(self.conn, original.case_id)
+        if case.status == CaseStatus.CLOSED:
+            raise UsageError("case.closed", ref=case.reference)
         current = original.current()
         fields: dict[str, Any] = {}
         for name, value in values.items():
@@ -400,7 +438,17 @@ class WorkerStore:
         return result
 
     def record_export(self, case_id: str, fmt: str) -> None:
-        self._audit("export", "case", case_id, fmt)
+        self.record_output(case_id, "export", fmt)
+
+    def record_output(self, case_id: str, action: str, detail: str) -> None:
+        """Audit a summary shown on a terminal ("view") or sent out of the store ("export").
+
+        `detail` says the format and where it went (e.g. "pdf file"), never the path,
+        which may hold a name.
+        """
+        if action not in ("view", "export"):
+            raise ValueError(action)
+        self._audit(action, "case", case_id, detail)
 
     # Internals
 

@@ -34,18 +34,18 @@ _BLOCK_START = re.compile(r"^(\s*)([#>+=~-]|\d+[.)])")
 def render_markdown(summary: CaseSummary) -> str:
     marking = f"**{t('summary.marking')}**"
     out: list[str] = [marking, ""]
-    out += [f"# {t('summary.title')} — {_escape(summary.reference)}", ""]
-    out += [_escape(printed_line(summary)), ""]
+    out += [f"# {t('summary.title')} — {escape(summary.reference)}", ""]
+    out += [escape(printed_line(summary)), ""]
 
     out += _section(t("summary.section.case"), _facts(case_facts(summary)))
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
 
-    goals = [f"- {_escape(goal.text)} — {t(f'goal.{goal.state}')}" for goal in summary.goals] or [
+    goals = [f"- {escape(goal.text)} — {t(f'goal.{goal.state}')}" for goal in summary.goals] or [
         t("summary.no_goals")
     ]
     out += _section(t("summary.section.goals"), goals)
 
-    related = [f"- {_escape(person)}" for person in summary.related] or [t("summary.no_related")]
+    related = [f"- {escape(person)}" for person in summary.related] or [t("summary.no_related")]
     out += _section(t("summary.section.related"), related)
 
     concerns: list[str] = []
@@ -53,25 +53,25 @@ def render_markdown(summary: CaseSummary) -> str:
         concerns += [t("summary.concerns_since", date=day(summary.since)), ""]
     for entry in summary.concerns:
         head = [day(entry.occurred_on), concern_level(entry), entry.recorded_by]
-        concerns += [f"- {_escape(' — '.join(head))}", ""]
+        concerns += [f"- {escape(' — '.join(head))}", ""]
         concerns += [*_indented(_paragraphs(entry.summary), "  "), ""]
-        concerns.append(f"  - {_escape(labelled(t('summary.id'), entry.id))}")
+        concerns.append(f"  - {escape(labelled(t('summary.id'), entry.id))}")
     if not summary.concerns:
         concerns.append(t("summary.no_concerns"))
     out += _section(t("summary.section.concerns"), concerns)
 
     conflicts: list[str] = []
     for conflict in summary.conflicts:
-        conflicts.append(f"- {_escape(t(f'field.{conflict.field}'))}")
+        conflicts.append(f"- {escape(t(f'field.{conflict.field}'))}")
         kept = _with_author(conflict.kept_value, conflict.kept_by)
         other = _with_author(conflict.other_value, conflict.other_by)
-        conflicts.append(f"  - {_escape(labelled(t('summary.col.kept'), kept))}")
-        conflicts.append(f"  - {_escape(labelled(t('summary.col.other'), other))}")
+        conflicts.append(f"  - {escape(labelled(t('summary.col.kept'), kept))}")
+        conflicts.append(f"  - {escape(labelled(t('summary.col.other'), other))}")
     if not summary.conflicts:
         conflicts.append(t("summary.no_conflicts"))
     out += _section(t("summary.section.conflicts"), conflicts)
 
-    history = [_escape(history_note(summary)), ""]
+    history = [escape(history_note(summary)), ""]
     for entry in summary.history:
         history += _entry(entry)
     if not summary.history:
@@ -87,18 +87,18 @@ def _section(title: str, lines: list[str]) -> list[str]:
 
 
 def _facts(facts: list[tuple[str, str]]) -> list[str]:
-    return [f"- {_escape(labelled(label, _one_line(value)))}" for label, value in facts]
+    return [f"- {escape(labelled(label, _one_line(value)))}" for label, value in facts]
 
 
 def _entry(entry: HistoryEntry) -> list[str]:
-    lines = [f"### {_escape(' — '.join(entry_heading(entry)))}", ""]
+    lines = [f"### {escape(' — '.join(entry_heading(entry)))}", ""]
     lines += _paragraphs(entry.summary)
     lines.append("")
     note = amended_note(entry)
     if note:
-        lines += [f"*{_escape(note)}*", ""]
+        lines += [f"*{escape(note)}*", ""]
     lines += [
-        f"- {_escape(labelled(label, _one_line(value)))}" for label, value in entry_details(entry)
+        f"- {escape(labelled(label, _one_line(value)))}" for label, value in entry_details(entry)
     ]
     lines.append("")
     return lines
@@ -114,7 +114,7 @@ def _paragraphs(text: str) -> list[str]:
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"):
         line = raw.strip()
         if line or (lines and lines[-1]):
-            lines.append(_escape(line))
+            lines.append(escape(line))
     return lines
 
 
@@ -126,6 +126,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """`text` with what Markdown would read as formatting escaped (shared with the report)."""
     escaped = _INLINE.sub(r"\\\1", text)
     return _BLOCK_START.sub(r"\1\\\2", escaped)

@@ -3,7 +3,9 @@
 Every page carries the confidentiality marking, the case reference, who printed it and
 when, and "page N/M". Rows are laid out by hand: a row that does not fit in what is left
 of a page moves whole to the next one, under its section's title and table header again;
-only a row taller than a whole page is cut, at a line boundary.
+only a row taller than a whole page is cut, at a line boundary. The page furniture, the
+tables and the fonts are in `PagedPDF` and `render_document`, which the district's
+report (report_render.py) shares.
 
 Fonts: names may be in any script and fpdf2's built-in fonts only know cp1252, so a
 Unicode TrueType font is embedded (subset). In order: FiraGO from the pymupdf-fonts
@@ -22,6 +24,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -55,16 +58,16 @@ Color = tuple[int, int, int]
 _MARGIN = 15.0
 _BODY_TOP = 25.0
 _BODY_BOTTOM = 297.0 - 18.0
-_WIDTH = 210.0 - 2 * _MARGIN
+WIDTH = 210.0 - 2 * _MARGIN
 _PAD_X = 1.5  # inside a cell, left and right
 _PAD_Y = 1.2  # inside a cell, above and below
 _LEADING = 1.28  # line height / font size
 
 _INK: Color = (20, 20, 20)
-_GREY: Color = (90, 90, 90)
+GREY: Color = (90, 90, 90)
 _RULE: Color = (180, 180, 180)
 _SHADE: Color = (232, 232, 232)
-_MARK: Color = (150, 0, 0)
+MARK: Color = (150, 0, 0)
 _AMENDED: Color = (140, 70, 0)
 
 _FAMILY = "fieldkit"
@@ -74,9 +77,17 @@ _CORE_ENCODING = "cp1252"
 
 def render_pdf(summary: CaseSummary) -> bytes:
     """The summary as the bytes of an A4 PDF."""
+    return render_document(lambda fonts: _SummaryPDF(summary, fonts))
+
+
+def render_document(build: Callable[[Fonts], PagedPDF]) -> bytes:
+    """Lay out the document `build` makes with the fonts available; its bytes.
+
+    Raises MissingGlyphsWarning (a count, never the text) when some characters had no glyph.
+    """
     # The font files must outlive the document: fpdf2 reads them again to subset them.
     with tempfile.TemporaryDirectory(prefix="fieldkit-fonts-") as tmp:
-        pdf = _SummaryPDF(summary, _Fonts.load(Path(tmp)))
+        pdf = build(Fonts.load(Path(tmp)))
         pdf.render()
         data = bytes(pdf.output())
     fonts = pdf.fonts_used
@@ -84,7 +95,7 @@ def render_pdf(summary: CaseSummary) -> bytes:
         hint = "system" if fonts.packaged else "package"
         message = f"{t('summary.missing_glyphs', count=len(fonts.missing))} "
         warnings.warn(
-            message + t(f"summary.missing_glyphs.{hint}"), MissingGlyphsWarning, stacklevel=2
+            message + t(f"summary.missing_glyphs.{hint}"), MissingGlyphsWarning, stacklevel=3
         )
     return data
 
@@ -178,7 +189,7 @@ def _fallback_candidates() -> Iterator[Path]:
 
 
 @dataclass
-class _Fonts:
+class Fonts:
     """The fonts of one document and what they can print."""
 
     files: tuple[Path, Path] | None
@@ -190,7 +201,7 @@ class _Fonts:
     _searched: bool = False
 
     @classmethod
-    def load(cls, directory: Path) -> _Fonts:
+    def load(cls, directory: Path) -> Fonts:
         packaged = packaged_fonts(directory)
         if packaged:
             return cls(packaged, packaged=True)
@@ -273,7 +284,7 @@ class _Line:
 
 
 @dataclass
-class _Cell:
+class Cell:
     width: float
     lines: list[_Line]
 
@@ -283,23 +294,31 @@ class _Cell:
 
 
 @dataclass
-class _Style:
+class Style:
     size: float = 9.0
     bold: bool = False
     color: Color = _INK
 
 
-_BODY = _Style()
-_SMALL = _Style(size=8.0, color=_GREY)
-_BOLD = _Style(bold=True)
-_HEAD = _Style(size=8.5, bold=True)
+BODY = Style()
+SMALL = Style(size=8.0, color=GREY)
+BOLD = Style(bold=True)
+HEAD = Style(size=8.5, bold=True)
 
 
-class _SummaryPDF(FPDF):
-    def __init__(self, summary: CaseSummary, fonts: _Fonts) -> None:
+class PagedPDF(FPDF):
+    """An A4 document with fieldkit's page furniture, laid out in tables of whole rows.
+
+    Every page carries the confidentiality marking and `reference` at the top, the
+    `printed` line under them, and the marking and "page N/M" at the foot. Subclasses
+    lay out their content in `render`, with `_table` and `_cell`.
+    """
+
+    def __init__(self, fonts: Fonts, *, reference: str, printed: str, at: datetime) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.summary = summary
         self.fonts_used = fonts
+        self.reference = reference
+        self.printed = printed
         fonts.install(self)
         self.set_margins(_MARGIN, _BODY_TOP, _MARGIN)
         # Page breaks are decided row by row below, never in the middle of a row.
@@ -307,192 +326,60 @@ class _SummaryPDF(FPDF):
         self.c_margin = _PAD_X
         self.alias_nb_pages()
         # Only the reference identifies the document in its metadata (DESIGN §6, §8).
-        self.set_title(summary.reference)
+        self.set_title(reference)
         self.set_creator("fieldkit")
         self.set_lang(current_language())
-        self.set_creation_date(summary.printed_at)
+        self.set_creation_date(at)
         self._continuation: Callable[[], None] | None = None
+
+    def render(self) -> None:
+        raise NotImplementedError
 
     # Every page -----------------------------------------------------------------------
 
     def header(self) -> None:
-        self._font(_Style(size=9.5, bold=True, color=_MARK))
+        self._font(Style(size=9.5, bold=True, color=MARK))
         self.set_xy(_MARGIN, 9)
-        self.cell(_WIDTH / 2, 5, self._clean(t("summary.marking")))
-        self._font(_Style(size=9.5, bold=True))
-        self.set_xy(_MARGIN + _WIDTH / 2, 9)
-        self.cell(_WIDTH / 2, 5, self._clean(self.summary.reference), align="R")
-        self._font(_Style(size=8, color=_GREY))
+        self.cell(WIDTH / 2, 5, self._clean(t("summary.marking")))
+        self._font(Style(size=9.5, bold=True))
+        self.set_xy(_MARGIN + WIDTH / 2, 9)
+        self.cell(WIDTH / 2, 5, self._clean(self.reference), align="R")
+        self._font(Style(size=8, color=GREY))
         self.set_xy(_MARGIN, 14)
-        self.cell(_WIDTH, 4.5, self._clean(printed_line(self.summary)))
+        self.cell(WIDTH, 4.5, self._clean(self.printed))
         self._rule(19.5, width=0.3)
         self.set_y(_BODY_TOP)
 
     def footer(self) -> None:
         self._rule(297 - 14, width=0.3)
-        self._font(_Style(size=8, bold=True, color=_MARK))
+        self._font(Style(size=8, bold=True, color=MARK))
         self.set_xy(_MARGIN, 297 - 13)
-        self.cell(_WIDTH * 0.7, 5, self._clean(t("summary.marking")))
-        self._font(_Style(size=8, color=_INK))
-        self.set_xy(_MARGIN + _WIDTH * 0.7, 297 - 13)
+        self.cell(WIDTH * 0.7, 5, self._clean(t("summary.marking")))
+        self._font(Style(size=8, color=_INK))
+        self.set_xy(_MARGIN + WIDTH * 0.7, 297 - 13)
         total = self.str_alias_nb_pages
-        self.cell(_WIDTH * 0.3, 5, t("summary.page", n=self.page_no(), total=total), align="R")
+        self.cell(WIDTH * 0.3, 5, t("summary.page", n=self.page_no(), total=total), align="R")
 
-    # The document ---------------------------------------------------------------------
-
-    def render(self) -> None:
-        s = self.summary
-        self.add_page()
-        self._font(_Style(size=16, bold=True))
+    def _heading(self, title: str, subtitle: str) -> None:
+        """The document's title and, under it, a second line, at the top of page 1."""
+        self._font(Style(size=16, bold=True))
         self.set_x(_MARGIN)
-        self.cell(_WIDTH, 8, self._clean(f"{t('summary.title')} — {s.reference}"))
+        self.cell(WIDTH, 8, self._clean(title))
         self.ln(8)
-        self._font(_Style(size=13))
-        self.cell(_WIDTH, 7, self._clean(s.display_name))
+        self._font(Style(size=13))
+        self.cell(WIDTH, 7, self._clean(subtitle))
         self.ln(9)
-
-        self._facts(t("summary.section.case"), case_facts(s))
-        self._facts(t("summary.section.referral"), referral_facts(s))
-        self._goals()
-        self._related()
-        self._concerns()
-        self._conflicts()
-        self._history()
-
-    def _facts(self, title: str, facts: list[tuple[str, str]]) -> None:
-        rows = [
-            [self._cell(45, [(label, _BOLD)]), self._cell(_WIDTH - 45, [(value, _BODY)])]
-            for label, value in facts
-        ]
-        self._table(title, None, rows)
-
-    def _goals(self) -> None:
-        title = t("summary.section.goals")
-        if not self.summary.goals:
-            self._table(title, None, [[self._cell(_WIDTH, [(t("summary.no_goals"), _SMALL)])]])
-            return
-        widths = (_WIDTH - 40, 40)
-        header = [t("summary.goal"), t("summary.goal_state")]
-        rows = [
-            [
-                self._cell(widths[0], [(goal.text, _BODY)]),
-                self._cell(widths[1], [(t(f"goal.{goal.state}"), _BODY)]),
-            ]
-            for goal in self.summary.goals
-        ]
-        self._table(title, self._header_row(widths, header), rows)
-
-    def _related(self) -> None:
-        people = self.summary.related or []
-        items = [(f"• {person}", _BODY) for person in people]
-        rows = [[self._cell(_WIDTH, [item])] for item in items]
-        if not rows:
-            rows = [[self._cell(_WIDTH, [(t("summary.no_related"), _SMALL)])]]
-        self._table(t("summary.section.related"), None, rows)
-
-    def _concerns(self) -> None:
-        s = self.summary
-        title = t("summary.section.concerns")
-        rows: list[list[_Cell]] = []
-        if s.since is not None:
-            note = t("summary.concerns_since", date=day(s.since))
-            rows.append([self._cell(_WIDTH, [(note, _SMALL)])])
-        widths = (24, 22, 34, _WIDTH - 80)
-        header = [
-            t("summary.col.date"),
-            t("summary.col.level"),
-            t("summary.col.by"),
-            t("summary.col.details"),
-        ]
-        for entry in s.concerns:
-            level = _Style(bold=True, color=_MARK) if _is_high(entry) else _BODY
-            rows.append(
-                [
-                    self._cell(widths[0], [(day(entry.occurred_on), _BODY)]),
-                    self._cell(widths[1], [(concern_level(entry), level)]),
-                    self._cell(widths[2], [(entry.recorded_by, _BODY)]),
-                    self._cell(
-                        widths[3],
-                        [(entry.summary, _BODY), (labelled(t("summary.id"), entry.id), _SMALL)],
-                    ),
-                ]
-            )
-        if not s.concerns:
-            rows.append([self._cell(_WIDTH, [(t("summary.no_concerns"), _SMALL)])])
-            self._table(title, None, rows)
-            return
-        notes = 1 if s.since is not None else 0
-        self._table(title, self._header_row(widths, header), rows, header_after=notes)
-
-    def _conflicts(self) -> None:
-        title = t("summary.section.conflicts")
-        if not self.summary.conflicts:
-            self._table(title, None, [[self._cell(_WIDTH, [(t("summary.no_conflicts"), _SMALL)])]])
-            return
-        widths = (40, (_WIDTH - 40) / 2, (_WIDTH - 40) / 2)
-        header = [t("summary.col.field"), t("summary.col.kept"), t("summary.col.other")]
-        rows = []
-        for conflict in self.summary.conflicts:
-            kept = [(conflict.kept_value, _BODY)]
-            other = [(conflict.other_value, _BODY)]
-            if conflict.kept_by:
-                kept.append((t("summary.by", name=conflict.kept_by), _SMALL))
-            if conflict.other_by:
-                other.append((t("summary.by", name=conflict.other_by), _SMALL))
-            rows.append(
-                [
-                    self._cell(widths[0], [(t(f"field.{conflict.field}"), _BOLD)]),
-                    self._cell(widths[1], kept),
-                    self._cell(widths[2], other),
-                ]
-            )
-        self._table(title, self._header_row(widths, header), rows)
-
-    def _history(self) -> None:
-        s = self.summary
-        title = t("summary.section.history")
-        rows = [[self._cell(_WIDTH, [(history_note(s), _SMALL)])]]
-        if not s.history:
-            rows.append([self._cell(_WIDTH, [(t("summary.no_history"), _SMALL)])])
-            self._table(title, None, rows)
-            return
-        widths = (40, _WIDTH - 40)
-        header = [
-            f"{t('summary.col.date')} · {t('summary.col.kind')} · {t('summary.col.by')}",
-            t("summary.col.details"),
-        ]
-        rows += [self._entry_row(entry, widths) for entry in s.history]
-        self._table(title, self._header_row(widths, header), rows, header_after=1)
-
-    def _entry_row(self, entry: HistoryEntry, widths: tuple[float, float]) -> list[_Cell]:
-        when, kind, author = entry_heading(entry)
-        left = [
-            (when, _BOLD),
-            (kind, _BODY),
-            (author, _SMALL),
-            (entry.id, _SMALL),
-        ]
-        right: list[tuple[str, _Style]] = [(entry.summary, _BODY)]
-        note = amended_note(entry)
-        if note:
-            right.append((note, _Style(size=8.0, bold=True, color=_AMENDED)))
-        for label, value in entry_details(entry)[:-1]:  # the id is in the left column
-            style = _SMALL
-            if label == t("summary.concern_level") and _is_high(entry):
-                style = _Style(size=8.0, bold=True, color=_MARK)
-            right.append((labelled(label, value), style))
-        return [self._cell(widths[0], left), self._cell(widths[1], right)]
 
     # Tables ---------------------------------------------------------------------------
 
-    def _header_row(self, widths: tuple[float, ...], labels: list[str]) -> list[_Cell]:
-        return [self._cell(w, [(label, _HEAD)]) for w, label in zip(widths, labels, strict=True)]
+    def _header_row(self, widths: tuple[float, ...], labels: list[str]) -> list[Cell]:
+        return [self._cell(w, [(label, HEAD)]) for w, label in zip(widths, labels, strict=True)]
 
     def _table(
         self,
         title: str,
-        header: list[_Cell] | None,
-        rows: list[list[_Cell]],
+        header: list[Cell] | None,
+        rows: list[list[Cell]],
         *,
         header_after: int = 0,
     ) -> None:
@@ -531,12 +418,12 @@ class _SummaryPDF(FPDF):
             self._continuation()
 
     def _title(self, title: str) -> None:
-        self._font(_Style(size=11.5, bold=True))
+        self._font(Style(size=11.5, bold=True))
         self.set_x(_MARGIN)
-        self.cell(_WIDTH, 7, self._clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(WIDTH, 7, self._clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(0.5)
 
-    def _row(self, cells: list[_Cell], *, shade: bool = False) -> None:
+    def _row(self, cells: list[Cell], *, shade: bool = False) -> None:
         height = _row_height(cells)
         if self.get_y() + height > _BODY_BOTTOM:
             self._new_page()
@@ -548,23 +435,23 @@ class _SummaryPDF(FPDF):
         while any(remaining):
             room = _BODY_BOTTOM - self.get_y() - 2 * _PAD_Y
             part = [
-                _Cell(cell.width, _take(lines, room))
+                Cell(cell.width, _take(lines, room))
                 for cell, lines in zip(cells, remaining, strict=True)
             ]
             self._draw_row(part, _row_height(part), shade)
             if any(remaining):
                 self._new_page()
 
-    def _draw_row(self, cells: list[_Cell], height: float, shade: bool) -> None:
+    def _draw_row(self, cells: list[Cell], height: float, shade: bool) -> None:
         top = self.get_y()
         if shade:
             self.set_fill_color(*_SHADE)
-            self.rect(_MARGIN, top, _WIDTH, height, style="F")
+            self.rect(_MARGIN, top, WIDTH, height, style="F")
         x = _MARGIN
         for cell in cells:
             y = top + _PAD_Y
             for line in cell.lines:
-                self._font(_Style(size=line.size, bold=line.bold, color=line.color))
+                self._font(Style(size=line.size, bold=line.bold, color=line.color))
                 self.set_xy(x, y)
                 self.cell(cell.width, line.height, line.text)
                 y += line.height
@@ -574,7 +461,7 @@ class _SummaryPDF(FPDF):
 
     # Text -----------------------------------------------------------------------------
 
-    def _cell(self, width: float, parts: list[tuple[str, _Style]]) -> _Cell:
+    def _cell(self, width: float, parts: list[tuple[str, Style]]) -> Cell:
         """`parts` wrapped to `width`, each paragraph on its own lines."""
         lines: list[_Line] = []
         for text, style in parts:
@@ -585,7 +472,7 @@ class _SummaryPDF(FPDF):
                     continue
                 wrapped = self._wrap(clean, width - 2 * _PAD_X)
                 lines += [_Line(piece, style.bold, style.size, style.color) for piece in wrapped]
-        return _Cell(width, lines)
+        return Cell(width, lines)
 
     def _wrap(self, text: str, room: float) -> list[str]:
         """Greedy word wrap in the current font; a word wider than `room` is cut."""
@@ -608,7 +495,7 @@ class _SummaryPDF(FPDF):
             lines.append(current)
         return lines
 
-    def _font(self, style: _Style) -> None:
+    def _font(self, style: Style) -> None:
         self.set_font(self.fonts_used.family, "B" if style.bold else "", style.size)
         self.set_text_color(*style.color)
 
@@ -618,13 +505,163 @@ class _SummaryPDF(FPDF):
     def _rule(self, y: float, *, width: float) -> None:
         self.set_draw_color(*_RULE)
         self.set_line_width(width)
-        self.line(_MARGIN, y, _MARGIN + _WIDTH, y)
+        self.line(_MARGIN, y, _MARGIN + WIDTH, y)
+
+
+class _SummaryPDF(PagedPDF):
+    def __init__(self, summary: CaseSummary, fonts: Fonts) -> None:
+        super().__init__(
+            fonts,
+            reference=summary.reference,
+            printed=printed_line(summary),
+            at=summary.printed_at,
+        )
+        self.summary = summary
+
+    # The document ---------------------------------------------------------------------
+
+    def render(self) -> None:
+        s = self.summary
+        self.add_page()
+        self._heading(f"{t('summary.title')} — {s.reference}", s.display_name)
+
+        self._facts(t("summary.section.case"), case_facts(s))
+        self._facts(t("summary.section.referral"), referral_facts(s))
+        self._goals()
+        self._related()
+        self._concerns()
+        self._conflicts()
+        self._history()
+
+    def _facts(self, title: str, facts: list[tuple[str, str]]) -> None:
+        rows = [
+            [self._cell(45, [(label, BOLD)]), self._cell(WIDTH - 45, [(value, BODY)])]
+            for label, value in facts
+        ]
+        self._table(title, None, rows)
+
+    def _goals(self) -> None:
+        title = t("summary.section.goals")
+        if not self.summary.goals:
+            self._table(title, None, [[self._cell(WIDTH, [(t("summary.no_goals"), SMALL)])]])
+            return
+        widths = (WIDTH - 40, 40)
+        header = [t("summary.goal"), t("summary.goal_state")]
+        rows = [
+            [
+                self._cell(widths[0], [(goal.text, BODY)]),
+                self._cell(widths[1], [(t(f"goal.{goal.state}"), BODY)]),
+            ]
+            for goal in self.summary.goals
+        ]
+        self._table(title, self._header_row(widths, header), rows)
+
+    def _related(self) -> None:
+        people = self.summary.related or []
+        items = [(f"• {person}", BODY) for person in people]
+        rows = [[self._cell(WIDTH, [item])] for item in items]
+        if not rows:
+            rows = [[self._cell(WIDTH, [(t("summary.no_related"), SMALL)])]]
+        self._table(t("summary.section.related"), None, rows)
+
+    def _concerns(self) -> None:
+        s = self.summary
+        title = t("summary.section.concerns")
+        rows: list[list[Cell]] = []
+        if s.since is not None:
+            note = t("summary.concerns_since", date=day(s.since))
+            rows.append([self._cell(WIDTH, [(note, SMALL)])])
+        widths = (24, 22, 34, WIDTH - 80)
+        header = [
+            t("summary.col.date"),
+            t("summary.col.level"),
+            t("summary.col.by"),
+            t("summary.col.details"),
+        ]
+        for entry in s.concerns:
+            level = Style(bold=True, color=MARK) if _is_high(entry) else BODY
+            rows.append(
+                [
+                    self._cell(widths[0], [(day(entry.occurred_on), BODY)]),
+                    self._cell(widths[1], [(concern_level(entry), level)]),
+                    self._cell(widths[2], [(entry.recorded_by, BODY)]),
+                    self._cell(
+                        widths[3],
+                        [(entry.summary, BODY), (labelled(t("summary.id"), entry.id), SMALL)],
+                    ),
+                ]
+            )
+        if not s.concerns:
+            rows.append([self._cell(WIDTH, [(t("summary.no_concerns"), SMALL)])])
+            self._table(title, None, rows)
+            return
+        notes = 1 if s.since is not None else 0
+        self._table(title, self._header_row(widths, header), rows, header_after=notes)
+
+    def _conflicts(self) -> None:
+        title = t("summary.section.conflicts")
+        if not self.summary.conflicts:
+            self._table(title, None, [[self._cell(WIDTH, [(t("summary.no_conflicts"), SMALL)])]])
+            return
+        widths = (40, (WIDTH - 40) / 2, (WIDTH - 40) / 2)
+        header = [t("summary.col.field"), t("summary.col.kept"), t("summary.col.other")]
+        rows = []
+        for conflict in self.summary.conflicts:
+            kept = [(conflict.kept_value, BODY)]
+            other = [(conflict.other_value, BODY)]
+            if conflict.kept_by:
+                kept.append((t("summary.by", name=conflict.kept_by), SMALL))
+            if conflict.other_by:
+                other.append((t("summary.by", name=conflict.other_by), SMALL))
+            rows.append(
+                [
+                    self._cell(widths[0], [(t(f"field.{conflict.field}"), BOLD)]),
+                    self._cell(widths[1], kept),
+                    self._cell(widths[2], other),
+                ]
+            )
+        self._table(title, self._header_row(widths, header), rows)
+
+    def _history(self) -> None:
+        s = self.summary
+        title = t("summary.section.history")
+        rows = [[self._cell(WIDTH, [(history_note(s), SMALL)])]]
+        if not s.history:
+            rows.append([self._cell(WIDTH, [(t("summary.no_history"), SMALL)])])
+            self._table(title, None, rows)
+            return
+        widths = (40, WIDTH - 40)
+        header = [
+            f"{t('summary.col.date')} · {t('summary.col.kind')} · {t('summary.col.by')}",
+            t("summary.col.details"),
+        ]
+        rows += [self._entry_row(entry, widths) for entry in s.history]
+        self._table(title, self._header_row(widths, header), rows, header_after=1)
+
+    def _entry_row(self, entry: HistoryEntry, widths: tuple[float, float]) -> list[Cell]:
+        when, kind, author = entry_heading(entry)
+        left = [
+            (when, BOLD),
+            (kind, BODY),
+            (author, SMALL),
+            (entry.id, SMALL),
+        ]
+        right: list[tuple[str, Style]] = [(entry.summary, BODY)]
+        note = amended_note(entry)
+        if note:
+            right.append((note, Style(size=8.0, bold=True, color=_AMENDED)))
+        for label, value in entry_details(entry)[:-1]:  # the id is in the left column
+            style = SMALL
+            if label == t("summary.concern_level") and _is_high(entry):
+                style = Style(size=8.0, bold=True, color=MARK)
+            right.append((labelled(label, value), style))
+        return [self._cell(widths[0], left), self._cell(widths[1], right)]
 
 
 _TITLE_HEIGHT = 7.5
 
 
-def _row_height(cells: list[_Cell]) -> float:
+def _row_height(cells: list[Cell]) -> float:
     return max((cell.height for cell in cells), default=0.0) + 2 * _PAD_Y
 
 

@@ -145,7 +145,9 @@ def build_request(store: WorkerStore) -> tuple[bytes, int, bool]:
     pending.sort(key=lambda c: (c.priority, c.seq))
     batch, more = pending[:MAX_SEND], len(pending) > MAX_SEND
     resync = meta.get(conn, "resync_needed") == "1"
-    holding = [] if resync else [c.id for c in cases.list_cases(conn)]
+    # Sent even with a resync: the district lists in `purge` the held cases it no longer
+    # gives this worker, and a resync must not stop those from being purged.
+    holding = [c.id for c in cases.list_cases(conn)]
     with transaction(conn):
         counter = meta.next_counter(conn, "counter_out")
         meta.put(conn, "last_sent_seq", max((c.seq for c in batch), default=acked))

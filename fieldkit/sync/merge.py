@@ -2,10 +2,14 @@
 
 - A change already in the log is skipped (exactly-once effect of at-least-once delivery).
 - Follow-ups and amendments are append-only: they never conflict.
-- A case field takes the value of the change with the greatest (HLC, origin). When the
-  incoming change did not build on the value it meets (its `base` differs), the two are
-  concurrent: the losing value is kept as a conflict, identified the same way on every
-  replica, so that all replicas list the same conflicts whatever the delivery order.
+- A case field takes the value of the change with the greatest (HLC, origin).
+- Conflicts: a write to a field *loses* when a later write (by (HLC, origin)) to the same
+  field did not build on it (it is not in the later write's chain of `base`s) and holds
+  another value. Every losing write is one conflict, identified by the case, the field
+  and the losing change. This is a property of the set of changes, not of the order
+  they arrived in, so every replica that holds the same changes lists the same conflicts.
+- A change for a case this replica does not hold (a worker's device after a purge) is
+  neither applied nor kept: if the case comes back, its full history applies whole.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ def apply(conn: Connection, change: Change) -> list[Conflict] | None:
     """Apply one change inside the caller's transaction; None when it was already applied."""
     if changelog.seen(conn, change.id):
         return None
+    if (change.entity, change.op) != ("case", "open") and not cases.exists(conn, change.case_id):
+        return None
     changelog.insert(conn, change)
     handler = _HANDLERS.get((change.entity, change.op))
     if handler is None:
@@ -41,47 +47,80 @@ def _case_fields(conn: Connection, change: Change) -> list[Conflict]:
     case_id = change.case_id
     if change.op == "open":
         cases.ensure_case(conn, case_id, str(change.fields.get("reference", case_id)))
-    elif not cases.exists(conn, case_id):
-        return []  # a case this replica no longer holds; the change stays in the log
     found = []
+    others: list[Change] | None = None
     for field, value in sorted(change.fields.items()):
         if field not in CASE_FIELDS:
             raise BundleRejected("change.unknown_field", field=field)
-        incoming = FieldVersion(value, change.id, change.hlc, change.origin)
         current = cases.field_version(conn, case_id, field)
+        if current is None or _key(change) > (current.hlc, current.origin):
+            version = FieldVersion(value, change.id, change.hlc, change.origin)
+            cases.set_field(conn, case_id, field, version)
         if current is None:
-            cases.set_field(conn, case_id, field, incoming)
-            continue
-        newer = (change.hlc, change.origin) > (current.hlc, current.origin)
-        concurrent = change.base.get(field) != current.change_id
-        if concurrent and value != current.value:
-            winner, loser = (incoming, current) if newer else (current, incoming)
-            conflict = Conflict(
-                id=conflict_id(case_id, field, loser.change_id),
-                case_id=case_id,
-                field=field,
-                winner_change=winner.change_id,
-                loser_change=loser.change_id,
-                winner_value=winner.value,
-                loser_value=loser.value,
-                winner_author=_author(conn, winner.change_id),
-                loser_author=_author(conn, loser.change_id),
-            )
+            continue  # the first write of this field here: nothing to lose against
+        if others is None:
+            others = [c for c in changelog.of_case(conn, case_id, "case") if c.id != change.id]
+        for conflict in _losses(case_id, field, change, others):
             if cases.add_conflict(conn, conflict):
                 found.append(conflict)
-        if newer:
-            cases.set_field(conn, case_id, field, incoming)
     return found
 
 
-def _author(conn: Connection, change_id: str) -> str:
-    change = changelog.get(conn, change_id)
-    return change.author if change else ""
+def _key(change: Change) -> tuple[str, str]:
+    return (change.hlc, change.origin)
+
+
+def _losses(case_id: str, field: str, change: Change, others: list[Change]) -> list[Conflict]:
+    """The writes that lose because of `change`, and `change` itself if it loses.
+
+    Checking each pair of writes when the second of them arrives finds every loss
+    whatever the order of arrival (see the module's docstring).
+    """
+    writes = {c.id: c for c in others if field in c.fields}
+    writes[change.id] = change
+
+    def chain(start: Change) -> set[str]:
+        seen: set[str] = set()
+        parent = start.base.get(field)
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            parent = writes[parent].base.get(field) if parent in writes else None
+        return seen
+
+    value, built_on = change.fields[field], chain(change)
+    result = []
+    beaten_by: Change | None = None
+    for other in writes.values():
+        if other.id == change.id or other.fields[field] == value:
+            continue
+        if _key(other) < _key(change) and other.id not in built_on:
+            result.append(_conflict(case_id, field, winner=change, loser=other))
+        elif (
+            _key(other) > _key(change)
+            and change.id not in chain(other)
+            and (beaten_by is None or _key(other) > _key(beaten_by))
+        ):
+            beaten_by = other
+    if beaten_by is not None:
+        result.append(_conflict(case_id, field, winner=beaten_by, loser=change))
+    return result
+
+
+def _conflict(case_id: str, field: str, *, winner: Change, loser: Change) -> Conflict:
+    return Conflict(
+        id=conflict_id(case_id, field, loser.id),
+        case_id=case_id,
+        field=field,
+        winner_change=winner.id,
+        loser_change=loser.id,
+        winner_value=winner.fields[field],
+        loser_value=loser.fields[field],
+        winner_author=winner.author,
+        loser_author=loser.author,
+    )
 
 
 def _followup_add(conn: Connection, change: Change) -> list[Conflict]:
-    if not cases.exists(conn, change.case_id):
-        return []
     record = dict(change.fields)
     record.update(id=change.entity_id, case_id=change.case_id, hlc=change.hlc)
     record.setdefault("recorded_by", change.author)
@@ -90,8 +129,6 @@ def _followup_add(conn: Connection, change: Change) -> list[Conflict]:
 
 
 def _followup_amend(conn: Connection, change: Change) -> list[Conflict]:
-    if not cases.exists(conn, change.case_id):
-        return []
     amendment = Amendment(id=change.id, hlc=change.hlc, author=change.author, fields=change.fields)
     followups.add_amendment(conn, change.entity_id, change.case_id, amendment)
     return []

@@ -90,7 +90,11 @@ class RefusedReply(Refused):
 
 
 def _refusal(body: bytes) -> bytes:
-    raise RefusedReply(body)
+    from fieldkit.sync.bundle import BUNDLE_MAGIC
+
+    if body.startswith(BUNDLE_MAGIC):
+        raise RefusedReply(body)  # a signed notice, e.g. a wipe for a revoked device
+    raise Refused("sync.server_refused", reason=_reason(body))
 
 
 def _reason(body: bytes) -> str:
@@ -105,7 +109,7 @@ def _reason(body: bytes) -> str:
 def _check_pin(response, expected: str) -> None:
     stream = response.extensions.get("network_stream")
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    der = ssl_object.getpeercert(True) if ssl_object is not None else None
     if der is None or cert_fingerprint(der) != expected.lower():
         raise IntegrityError("sync.tls_pin_mismatch")
 

@@ -11,6 +11,7 @@ import pytest
 from fieldkit.model import Change, FollowUp
 from fieldkit.store import changelog, followups
 from fieldkit.store.worker import WorkerStore
+from fieldkit.sync import merge
 from fieldkit.sync.clock import format_hlc
 from tests.conftest import PASSPHRASE
 from tests.helpers import district_change, open_case_change
@@ -86,6 +87,7 @@ def test_concurrent_updates_give_one_conflict_whatever_the_order(tmp_path, hlc_a
     assert len(found) == 1
     conflict_id, field, winner_change, loser_change, winner_value, loser_value = found[0]
     assert field == "situation"
+    assert conflict_id == merge.conflict_id(CASE, "situation", loser.id)
     assert (winner_change, loser_change) == (winner.id, loser.id)
     assert winner_value == winner.fields["situation"]
     assert loser_value == loser.fields["situation"]

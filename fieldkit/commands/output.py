@@ -1,0 +1,68 @@
+"""What the summary and report commands share: the format and target options, and the
+lines on stderr after the document went out (missing glyphs, the export reminder)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fieldkit.commands.common import err_console
+from fieldkit.errors import InvalidValue, UsageError
+from fieldkit.i18n import t
+from fieldkit.summary.export import OutputFormat, Target
+
+DOCUMENT_FORMATS = (OutputFormat.TEXT, OutputFormat.MD, OutputFormat.PDF)
+
+
+def output_format(value: str | None, as_json: bool) -> OutputFormat:
+    """--format text|md|pdf (text by default), or --json."""
+    if as_json:
+        if value is not None:
+            raise UsageError("export.json_or_format")
+        return OutputFormat.JSON
+    wanted = (value or OutputFormat.TEXT).strip().lower()
+    if wanted not in DOCUMENT_FORMATS:
+        choices = ", ".join(DOCUMENT_FORMATS)
+        raise InvalidValue("value.bad_choice", field="--format", value=value, choices=choices)
+    return OutputFormat(wanted)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def choose_target(output: Path | None, fmt: OutputFormat, force: bool) -> Target:
+    return Target.choose(output, fmt, force=force, terminal=stdout_is_terminal())
+
+
+@contextmanager
+def glyph_warnings() -> Iterator[None]:
+    """Turn the PDF's MissingGlyphsWarning into one line on stderr."""
+    from fieldkit.summary.pdf import MissingGlyphsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MissingGlyphsWarning)
+        yield
+    shown = False
+    for item in caught:
+        if issubclass(item.category, MissingGlyphsWarning):
+            if not shown:
+                err_console().print(f"fieldkit: {item.message}", markup=False)
+                shown = True
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
+
+
+def after_output(target: Target) -> None:
+    """Remind the user that an exported document is no longer protected by the store."""
+    if not target.exported:
+        return
+    out = err_console()
+    if target.path is not None:
+        out.print(t("export.written", path=str(target.path)), markup=False)
+        out.print(t("export.reminder_file"), markup=False)
+    else:
+        out.print(t("export.reminder_stdout"), markup=False)

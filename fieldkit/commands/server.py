@@ -1,0 +1,88 @@
+"""fieldkit district serve: the district server over HTTPS (or plain HTTP on loopback)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from fieldkit.commands.common import err_console, state
+from fieldkit.errors import UsageError
+from fieldkit.i18n import t
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def register(district_app: typer.Typer) -> None:
+    @district_app.command("serve", help=t("help.district_serve"))
+    def serve(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help=t("help.opt.host")),
+        port: int = typer.Option(8443, "--port", min=1, max=65535, help=t("help.opt.port")),
+        tls_cert: Path | None = typer.Option(None, "--tls-cert", help=t("help.opt.tls_cert")),
+        tls_key: Path | None = typer.Option(None, "--tls-key", help=t("help.opt.tls_key")),
+        insecure_http: bool = typer.Option(
+            False, "--insecure-http", help=t("help.opt.insecure_http")
+        ),
+        log_file: Path | None = typer.Option(None, "--log-file", help=t("help.opt.log_file")),
+    ) -> None:
+        import uvicorn
+
+        from fieldkit.district import tls
+        from fieldkit.district.server import create_app
+        from fieldkit.district.store import DistrictStore
+
+        st = state(ctx)
+        store = DistrictStore.open(st.home, st.credentials())
+        ssl: dict = {}
+        if insecure_http:
+            if not is_loopback(host):
+                raise UsageError("serve.insecure_not_loopback", host=host)
+        else:
+            cert = tls_cert or st.home / tls.CERT_NAME
+            key = tls_key or st.home / tls.KEY_NAME
+            if not cert.exists() or not key.exists():
+                raise UsageError("serve.no_tls")
+            ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+            if tls_key is None:
+                ssl["ssl_keyfile_password"] = tls.key_password(store.data_key).decode()
+        _setup_logging(log_file)
+        scheme = "http" if insecure_http else "https"
+        err_console().print(t("serve.listening", url=f"{scheme}://{host}:{port}"))
+        try:
+            uvicorn.run(
+                create_app(store),
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=30,
+                **ssl,
+            )
+        finally:
+            store.close()
+
+
+def _setup_logging(log_file: Path | None) -> None:
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8")
+        if log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger = logging.getLogger("fieldkit.server")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

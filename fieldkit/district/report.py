@@ -1,0 +1,167 @@
+"""The prevention group's meeting report: figures per territorial unit, assembled once.
+
+The figures count the unit's active cases (suspended and closed cases are left out) and
+carry no personal detail: no name, no free text, only units and counts. The per-case
+annex (reference, name, lead, last follow-up, flags) is built only when asked for.
+The renderers are in fieldkit/summary/report_render.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fieldkit.district.store import DistrictStore
+from fieldkit.errors import NotFound
+from fieldkit.model import Case, CaseStatus
+from fieldkit.store import followups
+
+DEFAULT_SINCE_DAYS = 30
+DEFAULT_NOT_SEEN_DAYS = 30
+
+
+class CaseFlag(StrEnum):
+    REVIEW_OVERDUE = "review-overdue"
+    HIGH_CONCERN = "high-concern"
+    NOT_SEEN = "not-seen"
+    CONFLICT = "conflict"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitFigures(_Data):
+    """The counts of one unit (or of all units, as the total)."""
+
+    unit: str
+    active_cases: int = 0
+    followups_since: int = 0  # follow-ups on or after `since`
+    reviews_overdue: int = 0  # next review before the day of the report
+    high_concerns: int = 0  # follow-ups with a high concern level, on or after `since`
+    not_seen: int = 0  # no follow-up in the last `not_seen_days` days
+    conflicts_waiting: int = 0  # open conflicts
+
+    def add(self, other: UnitFigures) -> None:
+        for name in type(self).model_fields:
+            if name != "unit":
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class CaseLine(_Data):
+    """One active case in the annex."""
+
+    reference: str
+    display_name: str
+    unit: str
+    lead: str | None = None
+    last_followup: date | None = None
+    flags: list[CaseFlag] = Field(default_factory=list)
+
+
+class DistrictReport(_Data):
+    district: str
+    printed_by: str
+    printed_at: datetime
+    since: date
+    not_seen_days: int
+    unit: str | None = None  # the unit asked for; None for every unit
+    units: list[UnitFigures] = Field(default_factory=list)
+    total: UnitFigures
+    # The per-case annex: None unless asked for (it names people).
+    cases: list[CaseLine] | None = None
+
+
+def build_report(
+    store: DistrictStore,
+    *,
+    printed_at: datetime,
+    since: date | None = None,
+    not_seen_days: int = DEFAULT_NOT_SEEN_DAYS,
+    unit: str | None = None,
+    with_cases: bool = False,
+) -> DistrictReport:
+    """The report as of `printed_at`'s day; `since` defaults to 30 days before it."""
+    today = printed_at.date()
+    since = since or today - timedelta(days=DEFAULT_SINCE_DAYS)
+    seen_from = today - timedelta(days=not_seen_days)
+
+    every_case = store.list_cases()
+    units = sorted(
+        {c.unit for c in every_case if c.unit} | {r.worker.unit for r in store.workers()},
+        key=str.casefold,
+    )
+    if unit is not None:
+        units = [_known_unit(unit, units)]
+    active = [c for c in every_case if c.status == CaseStatus.ACTIVE and c.unit in units]
+    activity = followups.activity(store.conn, since.isoformat())
+    conflicts = Counter(c.case_id for c in store.conflicts())
+
+    figures = {name: UnitFigures(unit=name) for name in units}
+    lines: list[CaseLine] = []
+    for case in active:
+        last, recent, high = activity.get(case.id, (None, 0, 0))
+        last_day = date.fromisoformat(last) if last else None
+        flags = _flags(case, today, last_day, seen_from, high, conflicts[case.id])
+        unit_figures = figures[case.unit]
+        unit_figures.active_cases += 1
+        unit_figures.followups_since += recent
+        unit_figures.high_concerns += high
+        unit_figures.conflicts_waiting += conflicts[case.id]
+        unit_figures.reviews_overdue += CaseFlag.REVIEW_OVERDUE in flags
+        unit_figures.not_seen += CaseFlag.NOT_SEEN in flags
+        if with_cases:
+            lead = case.lead
+            lines.append(
+                CaseLine(
+                    reference=case.reference,
+                    display_name=case.display_name,
+                    unit=case.unit,
+                    lead=(lead.name or lead.id) if lead else None,
+                    last_followup=last_day,
+                    flags=flags,
+                )
+            )
+
+    total = UnitFigures(unit="")
+    for item in figures.values():
+        total.add(item)
+    lines.sort(key=lambda line: (line.unit.casefold(), line.reference))
+    return DistrictReport(
+        district=store.name,
+        printed_by=store.name or "district",
+        printed_at=printed_at,
+        since=since,
+        not_seen_days=not_seen_days,
+        unit=units[0] if unit is not None else None,
+        units=list(figures.values()),
+        total=total,
+        cases=lines if with_cases else None,
+    )
+
+
+def _known_unit(wanted: str, units: list[str]) -> str:
+    """The unit as the district spells it; NotFound (listing the units) otherwise."""
+    folded = wanted.strip().casefold()
+    for name in units:
+        if name.casefold() == folded:
+            return name
+    raise NotFound("report.unknown_unit", unit=wanted, units=", ".join(units) or "—")
+
+
+def _flags(
+    case: Case, today: date, last: date | None, seen_from: date, high: int, conflicts: int
+) -> list[CaseFlag]:
+    flags = []
+    if case.next_review is not None and case.next_review < today:
+        flags.append(CaseFlag.REVIEW_OVERDUE)
+    if high:
+        flags.append(CaseFlag.HIGH_CONCERN)
+    if last is None or last < seen_from:
+        flags.append(CaseFlag.NOT_SEEN)
+    if conflicts:
+        flags.append(CaseFlag.CONFLICT)
+    return flags

@@ -1,0 +1,92 @@
+"""The district server: a small FastAPI app that carries bundles in and out (DESIGN §4).
+
+Endpoints (versioned under /v1): health, enrolment, sync. The bundle bytes are the
+same as over files; all protocol work is fieldkit.district.exchange.handle. Bundles
+are handled one at a time under a lock (SQLite has one writer), each in one
+transaction, so concurrent workers never lose or duplicate a change and an
+interrupted request commits whole or not at all. The access log carries the time,
+the worker id, counts and the status, never personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from fieldkit import __version__
+from fieldkit.district.exchange import handle
+from fieldkit.district.store import DistrictStore
+from fieldkit.errors import BundleRejected, FieldkitError, Refused
+from fieldkit.sync.bundle import MAX_BUNDLE_BYTES
+from fieldkit.sync.enrolment import MAX_ENROL_BYTES
+
+log = logging.getLogger("fieldkit.server")
+BUNDLE_MEDIA_TYPE = "application/vnd.fieldkit.bundle"
+
+
+def create_app(store: DistrictStore) -> FastAPI:
+    app = FastAPI(title="fieldkit district", version=__version__, docs_url=None, redoc_url=None)
+    lock = threading.Lock()
+
+    async def read_limited(request: Request, limit: int) -> bytes | None:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return None
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def exchange(data: bytes, endpoint: str) -> Response:
+        started = time.monotonic()
+        worker, status, counts = "-", 200, ""
+        try:
+            with lock:
+                outcome = handle(store, data)
+            worker = outcome.worker_id
+            counts = (
+                f"in={outcome.received} applied={outcome.applied}"
+                f" refused={outcome.refused} out={outcome.sent}"
+            )
+            status = 403 if outcome.refused_worker else 200
+            return Response(outcome.reply, status_code=status, media_type=BUNDLE_MEDIA_TYPE)
+        except Refused as exc:
+            status = 403
+            return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
+        except BundleRejected as exc:
+            status = 409
+            return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
+        except FieldkitError as exc:
+            status = 400
+            return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
+        finally:
+            elapsed = (time.monotonic() - started) * 1000
+            log.info("%s worker=%s status=%d %s ms=%.0f", endpoint, worker, status, counts, elapsed)
+
+    @app.get("/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "district": store.replica_id, "version": __version__}
+
+    @app.post("/v1/enrol")
+    async def enrol(request: Request) -> Response:
+        data = await read_limited(request, MAX_ENROL_BYTES)
+        if data is None:
+            return JSONResponse({"error": "too large"}, status_code=413)
+        return await run_in_threadpool(exchange, data, "enrol")
+
+    @app.post("/v1/sync")
+    async def sync(request: Request) -> Response:
+        data = await read_limited(request, MAX_BUNDLE_BYTES)
+        if data is None:
+            return JSONResponse({"error": "too large"}, status_code=413)
+        return await run_in_threadpool(exchange, data, "sync")
+
+    return app

@@ -1,0 +1,296 @@
+"""Render the district's meeting report: terminal (rich), Markdown and A4 PDF.
+
+The report is assembled once in fieldkit/district/report.py; the three renderings
+share the words below and lay them out. The PDF uses the case summary's page
+furniture (marking, reference, printed-by line, page N/M) from pdf.py.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.measure import Measurement
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
+from fieldkit.i18n import t
+from fieldkit.summary.assemble import day
+from fieldkit.summary.markdown import escape
+from fieldkit.summary.pdf import (
+    BODY,
+    BOLD,
+    SMALL,
+    WIDTH,
+    Cell,
+    Fonts,
+    PagedPDF,
+    render_document,
+)
+
+# --- the words of a report -------------------------------------------------------------
+
+
+def title(report: DistrictReport) -> str:
+    return f"{t('report.title')} — {report.district}" if report.district else t("report.title")
+
+
+def reference(report: DistrictReport) -> str:
+    """What identifies the report on every page: its day, and the unit when limited to one."""
+    text = t("report.reference", date=day(report.printed_at.date()))
+    return f"{text} — {report.unit}" if report.unit else text
+
+
+def printed_line(report: DistrictReport) -> str:
+    at = t("summary.datetime", d=report.printed_at)
+    return t("summary.printed", by=report.printed_by, at=at)
+
+
+def notes(report: DistrictReport) -> list[str]:
+    """How to read the figures."""
+    lines = [
+        t("report.scope"),
+        t("report.period", date=day(report.since)),
+        t("report.not_seen_rule", days=report.not_seen_days),
+        t("report.overdue_rule"),
+    ]
+    if report.unit:
+        lines.append(t("report.unit_only", unit=report.unit))
+    return lines
+
+
+def figure_columns(report: DistrictReport) -> list[str]:
+    return [
+        t("report.col.unit"),
+        t("report.col.active"),
+        t("report.col.followups", date=day(report.since)),
+        t("report.col.overdue"),
+        t("report.col.high"),
+        t("report.col.not_seen", days=report.not_seen_days),
+        t("report.col.conflicts"),
+    ]
+
+
+def figure_values(figures: UnitFigures) -> list[str]:
+    return [
+        str(value)
+        for value in (
+            figures.active_cases,
+            figures.followups_since,
+            figures.reviews_overdue,
+            figures.high_concerns,
+            figures.not_seen,
+            figures.conflicts_waiting,
+        )
+    ]
+
+
+def annex_columns() -> list[str]:
+    return [
+        t("summary.reference"),
+        t("summary.name"),
+        t("report.col.unit"),
+        t("summary.lead"),
+        t("report.col.last_followup"),
+        t("report.col.flags"),
+    ]
+
+
+def annex_values(line: CaseLine) -> list[str]:
+    return [
+        line.reference,
+        line.display_name,
+        line.unit,
+        line.lead or t("summary.none"),
+        day(line.last_followup),
+        ", ".join(t(f"report.flag.{flag}") for flag in line.flags) or t("summary.none"),
+    ]
+
+
+# --- terminal --------------------------------------------------------------------------
+
+
+def render_report_text(report: DistrictReport, console: Console) -> None:
+    marking = Text(t("summary.marking"), style="bold red")
+    header = Group(
+        marking,
+        Text(title(report), style="bold"),
+        Text(reference(report), style="bold"),
+        Text(printed_line(report), style="dim"),
+    )
+    console.print(Panel(header, box=box.HEAVY, expand=True))
+    console.print(
+        Panel(
+            Text("\n").join(Text(line) for line in notes(report)),
+            title=t("report.section.scope"),
+            title_align="left",
+            box=box.ROUNDED,
+        )
+    )
+    console.print(_figures_table(report, console))
+    if report.cases is not None:
+        console.print(_annex_table(report.cases))
+    console.print(marking)
+
+
+def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
+    """Units as rows, as on paper, with headers on one line or wrapped between words;
+    measures as rows when even that is wider than the terminal."""
+    section = t("report.section.figures")
+    if not report.units:
+        body = Text(t("report.no_units"), style="dim")
+        return Panel(body, title=section, title_align="left", box=box.ROUNDED)
+    columns = figure_columns(report)
+    rows = [[f.unit, *figure_values(f)] for f in report.units]
+    cells = [
+        [header, *(row[i] for row in [*rows, _total_row(report)])]
+        for i, header in enumerate(columns)
+    ]
+    natural = [max(len(text) for text in column) for column in cells]
+    compact = [max(len(word) for text in column for word in text.split()) for column in cells]
+    for widths in (natural, compact):
+        table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD)
+        for index, (header, width) in enumerate(zip(columns, widths, strict=True)):
+            table.add_column(header, justify="left" if index == 0 else "right", width=width)
+        for row in rows:
+            table.add_row(*row)
+        table.add_section()
+        table.add_row(*(Text(value, style="bold") for value in _total_row(report)))
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        if needed <= console.width:
+            return table
+
+    table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD, expand=True)
+    table.add_column("")
+    for figures in report.units:
+        table.add_column(figures.unit, justify="right", overflow="fold")
+    table.add_column(Text(t("report.total"), style="bold"), justify="right")
+    values = [figure_values(figures) for figures in [*report.units, report.total]]
+    for index, label in enumerate(columns[1:]):
+        table.add_row(label, *(column[index] for column in values))
+    return table
+
+
+def _total_row(report: DistrictReport) -> list[str]:
+    return [t("report.total"), *figure_values(report.total)]
+
+
+def _annex_table(lines: list[CaseLine]) -> Table | Panel:
+    section = t("report.section.annex")
+    if not lines:
+        body = Text(t("report.no_cases"), style="dim")
+        return Panel(body, title=section, title_align="left", box=box.ROUNDED)
+    table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD, expand=True)
+    for index, column in enumerate(annex_columns()):
+        # The reference and the date stay on one line; the rest wraps between words.
+        table.add_column(column, overflow="fold", no_wrap=index in (0, 4))
+    for line in lines:
+        table.add_row(*(Text(value) for value in annex_values(line)))
+    return table
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+
+def render_report_markdown(report: DistrictReport) -> str:
+    marking = f"**{t('summary.marking')}**"
+    out = [marking, "", f"# {escape(title(report))}", ""]
+    out += [escape(reference(report)), "", escape(printed_line(report)), ""]
+    out += [f"## {t('report.section.scope')}", ""]
+    out += [f"- {escape(line)}" for line in notes(report)]
+    out += ["", f"## {t('report.section.figures')}", ""]
+    if report.units:
+        columns = figure_columns(report)
+        out.append(_md_row(columns))
+        out.append(_md_row(["---"] + ["---:"] * (len(columns) - 1), raw=True))
+        for figures in report.units:
+            out.append(_md_row([figures.unit, *figure_values(figures)]))
+        total = [f"**{value}**" for value in _total_row(report)]
+        out.append(_md_row(total, raw=True))
+    else:
+        out.append(t("report.no_units"))
+    out.append("")
+    if report.cases is not None:
+        out += [f"## {t('report.section.annex')}", ""]
+        if report.cases:
+            columns = annex_columns()
+            out.append(_md_row(columns))
+            out.append(_md_row(["---"] * len(columns), raw=True))
+            out += [_md_row(annex_values(line)) for line in report.cases]
+        else:
+            out.append(t("report.no_cases"))
+        out.append("")
+    out += ["---", "", marking]
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _md_row(cells: list[str], *, raw: bool = False) -> str:
+    values = cells if raw else [escape(" ".join(cell.split())) for cell in cells]
+    return "| " + " | ".join(values) + " |"
+
+
+# --- PDF -------------------------------------------------------------------------------
+
+
+def render_report_pdf(report: DistrictReport) -> bytes:
+    """The report as the bytes of an A4 PDF; MissingGlyphsWarning as for a summary."""
+    return render_document(lambda fonts: _ReportPDF(report, fonts))
+
+
+_UNIT_WIDTH = 48.0
+_FIGURE_WIDTH = (WIDTH - _UNIT_WIDTH) / 6
+_ANNEX_WIDTHS = (27.0, 38.0, 30.0, 30.0, 22.0, WIDTH - 147.0)
+
+
+class _ReportPDF(PagedPDF):
+    def __init__(self, report: DistrictReport, fonts: Fonts) -> None:
+        super().__init__(
+            fonts, reference=reference(report), printed=printed_line(report), at=report.printed_at
+        )
+        self.report = report
+
+    def render(self) -> None:
+        r = self.report
+        self.add_page()
+        self._heading(t("report.title"), r.district)
+        rows = [[self._cell(WIDTH, [(line, BODY)])] for line in notes(r)]
+        self._table(t("report.section.scope"), None, rows)
+        self._figures()
+        if r.cases is not None:
+            self._annex(r.cases)
+
+    def _figures(self) -> None:
+        r = self.report
+        section = t("report.section.figures")
+        if not r.units:
+            self._table(section, None, [[self._cell(WIDTH, [(t("report.no_units"), SMALL)])]])
+            return
+        widths = (_UNIT_WIDTH, *([_FIGURE_WIDTH] * 6))
+        rows = [self._figure_row(widths, f.unit, figure_values(f), total=False) for f in r.units]
+        rows.append(self._figure_row(widths, t("report.total"), figure_values(r.total), total=True))
+        self._table(section, self._header_row(widths, figure_columns(r)), rows)
+
+    def _figure_row(
+        self, widths: tuple[float, ...], unit: str, values: list[str], *, total: bool
+    ) -> list[Cell]:
+        style = BOLD if total else BODY
+        cells = [self._cell(widths[0], [(unit, style)])]
+        cells += [self._cell(w, [(v, style)]) for w, v in zip(widths[1:], values, strict=True)]
+        return cells
+
+    def _annex(self, lines: list[CaseLine]) -> None:
+        section = t("report.section.annex")
+        if not lines:
+            self._table(section, None, [[self._cell(WIDTH, [(t("report.no_cases"), SMALL)])]])
+            return
+        rows = [
+            [
+                self._cell(width, [(value, BOLD if index == 0 else BODY)])
+                for index, (width, value) in enumerate(
+                    zip(_ANNEX_WIDTHS, annex_values(line), strict=True)
+                )
+            ]
+            for line in lines
+        ]
+        self._table(section, self._header_row(_ANNEX_WIDTHS, annex_columns()), rows)
