@@ -3,6 +3,7 @@ errors become a line on stderr and an exit code (DESIGN §5)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class FieldkitGroup(TyperGroup):
                 raise
             err_console().print(f"fieldkit: {exc.message}", markup=False)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            raise
         except KeyboardInterrupt:
             err_console().print(t("error.interrupted"))
             raise typer.Exit(130) from None
@@ -117,4 +120,6 @@ def main() -> None:
     try:
         app()
     except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(ERROR)

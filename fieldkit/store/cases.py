@@ -220,17 +220,29 @@ def mark_resolved(conn: Connection, conflict_id: str) -> None:
 def conflicts(
     conn: Connection, *, case_id: str | None = None, include_resolved: bool = False
 ) -> list[Conflict]:
+    """Conflicts with the value each field holds now as the kept one.
+
+    The kept side is read from the field's current version rather than from the
+    row, so that with three or more concurrent writers every replica shows (and
+    `resolve --keep theirs|mine` picks from) the same final winner whatever the
+    order in which the changes arrived.
+    """
     sql = (
-        "SELECT id, case_id, field, winner_change, loser_change, winner_value, loser_value,"
-        " winner_author, loser_author, resolved FROM conflicts WHERE 1 = 1"
+        "SELECT c.id, c.case_id, c.field, coalesce(f.change_id, c.winner_change), c.loser_change,"
+        " coalesce(f.value, c.winner_value), c.loser_value,"
+        " coalesce(ch.author, c.winner_author), c.loser_author, c.resolved"
+        " FROM conflicts AS c"
+        " LEFT JOIN case_fields AS f ON f.case_id = c.case_id AND f.field = c.field"
+        " LEFT JOIN changes AS ch ON ch.id = f.change_id"
+        " WHERE 1 = 1"
     )
     params: list[Any] = []
     if case_id is not None:
-        sql += " AND case_id = ?"
+        sql += " AND c.case_id = ?"
         params.append(case_id)
     if not include_resolved:
-        sql += " AND resolved = 0"
-    rows = conn.execute(sql + " ORDER BY case_id, field, id", params)
+        sql += " AND c.resolved = 0"
+    rows = conn.execute(sql + " ORDER BY c.case_id, c.field, c.id", params)
     return [
         Conflict(
             id=r[0],

@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -57,6 +58,7 @@ _COMMON_PASSPHRASES = frozenset(
 
 def check_passphrase(passphrase: str) -> None:
     """Refuse passphrases that are too short or too guessable, with the reason."""
+    passphrase = normalize(passphrase)
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         raise InvalidValue("passphrase.too_short", min=MIN_PASSPHRASE_LENGTH)
     folded = passphrase.strip().lower()
@@ -130,7 +132,12 @@ def derive_kek(passphrase: str, salt: bytes, kdf: dict) -> bytes:
         iterations=kdf["iterations"],
         lanes=kdf["lanes"],
         memory_cost=kdf["memory_kib"],
-    ).derive(passphrase.encode("utf-8"))
+    ).derive(normalize(passphrase).encode("utf-8"))
+
+
+def normalize(passphrase: str) -> str:
+    """NFC, so that an accented passphrase typed on another system derives the same key."""
+    return unicodedata.normalize("NFC", passphrase)
 
 
 def _wrap(data_key: bytes, kek: bytes, aad: bytes) -> bytes:

@@ -135,21 +135,16 @@ def render_report_text(report: DistrictReport, console: Console) -> None:
 
 
 def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
-    """Units as rows, as on paper, with headers on one line or wrapped between words;
-    measures as rows when even that is wider than the terminal."""
+    """Units as rows, as on paper, headers wrapped between words as little as the width
+    allows; measures as rows when even the narrowest such table is too wide."""
     section = t("report.section.figures")
     if not report.units:
         body = Text(t("report.no_units"), style="dim")
         return Panel(body, title=section, title_align="left", box=box.ROUNDED)
     columns = figure_columns(report)
     rows = [[f.unit, *figure_values(f)] for f in report.units]
-    cells = [
-        [header, *(row[i] for row in [*rows, _total_row(report)])]
-        for i, header in enumerate(columns)
-    ]
-    natural = [max(len(text) for text in column) for column in cells]
-    compact = [max(len(word) for text in column for word in text.split()) for column in cells]
-    for widths in (natural, compact):
+
+    def table_with(widths: list[int]) -> Table:
         table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD)
         for index, (header, width) in enumerate(zip(columns, widths, strict=True)):
             table.add_column(header, justify="left" if index == 0 else "right", width=width)
@@ -157,11 +152,56 @@ def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
             table.add_row(*row)
         table.add_section()
         table.add_row(*(Text(value, style="bold") for value in _total_row(report)))
-        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-        if needed <= console.width:
-            return table
+        return table
 
-    table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD, expand=True)
+    texts = [[*column] for column in zip(*rows, _total_row(report), strict=True)]
+    widths = [
+        max(len(word) for text in [header, *values] for word in text.split())
+        for header, values in zip(columns, texts, strict=True)
+    ]
+    narrowest = table_with(widths)
+    wide = console.options.update_width(10_000)
+    spare = console.width - Measurement.get(console, wide, narrowest).maximum
+    if spare < 0:
+        return _figures_turned(report, columns)
+    # Give the spare width, a step at a time, to the header wrapped on the most lines.
+    while True:
+        steps = [
+            (_wrapped_lines(header, width), index, _widen(header, width))
+            for index, (header, width) in enumerate(zip(columns, widths, strict=True))
+        ]
+        steps = [step for step in steps if step[0] > 1 and step[2] - widths[step[1]] <= spare]
+        if not steps:
+            return table_with(widths)
+        _lines, index, width = max(steps, key=lambda step: (step[0], -step[1]))
+        spare -= width - widths[index]
+        widths[index] = width
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines `text` takes when wrapped between words at `width`."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
+
+
+def _widen(text: str, width: int) -> int:
+    """The smallest width above `width` at which `text` takes one line less."""
+    lines = _wrapped_lines(text, width)
+    while _wrapped_lines(text, width) == lines:
+        width += 1
+    return width
+
+
+def _figures_turned(report: DistrictReport, columns: list[str]) -> Table:
+    """The figures with units as columns, for a narrow terminal."""
+    table = Table(
+        title=t("report.section.figures"), title_justify="left", box=box.SIMPLE_HEAD, expand=True
+    )
     table.add_column("")
     for figures in report.units:
         table.add_column(figures.unit, justify="right", overflow="fold")
