@@ -155,9 +155,17 @@ def cli_world(
         fingerprints=fingerprints,
     )
     case = fk.json(
-        district_home, "district", "case", "add", "--name", CASE_NAME, "--unit", UNIT,
-        "--reason", "Signalement de l'établissement scolaire",
-    )  # fmt: skip
+        district_home,
+        "district",
+        "case",
+        "add",
+        "--name",
+        CASE_NAME,
+        "--unit",
+        UNIT,
+        "--reason",
+        "Signalement de l'établissement scolaire",
+    )
     world.case_id, world.reference = case["id"], case["reference"]
     fk.ok(district_home, "district", "case", "assign", world.reference, worker_ids["a"], "--lead")
     fk.ok(district_home, "district", "case", "assign", world.reference, worker_ids["b"])

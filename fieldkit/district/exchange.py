@@ -93,6 +93,11 @@ def _sync(
     outcome = Outcome(reply=b"", kind="reply", worker_id=worker_id, received=len(request.changes))
     refusals: list[Refusal] = []
     with transaction(conn):
+        # Read again under the write lock: two processes handed the same bundle at once
+        # (two `sync-file` runs, say) must not both get past the replay check.
+        record = store.worker(worker_id)
+        if header.counter <= record.counter_in:
+            raise BundleRejected("bundle.replayed", counter=header.counter)
         changelog.observe(conn, request.changes)
         assigned = set(store.assigned_cases(worker_id))
         for change in sorted(request.changes, key=lambda c: c.seq):
@@ -103,7 +108,7 @@ def _sync(
                 continue
             if _record_refusal(conn, worker_id, change, reason):
                 refusals.append(Refusal(change_id=change.id, reason=reason))
-        acked = _contiguous_ack(conn, origin, record.acked_seq)
+        acked = _contiguous_ack(conn, origin, worker_id, record.acked_seq)
         counter_out = record.counter_out + 1
 
         open_cases = {c for c in assigned if _is_open(conn, c)}
@@ -199,6 +204,11 @@ def _refusal_reason(
     elif change.entity == "conflict":
         if change.op != "resolve":
             return "operation"
+        # Only a conflict the district knows on this case: a resolution sent ahead for a
+        # conflict still to come (its id is predictable) would make that one silent.
+        known = cases.conflicts(conn, case_id=change.case_id, include_resolved=True)
+        if change.entity_id not in {c.id for c in known}:
+            return "unknown-conflict"
     else:
         return "operation"
     return None
@@ -251,14 +261,18 @@ def _record_refusal(conn, worker_id: str, change: Change, reason: str) -> bool:
     """Keep a refused change whole (never silently dropped); False if already recorded."""
     cursor = conn.execute(
         "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin, seq) DO NOTHING",
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (worker_id, origin, seq) DO NOTHING",
         (worker_id, change.origin, change.seq, reason, change.model_dump_json(), _now()),
     )
     return cursor.rowcount > 0
 
 
-def _contiguous_ack(conn, origin: str, acked: int) -> int:
-    """The highest seq n such that every change 1..n of `origin` was applied or refused."""
+def _contiguous_ack(conn, origin: str, worker_id: str, acked: int) -> int:
+    """The highest seq n such that every change 1..n of `origin` was applied or refused.
+
+    Only this worker's own refusals count: a change another worker forged under this
+    origin must not acknowledge (and so lose) this worker's real change.
+    """
     while True:
         nxt = acked + 1
         if (
@@ -266,7 +280,8 @@ def _contiguous_ack(conn, origin: str, acked: int) -> int:
                 "SELECT 1 FROM changes WHERE origin = ? AND seq = ?", (origin, nxt)
             ).fetchone()
             or conn.execute(
-                "SELECT 1 FROM refusals WHERE origin = ? AND seq = ?", (origin, nxt)
+                "SELECT 1 FROM refusals WHERE worker_id = ? AND origin = ? AND seq = ?",
+                (worker_id, origin, nxt),
             ).fetchone()
         ):
             acked = nxt

@@ -80,7 +80,29 @@ CREATE TABLE refusals (
 CREATE TABLE references_used (year INTEGER PRIMARY KEY, last INTEGER NOT NULL)
 """
 
-DISTRICT_MIGRATIONS: list[str] = [REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip()]
+# 2: a refusal belongs to the worker that sent the change. Keyed on (origin, seq) alone, a
+# change forged by one worker under another's origin took the place of the other's own
+# change, and counted in that worker's acknowledgement: its real change was then lost.
+REFUSALS_PER_WORKER = """
+CREATE TABLE refusals_by_worker (
+    id INTEGER PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    change TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (worker_id, origin, seq)
+);
+INSERT INTO refusals_by_worker SELECT id, worker_id, origin, seq, reason, change, at FROM refusals;
+DROP TABLE refusals;
+ALTER TABLE refusals_by_worker RENAME TO refusals
+"""
+
+DISTRICT_MIGRATIONS: list[str] = [
+    REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
+    REFUSALS_PER_WORKER.strip(),
+]
 
 
 @dataclass
@@ -236,7 +258,8 @@ class DistrictStore:
         expires = int(time.time()) + ttl_hours * 3600
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO workers (id, name, unit, status, secret_hash, code_expires, created_at)"
+                "INSERT INTO workers"
+                " (id, name, unit, status, secret_hash, code_expires, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     worker_id,
@@ -380,7 +403,8 @@ class DistrictStore:
             if lead:
                 self.conn.execute("UPDATE assignments SET lead = 0 WHERE case_id = ?", (case_id,))
             self.conn.execute(
-                "INSERT INTO assignments (case_id, worker_id, lead, assigned_at) VALUES (?, ?, ?, ?)"
+                "INSERT INTO assignments (case_id, worker_id, lead, assigned_at)"
+                " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (case_id, worker_id) DO UPDATE SET lead = excluded.lead",
                 (case_id, record.worker.id, int(lead), _now()),
             )

@@ -210,6 +210,23 @@ def add_conflict(conn: Connection, conflict: Conflict) -> bool:
     return cursor.rowcount > 0
 
 
+def set_conflict_winner(
+    conn: Connection, case_id: str, field: str, change_id: str, value: Any, author: str
+) -> None:
+    """Every conflict on this field now shows this write as the value kept."""
+    conn.execute(
+        "UPDATE conflicts SET winner_change = ?, winner_value = ?, winner_author = ?"
+        " WHERE case_id = ? AND field = ?",
+        (
+            change_id,
+            json.dumps(value, ensure_ascii=False, sort_keys=True),
+            author,
+            case_id,
+            field,
+        ),
+    )
+
+
 def mark_resolved(conn: Connection, conflict_id: str) -> None:
     conn.execute(
         "INSERT INTO resolved_conflicts (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (conflict_id,)

@@ -7,6 +7,8 @@ furniture (marking, reference, printed-by line, page N/M) from pdf.py.
 
 from __future__ import annotations
 
+from functools import cache
+
 from rich import box
 from rich.console import Console, Group
 from rich.measure import Measurement
@@ -130,78 +132,35 @@ def render_report_text(report: DistrictReport, console: Console) -> None:
     )
     console.print(_figures_table(report, console))
     if report.cases is not None:
-        console.print(_annex_table(report.cases))
+        console.print(_annex_table(report.cases, console))
     console.print(marking)
 
 
 def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
-    """Units as rows, as on paper, headers wrapped between words as little as the width
-    allows; measures as rows when even the narrowest such table is too wide."""
+    """Units as rows, as on paper; measures as rows when that cannot fit the terminal."""
     section = t("report.section.figures")
     if not report.units:
         body = Text(t("report.no_units"), style="dim")
         return Panel(body, title=section, title_align="left", box=box.ROUNDED)
     columns = figure_columns(report)
     rows = [[f.unit, *figure_values(f)] for f in report.units]
-
-    def table_with(widths: list[int]) -> Table:
-        table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD)
-        for index, (header, width) in enumerate(zip(columns, widths, strict=True)):
-            table.add_column(header, justify="left" if index == 0 else "right", width=width)
-        for row in rows:
-            table.add_row(*row)
-        table.add_section()
-        table.add_row(*(Text(value, style="bold") for value in _total_row(report)))
-        return table
-
-    texts = [[*column] for column in zip(*rows, _total_row(report), strict=True)]
-    widths = [
-        max(len(word) for text in [header, *values] for word in text.split())
-        for header, values in zip(columns, texts, strict=True)
-    ]
-    narrowest = table_with(widths)
-    wide = console.options.update_width(10_000)
-    spare = console.width - Measurement.get(console, wide, narrowest).maximum
-    if spare < 0:
+    total = _total_row(report)
+    widths = _fit(console, [list(cells) for cells in zip(columns, *rows, total, strict=True)])
+    if widths is None:
         return _figures_turned(report, columns)
-    # Give the spare width, a step at a time, to the header wrapped on the most lines.
-    while True:
-        steps = [
-            (_wrapped_lines(header, width), index, _widen(header, width))
-            for index, (header, width) in enumerate(zip(columns, widths, strict=True))
-        ]
-        steps = [step for step in steps if step[0] > 1 and step[2] - widths[step[1]] <= spare]
-        if not steps:
-            return table_with(widths)
-        _lines, index, width = max(steps, key=lambda step: (step[0], -step[1]))
-        spare -= width - widths[index]
-        widths[index] = width
-
-
-def _wrapped_lines(text: str, width: int) -> int:
-    """How many lines `text` takes when wrapped between words at `width`."""
-    lines, used = 1, 0
-    for word in text.split():
-        if used and used + 1 + len(word) > width:
-            lines, used = lines + 1, len(word)
-        else:
-            used += (1 if used else 0) + len(word)
-    return lines
-
-
-def _widen(text: str, width: int) -> int:
-    """The smallest width above `width` at which `text` takes one line less."""
-    lines = _wrapped_lines(text, width)
-    while _wrapped_lines(text, width) == lines:
-        width += 1
-    return width
+    table = _table(section)
+    for index, (header, width) in enumerate(zip(columns, widths, strict=True)):
+        table.add_column(header, justify="left" if index == 0 else "right", width=width)
+    for row in rows:
+        table.add_row(*row)
+    table.add_section()
+    table.add_row(*(Text(value, style="bold") for value in total))
+    return table
 
 
 def _figures_turned(report: DistrictReport, columns: list[str]) -> Table:
     """The figures with units as columns, for a narrow terminal."""
-    table = Table(
-        title=t("report.section.figures"), title_justify="left", box=box.SIMPLE_HEAD, expand=True
-    )
+    table = _table(t("report.section.figures"), expand=True)
     table.add_column("")
     for figures in report.units:
         table.add_column(figures.unit, justify="right", overflow="fold")
@@ -216,18 +175,83 @@ def _total_row(report: DistrictReport) -> list[str]:
     return [t("report.total"), *figure_values(report.total)]
 
 
-def _annex_table(lines: list[CaseLine]) -> Table | Panel:
+def _annex_table(lines: list[CaseLine], console: Console) -> Table | Panel:
+    """One row per case; one small block per case when the rows cannot fit."""
     section = t("report.section.annex")
     if not lines:
         body = Text(t("report.no_cases"), style="dim")
         return Panel(body, title=section, title_align="left", box=box.ROUNDED)
-    table = Table(title=section, title_justify="left", box=box.SIMPLE_HEAD, expand=True)
-    for index, column in enumerate(annex_columns()):
-        # The reference and the date stay on one line; the rest wraps between words.
-        table.add_column(column, overflow="fold", no_wrap=index in (0, 4))
-    for line in lines:
-        table.add_row(*(Text(value) for value in annex_values(line)))
-    return table
+    columns = annex_columns()
+    rows = [annex_values(line) for line in lines]
+    widths = _fit(console, [list(cells) for cells in zip(columns, *rows, strict=True)])
+    if widths is not None:
+        table = _table(section)
+        for header, width in zip(columns, widths, strict=True):
+            table.add_column(header, width=width)
+        for row in rows:
+            table.add_row(*(Text(value) for value in row))
+        return table
+    blocks: list[Text] = []
+    for values in rows:
+        block = Text(f"{values[0]} — {values[1]}", style="bold")
+        for label, value in zip(columns[2:], values[2:], strict=True):
+            block.append(f"\n  {t('summary.label', label=label, value=value)}")
+        blocks.append(block)
+    return Panel(Text("\n").join(blocks), title=section, title_align="left", box=box.ROUNDED)
+
+
+def _table(title: str, *, expand: bool = False) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=expand)
+
+
+def _fit(console: Console, columns: list[list[str]]) -> list[int] | None:
+    """Widths for columns of texts (header first) that fit the terminal, wrapping between
+    words only and as little as the width allows; None when even that cannot fit."""
+    probe = _table("")
+    for _ in columns:
+        probe.add_column(width=1)
+    wide = console.options.update_width(10_000)
+    room = console.width - (Measurement.get(console, wide, probe).maximum - len(columns))
+    widths = [
+        max((len(w) for text in column for w in text.split()), default=1) for column in columns
+    ]
+    longest = [max(len(text) for text in column) for column in columns]
+    spare = room - sum(widths)
+    if spare < 0:
+        return None
+
+    @cache
+    def lines(index: int, width: int) -> int:
+        return sum(_wrapped_lines(text, width) for text in columns[index])
+
+    # Give the spare width, a step at a time, to the column wrapped on the most lines.
+    while True:
+        best: tuple[int, int, int] | None = None
+        for index, width in enumerate(widths):
+            now = lines(index, width)
+            wider = width + 1
+            while wider <= longest[index] and lines(index, wider) == now:
+                wider += 1
+            if wider > longest[index] or wider - width > spare:
+                continue
+            if best is None or now > best[0]:
+                best = (now, index, wider)
+        if best is None:
+            return widths
+        _now, index, wider = best
+        spare -= wider - widths[index]
+        widths[index] = wider
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines `text` takes when wrapped between words at `width`."""
+    count, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            count, used = count + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return count
 
 
 # --- Markdown --------------------------------------------------------------------------

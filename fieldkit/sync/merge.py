@@ -7,7 +7,8 @@
   field did not build on it (it is not in the later write's chain of `base`s) and holds
   another value. Every losing write is one conflict, identified by the case, the field
   and the losing change. This is a property of the set of changes, not of the order
-  they arrived in, so every replica that holds the same changes lists the same conflicts.
+  they arrived in, so every replica that holds the same changes lists the same conflicts;
+  each shows as kept the value the field holds now.
 - A change for a case this replica does not hold (a worker's device after a purge) is
   neither applied nor kept: if the case comes back, its full history applies whole.
 """
@@ -15,6 +16,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 from fieldkit.errors import BundleRejected
 from fieldkit.model import CASE_FIELDS, Amendment, Change, Conflict, FollowUp
@@ -28,7 +31,11 @@ def conflict_id(case_id: str, field: str, loser_change: str) -> str:
 
 
 def apply(conn: Connection, change: Change) -> list[Conflict] | None:
-    """Apply one change inside the caller's transaction; None when it was already applied."""
+    """Apply one change inside the caller's transaction.
+
+    Returns the conflicts it created, or None when nothing was applied: the change was
+    already there, or it is for a case this replica does not hold.
+    """
     if changelog.seen(conn, change.id):
         return None
     if (change.entity, change.op) != ("case", "open") and not cases.exists(conn, change.case_id):
@@ -53,16 +60,35 @@ def _case_fields(conn: Connection, change: Change) -> list[Conflict]:
         if field not in CASE_FIELDS:
             raise BundleRejected("change.unknown_field", field=field)
         current = cases.field_version(conn, case_id, field)
-        if current is None or _key(change) > (current.hlc, current.origin):
+        newer = current is None or _key(change) > (current.hlc, current.origin)
+        if newer:
             version = FieldVersion(value, change.id, change.hlc, change.origin)
             cases.set_field(conn, case_id, field, version)
         if current is None:
             continue  # the first write of this field here: nothing to lose against
         if others is None:
             others = [c for c in changelog.of_case(conn, case_id, "case") if c.id != change.id]
-        for conflict in _losses(case_id, field, change, others):
+        kept = _kept(conn, field, change if newer else None, current)
+        added = []
+        for loser in _losers(field, change, others):
+            conflict = Conflict(
+                id=conflict_id(case_id, field, loser.id),
+                case_id=case_id,
+                field=field,
+                winner_change=kept.change_id,
+                loser_change=loser.id,
+                winner_value=kept.value,
+                loser_value=loser.fields[field],
+                winner_author=kept.author,
+                loser_author=loser.author,
+            )
             if cases.add_conflict(conn, conflict):
-                found.append(conflict)
+                added.append(conflict)
+        if newer or added:
+            # A conflict shows the value the field holds now as the one kept, on every
+            # replica alike (it is the latest write of all, whatever the arrival order).
+            cases.set_conflict_winner(conn, case_id, field, kept.change_id, kept.value, kept.author)
+        found.extend(added)
     return found
 
 
@@ -70,8 +96,8 @@ def _key(change: Change) -> tuple[str, str]:
     return (change.hlc, change.origin)
 
 
-def _losses(case_id: str, field: str, change: Change, others: list[Change]) -> list[Conflict]:
-    """The writes that lose because of `change`, and `change` itself if it loses.
+def _losers(field: str, change: Change, others: list[Change]) -> list[Change]:
+    """The writes of `field` that lose because of `change`, and `change` if it loses.
 
     Checking each pair of writes when the second of them arrives finds every loss
     whatever the order of arrival (see the module's docstring).
@@ -88,36 +114,33 @@ def _losses(case_id: str, field: str, change: Change, others: list[Change]) -> l
         return seen
 
     value, built_on = change.fields[field], chain(change)
-    result = []
-    beaten_by: Change | None = None
+    losers = []
+    beaten = False
     for other in writes.values():
         if other.id == change.id or other.fields[field] == value:
             continue
         if _key(other) < _key(change) and other.id not in built_on:
-            result.append(_conflict(case_id, field, winner=change, loser=other))
-        elif (
-            _key(other) > _key(change)
-            and change.id not in chain(other)
-            and (beaten_by is None or _key(other) > _key(beaten_by))
-        ):
-            beaten_by = other
-    if beaten_by is not None:
-        result.append(_conflict(case_id, field, winner=beaten_by, loser=change))
-    return result
+            losers.append(other)
+        elif _key(other) > _key(change) and change.id not in chain(other):
+            beaten = True
+    if beaten:
+        losers.append(change)
+    return losers
 
 
-def _conflict(case_id: str, field: str, *, winner: Change, loser: Change) -> Conflict:
-    return Conflict(
-        id=conflict_id(case_id, field, loser.id),
-        case_id=case_id,
-        field=field,
-        winner_change=winner.id,
-        loser_change=loser.id,
-        winner_value=winner.fields[field],
-        loser_value=loser.fields[field],
-        winner_author=winner.author,
-        loser_author=loser.author,
-    )
+@dataclass(frozen=True)
+class _Kept:
+    change_id: str
+    value: Any
+    author: str
+
+
+def _kept(conn: Connection, field: str, incoming: Change | None, current: FieldVersion) -> _Kept:
+    """The write a field holds after this change: the incoming one, or the current one."""
+    if incoming is not None:
+        return _Kept(incoming.id, incoming.fields[field], incoming.author)
+    writer = changelog.get(conn, current.change_id)
+    return _Kept(current.change_id, current.value, writer.author if writer else "")
 
 
 def _followup_add(conn: Connection, change: Change) -> list[Conflict]:

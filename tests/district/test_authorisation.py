@@ -15,16 +15,20 @@ from typing import Any
 
 import pytest
 
+from fieldkit.district import store as district_store
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
+from fieldkit.errors import BundleRejected
 from fieldkit.model import Change, FollowUpKind
 from fieldkit.store import changelog, meta
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
+from fieldkit.sync.merge import conflict_id
 from fieldkit.sync.payload import SyncReply, SyncRequest, decode, encode
-from tests.world import UNIT, Fieldkit, World, api_sync, api_world, use_fast_kdf
+from tests.conftest import PASSPHRASE
+from tests.world import UNIT, Fieldkit, World, api_sync, api_world, credentials, use_fast_kdf
 
 TODAY = date.today()
 
@@ -55,6 +59,12 @@ def crafted(worker: WorkerStore, **overrides: Any) -> Change:
             fields=overrides.pop("fields", {}),
         )
     return change.model_copy(update=overrides)
+
+
+def case_update(worker: WorkerStore, case_id: str, **fields: Any) -> Change:
+    return crafted(
+        worker, entity="case", entity_id=case_id, case_id=case_id, op="update", fields=fields
+    )
 
 
 def followup_fields(worker: WorkerStore, summary: str, **extra: Any) -> dict[str, Any]:
@@ -140,10 +150,7 @@ def test_a_change_to_a_district_field_is_refused(stores, world):
         {"priority": "low"},
         {"situation": "Acceptable", "display_name": "Autre nom"},
     ):
-        change = crafted(
-            a, entity="case", entity_id=world.case_id, case_id=world.case_id, op="update",
-            fields=fields,
-        )  # fmt: skip
+        change = case_update(a, world.case_id, **fields)
         assert_refused(district, a, change, "district-field")
 
 
@@ -157,13 +164,13 @@ def test_a_change_claiming_another_origin_is_refused(stores, world):
     assert district.refusals()[-1]["reason"] == "origin"
     assert district_state(district) == before
     # A's own sequence is untouched by it: its later genuine work still goes through.
-    assert_refused_then_accepted = crafted(
+    genuine = crafted(
         a, entity_id="e" * 32, case_id=world.case_id, fields=followup_fields(a, "Vrai")
     )
-    outcome, reply, ack = send(district, a, [change.model_copy(update={"entity_id": "d" * 32}),
-                                             assert_refused_then_accepted])  # fmt: skip
+    resent = change.model_copy(update={"entity_id": "d" * 32})
+    outcome, reply, ack = send(district, a, [resent, genuine])
     assert reply.refused == [] and outcome.applied == 2
-    assert ack == assert_refused_then_accepted.seq
+    assert ack == genuine.seq
 
 
 def test_an_author_spoofing_another_worker_is_refused(stores, world):
@@ -172,18 +179,23 @@ def test_an_author_spoofing_another_worker_is_refused(stores, world):
     spoofed = crafted(a, case_id=world.case_id, fields=followup_fields(a, "Signé B"), author=b_id)
     assert_refused(district, a, spoofed, "author")
     recorded_by = crafted(
-        a, entity_id="c" * 32, case_id=world.case_id,
+        a,
+        entity_id="c" * 32,
+        case_id=world.case_id,
         fields=followup_fields(a, "Écrit par B", recorded_by=b_id),
-    )  # fmt: skip
+    )
     assert_refused(district, a, recorded_by, "author")
 
 
 def test_an_amendment_cannot_rewrite_who_recorded_a_followup(stores, world):
     district, a, b = stores
     original = b.add_followup(
-        world.case_id, kind=FollowUpKind.INTERVIEW, summary="Noté par B",
-        occurred_on=TODAY, today=TODAY,
-    )  # fmt: skip
+        world.case_id,
+        kind=FollowUpKind.INTERVIEW,
+        summary="Noté par B",
+        occurred_on=TODAY,
+        today=TODAY,
+    )
     api_sync(district, b)
     api_sync(district, a)
     for fields, reason in (
@@ -202,18 +214,14 @@ def test_an_amendment_cannot_rewrite_who_recorded_a_followup(stores, world):
 
 def test_malformed_values_are_refused_not_stored(stores, world):
     district, a, _ = stores
-    bad_case = crafted(
-        a, entity="case", entity_id=world.case_id, case_id=world.case_id, op="update",
-        fields={"situation": {"not": "text"}},
-    )  # fmt: skip
-    bad_date = crafted(
-        a, entity="case", entity_id=world.case_id, case_id=world.case_id, op="update",
-        fields={"next_review": "bientôt"},
-    )  # fmt: skip
+    bad_case = case_update(a, world.case_id, situation={"not": "text"})
+    bad_date = case_update(a, world.case_id, next_review="bientôt")
     bad_followup = crafted(
-        a, entity_id="b" * 32, case_id=world.case_id,
+        a,
+        entity_id="b" * 32,
+        case_id=world.case_id,
         fields=followup_fields(a, "Type inconnu", kind="rumour"),
-    )  # fmt: skip
+    )
     for change in (bad_case, bad_date, bad_followup):
         assert_refused(district, a, change, "invalid")
     # The district's listings still work.
@@ -223,13 +231,11 @@ def test_malformed_values_are_refused_not_stored(stores, world):
 def test_allowed_and_refused_changes_in_one_bundle(stores, world):
     district, a, _ = stores
     other = district.add_case(name="Autre personne", unit=UNIT)
-    good = crafted(a, entity_id="1" * 32, case_id=world.case_id,
-                   fields=followup_fields(a, "Accepté"))  # fmt: skip
+    good = crafted(
+        a, entity_id="1" * 32, case_id=world.case_id, fields=followup_fields(a, "Accepté")
+    )
     bad = crafted(a, entity_id="2" * 32, case_id=other.id, fields=followup_fields(a, "Refusé"))
-    also_good = crafted(
-        a, entity="case", entity_id=world.case_id, case_id=world.case_id, op="update",
-        fields={"situation": "Situation à jour"},
-    )  # fmt: skip
+    also_good = case_update(a, world.case_id, situation="Situation à jour")
     outcome, reply, ack = send(district, a, [good, bad, also_good])
     assert (outcome.applied, outcome.refused) == (2, 1)
     assert [(r.change_id, r.reason) for r in reply.refused] == [(bad.id, "not-assigned")]
@@ -242,18 +248,96 @@ def test_allowed_and_refused_changes_in_one_bundle(stores, world):
     assert len(district.refusals()) == 1
 
 
-def test_high_concerns_are_flagged_in_the_district_listing(world, monkeypatch):
+def test_high_concerns_are_flagged_in_the_district_listing(world):
     with world.open_worker("b") as b, world.open_district() as district:
         b.add_followup(
-            world.case_id, kind=FollowUpKind.CONCERN, concern_level="high",
-            summary="Propos inquiétants", occurred_on=TODAY, today=TODAY,
-        )  # fmt: skip
+            world.case_id,
+            kind=FollowUpKind.CONCERN,
+            concern_level="high",
+            summary="Propos inquiétants",
+            occurred_on=TODAY,
+            today=TODAY,
+        )
         b.add_followup(
-            world.case_id, kind=FollowUpKind.CONCERN, concern_level="low",
-            summary="Absent au rendez-vous", occurred_on=TODAY, today=TODAY,
-        )  # fmt: skip
+            world.case_id,
+            kind=FollowUpKind.CONCERN,
+            concern_level="low",
+            summary="Absent au rendez-vous",
+            occurred_on=TODAY,
+            today=TODAY,
+        )
         api_sync(district, b)
         quiet = district.add_case(name="Sans alerte", unit=UNIT)
-    monkeypatch.setenv("FIELDKIT_PASSPHRASE", "")
     listed = Fieldkit().json(world.district_home, "district", "case", "list")
     assert {c["id"]: c["high_concerns"] for c in listed} == {world.case_id: 1, quiet.id: 0}
+
+
+def test_a_change_forged_under_another_workers_origin_does_not_acknowledge_its_work(stores, world):
+    district, a, b = stores
+    early, _, _ = client.build_request(b)  # B's bundle leaves before its next note
+    note = b.add_followup(
+        world.case_id, kind=FollowUpKind.INTERVIEW, summary="Note", occurred_on=TODAY, today=TODAY
+    )
+    [pending] = client.unsynced(b)
+    # A forges a change under B's origin and B's next sequence number.
+    forged = crafted(a, case_id=world.case_id, fields=followup_fields(a, "Faux"))
+    forged = forged.model_copy(
+        update={"origin": b.replica_id, "id": pending.id, "seq": pending.seq}
+    )
+    _, reply, _ = send(district, a, [forged])
+    assert [r.reason for r in reply.refused] == ["origin"]
+
+    client.apply_reply(b, handle(district, early).reply)
+    assert client.queued(b) == 1  # B's note is not acknowledged by A's forgery
+    api_sync(district, b)
+    assert note.id in {f.id for f in district.case(world.case_id)[1]}
+    # B's own refusals are B's: a refused change of B's under the same number is recorded too.
+    assert [r["worker"] for r in district.refusals()] == [world.worker_ids["a"]]
+
+
+def test_a_district_store_of_the_first_schema_keeps_its_refusals(tmp_path, monkeypatch):
+    use_fast_kdf(monkeypatch)
+    latest = district_store.DISTRICT_MIGRATIONS
+    monkeypatch.setattr(district_store, "DISTRICT_MIGRATIONS", latest[:1])
+    old = DistrictStore.create(tmp_path, PASSPHRASE, "District", None)
+    with old, transaction(old.conn):
+        old.conn.execute(
+            "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
+            " VALUES ('wk-1', 'w-1', 1, 'not-assigned', '{}', '2026-01-01T00:00:00+00:00')"
+        )
+    monkeypatch.setattr(district_store, "DISTRICT_MIGRATIONS", latest)
+    with DistrictStore.open(tmp_path, credentials()) as migrated:
+        assert migrated.conn.execute("PRAGMA user_version").fetchone() == (len(latest),)
+        assert [(r["worker"], r["change"]) for r in migrated.refusals()] == [("wk-1", "w-1:1")]
+
+
+def test_a_resolution_needs_a_conflict_the_district_knows_on_that_case(stores, world):
+    district, a, b = stores
+    other = district.add_case(name="Autre personne", unit=UNIT)
+    district.assign(other.id, world.worker_ids["b"], lead=True)
+    # The conflict B's next write would lose: its id is predictable, its case not A's.
+    ahead = conflict_id(other.id, "situation", f"{b.replica_id}:{meta.get_int(b.conn, 'seq') + 1}")
+    for case_id in (world.case_id, other.id):
+        fields = {"field": "situation"}
+        change = crafted(
+            a, entity="conflict", entity_id=ahead, case_id=case_id, op="resolve", fields=fields
+        )
+        reason = "unknown-conflict" if case_id == world.case_id else "not-assigned"
+        assert_refused(district, a, change, reason)
+    assert district.conn.execute("SELECT count(*) FROM resolved_conflicts").fetchone() == (0,)
+
+
+def test_a_bundle_handled_twice_at_once_is_applied_once(stores, world, monkeypatch):
+    """Two `sync-file` runs given the same bundle: the second read its worker before the
+    first committed. The replay check under the write lock still refuses it."""
+    district, a, _ = stores
+    a.add_followup(
+        world.case_id, kind=FollowUpKind.INTERVIEW, summary="Une", occurred_on=TODAY, today=TODAY
+    )
+    bundle, _, _ = client.build_request(a)
+    as_read_before = district.worker_by_replica(a.replica_id)
+    handle(district, bundle)
+    monkeypatch.setattr(district, "worker_by_replica", lambda replica_id: as_read_before)
+    with pytest.raises(BundleRejected):
+        handle(district, bundle)
+    assert district.worker(world.worker_ids["a"]).counter_out == as_read_before.counter_out + 1

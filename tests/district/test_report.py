@@ -3,6 +3,7 @@ annex only on request, and the export rules, through the real CLI."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import stat
@@ -12,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from fieldkit.cli import app
@@ -21,6 +23,7 @@ from fieldkit.model import Change
 from fieldkit.store import cases as case_store
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import transaction
+from fieldkit.summary.report_render import render_report_text
 from fieldkit.sync import merge
 from fieldkit.sync.clock import format_hlc, wall_clock_ms
 from tests.conftest import PASSPHRASE, cli_env
@@ -311,3 +314,23 @@ def test_french_report(runner: CliRunner, district: District) -> None:
     assert "| UT Nord | 2 | 2 | 1 | 1 | 1 | 0 |" in result.stdout
     assert "| **Total** | **4** | **3** | **2** | **2** | **2** | **1** |" in result.stdout
     assert "n'est plus protégée par le coffre" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("width", [50, 80, 100, 140, 200])
+def test_terminal_view_fits_any_width(
+    district: District, lang: str, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIELDKIT_LANG", lang)
+    printed_at = datetime.now(UTC)
+    with DistrictStore.open(district.home, Credentials(prompt=lambda: PASSPHRASE)) as store:
+        report = build_report(store, printed_at=printed_at, with_cases=True)
+    console = Console(file=io.StringIO(), width=width, no_color=True)
+
+    render_report_text(report, console)
+
+    lines = console.file.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    text = "\n".join(lines)
+    assert "UT Nord" in text and "UT Sud" in text and "UT Est" in text
+    assert PEOPLE["nord-1"].split()[0] in text

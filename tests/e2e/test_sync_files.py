@@ -9,165 +9,182 @@ leaves the receiving store byte for byte as it was; a revoked device hands over 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
 
 from fieldkit.errors import INTEGRITY, REFUSED
+from fieldkit.store.access import Credentials, data_key
+from tests.conftest import PASSPHRASE
+from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.world import Fieldkit, World, cli_world, file_sync, use_fast_kdf
 
 
-def followup_ids_at_district(fk: Fieldkit, world: World) -> list[str]:
-    shown = fk.json(world.district_home, "district", "case", "show", world.reference)
-    return sorted(f["id"] for f in shown["followups"])
+@dataclass
+class Cli:
+    """The world's three stores driven through `fieldkit`."""
 
+    fk: Fieldkit
+    world: World
 
-def followup_ids_at(fk: Fieldkit, world: World, who: str) -> list[str]:
-    listed = fk.json(
-        world.homes[who], "followup", "list", world.reference, session=world.sessions.get(who)
-    )
-    return sorted(f["id"] for f in listed)
+    def run(self, who: str, *args: str) -> Result:
+        """In worker `who`'s store (its session if it has one), whatever the outcome."""
+        home = self.world.homes[who]
+        return self.fk.run(home, *args, session=self.world.sessions.get(who))
 
+    def ok(self, who: str, *args: str) -> Result:
+        return self.fk.ok(self.world.homes[who], *args, session=self.world.sessions.get(who))
 
-def open_conflicts_at(fk: Fieldkit, world: World, who: str) -> list[str]:
-    listed = fk.json(world.homes[who], "conflicts", "list", session=world.sessions.get(who))
-    return sorted(c["id"] for c in listed)
+    def json(self, who: str, *args: str) -> Any:
+        return self.fk.json(self.world.homes[who], *args, session=self.world.sessions.get(who))
 
+    def district_run(self, *args: str) -> Result:
+        return self.fk.run(self.world.district_home, "district", *args)
 
-def open_conflicts_at_district(fk: Fieldkit, world: World) -> list[str]:
-    shown = fk.json(world.district_home, "district", "case", "show", world.reference)
-    return sorted(c["id"] for c in shown["conflicts"])
+    def district(self, *args: str) -> Any:
+        return self.fk.json(self.world.district_home, "district", *args)
 
+    def note(self, who: str, kind: str, summary: str, *extra: str) -> str:
+        """A follow-up recorded on the world's case; returns its id."""
+        args = ["followup", "add", self.world.reference, "--kind", kind, "--summary", summary]
+        return self.json(who, *args, *extra)["id"]
 
-def situation_at(fk: Fieldkit, world: World, who: str) -> str:
-    shown = fk.json(
-        world.homes[who], "case", "show", world.reference, session=world.sessions.get(who)
-    )
-    return shown["situation"]
+    def sync(self, *order: str, tag: str) -> None:
+        for who in order:
+            file_sync(self.fk, self.world, who, f"{tag}-{who}")
 
+    # What each side shows
 
-def situation_at_district(fk: Fieldkit, world: World) -> str:
-    return fk.json(world.district_home, "district", "case", "show", world.reference)["situation"]
+    def followups(self, who: str) -> list[str]:
+        return sorted(f["id"] for f in self.json(who, "followup", "list", self.world.reference))
 
+    def district_followups(self) -> list[str]:
+        return sorted(
+            f["id"] for f in self.district("case", "show", self.world.reference)["followups"]
+        )
 
-def in_worker(fk: Fieldkit, world: World, who: str, *args: str) -> Result:
-    return fk.ok(world.homes[who], *args, session=world.sessions.get(who))
+    def conflicts(self, who: str) -> list[str]:
+        return sorted(c["id"] for c in self.json(who, "conflicts", "list"))
+
+    def district_conflicts(self) -> list[str]:
+        return sorted(
+            c["id"] for c in self.district("case", "show", self.world.reference)["conflicts"]
+        )
+
+    def case(self, who: str) -> dict:
+        return self.json(who, "case", "show", self.world.reference)
+
+    def district_case(self) -> dict:
+        return self.district("case", "show", self.world.reference)
 
 
 def test_two_workers_converge_by_file_and_settle_their_conflict(tmp_path: Path):
     fk = Fieldkit()
-    world = cli_world(tmp_path, fk)  # fingerprints compared on both sides in there
+    world = cli_world(tmp_path, fk)  # enrolment by file: fingerprints compared in there
+    cli = Cli(fk, world)
     ref = world.reference
     for who in ("a", "b"):
-        held = fk.json(world.homes[who], "case", "list")
-        assert [c["reference"] for c in held] == [ref]
-        assert {a["id"]: a["lead"] for a in held[0]["assignees"]} == {
+        [held] = cli.json(who, "case", "list")
+        assert held["reference"] == ref
+        assert {a["id"]: a["lead"] for a in held["assignees"]} == {
             world.worker_ids["a"]: True,
             world.worker_ids["b"]: False,
         }
 
     # Offline, both record follow-ups and rewrite the same field.
-    in_worker(fk, world, "a", "followup", "add", ref, "--kind", "home-visit",
-              "--summary", "Visite au domicile, la mère est présente")  # fmt: skip
-    in_worker(fk, world, "b", "followup", "add", ref, "--kind", "phone-call",
-              "--summary", "Appel au lycée")  # fmt: skip
-    in_worker(fk, world, "b", "followup", "add", ref, "--kind", "concern",
-              "--concern-level", "high", "--summary", "Propos inquiétants rapportés")  # fmt: skip
-    in_worker(fk, world, "a", "case", "update", ref, "--situation", "Situation selon A")
-    in_worker(fk, world, "b", "case", "update", ref, "--situation", "Situation selon B")
+    cli.note("a", "home-visit", "Visite au domicile, la mère est présente")
+    cli.note("b", "phone-call", "Appel au lycée")
+    cli.note("b", "concern", "Propos inquiétants rapportés", "--concern-level", "high")
+    cli.ok("a", "case", "update", ref, "--situation", "Situation selon A")
+    cli.ok("b", "case", "update", ref, "--situation", "Situation selon B")
 
     # Round 1: both bundles written before the district sees either; it takes B's first.
     a_out, b_out = tmp_path / "a-r1.fkb", tmp_path / "b-r1.fkb"
-    assert fk.json(world.homes["a"], "sync", "--to-file", str(a_out))["sent"] == 2
-    assert fk.json(world.homes["b"], "sync", "--to-file", str(b_out))["sent"] == 3
-    at_b = fk.json(world.district_home, "district", "sync-file", str(b_out), str(b_out) + ".r")
-    at_a = fk.json(world.district_home, "district", "sync-file", str(a_out), str(a_out) + ".r")
+    a_back, b_back = tmp_path / "a-r1-reply.fkb", tmp_path / "b-r1-reply.fkb"
+    assert cli.json("a", "sync", "--to-file", str(a_out))["sent"] == 2
+    assert cli.json("b", "sync", "--to-file", str(b_out))["sent"] == 3
+    at_b = cli.district("sync-file", str(b_out), str(b_back))
+    at_a = cli.district("sync-file", str(a_out), str(a_back))
     assert (at_b["applied"], at_b["refused"]) == (3, 0)
     assert (at_a["applied"], at_a["refused"]) == (2, 0)
-    got_a = fk.json(world.homes["a"], "sync", "--from-file", str(a_out) + ".r")
-    got_b = fk.json(world.homes["b"], "sync", "--from-file", str(b_out) + ".r")
-    assert got_a["received"] == 3 and got_a["conflicts"] == 1  # B's work came back with A's
+    got_a = cli.json("a", "sync", "--from-file", str(a_back))
+    got_b = cli.json("b", "sync", "--from-file", str(b_back))
+    assert (got_a["received"], got_a["conflicts"]) == (3, 1)  # B's work came back with A's
     assert got_b["received"] == 0  # B's reply was built before A's bundle arrived
 
     # The high concern is flagged at the district.
-    listed = fk.json(world.district_home, "district", "case", "list")
+    listed = cli.district("case", "list")
     assert [(c["reference"], c["high_concerns"]) for c in listed] == [(ref, 1)]
 
-    # More rounds in different orders.
-    for number, order in enumerate((("b", "a"), ("a", "b"), ("b", "a")), start=2):
-        for who in order:
-            file_sync(fk, world, who, f"r{number}")
+    # More rounds, in different orders.
+    cli.sync("b", "a", tag="r2")
+    cli.sync("a", "b", tag="r3")
+    cli.sync("b", "a", tag="r4")
 
-    everywhere = followup_ids_at_district(fk, world)
+    everywhere = cli.district_followups()
     assert len(everywhere) == 3
-    assert followup_ids_at(fk, world, "a") == everywhere
-    assert followup_ids_at(fk, world, "b") == everywhere
+    assert cli.followups("a") == cli.followups("b") == everywhere
 
-    conflicts = open_conflicts_at_district(fk, world)
+    conflicts = cli.district_conflicts()
     assert len(conflicts) == 1
-    assert open_conflicts_at(fk, world, "a") == conflicts
-    assert open_conflicts_at(fk, world, "b") == conflicts
-    [conflict] = fk.json(world.homes["b"], "conflicts", "list")
+    assert cli.conflicts("a") == cli.conflicts("b") == conflicts
+    [conflict] = cli.json("b", "conflicts", "list")
     assert {conflict["winner_value"], conflict["loser_value"]} == {
         "Situation selon A",
         "Situation selon B",
     }
-    kept = situation_at_district(fk, world)
-    assert situation_at(fk, world, "a") == situation_at(fk, world, "b") == kept
+    kept = cli.district_case()["situation"]
+    assert kept == conflict["winner_value"]
+    assert cli.case("a")["situation"] == cli.case("b")["situation"] == kept
 
     # A settles it with a new text; the resolution syncs like any change.
     settled = "Situation commune après la réunion d'équipe"
-    resolved = fk.json(
-        world.homes["a"], "conflicts", "resolve", conflicts[0][:8], "--keep", settled
-    )
+    resolved = cli.json("a", "conflicts", "resolve", conflicts[0][:8], "--keep", settled)
     assert resolved["resolved"] is True
-    for number, order in enumerate((("a", "b"), ("b", "a")), start=5):
-        for who in order:
-            file_sync(fk, world, who, f"r{number}")
+    cli.sync("a", "b", tag="r5")
+    cli.sync("b", "a", tag="r6")
 
-    assert situation_at_district(fk, world) == settled
-    assert situation_at(fk, world, "a") == settled
-    assert situation_at(fk, world, "b") == settled
-    assert open_conflicts_at_district(fk, world) == []
-    assert open_conflicts_at(fk, world, "a") == []
-    assert open_conflicts_at(fk, world, "b") == []
-    listed = fk.json(world.district_home, "district", "case", "list")
-    assert [c["open_conflicts"] for c in listed] == [0]
+    assert cli.district_case()["situation"] == settled
+    assert cli.case("a")["situation"] == cli.case("b")["situation"] == settled
+    assert cli.district_conflicts() == cli.conflicts("a") == cli.conflicts("b") == []
+    assert [c["open_conflicts"] for c in cli.district("case", "list")] == [0]
     for who in ("a", "b"):
-        status = fk.json(world.homes[who], "status")
-        assert status["unsynced_changes"] == 0 and status["open_conflicts"] == 0
+        status = cli.json(who, "status")
+        assert (status["unsynced_changes"], status["open_conflicts"]) == (0, 0)
+
+
+@pytest.fixture
+def quick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The world with cheap key derivation and a session per worker.
+
+    With a session, opening a worker's store writes nothing (opening with the
+    passphrase records an unlock event), so its files can be compared byte for byte.
+    """
+    use_fast_kdf(monkeypatch)
+    fk = Fieldkit()
+    return Cli(fk, cli_world(tmp_path, fk, sessions=True))
 
 
 @pytest.mark.parametrize("keep", ["mine", "theirs"])
-def test_a_conflict_settled_with_mine_or_theirs_is_settled_everywhere(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: str
-):
-    use_fast_kdf(monkeypatch)
-    fk = Fieldkit()
-    world = cli_world(tmp_path, fk, sessions=True)
-    ref = world.reference
-    in_worker(fk, world, "a", "case", "update", ref, "--next-review", "2030-01-15")
-    in_worker(fk, world, "b", "case", "update", ref, "--next-review", "2030-02-20")
-    for number, order in enumerate((("a", "b"), ("a", "b")), start=1):
-        for who in order:
-            file_sync(fk, world, who, f"r{number}")
-    [conflict_id] = open_conflicts_at(fk, world, "a")
-    assert open_conflicts_at(fk, world, "b") == [conflict_id]
-    assert open_conflicts_at_district(fk, world) == [conflict_id]
+def test_a_conflict_settled_with_mine_or_theirs_is_settled_everywhere(quick: Cli, keep: str):
+    ref = quick.world.reference
+    written = {"a": "2030-01-15", "b": "2030-02-20"}
+    for who, when in written.items():
+        quick.ok(who, "case", "update", ref, "--next-review", when)
+    quick.sync("a", "b", tag="r1")
+    quick.sync("a", "b", tag="r2")
+    [conflict_id] = quick.conflicts("a")
+    assert quick.conflicts("b") == quick.district_conflicts() == [conflict_id]
 
-    mine = {"a": "2030-01-15", "b": "2030-02-20"}
-    resolver, other = ("b", "a")
-    expected = mine[resolver] if keep == "mine" else mine[other]
-    in_worker(fk, world, resolver, "conflicts", "resolve", conflict_id, "--keep", keep)
-    for number, order in enumerate(((resolver, other), (resolver, other)), start=3):
-        for who in order:
-            file_sync(fk, world, who, f"r{number}")
-    shown = fk.json(world.district_home, "district", "case", "show", ref)
-    assert shown["next_review"] == expected and shown["conflicts"] == []
-    for who in ("a", "b"):
-        case = json.loads(in_worker(fk, world, who, "case", "show", ref, "--json").stdout)
-        assert case["next_review"] == expected and case["conflicts"] == []
+    quick.ok("b", "conflicts", "resolve", conflict_id, "--keep", keep)
+    expected = written["b"] if keep == "mine" else written["a"]
+    quick.sync("b", "a", tag="r3")
+    quick.sync("b", "a", tag="r4")
+    for shown in (quick.district_case(), quick.case("a"), quick.case("b")):
+        assert (shown["next_review"], shown["conflicts"]) == (expected, [])
 
 
 # Bad bundles
@@ -203,140 +220,102 @@ def positions(data: bytes, spread: int) -> list[int]:
 
 
 def sender_span(data: bytes) -> range:
-    header_len = int.from_bytes(data[9:13], "big")
-    header = json.loads(data[13 : 13 + header_len])
+    """Where the header's sender id is: a changed id names nobody the district knows."""
     start = data.index(b'"sender":"') + len(b'"sender":"')
-    return range(start, start + len(header["sender"]))
+    return range(start, data.index(b'"', start))
 
 
-@pytest.fixture
-def quick_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Fieldkit, World]:
-    """The world with cheap key derivation and a session per worker (nothing else is written)."""
-    use_fast_kdf(monkeypatch)
-    fk = Fieldkit()
-    return fk, cli_world(tmp_path, fk, sessions=True)
-
-
-def test_a_tampered_or_truncated_worker_bundle_is_refused_and_changes_nothing(quick_world):
-    fk, world = quick_world
-    in_worker(fk, world, "a", "followup", "add", world.reference, "--kind", "interview",
-              "--summary", "Entretien au local")  # fmt: skip
-    bundle = world.root / "a.fkb"
-    in_worker(fk, world, "a", "sync", "--to-file", str(bundle))
+def test_a_tampered_or_truncated_worker_bundle_is_refused_and_changes_nothing(quick: Cli):
+    quick.note("a", "interview", "Entretien au local")
+    root = quick.world.root
+    bundle, bad, reply = root / "a.fkb", root / "bad.fkb", root / "reply.fkb"
+    quick.ok("a", "sync", "--to-file", str(bundle))
     data = bundle.read_bytes()
-    before = snapshot(world.district_home)
-    bad, reply = world.root / "bad.fkb", world.root / "reply.fkb"
+    before = snapshot(quick.world.district_home)
     sender = sender_span(data)
     for position in positions(data, spread=40):
         bad.write_bytes(flipped(data, position))
-        result = fk.run(world.district_home, "district", "sync-file", str(bad), str(reply))
-        # A changed sender id names nobody the district knows: refused as unknown (6).
+        result = quick.district_run("sync-file", str(bad), str(reply))
         expected = (REFUSED, INTEGRITY) if position in sender else (INTEGRITY,)
         assert result.exit_code in expected, (position, result.stderr)
         refused(result, result.exit_code)
         assert not reply.exists()
-        assert snapshot(world.district_home) == before, position
+        assert snapshot(quick.world.district_home) == before, position
     for size in (0, 5, 8, 12, 13, 100, len(data) // 2, len(data) - 64, len(data) - 1):
         bad.write_bytes(data[:size])
-        result = fk.run(world.district_home, "district", "sync-file", str(bad), str(reply))
-        assert "rejected" in refused(result, INTEGRITY)
-        assert snapshot(world.district_home) == before, size
+        assert "rejected" in refused(quick.district_run("sync-file", str(bad), str(reply)), 7)
+        assert snapshot(quick.world.district_home) == before, size
     bad.write_bytes(data + b"\x00")
-    refused(fk.run(world.district_home, "district", "sync-file", str(bad), str(reply)), INTEGRITY)
-    assert snapshot(world.district_home) == before
+    refused(quick.district_run("sync-file", str(bad), str(reply)), INTEGRITY)
+    assert snapshot(quick.world.district_home) == before
 
     # The genuine bundle still goes through.
-    done = fk.json(world.district_home, "district", "sync-file", str(bundle), str(reply))
-    assert done["applied"] == 1
+    assert quick.district("sync-file", str(bundle), str(reply))["applied"] == 1
 
 
-def test_a_replayed_bundle_is_refused_the_second_time(quick_world):
-    fk, world = quick_world
-    in_worker(fk, world, "a", "followup", "add", world.reference, "--kind", "interview",
-              "--summary", "Entretien au local")  # fmt: skip
-    bundle, reply = world.root / "a.fkb", world.root / "a-reply.fkb"
-    in_worker(fk, world, "a", "sync", "--to-file", str(bundle))
-    fk.ok(world.district_home, "district", "sync-file", str(bundle), str(reply))
-    before = snapshot(world.district_home)
-    again = world.root / "again.fkb"
-    result = fk.run(world.district_home, "district", "sync-file", str(bundle), str(again))
-    assert "counter" in refused(result, INTEGRITY)
-    assert snapshot(world.district_home) == before
+def test_a_replayed_bundle_or_reply_is_refused_the_second_time(quick: Cli):
+    quick.note("a", "interview", "Entretien au local")
+    root = quick.world.root
+    bundle, reply, again = root / "a.fkb", root / "a-reply.fkb", root / "again.fkb"
+    quick.ok("a", "sync", "--to-file", str(bundle))
+    quick.district("sync-file", str(bundle), str(reply))
+    before = snapshot(quick.world.district_home)
+    assert "counter" in refused(quick.district_run("sync-file", str(bundle), str(again)), 7)
+    assert snapshot(quick.world.district_home) == before
     assert not again.exists()
 
-    # The same on the worker's side: a reply applied twice.
-    in_worker(fk, world, "a", "sync", "--from-file", str(reply))
-    before = snapshot(world.homes["a"])
-    result = fk.run(world.homes["a"], "sync", "--from-file", str(reply),
-                    session=world.sessions["a"])  # fmt: skip
-    refused(result, INTEGRITY)
-    assert snapshot(world.homes["a"]) == before
+    quick.ok("a", "sync", "--from-file", str(reply))
+    before = snapshot(quick.world.homes["a"])
+    assert "counter" in refused(quick.run("a", "sync", "--from-file", str(reply)), INTEGRITY)
+    assert snapshot(quick.world.homes["a"]) == before
 
 
-def test_a_reply_for_another_worker_or_tampered_is_refused_and_changes_nothing(quick_world):
-    fk, world = quick_world
-    bundle, reply = world.root / "a.fkb", world.root / "a-reply.fkb"
-    in_worker(fk, world, "a", "sync", "--to-file", str(bundle))
-    fk.ok(world.district_home, "district", "sync-file", str(bundle), str(reply))
+def test_a_reply_for_another_worker_or_tampered_is_refused_and_changes_nothing(quick: Cli):
+    root = quick.world.root
+    bundle, reply, bad = root / "a.fkb", root / "a-reply.fkb", root / "bad.fkb"
+    quick.ok("a", "sync", "--to-file", str(bundle))
+    quick.district("sync-file", str(bundle), str(reply))
     data = reply.read_bytes()
 
-    before = snapshot(world.homes["b"])
-    result = fk.run(world.homes["b"], "sync", "--from-file", str(reply),
-                    session=world.sessions["b"])  # fmt: skip
-    assert "recipient" in refused(result, INTEGRITY)
-    assert snapshot(world.homes["b"]) == before
+    before = snapshot(quick.world.homes["b"])
+    assert "recipient" in refused(quick.run("b", "sync", "--from-file", str(reply)), INTEGRITY)
+    assert snapshot(quick.world.homes["b"]) == before
 
-    before = snapshot(world.homes["a"])
-    bad = world.root / "bad.fkb"
+    before = snapshot(quick.world.homes["a"])
     for position in positions(data, spread=25):
         bad.write_bytes(flipped(data, position))
-        result = fk.run(world.homes["a"], "sync", "--from-file", str(bad),
-                        session=world.sessions["a"])  # fmt: skip
-        refused(result, INTEGRITY)
-        assert snapshot(world.homes["a"]) == before, position
+        refused(quick.run("a", "sync", "--from-file", str(bad)), INTEGRITY)
+        assert snapshot(quick.world.homes["a"]) == before, position
     for size in (0, 9, 40, len(data) - 1):
         bad.write_bytes(data[:size])
-        result = fk.run(world.homes["a"], "sync", "--from-file", str(bad),
-                        session=world.sessions["a"])  # fmt: skip
-        refused(result, INTEGRITY)
-        assert snapshot(world.homes["a"]) == before, size
-    in_worker(fk, world, "a", "sync", "--from-file", str(reply))
+        refused(quick.run("a", "sync", "--from-file", str(bad)), INTEGRITY)
+        assert snapshot(quick.world.homes["a"]) == before, size
+    quick.ok("a", "sync", "--from-file", str(reply))  # the genuine one still applies
 
 
 def test_a_revoked_worker_hands_over_its_unsynced_work_then_wipes(
-    quick_world, monkeypatch: pytest.MonkeyPatch
+    quick: Cli, monkeypatch: pytest.MonkeyPatch
 ):
-    from fieldkit.store.access import Credentials, data_key
-    from tests.conftest import PASSPHRASE
-    from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
-
-    fk, world = quick_world
+    world = quick.world
     marker = "MARQUEUR-REMIS-AU-DISTRICT"
-    added = json.loads(in_worker(fk, world, "b", "followup", "add", world.reference,
-                                 "--kind", "family-contact", "--summary", f"Appel {marker}",
-                                 "--json").stdout)  # fmt: skip
-    fk.ok(world.district_home, "district", "worker", "revoke", world.worker_ids["b"])
+    unsynced = quick.note("b", "family-contact", f"Appel {marker}")
+    assert quick.district_run("worker", "revoke", world.worker_ids["b"]).exit_code == 0
 
     bundle, notice = world.root / "b.fkb", world.root / "wipe.fkb"
-    in_worker(fk, world, "b", "sync", "--to-file", str(bundle))
+    quick.ok("b", "sync", "--to-file", str(bundle))
     before = snapshot(world.district_home)
-    result = fk.run(world.district_home, "district", "sync-file", str(bundle), str(notice))
-    assert world.worker_ids["b"] in refused(result, REFUSED)
+    line = refused(quick.district_run("sync-file", str(bundle), str(notice)), REFUSED)
+    assert world.worker_ids["b"] in line
     assert notice.exists()
     assert snapshot(world.district_home) == before  # refused: nothing of it applied
 
-    result = fk.run(world.homes["b"], "sync", "--from-file", str(notice), "--json",
-                    session=world.sessions["b"])  # fmt: skip
+    result = quick.run("b", "sync", "--from-file", str(notice), "--json")
     refused(result, REFUSED)
-    report = json.loads(result.stdout)
-    handover = Path(report["handover"])
+    handover = Path(json.loads(result.stdout)["handover"])
     assert handover.exists() and handover.parent == world.homes["b"]
     assert handover.stat().st_mode & 0o077 == 0
-    assert fk.json(world.homes["b"], "case", "list", session=world.sessions["b"]) == []
-    assert fk.json(world.homes["b"], "followup", "list", session=world.sessions["b"]) == []
-    again = fk.run(world.homes["b"], "sync", "--to-file", str(world.root / "b2.fkb"),
-                   session=world.sessions["b"])  # fmt: skip
-    refused(again, REFUSED)
+    assert quick.json("b", "case", "list") == quick.json("b", "followup", "list") == []
+    refused(quick.run("b", "sync", "--to-file", str(world.root / "b2.fkb")), REFUSED)
 
     # The wiped text is gone from the store's bytes, free pages and WAL included.
     monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
@@ -350,11 +329,8 @@ def test_a_revoked_worker_hands_over_its_unsynced_work_then_wipes(
 
     # Without the coordinator's consent the handover is refused like any bundle of B...
     imported = world.root / "handover-reply.fkb"
-    result = fk.run(world.district_home, "district", "sync-file", str(handover), str(imported))
-    refused(result, REFUSED)
+    refused(quick.district_run("sync-file", str(handover), str(imported)), REFUSED)
     # ...with it, B's last work reaches the district.
-    done = fk.json(world.district_home, "district", "sync-file", str(handover), str(imported),
-                   "--accept-revoked")  # fmt: skip
+    done = quick.district("sync-file", str(handover), str(imported), "--accept-revoked")
     assert (done["applied"], done["refused"]) == (1, 0)
-    ids = followup_ids_at_district(fk, world)
-    assert added["id"] in ids
+    assert unsynced in quick.district_followups()

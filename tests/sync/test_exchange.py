@@ -6,6 +6,7 @@ worker's `build_request` / `apply_reply`, with the bytes a file or the server wo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected
+from fieldkit.errors import BundleRejected, Refused
 from fieldkit.model import FollowUpKind
 from fieldkit.store import meta
 from fieldkit.store.access import Credentials, data_key
@@ -241,6 +242,27 @@ def test_a_case_reassigned_while_awaiting_purge_comes_back_complete(stores, worl
     assert meta.get(a.conn, "resync_needed") is None
 
 
+def test_changes_for_a_case_purged_in_between_are_not_lost_when_it_comes_back(stores, world):
+    district, a, b = stores
+    first, second = client.build_request(a)[0], client.build_request(a)[0]  # both in flight
+    district.unassign(world.case_id, world.worker_ids["a"])
+    purging = handle(district, first).reply
+    district.assign(world.case_id, world.worker_ids["a"])
+    from_b = note(b, world.case_id, "Pendant l'absence de A")
+    b.update_case(world.case_id, situation="Vue par B")
+    api_sync(district, b)
+    late = handle(district, second).reply  # A still held the case when it wrote `second`
+    client.apply_reply(a, purging)
+    assert a.list_cases() == []
+    client.apply_reply(a, late)  # B's changes, for a case A no longer holds
+    for _ in range(2):
+        api_sync(district, a)
+    case, history = district.case(world.case_id)
+    assert a.get_case(world.case_id)[0] == case
+    assert {f.id for f in a.list_followups(world.case_id)} == {f.id for f in history} == {from_b}
+    assert meta.get(a.conn, "resync_needed") is None
+
+
 # Digest and resync
 
 
@@ -278,7 +300,8 @@ def test_a_worker_who_rewrote_a_field_twice_sees_the_conflicts_the_district_sees
     district, a, b = stores
     b.update_case(world.case_id, situation="B, premier jet")
     b.update_case(world.case_id, situation="B, version revue")
-    a.update_case(world.case_id, situation="A, dernière version")  # the latest of all
+    time.sleep(0.005)  # the clocks are the two devices' own: A's write is later in time
+    a.update_case(world.case_id, situation="A, dernière version")
     api_sync(district, a)
     api_sync(district, b)
     api_sync(district, a)
@@ -299,3 +322,95 @@ def test_a_worker_who_rewrote_a_field_twice_sees_the_conflicts_the_district_sees
     for worker in (b, a, b):
         api_sync(district, worker)
     assert district.conflicts() == a.conflicts() == b.conflicts() == []
+
+
+# The formats, read back from docs/protocol.md's description with primitives only
+
+
+def test_the_reply_digest_is_the_one_the_protocol_page_describes(stores, world):
+    import hashlib
+    import json
+
+    district, a, b = stores
+    note(b, world.case_id, "Note")
+    b.update_case(world.case_id, situation="Élan retrouvé", goals=["Reprendre l'école"])
+    api_sync(district, b)
+    reply = handle(district, client.build_request(a)[0]).reply
+    client.apply_reply(a, reply)
+
+    h = hashlib.sha256(b"fieldkit-digest-v1\n")
+    for case in sorted(a.list_cases(), key=lambda c: c.id):
+        h.update(f"case {case.id}\n".encode())
+        rows = a.conn.execute(
+            "SELECT field, value FROM case_fields WHERE case_id = ? ORDER BY field", (case.id,)
+        )
+        for name, value in rows:
+            text = json.dumps(json.loads(value), ensure_ascii=False, sort_keys=True)
+            h.update(f"f {name} {text}\n".encode())
+        for item in sorted(a.list_followups(case.id), key=lambda f: f.id):
+            h.update(f"u {item.id}\n".encode())
+        amendments = sorted(x.id for f in a.list_followups(case.id) for x in f.amendments)
+        for amendment in amendments:
+            h.update(f"a {amendment}\n".encode())
+    assert read_header(reply).digest == h.hexdigest()
+
+
+def test_enrolment_code_and_request_are_as_the_protocol_page_describes(tmp_path, monkeypatch):
+    import base64
+    import hashlib
+    import hmac
+    import json
+    import zlib
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    use_fast_kdf(monkeypatch)
+    with DistrictStore.create(tmp_path / "d", PASSPHRASE, "District", None) as district:
+        worker_record, code = district.add_worker("Léa Martin", UNIT)
+        assert code.startswith("FK1-") and "=" not in code
+        body = code.removeprefix("FK1-")
+        data = json.loads(zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
+        assert set(data) == {
+            "district_id",
+            "district_name",
+            "url",
+            "tls_fingerprint",
+            "district_keys",
+            "worker_id",
+            "secret",
+            "expires",
+        }
+        assert data["worker_id"] == worker_record.id and len(data["secret"]) == 32
+
+        with WorkerStore.create(tmp_path / "w", PASSPHRASE) as worker:
+            from fieldkit.sync.enrolment import decode_code
+
+            request = client.enrol_request(worker, decode_code(code))
+            assert request[:8] == b"FKENROL1"
+            length = int.from_bytes(request[8:12], "big")
+            raw, signature = request[12 : 12 + length], request[12 + length :]
+            assert len(signature) == 64
+            fields = json.loads(raw)
+            assert raw == json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+            assert set(fields) == {
+                "created_ms",
+                "district_id",
+                "worker_id",
+                "replica_id",
+                "keys",
+                "proof",
+            }
+            signing = base64.b64decode(fields["keys"]["signing"])
+            Ed25519PublicKey.from_public_bytes(signing).verify(signature, request[: 12 + length])
+            secret_hash = hashlib.sha256(f"fieldkit-enrol-secret/{data['secret']}".encode())
+            fingerprint = worker.identity().public.fingerprint_hex
+            message = f"fieldkit-enrol/1/{data['worker_id']}/{worker.replica_id}/{fingerprint}"
+            proof = hmac.new(secret_hash.digest(), message.encode(), hashlib.sha256).hexdigest()
+            assert fields["proof"] == proof
+
+            outcome = handle(district, request)
+            assert read_header(outcome.reply).kind == "enrol-reply"
+            assert read_header(outcome.reply).counter == 1
+            with pytest.raises(Refused) as again:
+                handle(district, request)  # the code is used
+            assert again.value.key == "enrol.code_used" and again.value.exit_code == 6
