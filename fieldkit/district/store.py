@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
+from fieldkit.errors import InvalidValue, NotFound, UsageError
 from fieldkit.model import (
     Assignee,
     Case,
@@ -31,7 +31,7 @@ from fieldkit.model import (
 from fieldkit.store import access, audit, cases, changelog, followups, meta
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
-from fieldkit.store.keys import check_passphrase, create_keyfile, keyfile_path, write_keyfile
+from fieldkit.store.lifecycle import create_store
 from fieldkit.store.schema import REPLICA_SCHEMA
 from fieldkit.sync import merge
 from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
@@ -169,35 +169,20 @@ class DistrictStore:
     def create(
         cls, home: Path, passphrase: str, name: str, url: str | None, prefix: str = "CO"
     ) -> DistrictStore:
-        check_passphrase(passphrase)
-        if keyfile_path(home, KIND).exists() or db_path(home, KIND).exists():
-            raise StoreError("store.exists", path=str(home))
         if not name.strip():
             raise InvalidValue("value.missing", field="--name")
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        store_id = uuid.uuid4().hex
-        keyfile, data_key = create_keyfile(passphrase, KIND, store_id)
-        write_keyfile(home, keyfile)
-        try:
-            conn = connect(db_path(home, KIND), data_key, create=True)
-            migrate(conn, DISTRICT_MIGRATIONS)
-            replica_id = "d-" + uuid.uuid4().hex[:16]
-            with transaction(conn):
-                meta.put(conn, "store_id", store_id)
-                meta.put(conn, "replica_id", replica_id)
-                meta.put(conn, "district_name", name.strip())
-                meta.put(conn, "reference_prefix", prefix)
-                if url:
-                    meta.put(conn, "url", url)
-                identity = Identity.generate()
-                meta.put(conn, "identity", base64.b64encode(identity.to_bytes()).decode())
-                meta.put(conn, "created_at", _now())
-                audit.record(conn, "district", "init", "store", store_id)
-        except BaseException:
-            keyfile_path(home, KIND).unlink(missing_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(db_path(home, KIND)) + suffix).unlink(missing_ok=True)
-            raise
+        settings = {"district_name": name.strip(), "reference_prefix": prefix}
+        if url:
+            settings["url"] = url
+        conn, store_id, data_key = create_store(
+            home,
+            KIND,
+            passphrase,
+            DISTRICT_MIGRATIONS,
+            replica_prefix="d",
+            actor=lambda _: "district",
+            settings=settings,
+        )
         return cls(home, conn, store_id, data_key)
 
     @classmethod

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fieldkit.errors import InvalidValue, StoreError, UsageError
+from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
     WORKER_CASE_FIELDS,
@@ -35,12 +35,11 @@ from fieldkit.store.access import Credentials
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_passphrase,
-    create_keyfile,
-    keyfile_path,
     read_keyfile,
     rewrap_keyfile,
     write_keyfile,
 )
+from fieldkit.store.lifecycle import create_store
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.session import check_ttl, end_sessions, start_session
 from fieldkit.sync import merge
@@ -88,29 +87,9 @@ class WorkerStore:
 
     @classmethod
     def create(cls, home: Path, passphrase: str) -> WorkerStore:
-        check_passphrase(passphrase)
-        if keyfile_path(home, KIND).exists() or db_path(home, KIND).exists():
-            raise StoreError("store.exists", path=str(home))
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        store_id = uuid.uuid4().hex
-        keyfile, data_key = create_keyfile(passphrase, KIND, store_id)
-        write_keyfile(home, keyfile)
-        try:
-            conn = connect(db_path(home, KIND), data_key, create=True)
-            migrate(conn, WORKER_MIGRATIONS)
-            identity = Identity.generate()
-            replica_id = "w-" + uuid.uuid4().hex[:16]
-            with transaction(conn):
-                meta.put(conn, "store_id", store_id)
-                meta.put(conn, "replica_id", replica_id)
-                meta.put(conn, "identity", base64.b64encode(identity.to_bytes()).decode())
-                meta.put(conn, "created_at", datetime.now(UTC).isoformat(timespec="seconds"))
-                audit.record(conn, replica_id, "init", "store", store_id)
-        except BaseException:
-            keyfile_path(home, KIND).unlink(missing_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(db_path(home, KIND)) + suffix).unlink(missing_ok=True)
-            raise
+        conn, store_id, data_key = create_store(
+            home, KIND, passphrase, WORKER_MIGRATIONS, replica_prefix="w", actor=lambda r: r
+        )
         return cls(home, conn, store_id, data_key, None)
 
     @classmethod
