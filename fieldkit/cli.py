@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import typer
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from fieldkit import __version__
@@ -29,20 +29,19 @@ from fieldkit.commands.common import AppState, err_console
 from fieldkit.errors import ERROR, FieldkitError, StoreError
 from fieldkit.i18n import t
 
+if TYPE_CHECKING:
+    from typer._click import Context
+
 
 class FieldkitGroup(TyperGroup):
     """Turns core exceptions into one clear line and an exit code; tracebacks only with --debug."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (
-            click.exceptions.Exit,
-            click.exceptions.Abort,
-            click.ClickException,
-            typer.Exit,
-            typer.Abort,
-        ):
+        except (ClickException, typer.Exit, typer.Abort):
+            # typer (>= 0.29) vendors click as typer._click: its usage errors must reach
+            # typer, which prints the usage and exits 2, not become an "unexpected error".
             raise
         except FieldkitError as exc:
             if _debug(ctx):
@@ -68,7 +67,7 @@ class FieldkitGroup(TyperGroup):
             raise typer.Exit(ERROR) from None
 
 
-def _debug(ctx: click.Context) -> bool:
+def _debug(ctx: Context) -> bool:
     obj = ctx.find_root().obj
     return isinstance(obj, AppState) and obj.debug
 

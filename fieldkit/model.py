@@ -7,67 +7,23 @@ renderers take them. `--json` output is `model_dump(mode="json")` of them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class CaseStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    CLOSED = "closed"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-
-
-class FollowUpKind(StrEnum):
-    INTERVIEW = "interview"
-    HOME_VISIT = "home-visit"
-    PHONE_CALL = "phone-call"
-    FAMILY_CONTACT = "family-contact"
-    PARTNER_REFERRAL = "partner-referral"
-    PARTNER_MEETING = "partner-meeting"
-    CASE_REVIEW = "case-review"
-    CONCERN = "concern"
-
-
-class ReferralDomain(StrEnum):
-    """Where a partner referral sends the person."""
-
-    HEALTH = "health"
-    PSYCHOLOGICAL_CARE = "psychological-care"
-    EDUCATION = "education"
-    EMPLOYMENT = "employment-training"
-    HOUSING = "housing"
-    BENEFITS = "benefits"
-    OTHER = "other"
-
-
-class ConcernLevel(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class GoalState(StrEnum):
-    OPEN = "open"
-    ACHIEVED = "achieved"
-    DROPPED = "dropped"
-
-
-class WorkerStatus(StrEnum):
-    PENDING = "pending"
-    ENROLLED = "enrolled"
-    REVOKED = "revoked"
+# The vocabularies live in fieldkit.enums (cheap to import, for the CLI's help texts);
+# they are re-exported here so that there is one vocabulary.
+from fieldkit.enums import CaseStatus as CaseStatus
+from fieldkit.enums import ConcernLevel as ConcernLevel
+from fieldkit.enums import FollowUpKind as FollowUpKind
+from fieldkit.enums import GoalState as GoalState
+from fieldkit.enums import Priority as Priority
+from fieldkit.enums import ReferralDomain as ReferralDomain
+from fieldkit.enums import WorkerStatus as WorkerStatus
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=False, extra="forbid")
+    model_config = ConfigDict(frozen=False, extra="forbid", defer_build=True)
 
 
 class Goal(_Model):

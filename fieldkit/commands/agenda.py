@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.table import Table
 
 from fieldkit.commands.common import console, print_json, state
 from fieldkit.i18n import t
-from fieldkit.store.worker import WorkerStore
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +17,8 @@ def register(app: typer.Typer) -> None:
         days: int = typer.Option(14, "--days", min=0, max=3650, help=t("help.opt.days")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
+        from fieldkit.store.worker import WorkerStore
+
         st = state(ctx)
         with WorkerStore.open(st.home, st.credentials()) as store:
             items = store.agenda(days, date.today())
@@ -28,6 +28,8 @@ def register(app: typer.Typer) -> None:
         if not items:
             console().print(t("agenda.empty", days=days))
             return
+        from rich.table import Table
+
         table = Table(title=t("agenda.title", days=days))
         for column in ("col.due", "col.what", "col.reference", "col.name"):
             table.add_column(t(column))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from fieldkit.commands.common import console, print_json, state
 from fieldkit.errors import IntegrityError
 from fieldkit.i18n import t
-from fieldkit.store.worker import WorkerStore
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,12 +17,16 @@ def show(
     limit: int = typer.Option(50, "--limit", "-n", min=0, help=t("help.opt.limit")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         events = store.audit_events(limit or None)
     if as_json:
         print_json([e.model_dump(mode="json") for e in events])
         return
+    from rich.table import Table
+
     table = Table(title=t("audit.title"))
     for column in ("col.seq", "col.when", "col.actor", "col.action", "col.object"):
         table.add_column(t(column))
@@ -44,6 +46,8 @@ def verify(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         checked, broken = store.verify_audit()

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.panel import Panel
-from rich.table import Table
 
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import case_json, label, short
+from fieldkit.enums import CaseStatus
 from fieldkit.errors import InvalidValue
 from fieldkit.i18n import t
-from fieldkit.model import CaseStatus
-from fieldkit.store.worker import WorkerStore
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -27,6 +28,8 @@ def list_cases(
     status: str | None = typer.Option(None, "--status", help=t("help.opt.status")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     wanted = _status(status)
     with WorkerStore.open(st.home, st.credentials()) as store:
@@ -37,6 +40,8 @@ def list_cases(
     if not items:
         console().print(t("case.none"))
         return
+    from rich.table import Table
+
     table = Table(title=t("case.list_title", count=len(items)))
     for column in ("col.reference", "col.name", "col.status", "col.priority", "col.next_review"):
         table.add_column(t(column))
@@ -68,6 +73,8 @@ def show(
     case: str = typer.Argument(..., help=t("help.arg.case")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         item, history = store.get_case(case)
@@ -77,6 +84,9 @@ def show(
         data["conflicts"] = [c.model_dump(mode="json") for c in open_conflicts]
         print_json(data)
         return
+    from rich.panel import Panel
+    from rich.table import Table
+
     out = console()
     facts = Table.grid(padding=(0, 2))
     facts.add_row(t("col.status"), label("status", item.status))
@@ -101,6 +111,8 @@ def show(
 
 
 def followup_table(history: list) -> Table:
+    from rich.table import Table
+
     table = Table(title=t("followup.history", count=len(history)))
     for column in ("col.id", "col.date", "col.kind", "col.summary", "col.next_contact"):
         table.add_column(t(column))
@@ -129,6 +141,8 @@ def update(
     related: list[str] | None = typer.Option(None, "--related", help=t("help.opt.related")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     if situation == "-":
         situation = read_text_option(situation, "--situation", "prompt.situation", required=True)
@@ -157,6 +171,7 @@ def summary(
     force: bool = typer.Option(False, "--force", help=t("help.opt.force")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.summary_json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
     from fieldkit.summary.assemble import assemble
     from fieldkit.summary.export import Renderers, deliver
     from fieldkit.summary.markdown import render_markdown

@@ -8,15 +8,21 @@ import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 from fieldkit.paths import resolve_home
-from fieldkit.store.access import Credentials
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fieldkit.store.access import Credentials
+
+# Commands import only what they use, inside the command (issue 7: CLI latency): nothing
+# from fieldkit.store, fieldkit.sync, pydantic or rich at module level here.
 
 
 @dataclass
@@ -30,6 +36,8 @@ class AppState:
         return resolve_home(self.home_override)
 
     def credentials(self) -> Credentials:
+        from fieldkit.store.access import Credentials
+
         prompt = None
         if is_interactive():
             prompt = lambda: getpass.getpass(t("prompt.passphrase"))  # noqa: E731
@@ -48,10 +56,14 @@ def is_interactive() -> bool:
 
 
 def console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
 def err_console() -> Console:
+    from rich.console import Console
+
     # soft_wrap: an error stays one line however narrow the terminal (scripts read it whole).
     return Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 
 from fieldkit.commands.common import console, print_json, state
 from fieldkit.commands.render import short
 from fieldkit.i18n import t
-from fieldkit.store.worker import WorkerStore
 
 app = typer.Typer(invoke_without_command=True)
 
@@ -31,6 +29,8 @@ def list_conflicts(
     include_resolved: bool = typer.Option(False, "--all", help=t("help.opt.all_conflicts")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.conflicts(include_resolved)
@@ -43,6 +43,8 @@ def list_conflicts(
     if not items:
         console().print(t("conflicts.none"))
         return
+    from rich.table import Table
+
     table = Table(title=t("conflicts.title", count=len(items)))
     for column in ("col.id", "col.reference", "col.field", "col.kept", "col.other"):
         table.add_column(t(column))
@@ -65,6 +67,8 @@ def resolve(
     keep: str = typer.Option(..., "--keep", help=t("help.opt.keep")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         conflict = store.resolve_conflict(conflict_id, keep)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from fieldkit.commands.cases import followup_table
 from fieldkit.commands.common import console, parse_date, print_json, state
 from fieldkit.commands.render import case_json, label
 from fieldkit.commands.session import new_passphrase
-from fieldkit.district.store import DEFAULT_CODE_TTL_HOURS, DistrictStore
+from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused
 from fieldkit.i18n import t
-from fieldkit.model import CaseStatus, Priority
+
+if TYPE_CHECKING:
+    from fieldkit.district.store import DistrictStore
+
+# fieldkit.district.store.DEFAULT_CODE_TTL_HOURS, without importing the store for --help
+# (tests/test_cli_imports.py checks that they agree).
+DEFAULT_CODE_TTL_HOURS = 72
 
 app = typer.Typer(no_args_is_help=True)
 worker_app = typer.Typer(no_args_is_help=True)
@@ -24,6 +30,8 @@ app.add_typer(case_app, name="case", help=t("help.district_case"))
 
 
 def _open(ctx: typer.Context) -> DistrictStore:
+    from fieldkit.district.store import DistrictStore
+
     st = state(ctx)
     return DistrictStore.open(st.home, st.credentials())
 
@@ -41,6 +49,8 @@ def init(
     st = state(ctx)
     if not prefix.isalnum() or len(prefix) > 8:
         raise InvalidValue("value.bad_prefix", field="--prefix", value=prefix)
+    from fieldkit.district.store import DistrictStore
+
     passphrase = new_passphrase(st.credentials())
     with DistrictStore.create(st.home, passphrase, name, url, prefix) as store:
         fingerprint = store.identity().public.fingerprint
@@ -109,6 +119,8 @@ def worker_list(
             ]
         )
         return
+    from rich.table import Table
+
     table = Table(title=t("district.workers_title", count=len(records)))
     for column in ("col.id", "col.name", "col.unit", "col.status", "col.cases", "col.last_sync"):
         table.add_column(t(column))
@@ -206,6 +218,8 @@ def case_list(
             ]
         )
         return
+    from rich.table import Table
+
     table = Table(title=t("case.list_title", count=len(items)))
     for column in (
         "col.reference",

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.panel import Panel
-from rich.table import Table
 
 from fieldkit.commands.cases import followup_table
 from fieldkit.commands.common import (
@@ -18,10 +16,9 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.render import followup_json, label, short
+from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
-from fieldkit.model import ConcernLevel, FollowUpKind, ReferralDomain
-from fieldkit.store.worker import WorkerStore
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -61,6 +58,8 @@ def add(
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     today = date.today()
     kind_value = _choice(FollowUpKind, kind if kind is not None else _ask_kind(), "--kind")
@@ -101,6 +100,8 @@ def list_followups(
     case: str | None = typer.Argument(None, help=t("help.arg.case_optional")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_followups(case)
@@ -116,12 +117,17 @@ def show(
     followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         original = store.get_followup(followup_id)
     if as_json:
         print_json(followup_json(original))
         return
+    from rich.panel import Panel
+    from rich.table import Table
+
     item = original.current()
     grid = Table.grid(padding=(0, 2))
     grid.add_row(t("col.date"), item.occurred_on.isoformat())
@@ -161,6 +167,8 @@ def amend(
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.worker import WorkerStore
+
     st = state(ctx)
     text = (
         read_text_option(summary, "--summary", "prompt.summary", required=False)

@@ -8,17 +8,24 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldkit.commands.common import err_console
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
-from fieldkit.summary.export import OutputFormat, Target
 
-DOCUMENT_FORMATS = (OutputFormat.TEXT, OutputFormat.MD, OutputFormat.PDF)
+if TYPE_CHECKING:
+    from fieldkit.summary.export import OutputFormat, Target
+
+# OutputFormat's document values; fieldkit.summary.export (pydantic, rich) is imported
+# only by the commands that produce a document.
+DOCUMENT_FORMATS = ("text", "md", "pdf")
 
 
 def output_format(value: str | None, as_json: bool) -> OutputFormat:
     """--format text|md|pdf (text by default), or --json."""
+    from fieldkit.summary.export import OutputFormat
+
     if as_json:
         if value is not None:
             raise UsageError("export.json_or_format")
@@ -35,6 +42,8 @@ def stdout_is_terminal() -> bool:
 
 
 def choose_target(output: Path | None, fmt: OutputFormat, force: bool) -> Target:
+    from fieldkit.summary.export import Target
+
     return Target.choose(output, fmt, force=force, terminal=stdout_is_terminal())
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.i18n import t
-from fieldkit.model import Case, FollowUp
+
+if TYPE_CHECKING:
+    from fieldkit.model import Case, FollowUp
 
 
 def followup_json(item: FollowUp) -> dict[str, Any]:

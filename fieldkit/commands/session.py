@@ -7,17 +7,21 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from fieldkit.commands.common import console, err_console, is_interactive, print_json, state
 from fieldkit.errors import InvalidValue, Locked, UsageError
 from fieldkit.i18n import t
-from fieldkit.store.access import PASSPHRASE_ENV, Credentials, read_passphrase_file
-from fieldkit.store.keys import read_keyfile
-from fieldkit.store.session import DEFAULT_TTL_SECONDS, check_ttl, end_sessions
-from fieldkit.store.worker import KIND, WorkerStore, change_passphrase, unlock
+
+if TYPE_CHECKING:
+    from fieldkit.store.access import Credentials
+
+# fieldkit.store.access.PASSPHRASE_ENV and fieldkit.store.session.DEFAULT_TTL_SECONDS,
+# without importing the store for --help (tests/test_cli_imports.py checks they agree).
+PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
+DEFAULT_TTL_SECONDS = 10 * 3600
 
 passphrase_app = typer.Typer(no_args_is_help=True)
 NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"
@@ -27,6 +31,8 @@ def new_passphrase(credentials: Credentials, prompt_key: str = "prompt.new_passp
     """A new passphrase: typed twice on a terminal, else from the environment or file."""
     if is_interactive() and not (credentials.passphrase_file or _env_passphrase()):
         return ask_new_passphrase(prompt_key)
+    from fieldkit.store.access import Credentials
+
     value = Credentials(passphrase_file=credentials.passphrase_file).passphrase()
     if value is None:
         raise Locked("passphrase.none_given")
@@ -51,6 +57,8 @@ def parse_duration(text: str) -> int:
         raise InvalidValue("value.bad_duration", field="--ttl", value=text)
     scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
     seconds = int(match.group(1)) * scale
+    from fieldkit.store.session import check_ttl
+
     check_ttl(seconds)
     return seconds
 
@@ -61,6 +69,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
+        from fieldkit.store.worker import WorkerStore
+
         st = state(ctx)
         passphrase = new_passphrase(st.credentials())
         store = WorkerStore.create(st.home, passphrase)
@@ -79,6 +89,8 @@ def register(app: typer.Typer) -> None:
         ttl: str = typer.Option(f"{DEFAULT_TTL_SECONDS // 3600}h", "--ttl", help=t("help.opt.ttl")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
+        from fieldkit.store.worker import unlock
+
         st = state(ctx)
         token, expires = unlock(st.home, st.credentials(), parse_duration(ttl))
         until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
@@ -92,6 +104,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("lock", help=t("help.lock"))
     def lock_cmd(ctx: typer.Context) -> None:
+        from fieldkit.store.keys import read_keyfile
+        from fieldkit.store.session import end_sessions
+        from fieldkit.store.worker import KIND
+
         st = state(ctx)
         keyfile = read_keyfile(st.home, KIND)
         ended = end_sessions(st.home, keyfile.store_id)
@@ -103,6 +119,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
+        from rich.table import Table
+
+        from fieldkit.store.worker import WorkerStore
+
         st = state(ctx)
         with WorkerStore.open(st.home, st.credentials()) as store:
             status = store.status()
@@ -136,6 +156,9 @@ def register(app: typer.Typer) -> None:
             None, "--new-passphrase-file", help=t("help.opt.new_passphrase_file")
         ),
     ) -> None:
+        from fieldkit.store.access import read_passphrase_file
+        from fieldkit.store.worker import change_passphrase
+
         st = state(ctx)
         if new_passphrase_file is not None:
             # Read the file itself: Credentials would prefer FIELDKIT_PASSPHRASE, the old one.

@@ -5,15 +5,17 @@ from __future__ import annotations
 import random
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from fieldkit.commands.common import console, err_console, print_json, state
 from fieldkit.errors import Offline, Refused, UsageError
 from fieldkit.i18n import t
-from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client, transport
-from fieldkit.sync.enrolment import decode_code
+
+if TYPE_CHECKING:
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync import client
 
 BACKOFF_START = 2.0
 BACKOFF_CAP = 300.0
@@ -30,6 +32,10 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
+        from fieldkit.store.worker import WorkerStore
+        from fieldkit.sync import client, transport
+        from fieldkit.sync.enrolment import decode_code
+
         st = state(ctx)
         with WorkerStore.open(st.home, st.credentials()) as store:
             if from_file is not None:
@@ -76,6 +82,9 @@ def register(app: typer.Typer) -> None:
         watch: bool = typer.Option(False, "--watch", help=t("help.opt.watch")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
+        from fieldkit.store.worker import WorkerStore
+        from fieldkit.sync import client, transport
+
         st = state(ctx)
         with WorkerStore.open(st.home, st.credentials()) as store:
             if to_file is not None or from_file is not None:
@@ -96,6 +105,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _online(store: WorkerStore, watch: bool) -> client.SyncResult:
+    from fieldkit.sync import client
+
     delay = BACKOFF_START
     while True:
         try:
@@ -132,6 +143,8 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
 
 
 def _enrolled(store: WorkerStore, reply, as_json: bool) -> None:
+    from fieldkit.sync import client
+
     district = client.district(store)
     if as_json:
         print_json(

@@ -1,0 +1,62 @@
+"""The vocabularies of fieldkit, as plain StrEnums.
+
+They live apart from the pydantic models so that the CLI can name the choices in its
+help texts without importing pydantic; fieldkit.model re-exports them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class FollowUpKind(StrEnum):
+    INTERVIEW = "interview"
+    HOME_VISIT = "home-visit"
+    PHONE_CALL = "phone-call"
+    FAMILY_CONTACT = "family-contact"
+    PARTNER_REFERRAL = "partner-referral"
+    PARTNER_MEETING = "partner-meeting"
+    CASE_REVIEW = "case-review"
+    CONCERN = "concern"
+
+
+class ReferralDomain(StrEnum):
+    """Where a partner referral sends the person."""
+
+    HEALTH = "health"
+    PSYCHOLOGICAL_CARE = "psychological-care"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment-training"
+    HOUSING = "housing"
+    BENEFITS = "benefits"
+    OTHER = "other"
+
+
+class ConcernLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class GoalState(StrEnum):
+    OPEN = "open"
+    ACHIEVED = "achieved"
+    DROPPED = "dropped"
+
+
+class WorkerStatus(StrEnum):
+    PENDING = "pending"
+    ENROLLED = "enrolled"
+    REVOKED = "revoked"
