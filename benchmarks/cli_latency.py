@@ -24,8 +24,9 @@ def _median(command: list[str], env: dict[str, str], runs: int = RUNS) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -40,12 +41,24 @@ def _store(home: Path, cases: int) -> None:
     os.environ["FIELDKIT_PASSPHRASE"] = PASSPHRASE
     with WorkerStore.open(home, Credentials()) as store:
         changes = [
-            Change(id=f"d-bench:{i + 1}", origin="d-bench", seq=i + 1,
-                   hlc=f"{1_700_000_000_000 + i:015d}-000000", entity="case",
-                   entity_id=f"case{i:06d}", case_id=f"case{i:06d}", op="open",
-                   fields={"reference": f"CO-2026-{i + 1:04d}", "display_name": f"Personne {i}",
-                           "unit": "UT Nord", "status": "active", "priority": "normal"},
-                   author="district")
+            Change(
+                id=f"d-bench:{i + 1}",
+                origin="d-bench",
+                seq=i + 1,
+                hlc=f"{1_700_000_000_000 + i:015d}-000000",
+                entity="case",
+                entity_id=f"case{i:06d}",
+                case_id=f"case{i:06d}",
+                op="open",
+                fields={
+                    "reference": f"CO-2026-{i + 1:04d}",
+                    "display_name": f"Personne {i}",
+                    "unit": "UT Nord",
+                    "status": "active",
+                    "priority": "normal",
+                },
+                author="district",
+            )
             for i in range(cases)
         ]
         store.apply_remote(changes)
@@ -59,7 +72,9 @@ def run() -> list[tuple[str, float, float, float]]:
         _store(home, 300)
         unlock = subprocess.run(
             [python, "-m", "fieldkit", "--home", str(home), "unlock", "--json"],
-            env=dict(env, FIELDKIT_PASSPHRASE=PASSPHRASE), capture_output=True, text=True,
+            env=dict(env, FIELDKIT_PASSPHRASE=PASSPHRASE),
+            capture_output=True,
+            text=True,
             check=True,
         )
         session_env = dict(env, FIELDKIT_SESSION=json.loads(unlock.stdout)["session"])
@@ -70,16 +85,32 @@ def run() -> list[tuple[str, float, float, float]]:
         for label, command, target in (
             ("fieldkit --help", [*fk, "--help"], 3.0),
             ("case list (300 cases)", [*fk, "case", "list", "--json"], 4.0),
-            ("followup add", [*fk, "followup", "add", "CO-2026-0001", "--kind", "phone-call",
-                              "--summary", "Appel de suivi", "--date", "today"], 4.0),
+            (
+                "followup add",
+                [
+                    *fk,
+                    "followup",
+                    "add",
+                    "CO-2026-0001",
+                    "--kind",
+                    "phone-call",
+                    "--summary",
+                    "Appel de suivi",
+                    "--date",
+                    "today",
+                ],
+                4.0,
+            ),
         ):
             value = _median(command, session_env)
             rows.append((label, value, value / baseline, target))
     print(f"baseline python -c 'import sqlite3': {baseline * 1000:.0f} ms")
     print(f"{'command':28} {'median ms':>10} {'ratio':>7} {'target':>7}  ok")
     for label, value, ratio, target in rows:
-        print(f"{label:28} {value * 1000:10.0f} {ratio:7.1f} {target:7.1f}  "
-              f"{'yes' if ratio <= target else 'NO'}")
+        print(
+            f"{label:28} {value * 1000:10.0f} {ratio:7.1f} {target:7.1f}  "
+            f"{'yes' if ratio <= target else 'NO'}"
+        )
     return rows
 
 
