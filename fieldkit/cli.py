@@ -23,6 +23,7 @@ from fieldkit.commands import (
     report,
     server,
     session,
+    settings,
     sync,
 )
 from fieldkit.commands.common import AppState, err_console
@@ -110,6 +111,7 @@ sync.register(app)
 app.add_typer(conflicts.app, name="conflicts", help=t("help.conflicts"))
 app.add_typer(audit.app, name="audit", help=t("help.audit"))
 app.add_typer(session.passphrase_app, name="passphrase", help=t("help.passphrase"))
+app.add_typer(settings.app, name="config", help=t("help.config"))
 server.register(district.app)
 app.add_typer(district.app, name="district", help=t("help.district"))
 report.register(district.app)

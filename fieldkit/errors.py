@@ -62,6 +62,10 @@ class Offline(FieldkitError):
     exit_code = OFFLINE
 
 
+class Busy(FieldkitError):
+    """Another process holds what this one needs (a sync of the same store)."""
+
+
 class Refused(FieldkitError):
     exit_code = REFUSED
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,12 +83,16 @@ def register(app: typer.Typer) -> None:
         ),
         watch: bool = typer.Option(False, "--watch", help=t("help.opt.watch")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+        auto: bool = typer.Option(False, "--auto", hidden=True),
     ) -> None:
         from fieldkit.store.worker import WorkerStore
         from fieldkit.sync import client, transport
 
         st = state(ctx)
-        with WorkerStore.open(st.home, st.credentials()) as store:
+        if auto:
+            _auto(st.home)
+            return
+        with WorkerStore.open(st.home, st.credentials()) as store, client.sync_lock(st.home):
             if to_file is not None or from_file is not None:
                 client.ensure_not_revoked(store)
                 result = client.SyncResult(status="ok")
@@ -100,17 +106,35 @@ def register(app: typer.Typer) -> None:
                         result.status = "written"
                 _report(result, as_json)
                 return
-            result = _online(store, watch)
+            result = _online(store, watch, show_progress=not as_json)
             _report(result, as_json)
 
 
-def _online(store: WorkerStore, watch: bool) -> client.SyncResult:
+def _auto(home: Path) -> None:
+    """The background sync that auto_sync starts after a write: quiet, short, never waits."""
+    from fieldkit import config
+    from fieldkit.errors import FieldkitError
+    from fieldkit.store.access import Credentials
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync import client
+
+    try:
+        settings = config.load(home)
+        with client.sync_lock(home, wait=False), WorkerStore.open(home, Credentials()) as store:
+            store.after_write = None
+            client.sync_online(store, timeout=settings.auto_sync_timeout)
+    except FieldkitError as exc:
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _online(store: WorkerStore, watch: bool, *, show_progress: bool) -> client.SyncResult:
     from fieldkit.sync import client
 
     delay = BACKOFF_START
     while True:
         try:
-            return client.sync_online(store)
+            with _progress(show_progress) as progress:
+                return client.sync_online(store, progress=progress)
         except Offline:
             queued = client.queued(store)
             if not watch:
@@ -122,6 +146,44 @@ def _online(store: WorkerStore, watch: bool) -> client.SyncResult:
             except KeyboardInterrupt:
                 raise Offline("sync.offline", count=queued) from None
             delay = min(delay * 2, BACKOFF_CAP)
+
+
+# Below this, a bundle goes out in a blink and a progress bar would only flicker.
+PROGRESS_FROM_BYTES = 512 * 1024
+
+
+@contextmanager
+def _progress(wanted: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A transfer bar on the terminal (stderr) for large bundles; nothing in scripts."""
+    console = err_console()
+    if not wanted or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn(t("sync.progress")),
+        BarColumn(),
+        DownloadColumn(),
+        console=console,
+        transient=True,
+    )
+    task = None
+
+    def update(sent: int, total: int) -> None:
+        nonlocal task
+        if total < PROGRESS_FROM_BYTES:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task("send", total=total)
+        bar.update(task, completed=sent)
+
+    try:
+        yield update
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 def _report(result: client.SyncResult, as_json: bool) -> None:

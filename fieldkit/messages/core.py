@@ -16,6 +16,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Show the store, your identity and what is waiting to sync.",
         "Afficher le coffre, votre identité et ce qui attend la synchronisation.",
     ),
+    "help.config": ("Show or change your settings.", "Afficher ou modifier vos réglages."),
+    "help.config_show": ("Show your settings.", "Afficher vos réglages."),
+    "help.config_set": (
+        "Change a setting (auto_sync on|off, auto_sync_timeout SECONDS).",
+        "Modifier un réglage (auto_sync on|off, auto_sync_timeout SECONDES).",
+    ),
+    "help.arg.config_key": ("The setting's name.", "Le nom du réglage."),
+    "help.arg.config_value": ("Its new value.", "Sa nouvelle valeur."),
+    "config.file": ("Settings file: {path}", "Fichier de réglages : {path}"),
+    "config.set": ("{key} is now {value}.", "{key} vaut désormais {value}."),
+    "config.unreadable": (
+        "the settings file {path} cannot be read",
+        "le fichier de réglages {path} est illisible",
+    ),
+    "config.invalid": (
+        "the settings file {path} is not valid ({reason}); fix or delete it",
+        "le fichier de réglages {path} n'est pas valide ({reason}) ; corrigez-le ou supprimez-le",
+    ),
+    "config.unknown_key": (
+        "unknown setting {setting} (known: {known})",
+        "réglage inconnu {setting} (connus : {known})",
+    ),
+    "config.bad_bool": (
+        "{setting}: expected on or off",
+        "{setting} : on ou off attendu",
+    ),
+    "config.bad_int": (
+        "{setting}: expected a whole number from {low} to {high}",
+        "{setting} : un nombre entier de {low} à {high} attendu",
+    ),
     "help.passphrase": ("Manage the store's passphrase.", "Gérer la phrase de passe du coffre."),
     "help.passphrase_change": (
         "Change the passphrase (the data is not re-encrypted).",

@@ -174,8 +174,17 @@ MESSAGES.update(
             "le district a refusé le paquet : {reason}",
         ),
         "sync.tls_pin_mismatch": (
-            "the server's certificate is not the one pinned at enrolment; nothing was applied",
-            "le certificat du serveur n'est pas celui épinglé à l'inscription ; rien n'a été appliqué",
+            "the server's certificate is not the one pinned at enrolment; nothing was sent or applied",
+            "le certificat du serveur n'est pas celui épinglé à l'inscription ; rien n'a été envoyé ni appliqué",
+        ),
+        "sync.progress": ("Sending", "Envoi"),
+        "sync.bad_url": (
+            "the district's server address is not an http(s) address",
+            "l'adresse du serveur du district n'est pas une adresse http(s)",
+        ),
+        "sync.busy": (
+            "another sync of this store is running; try again when it has finished",
+            "une autre synchronisation de ce poste est en cours ; réessayez quand elle sera terminée",
         ),
         "sync.done.ok": (
             "Synced: {sent} sent, {received} received, {conflicts} conflicts, {purged} purged.",

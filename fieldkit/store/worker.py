@@ -457,10 +457,19 @@ class WorkerStore:
             audit.record(self.conn, self.author, action, object_type, object_id, detail)
 
     def _maybe_auto_sync(self) -> None:
-        """Hook for auto_sync (a quick background sync after a write), set by the sync layer."""
-        hook = getattr(self, "after_write", None)
+        """auto_sync: a quick background sync after a write (fieldkit/sync/auto.py).
+
+        `after_write` may be set on the instance to replace it (None turns it off).
+        """
+        hook = getattr(self, "after_write", _default_after_write)
         if hook is not None:
             hook(self)
+
+
+def _default_after_write(store: WorkerStore) -> None:
+    from fieldkit.sync.auto import after_write
+
+    after_write(store)
 
 
 def _json_value(name: str, value: Any) -> Any:

@@ -9,18 +9,22 @@ purge the cases the district took away once all their local changes are acknowle
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fieldkit.errors import BundleRejected, Refused, UsageError
+from fieldkit.errors import BundleRejected, Busy, Refused, UsageError
 from fieldkit.model import Change
 from fieldkit.store import audit, cases, changelog, followups, meta
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.digest import state_digest
 from fieldkit.store.keys import write_private_file
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import merge
+from fieldkit.sync import merge, transport
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
 from fieldkit.sync.enrolment import EnrolmentCode
 from fieldkit.sync.enrolment import build_request as build_enrol_request
@@ -29,6 +33,8 @@ from fieldkit.sync.payload import EnrolReply, SyncReply, SyncRequest, decode, en
 
 # Changes per outgoing bundle; `fieldkit sync` comes back for the rest.
 MAX_SEND = 50_000
+# How long `fieldkit sync` waits for a sync of the same store already under way.
+LOCK_WAIT = 30.0
 
 
 @dataclass
@@ -286,25 +292,28 @@ def ensure_not_revoked(store: WorkerStore) -> None:
         raise Refused("sync.revoked")
 
 
-def sync_online(store: WorkerStore, *, timeout: float | None = None) -> SyncResult:
-    """Round trips with the district server until nothing is left to send."""
-    from fieldkit.sync import transport
+def sync_online(
+    store: WorkerStore,
+    *,
+    timeout: float | None = None,
+    progress: transport.Progress | None = None,
+) -> SyncResult:
+    """Round trips with the district server until nothing is left to send.
 
+    The server is reached (and its certificate checked against the pin) before the
+    outgoing bundle is built, so an offline attempt leaves the store as it was.
+    """
     ensure_not_revoked(store)
     d = district(store)
     if not d.url:
         raise UsageError("sync.no_url")
+    limits = {"timeout": timeout} if timeout else {}
+    channel = transport.Channel(d.url, d.tls_fingerprint, **limits)
     total = SyncResult()
     while True:
         outgoing, count, more = build_request(store)
         try:
-            answer = transport.post(
-                d.url,
-                "/sync",
-                outgoing,
-                d.tls_fingerprint,
-                **({"timeout": timeout} if timeout else {}),
-            )
+            answer = channel.post("/sync", outgoing, progress)
         except transport.RefusedReply as refused:
             if not refused.body:
                 raise
@@ -321,9 +330,34 @@ def sync_online(store: WorkerStore, *, timeout: float | None = None) -> SyncResu
             return total
 
 
-def enrol_online(store: WorkerStore, code: EnrolmentCode) -> EnrolReply:
-    from fieldkit.sync import transport
+@contextmanager
+def sync_lock(home: Path, *, wait: bool = True) -> Iterator[None]:
+    """One sync at a time per store: two at once would race on the bundle counters.
 
+    An advisory lock on `sync-lock` in the home, released by the kernel if the process
+    dies. `wait=False` (background auto-sync) gives up at once; otherwise it waits a
+    little for a sync already under way, then says so.
+    """
+    import fcntl
+
+    path = home / "sync-lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + (LOCK_WAIT if wait else 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy("sync.busy") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def enrol_online(store: WorkerStore, code: EnrolmentCode) -> EnrolReply:
     if not code.url:
         raise UsageError("enrol.no_url")
     request = enrol_request(store, code)

@@ -9,6 +9,7 @@ server is `Offline` (exit 5), never a traceback.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from fieldkit.errors import IntegrityError, Offline, Refused, UsageError
@@ -39,6 +40,99 @@ def write_file(path: Path, data: bytes) -> None:
     write_private_file(path, data)
 
 
+Progress = Callable[[int, int], None]
+"""Called as (bytes sent, total) while a bundle goes out."""
+
+CHUNK = 64 * 1024
+
+
+class Channel:
+    """A connection to the district server, checked before anything is sent.
+
+    Over HTTPS with a pinned fingerprint, a first handshake fetches the server's
+    certificate and compares its SHA-256 with the pin: a stranger is refused before
+    a single byte of a request leaves the machine, and the real requests then trust
+    exactly that certificate (and no public CA). Over plain HTTP (loopback tests
+    with `--insecure-http`) it checks that the server is reachable. Either way an
+    unreachable server is `Offline` before the caller has prepared, or counted,
+    anything to send.
+    """
+
+    def __init__(self, url: str, tls_fingerprint: str | None, *, timeout: float = READ_TIMEOUT):
+        from urllib.parse import urlsplit
+
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.tls_fingerprint = tls_fingerprint.lower() if tls_fingerprint else None
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError("sync.bad_url")
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.https else 80)
+        self.verify: object = True
+        if self.https and self.tls_fingerprint:
+            self.verify = self._pinned_context()
+        else:
+            self._reach()
+
+    def _reach(self) -> None:
+        import socket
+
+        try:
+            socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT).close()
+        except OSError:
+            raise Offline("sync.offline_plain") from None
+
+    def _pinned_context(self):
+        import socket
+        import ssl
+
+        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        probe.check_hostname = False
+        probe.verify_mode = ssl.CERT_NONE
+        try:
+            with (
+                socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT) as raw,
+                probe.wrap_socket(raw, server_hostname=self.host) as tls,
+            ):
+                der = tls.getpeercert(True)
+        except OSError:
+            raise Offline("sync.offline_plain") from None
+        if der is None or cert_fingerprint(der) != self.tls_fingerprint:
+            raise IntegrityError("sync.tls_pin_mismatch")
+        context = ssl.create_default_context(cadata=der)
+        # The pin names the certificate; which host name it was issued for is not the point.
+        context.check_hostname = False
+        return context
+
+    def post(self, endpoint: str, data: bytes, progress: Progress | None = None) -> bytes:
+        """POST a bundle, return the answer's bytes. 403 with a signed body is a refusal."""
+        import httpx
+
+        headers = {"content-type": BUNDLE_MEDIA_TYPE, "content-length": str(len(data))}
+        content: bytes | Iterator[bytes] = data
+        if progress is not None:
+            content = _chunks(data, progress)
+        try:
+            with httpx.Client(
+                verify=self.verify, timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT)
+            ) as client:
+                response = client.post(self.url + API + endpoint, content=content, headers=headers)
+                if self.https and self.tls_fingerprint:
+                    _check_pin(response, self.tls_fingerprint)
+                body = response.content
+        except (httpx.TransportError, OSError):
+            raise Offline("sync.offline_plain") from None
+        if response.status_code == 403:
+            return _refusal(body)
+        if response.status_code == 409:
+            raise IntegrityError("sync.server_rejected", reason=_reason(body))
+        if response.status_code >= 400:
+            raise UsageError("sync.server_error", status=response.status_code, reason=_reason(body))
+        return body
+
+
 def post(
     url: str,
     endpoint: str,
@@ -47,38 +141,17 @@ def post(
     *,
     timeout: float = READ_TIMEOUT,
 ) -> bytes:
-    """POST a bundle, return the answer's bytes. 403 with a signed body is a refusal."""
-    import httpx
+    """One request on a fresh channel (enrolment)."""
+    return Channel(url, tls_fingerprint, timeout=timeout).post(endpoint, data)
 
-    target = url.rstrip("/") + API + endpoint
-    verify: object = True
-    if target.startswith("https://") and tls_fingerprint:
-        import ssl
 
-        context = ssl.create_default_context()
-        # Trust comes from the pinned fingerprint, checked below, not from a CA.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        verify = context
-    try:
-        with httpx.Client(
-            verify=verify, timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
-        ) as client:
-            response = client.post(
-                target, content=data, headers={"content-type": BUNDLE_MEDIA_TYPE}
-            )
-            if target.startswith("https://") and tls_fingerprint:
-                _check_pin(response, tls_fingerprint)
-            body = response.content
-    except (httpx.TransportError, OSError):
-        raise Offline("sync.offline_plain") from None
-    if response.status_code == 403:
-        return _refusal(body)
-    if response.status_code == 409:
-        raise IntegrityError("sync.server_rejected", reason=_reason(body))
-    if response.status_code >= 400:
-        raise UsageError("sync.server_error", status=response.status_code, reason=_reason(body))
-    return body
+def _chunks(data: bytes, progress: Progress) -> Iterator[bytes]:
+    total = len(data)
+    progress(0, total)
+    for start in range(0, total, CHUNK):
+        chunk = data[start : start + CHUNK]
+        yield chunk
+        progress(start + len(chunk), total)
 
 
 class RefusedReply(Refused):

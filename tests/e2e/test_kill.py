@@ -19,12 +19,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from fieldkit.errors import OFFLINE
 from tests.conftest import PASSPHRASE
 from tests.e2e.test_server import Net
-from tests.world import WORKERS, Fieldkit, use_fast_kdf
+from tests.world import WORKERS
 
 SEED = 20260404
 
@@ -60,19 +58,6 @@ def assert_converged(net: Net, reference: str, recorded: set[str]) -> None:
     for who in WORKERS:
         held = [f["id"] for f in net.json(who, "followup", "list", reference)]
         assert len(held) == len(set(held)) and set(held) == recorded, who
-
-
-@pytest.fixture
-def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    use_fast_kdf(monkeypatch)
-    world = Net(tmp_path, Fieldkit())
-    world.server.start()
-    try:
-        for who in WORKERS:
-            world.enrol(who)
-        yield world
-    finally:
-        world.server.stop()
 
 
 def test_client_killed_mid_sync_loses_and_duplicates_nothing(net: Net) -> None:

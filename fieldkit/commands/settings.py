@@ -1,0 +1,54 @@
+"""fieldkit config show | set: the worker's settings (fieldkit/config.py)."""
+
+from __future__ import annotations
+
+import typer
+
+from fieldkit.commands.common import console, print_json, state
+from fieldkit.i18n import t
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("show", help=t("help.config_show"))
+def show(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit import config
+
+    home = state(ctx).home
+    values = config.as_dict(config.load(home))
+    if as_json:
+        print_json(values)
+        return
+    console().print(t("config.file", path=str(config.path_of(home))), markup=False)
+    for key, value in values.items():
+        console().print(f"{key} = {_shown(value)}", markup=False)
+
+
+@app.command("set", help=t("help.config_set"))
+def set_(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=t("help.arg.config_key")),
+    value: str = typer.Argument(..., help=t("help.arg.config_value")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit import config
+
+    home = state(ctx).home
+    if not home.is_dir():
+        from fieldkit.errors import StoreError
+
+        raise StoreError("store.missing", path=str(home))
+    updated = config.as_dict(config.set_value(home, key, value))
+    if as_json:
+        print_json(updated)
+        return
+    console().print(t("config.set", key=key, value=_shown(updated[key])), markup=False)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,63 @@
+"""`fieldkit config`: settings kept in settings.toml, checked, and never in a write's way."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from fieldkit.errors import USAGE
+from tests.conftest import PASSPHRASE
+from tests.helpers import open_case_in_home
+from tests.world import Fieldkit, use_fast_kdf
+
+
+@pytest.fixture
+def fk(monkeypatch: pytest.MonkeyPatch) -> Fieldkit:
+    use_fast_kdf(monkeypatch)
+    return Fieldkit()
+
+
+def test_defaults_set_and_show(tmp_path, fk: Fieldkit) -> None:
+    home = tmp_path / "w"
+    fk.json(home, "init")
+    assert fk.json(home, "config", "show") == {"auto_sync": False, "auto_sync_timeout": 20}
+    assert fk.json(home, "config", "set", "auto_sync", "oui")["auto_sync"] is True
+    assert fk.json(home, "config", "set", "auto_sync_timeout", "45")["auto_sync_timeout"] == 45
+    assert fk.json(home, "config", "show") == {"auto_sync": True, "auto_sync_timeout": 45}
+    text = (home / "settings.toml").read_text(encoding="utf-8")
+    assert "auto_sync = true" in text and "auto_sync_timeout = 45" in text
+    assert stat.S_IMODE((home / "settings.toml").stat().st_mode) == 0o600
+    shown = fk.ok(home, "config", "show").stdout
+    assert "auto_sync = true" in shown
+
+
+def test_bad_values_name_the_setting_and_change_nothing(tmp_path, fk: Fieldkit) -> None:
+    home = tmp_path / "w"
+    fk.json(home, "init")
+    for args, named in (
+        (("auto_sync", "peut-être"), "auto_sync"),
+        (("auto_sync_timeout", "1"), "auto_sync_timeout"),
+        (("auto_sync_timeout", "vingt"), "auto_sync_timeout"),
+        (("colour", "blue"), "colour"),
+    ):
+        result = fk.run(home, "config", "set", *args)
+        assert result.exit_code == USAGE, args
+        assert named in result.stderr and "Traceback" not in result.stderr
+    assert not (home / "settings.toml").exists()
+
+
+def test_a_damaged_settings_file_is_reported_but_never_blocks_a_write(tmp_path, fk, monkeypatch):
+    home = tmp_path / "w"
+    fk.json(home, "init")
+    reference = open_case_in_home(home, PASSPHRASE).fields["reference"]
+    (home / "settings.toml").write_text("auto_sync = [\n", encoding="utf-8")
+    shown = fk.run(home, "config", "show")
+    assert shown.exit_code == USAGE and "settings.toml" in shown.stderr
+    monkeypatch.setenv("FIELDKIT_LANG", "fr")
+    french = fk.run(home, "config", "show")
+    assert "n'est pas valide" in french.stderr
+    added = fk.json(home, "followup", "add", reference, "--kind", "interview", "--summary", "x")
+    assert added["id"]
+    (home / "settings.toml").write_text("auto_sync = 3\n", encoding="utf-8")
+    assert fk.run(home, "config", "show").exit_code == USAGE
