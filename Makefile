@@ -32,5 +32,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# Coverage-guided fuzzing of the bundle decoder (atheris); not part of `make test`.
+FUZZ_RUNS ?= 300000
+FUZZ_LOG := $(VENV)/fuzz-bundle.log
+
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	@$(BIN)/python fuzz/fuzz_bundle.py -runs=$(FUZZ_RUNS) -print_final_stats=1 >$(FUZZ_LOG) 2>&1 \
+	  || { tail -n 40 $(FUZZ_LOG); echo "fuzz_bundle: FAILED (input saved as crash-* here)"; exit 1; }
+	@runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_LOG)); \
+	  echo "fuzz_bundle: $$runs executions ran clean (log: $(FUZZ_LOG))"
+
 clean:
 	rm -rf $(VENV) build *.egg-info

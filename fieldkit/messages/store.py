@@ -17,6 +17,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the store file is damaged or was altered; restore it from a backup (nothing was changed)",
         "le fichier du coffre est endommagé ou a été modifié ; restaurez-le depuis une sauvegarde (rien n'a été modifié)",
     ),
+    "store.disk_full": (
+        "the disk is full or refused to write: this command saved nothing and nothing saved before was lost; free some space and run it again",
+        "le disque est plein ou a refusé l'écriture : cette commande n'a rien enregistré et rien de ce qui l'était n'a été perdu ; libérez de la place et relancez-la",
+    ),
     "store.too_new": (
         "this store was written by a newer fieldkit (schema {version}); update fieldkit",
         "ce coffre vient d'une version plus récente de fieldkit (schéma {version}) ; mettez fieldkit à jour",

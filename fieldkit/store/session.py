@@ -114,7 +114,7 @@ def resume_session(
         record = json.loads(path.read_text())
         expires = int(record["expires"])
         nonce, sealed = bytes.fromhex(record["nonce"]), bytes.fromhex(record["sealed"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, OverflowError):  # int(Infinity) overflows
         return None
     if now() >= expires:
         _shred(path)

@@ -175,7 +175,7 @@ def _reason(body: bytes) -> str:
         import json
 
         return str(json.loads(body).get("error", ""))[:200]
-    except ValueError:
+    except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
         return ""
 
 
