@@ -18,12 +18,17 @@ demo: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/python -m pytest -n 2 tests
 
-# System tools the tests use: poppler-utils (pdftotext, pdfinfo) for the PDF checks.
+# System tools the tests use: poppler-utils (pdftotext, pdfinfo) for the PDF checks, and
+# PostgreSQL's server binaries (the district tests start a throw-away cluster, tests/pg.py).
 tools:
 	@command -v pdftotext >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) >/dev/null; \
 	  else echo "note: poppler-utils missing and cannot be installed here; PDF text checks will skip"; fi; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
+	  else echo "note: PostgreSQL missing and cannot be installed here; PostgreSQL tests will skip"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check fieldkit tests benchmarks

@@ -1,13 +1,75 @@
-"""`make bench`: every benchmark in turn (see benchmarks/README.md)."""
+"""`make bench`: every benchmark in turn, then one table with each figure against its target
+(see benchmarks/README.md). Ratios are against baselines measured in the same run.
 
-from benchmarks import cli_latency
+    python -m benchmarks [--quick]     --quick: fewer runs, 5,000 changes for sync
+"""
 
-print("== CLI latency")
-cli_latency.run()
+from __future__ import annotations
+
+import sys
+
+from benchmarks import cli_latency, scale, sync_throughput
+
+quick = "--quick" in sys.argv
+table: list[tuple[str, str, str, str]] = []  # what, figure, target, ok
+
+
+def row(what: str, figure: str, target: str, ok: bool | None) -> None:
+    table.append((what, figure, target, "-" if ok is None else ("ok" if ok else "NO")))
+
+
+print("== CLI latency (unlocked session)", flush=True)
+for label, value, ratio, target in cli_latency.run():
+    row(
+        f"cli: {label}",
+        f"{value * 1000:.0f} ms = {ratio:.1f}x",
+        f"<= {target:.0f}x",
+        ratio <= target,
+    )
+unlock = cli_latency.LAST.get("unlock")
+if unlock is not None:
+    row("cli: unlock (Argon2id, once a session)", f"{unlock * 1000:.0f} ms", "reported", None)
+
+print("\n== Scale", flush=True)
+rows = scale.run(2 if quick else scale.RUNS)
+scale.report(rows)
+for r in rows:
+    ok = r["ratio"] <= scale.TARGET and r["rss"] < scale.RSS_LIMIT_MB
+    figure = f"{r['large'] * 1000:.0f} ms = {r['ratio']:.2f}x, {r['rss']:.0f} MB"
+    row(f"scale: {r['name']}", figure, f"<= {scale.TARGET:.0f}x, < 150 MB", ok)
+
+print("\n== Sync throughput", flush=True)
+figures = sync_throughput.run(5_000 if quick else sync_throughput.CHANGES)
+sync_throughput.report(figures)
+row(
+    f"sync: {figures['changes']:,} changes end to end",
+    f"{figures['seconds']:.1f} s = {figures['ratio']:.0f}x",
+    f"<= {sync_throughput.TARGET:.0f}x",
+    figures["ratio"] <= sync_throughput.TARGET,
+)
+row(
+    "sync: peak RSS worker / server",
+    f"{figures['client_rss_mb']:.0f} / {figures['server_rss_mb']:.0f} MB",
+    "bounded",
+    None,
+)
+
 try:
     from benchmarks import load_server
 except ImportError:
     load_server = None
-if load_server is not None and hasattr(load_server, "main"):
-    print("\n== Server load")
-    load_server.main([])
+if load_server is not None and hasattr(load_server, "run"):
+    print("\n== Server load", flush=True)
+    load = load_server.run(*((50, 50) if quick else ()))
+    errors = int(load.get("errors", 0))
+    scope = f"{load['workers']} workers x {load['changes_per_worker']} changes"
+    row(f"server: {scope}, errors", str(errors), "0", errors == 0)
+    if "p50_ms" in load and "p95_ms" in load:
+        figure = f"{load['p50_ms']:.0f} / {load['p95_ms']:.0f} ms"
+        row("server: round trip p50 / p95", figure, "reported", None)
+
+width = max(len(what) for what, *_ in table)
+print("\n== Summary")
+print(f"{'benchmark':{width}}  {'figure':>24}  {'target':>18}  ok")
+for what, figure, target, ok in table:
+    print(f"{what:{width}}  {figure:>24}  {target:>18}  {ok}")

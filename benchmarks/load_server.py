@@ -11,6 +11,13 @@ latency of the round trips and changes per second. Bounded: every request times
 out after 120 s, the whole run stops by itself.
 
     python -m benchmarks.load_server [N] [CHANGES]
+
+PostgreSQL (docs/postgresql.md): `--postgresql [DSN]` keeps the district on PostgreSQL
+(a throw-away cluster, as the tests start one, when no DSN is given) and runs the load
+once per count in `--processes` (default 1,2,4) of `district serve` processes on one
+database, worker n sending to process n mod P. Each run starts from a new database.
+
+    python -m benchmarks.load_server 200 50 --postgresql --processes 1,2,4
 """
 
 from __future__ import annotations
@@ -38,7 +45,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _build(root: Path, url: str, workers: int, changes: int) -> tuple[Path, list[Path], list[str]]:
+def _build(
+    root: Path, url: str, workers: int, changes: int, database: str | None = None
+) -> tuple[Path, list[Path], list[str]]:
     from fieldkit.district.exchange import handle
     from fieldkit.district.store import DistrictStore
     from fieldkit.enums import FollowUpKind
@@ -52,7 +61,9 @@ def _build(root: Path, url: str, workers: int, changes: int) -> tuple[Path, list
     homes: list[Path] = []
     references: list[str] = []
     today = date.today()
-    with DistrictStore.create(district_home, PASSPHRASE, "District de charge", url) as district:
+    with DistrictStore.create(
+        district_home, PASSPHRASE, "District de charge", url, database=database
+    ) as district:
         for n in range(workers):
             added, code = district.add_worker(f"Agent {n}", "UT Nord")
             case = district.add_case(name=f"Personne {n}", unit="UT Nord", reason="Charge")
@@ -75,7 +86,9 @@ def _build(root: Path, url: str, workers: int, changes: int) -> tuple[Path, list
     return district_home, homes, references
 
 
-def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
+def run(
+    workers: int = 200, changes: int = 50, database: str | None = None, processes: int = 1
+) -> dict[str, float]:
     import httpx
 
     from fieldkit.district.store import DistrictStore
@@ -87,10 +100,11 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
     credentials = Credentials()
     with tempfile.TemporaryDirectory(prefix="fieldkit-load-") as tmp:
         root = Path(tmp)
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
+        ports = [_free_port() for _ in range(processes)]
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        url = urls[0]
         started = time.monotonic()
-        district_home, homes, references = _build(root, url, workers, changes)
+        district_home, homes, references = _build(root, url, workers, changes, database)
         print(f"built {workers} worker stores in {time.monotonic() - started:.1f} s", flush=True)
 
         stores = [WorkerStore.open(home, credentials) for home in homes]
@@ -100,27 +114,31 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
             assert count == changes and not more
             requests.append(data)
 
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "fieldkit", "--home", str(district_home), "district"),
-                *("serve", "--port", str(port), "--insecure-http"),
-                *("--log-file", str(root / "access.log")),
-            ],
-            env=dict(os.environ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        servers = [
+            subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "fieldkit", "--home", str(district_home), "district"),
+                    *("serve", "--port", str(port), "--insecure-http"),
+                    *("--log-file", str(root / f"access-{port}.log")),
+                ],
+                env=dict(os.environ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for port in ports
+        ]
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start")
-                time.sleep(0.1)
+            for server, server_url in zip(servers, urls, strict=True):
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        if httpx.get(server_url + "/v1/health", timeout=1).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise SystemExit("server did not start")
+                    time.sleep(0.1)
 
             gate = threading.Barrier(workers)
             latencies: list[float] = [0.0] * workers
@@ -134,7 +152,7 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
                     t0 = time.perf_counter()
                     try:
                         answer = http.post(
-                            url + "/v1/sync",
+                            urls[n % processes] + "/v1/sync",
                             content=requests[n],
                             headers={"content-type": "application/vnd.fieldkit.bundle"},
                         )
@@ -165,11 +183,13 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
                         errors.append(f"{n}: apply {type(exc).__name__}")
                 store.close()
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
 
         with DistrictStore.open(district_home, credentials) as district:
             ids = [f.id for reference in references for f in district.case(reference)[1]]
@@ -182,6 +202,8 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
         statistics.quantiles(done, n=100, method="inclusive") if len(done) >= 2 else [0.0] * 99
     )
     figures = {
+        "backend": "postgresql" if database else "sqlcipher",
+        "processes": processes,
         "workers": workers,
         "changes_per_worker": changes,
         "errors": len(errors),
@@ -194,7 +216,8 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
     for error in errors[:10]:
         print("error:", error)
     print(
-        f"{workers} workers x {changes} changes, concurrent, plain HTTP on loopback: "
+        f"{workers} workers x {changes} changes, concurrent, plain HTTP on loopback,"
+        f" {figures['backend']}, {processes} server process(es): "
         f"errors {figures['errors']}, p50 {figures['p50_ms']:.0f} ms, "
         f"p95 {figures['p95_ms']:.0f} ms, max {figures['max_ms']:.0f} ms, "
         f"wall {wall:.2f} s, {figures['changes_per_s']:.0f} changes/s"
@@ -202,10 +225,67 @@ def run(workers: int = 200, changes: int = 50) -> dict[str, float]:
     return figures
 
 
+def run_postgresql(
+    workers: int, changes: int, dsn: str | None, counts: list[int]
+) -> list[dict[str, float]]:
+    """The load against PostgreSQL with 1, 2, 4... server processes, a new database each."""
+    import psycopg
+
+    cluster = None
+    if dsn is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.pg import start_cluster
+
+        cluster, reason = start_cluster()
+        if cluster is None:
+            raise SystemExit(reason)
+    results = []
+    try:
+        for count in counts:
+            if cluster is not None:
+                database = cluster.create_database()
+            else:
+                assert dsn is not None
+                database = dsn
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    # A given database must be empty: each run creates a new district in it.
+                    conn.execute("DROP SCHEMA public CASCADE")
+                    conn.execute("CREATE SCHEMA public")
+            results.append(run(workers, changes, database, count))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    print("PostgreSQL, server processes: throughput and p95")
+    for figures in results:
+        print(
+            f"  {figures['processes']} process(es): {figures['changes_per_s']:.0f} changes/s,"
+            f" p95 {figures['p95_ms']:.0f} ms, errors {figures['errors']}"
+        )
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    dsn: str | None = None
+    postgresql = False
+    counts = [1, 2, 4]
+    if "--processes" in args:
+        at = args.index("--processes")
+        counts = [int(c) for c in args[at + 1].split(",")]
+        del args[at : at + 2]
+    if "--postgresql" in args:
+        at = args.index("--postgresql")
+        postgresql = True
+        if at + 1 < len(args) and args[at + 1].startswith("postgres"):
+            dsn = args.pop(at + 1)
+        del args[at]
     workers = int(args[0]) if args else 200
     changes = int(args[1]) if len(args) > 1 else 50
+    if postgresql:
+        results = run_postgresql(workers, changes, dsn, counts)
+        if any(figures["errors"] for figures in results):
+            raise SystemExit(1)
+        return
     figures = run(workers, changes)
     if figures["errors"]:
         raise SystemExit(1)

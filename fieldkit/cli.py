@@ -6,27 +6,21 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Callable, Iterator
+from difflib import get_close_matches
+from functools import cache
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from typer._click.exceptions import ClickException
+import typer.main
+from typer._click.core import Command
+from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
 from fieldkit import __version__
-from fieldkit.commands import (
-    agenda,
-    audit,
-    cases,
-    conflicts,
-    district,
-    followups,
-    report,
-    server,
-    session,
-    settings,
-    sync,
-)
+from fieldkit.commands import agenda, coercion, session, sync
 from fieldkit.commands.common import AppState, err_console
 from fieldkit.errors import ERROR, FieldkitError, StoreError
 from fieldkit.i18n import t
@@ -35,8 +29,87 @@ if TYPE_CHECKING:
     from typer._click import Context
 
 
+coercion.install()
+
+
+def _district_app() -> typer.Typer:
+    from fieldkit.commands import district, report, server
+
+    server.register(district.app)
+    report.register(district.app)
+    return district.app
+
+
+# The command groups, loaded when a command of theirs runs: building the options of every
+# group at each start cost more than the command itself (issue 7). In the order of the
+# help: name -> (what gives its Typer app, help key).
+GROUPS: dict[str, tuple[Callable[[], typer.Typer], str]] = {
+    "case": (lambda: import_module("fieldkit.commands.cases").app, "help.case"),
+    "followup": (lambda: import_module("fieldkit.commands.followups").app, "help.followup"),
+    "conflicts": (lambda: import_module("fieldkit.commands.conflicts").app, "help.conflicts"),
+    "audit": (lambda: import_module("fieldkit.commands.audit").app, "help.audit"),
+    "passphrase": (lambda: session.passphrase_app, "help.passphrase"),
+    "config": (lambda: import_module("fieldkit.commands.settings").app, "help.config"),
+    "district": (cache(_district_app), "help.district"),
+}
+
+
+def group_command(name: str, markup: Any) -> Command:
+    """The click group of one of GROUPS, built as `add_typer` would have built it."""
+    load, help_key = GROUPS[name]
+    group = typer.main.get_group(load())
+    group.name, group.help = name, t(help_key)
+    for command in _walk(group):
+        if hasattr(command, "rich_markup_mode"):
+            command.rich_markup_mode = markup
+    return group
+
+
+def _walk(command: Command) -> Iterator[Command]:
+    yield command
+    for sub in getattr(command, "commands", {}).values():
+        yield from _walk(sub)
+
+
 class FieldkitGroup(TyperGroup):
-    """Turns core exceptions into one clear line and an exit code; tracebacks only with --debug."""
+    """Turns core exceptions into one clear line and an exit code; tracebacks only with --debug.
+
+    The root group also loads the command groups (GROUPS) when they are first asked for;
+    its help lists them from their help texts alone.
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        eager = [name for name in super().list_commands(ctx) if name not in GROUPS]
+        return [*eager, *GROUPS]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in GROUPS:
+            if self._listing:
+                return TyperGroup(name=cmd_name, help=t(GROUPS[cmd_name][1]))
+            command = group_command(cmd_name, self.rich_markup_mode)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: Context, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            # typer suggests among the groups already loaded; offer the lazy ones too.
+            close = get_close_matches(args[0], list(GROUPS)) if args else []
+            if close and "Did you mean" not in exc.message:
+                suggestions = ", ".join(repr(name) for name in close)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
 
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -102,6 +175,9 @@ app = typer.Typer(
     cls=FieldkitGroup,
     help=t("help.root"),
     no_args_is_help=True,
+    # Plain help and usage errors (click's formatter): typer's rich help imports rich's
+    # Markdown and more, half the start-up of `fieldkit --help` (issue 7).
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -129,20 +205,14 @@ def root(
 
 
 session.register(app)
-app.add_typer(cases.app, name="case", help=t("help.case"))
-app.add_typer(followups.app, name="followup", help=t("help.followup"))
 agenda.register(app)
 sync.register(app)
-app.add_typer(conflicts.app, name="conflicts", help=t("help.conflicts"))
-app.add_typer(audit.app, name="audit", help=t("help.audit"))
-app.add_typer(session.passphrase_app, name="passphrase", help=t("help.passphrase"))
-app.add_typer(settings.app, name="config", help=t("help.config"))
-server.register(district.app)
-app.add_typer(district.app, name="district", help=t("help.district"))
-report.register(district.app)
 
 
 def main() -> None:
+    # Pydantic plugins would see every value validated (case data included) and finding
+    # them scans every installed distribution's entry points at the first model: off.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     try:
         app()
     except BrokenPipeError:

@@ -17,6 +17,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> 
         "FIELDKIT_PASSPHRASE",
         "FIELDKIT_LANG",
         "FIELDKIT_NEW_PASSPHRASE",
+        "FIELDKIT_DISTRICT_DATABASE",
         "LC_ALL",
         "LC_MESSAGES",
         "XDG_RUNTIME_DIR",

@@ -243,7 +243,7 @@ def _help(*args: str, **env: str) -> str:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return " ".join(result.stdout.split())  # the help wraps lines at the terminal's width
 
 
 def test_help_is_in_french_when_asked():

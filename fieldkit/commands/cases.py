@@ -40,20 +40,21 @@ def list_cases(
     if not items:
         console().print(t("case.none"))
         return
-    from rich.table import Table
+    from fieldkit.commands.listing import print_listing
 
-    table = Table(title=t("case.list_title", count=len(items)))
-    for column in ("col.reference", "col.name", "col.status", "col.priority", "col.next_review"):
-        table.add_column(t(column))
-    for case in items:
-        table.add_row(
+    columns = ("col.reference", "col.name", "col.status", "col.priority", "col.next_review")
+    rows = [
+        (
             case.reference,
             case.display_name,
             label("status", case.status),
             label("priority", case.priority),
             case.next_review.isoformat() if case.next_review else "",
         )
-    console().print(table)
+        for case in items
+    ]
+    title = t("case.list_title", count=len(items))
+    print_listing(console(), title, [t(c) for c in columns], rows)
 
 
 def _status(value: str | None) -> CaseStatus | None:
@@ -67,17 +68,34 @@ def _status(value: str | None) -> CaseStatus | None:
         ) from None
 
 
+# Follow-ups `case show` puts on screen unless told otherwise: a long history stays in the
+# store (reading and laying out 10,000 rows took seconds and memory for a glance).
+SHOWN_HISTORY = 20
+
+
+def history_limit(limit: int | None, as_json: bool) -> int | None:
+    """How many of the latest follow-ups to load: None for all."""
+    if limit is None:
+        return None if as_json else SHOWN_HISTORY
+    if limit < 0:
+        raise InvalidValue("value.negative", field="--limit", value=limit)
+    return limit or None
+
+
 @app.command("show", help=t("help.case_show"))
 def show(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
+    limit: int | None = typer.Option(None, "--limit", help=t("help.opt.history_limit")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
 
     st = state(ctx)
+    wanted = history_limit(limit, as_json)
     with WorkerStore.open(st.home, st.credentials()) as store:
-        item, history = store.get_case(case)
+        item, history = store.get_case(case, limit=wanted)
+        total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
     if as_json:
         data = case_json(item, history)
@@ -107,13 +125,18 @@ def show(
     if open_conflicts:
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     out.print(Panel(facts, title=f"{item.reference} — {item.display_name}", expand=False))
-    out.print(followup_table(history))
+    out.print(followup_table(history, total))
 
 
-def followup_table(history: list) -> Table:
+def followup_table(history: list, total: int | None = None) -> Table:
+    """The follow-ups as a table; `total` says how many there are when `history` is a part."""
     from rich.table import Table
 
-    table = Table(title=t("followup.history", count=len(history)))
+    if total is not None and total > len(history):
+        title = t("followup.history_latest", count=len(history), total=total)
+    else:
+        title = t("followup.history", count=len(history))
+    table = Table(title=title)
     for column in ("col.id", "col.date", "col.kind", "col.summary", "col.next_contact"):
         table.add_column(t(column))
     for original in history:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.cases import followup_table
+from fieldkit.commands.cases import followup_table, history_limit
 from fieldkit.commands.common import console, parse_date, print_json, state
 from fieldkit.commands.render import case_json, label
 from fieldkit.commands.session import new_passphrase
@@ -44,6 +44,9 @@ def init(
     prefix: str = typer.Option("CO", "--prefix", help=t("help.opt.prefix")),
     self_signed: bool = typer.Option(False, "--self-signed", help=t("help.opt.self_signed")),
     tls_host: list[str] | None = typer.Option(None, "--tls-host", help=t("help.opt.tls_host")),
+    database: str | None = typer.Option(
+        None, "--database", metavar="postgresql://…", help=t("help.opt.database")
+    ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     st = state(ctx)
@@ -52,9 +55,14 @@ def init(
     from fieldkit.district.store import DistrictStore
 
     passphrase = new_passphrase(st.credentials())
-    with DistrictStore.create(st.home, passphrase, name, url, prefix) as store:
+    with DistrictStore.create(st.home, passphrase, name, url, prefix, database) as store:
         fingerprint = store.identity().public.fingerprint
-        data = {"id": store.replica_id, "name": store.name, "fingerprint": fingerprint}
+        data = {
+            "id": store.replica_id,
+            "name": store.name,
+            "fingerprint": fingerprint,
+            "database": store.database_shown,
+        }
         if self_signed:
             from urllib.parse import urlparse
 
@@ -72,6 +80,7 @@ def init(
         return
     console().print(t("district.created", name=name, path=str(st.home)))
     console().print(t("district.fingerprint", fingerprint=fingerprint))
+    console().print(t("district.database", database=data["database"]))
     if "tls_fingerprint" in data:
         console().print(t("district.tls_fingerprint", fingerprint=data["tls_fingerprint"]))
 
@@ -218,10 +227,9 @@ def case_list(
             ]
         )
         return
-    from rich.table import Table
+    from fieldkit.commands.listing import print_listing
 
-    table = Table(title=t("case.list_title", count=len(items)))
-    for column in (
+    columns = (
         "col.reference",
         "col.name",
         "col.unit",
@@ -229,34 +237,40 @@ def case_list(
         "col.priority",
         "col.assignees",
         "col.alerts",
-    ):
-        table.add_column(t(column))
+    )
+    rows = []
     for c in items:
         alerts = []
         if concerns.get(c.id):
-            alerts.append(f"[bold red]⚠ {t('district.high_concerns', count=concerns[c.id])}[/]")
+            alerts.append(f"⚠ {t('district.high_concerns', count=concerns[c.id])}")
         if conflicts.get(c.id):
             alerts.append(t("district.conflicts", count=conflicts[c.id]))
-        table.add_row(
-            c.reference,
-            c.display_name,
-            c.unit,
-            label("status", c.status),
-            label("priority", c.priority),
-            ", ".join(a.name + (" *" if a.lead else "") for a in c.assignees),
-            " ".join(alerts),
+        rows.append(
+            (
+                c.reference,
+                c.display_name,
+                c.unit,
+                label("status", c.status),
+                label("priority", c.priority),
+                ", ".join(a.name + (" *" if a.lead else "") for a in c.assignees),
+                (" ".join(alerts), "bold red" if concerns.get(c.id) else ""),
+            )
         )
-    console().print(table)
+    title = t("case.list_title", count=len(items))
+    print_listing(console(), title, [t(column) for column in columns], rows)
 
 
 @case_app.command("show", help=t("help.district_case_show"))
 def case_show(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
+    limit: int | None = typer.Option(None, "--limit", help=t("help.opt.history_limit")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    wanted = history_limit(limit, as_json)
     with _open(ctx) as store:
-        item, history = store.case(case)
+        item, history = store.case(case, limit=wanted)
+        total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
     if as_json:
         data = case_json(item, history)
@@ -264,7 +278,7 @@ def case_show(
         print_json(data)
         return
     console().print(f"[bold]{item.reference}[/bold] — {item.display_name} ({item.unit})")
-    console().print(followup_table(history))
+    console().print(followup_table(history, total))
 
 
 @case_app.command("assign", help=t("help.district_case_assign"))
@@ -339,3 +353,27 @@ def sync_file(
     if outcome.refused_worker:
         # The refusal is the one line on stderr; what was written went to stdout above.
         raise Refused("sync.worker_revoked", worker=outcome.worker_id)
+
+
+@app.command("migrate", help=t("help.district_migrate"))
+def migrate(
+    ctx: typer.Context,
+    to: str = typer.Option(..., "--to", metavar="postgresql://…", help=t("help.opt.migrate_to")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.migrate import to_postgresql
+
+    st = state(ctx)
+    done = to_postgresql(st.home, st.credentials(), to)
+    if as_json:
+        print_json(done.as_json())
+        return
+    console().print(
+        t(
+            "district.migrated",
+            database=done.database,
+            tables=len(done.rows),
+            rows=sum(done.rows.values()),
+            path=str(done.kept_file),
+        )
+    )

@@ -13,6 +13,7 @@ from fieldkit.commands.common import (
     parse_date,
     print_json,
     read_text_option,
+    say,
     state,
 )
 from fieldkit.commands.render import followup_json, label, short
@@ -91,7 +92,7 @@ def add(
     if as_json:
         print_json({"id": item.id, "case_id": item.case_id})
         return
-    console().print(t("followup.added", id=short(item.id)))
+    say(t("followup.added", id=short(item.id)))
 
 
 @app.command("list", help=t("help.followup_list"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import sys
 from pathlib import Path
 
@@ -14,9 +12,13 @@ from fieldkit.errors import UsageError
 from fieldkit.i18n import t
 
 LOOPBACK_NAMES = {"localhost"}
+# Requests one process handles at once on PostgreSQL (one at a time on the SQLite file).
+SERVER_POOL = 4
 
 
 def is_loopback(host: str) -> bool:
+    import ipaddress  # here, not at the top: every command start-up would pay for it
+
     if host in LOOPBACK_NAMES:
         return True
     try:
@@ -45,7 +47,7 @@ def register(district_app: typer.Typer) -> None:
         from fieldkit.district.store import DistrictStore
 
         st = state(ctx)
-        store = DistrictStore.open(st.home, st.credentials())
+        store = DistrictStore.open(st.home, st.credentials(), pool_size=SERVER_POOL)
         ssl: dict = {}
         if insecure_http:
             if not is_loopback(host):
@@ -76,6 +78,8 @@ def register(district_app: typer.Typer) -> None:
 
 
 def _setup_logging(log_file: Path | None) -> None:
+    import logging
+
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8")
         if log_file

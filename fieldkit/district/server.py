@@ -2,8 +2,10 @@
 
 Endpoints (versioned under /v1): health, enrolment, sync. The bundle bytes are the
 same as over files; all protocol work is fieldkit.district.exchange.handle. Bundles
-are handled one at a time under a lock (SQLite has one writer), each in one
-transaction, so concurrent workers never lose or duplicate a change and an
+are handled each in one transaction on `store.lease()`: one at a time on the SQLite
+file (one writer), side by side on PostgreSQL up to the pool's size, their writes
+serialised by the database's write lock; so concurrent workers (and several server
+processes on one PostgreSQL database) never lose or duplicate a change, and an
 interrupted request commits whole or not at all. The access log carries the time,
 the worker id, counts and the status, never personal data.
 """
@@ -11,7 +13,6 @@ the worker id, counts and the status, never personal data.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from fastapi import FastAPI, Request
@@ -31,7 +32,6 @@ BUNDLE_MEDIA_TYPE = "application/vnd.fieldkit.bundle"
 
 def create_app(store: DistrictStore) -> FastAPI:
     app = FastAPI(title="fieldkit district", version=__version__, docs_url=None, redoc_url=None)
-    lock = threading.Lock()
 
     async def read_limited(request: Request, limit: int) -> bytes | None:
         declared = request.headers.get("content-length")
@@ -49,8 +49,8 @@ def create_app(store: DistrictStore) -> FastAPI:
         started = time.monotonic()
         worker, status, counts = "-", 200, ""
         try:
-            with lock:
-                outcome = handle(store, data)
+            with store.lease() as leased:
+                outcome = handle(leased, data)
             worker = outcome.worker_id
             counts = (
                 f"in={outcome.received} applied={outcome.applied}"

@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldkit.errors import InvalidValue, NotFound, UsageError
+from fieldkit.district import backend, postgres
+from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
 from fieldkit.model import (
     Assignee,
     Case,
@@ -30,6 +34,7 @@ from fieldkit.model import (
 )
 from fieldkit.store import access, audit, cases, changelog, followups, meta
 from fieldkit.store.access import Credentials
+from fieldkit.store.columns import ColumnCipher, seal, unseal
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
 from fieldkit.store.schema import REPLICA_SCHEMA
@@ -99,9 +104,14 @@ DROP TABLE refusals;
 ALTER TABLE refusals_by_worker RENAME TO refusals
 """
 
+# 3: the case list's high concerns and the report's per-case activity read the concerns
+# and the recent follow-ups of each case through this index, not by scanning them all.
+CONCERNS_INDEX = "CREATE INDEX followups_concern ON followups (concern_level, case_id, occurred_on)"
+
 DISTRICT_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
     REFUSALS_PER_WORKER.strip(),
+    CONCERNS_INDEX,
 ]
 
 
@@ -132,13 +142,13 @@ _WORKER_COLUMNS = (
 )
 
 
-def _worker_row(row: tuple) -> WorkerRecord:
+def _worker_row(conn: Connection, row: tuple) -> WorkerRecord:
     keys = json.loads(row[5]) if row[5] else {}
     return WorkerRecord(
         worker=Worker(
             id=row[0],
-            name=row[1],
-            unit=row[2],
+            name=unseal(conn, "workers", "name", row[0], row[1]),
+            unit=unseal(conn, "workers", "unit", row[0], row[2]),
             status=WorkerStatus(row[3]),
             signing_key=keys.get("signing"),
             hpke_key=keys.get("hpke"),
@@ -157,48 +167,118 @@ def _worker_row(row: tuple) -> WorkerRecord:
 
 
 class DistrictStore:
-    def __init__(self, home: Path, conn: Connection, store_id: str, data_key: bytes):
+    """One district, on its SQLCipher file or on PostgreSQL (fieldkit/district/backend.py).
+
+    `conn` is held for the store's life. A server handles each request on `lease()`:
+    on the file, the same connection under a process lock (one writer); on PostgreSQL,
+    a connection of its own from the pool, so that requests run side by side and
+    meet only at the database's write lock.
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        conn: Connection,
+        store_id: str,
+        data_key: bytes,
+        database: postgres.Database | None = None,
+    ):
         self.home = home
         self.conn = conn
         self.store_id = store_id
         self.data_key = data_key  # in memory only: derives the TLS key's password
+        self.database = database
+        self._lock = threading.Lock()
 
     # Opening
 
     @classmethod
     def create(
-        cls, home: Path, passphrase: str, name: str, url: str | None, prefix: str = "CO"
+        cls,
+        home: Path,
+        passphrase: str,
+        name: str,
+        url: str | None,
+        prefix: str = "CO",
+        database: str | None = None,
     ) -> DistrictStore:
+        """A new district; `database` is a PostgreSQL DSN, else FIELDKIT_DISTRICT_DATABASE,
+        else the SQLCipher file in `home`."""
         if not name.strip():
             raise InvalidValue("value.missing", field="--name")
+        config = backend.chosen(database)
         settings = {"district_name": name.strip(), "reference_prefix": prefix}
         if url:
             settings["url"] = url
-        conn, store_id, data_key = create_store(
-            home,
-            KIND,
-            passphrase,
-            DISTRICT_MIGRATIONS,
-            replica_prefix="d",
-            actor=lambda _: "district",
-            settings=settings,
-        )
-        return cls(home, conn, store_id, data_key)
+        target = None
+        if config.backend == backend.POSTGRESQL:
+            target = backend.NewPostgresDatabase(home, config, DISTRICT_MIGRATIONS)
+        try:
+            conn, store_id, data_key = create_store(
+                home,
+                KIND,
+                passphrase,
+                DISTRICT_MIGRATIONS,
+                replica_prefix="d",
+                actor=lambda _: "district",
+                settings=settings,
+                database=target,
+            )
+        except BaseException:
+            if target is not None:
+                target.abandon()
+            raise
+        return cls(home, conn, store_id, data_key, target.database if target else None)
 
     @classmethod
-    def open(cls, home: Path, credentials: Credentials) -> DistrictStore:
+    def open(cls, home: Path, credentials: Credentials, *, pool_size: int = 1) -> DistrictStore:
+        """Open a district; a server passes the number of requests it runs at once."""
+        config = backend.read_config(home)
         unlocked = access.data_key(home, KIND, credentials)
-        conn = connect(db_path(home, KIND), unlocked.data_key)
-        migrate(conn, DISTRICT_MIGRATIONS)
-        failed = access.take_failed_unlocks(home)
-        if failed:
-            with transaction(conn):
-                for when in failed:
-                    audit.record(conn, "district", "unlock-failed", "store", "", at=when)
-        return cls(home, conn, unlocked.keyfile.store_id, unlocked.data_key)
+        database = None
+        if config.backend == backend.POSTGRESQL:
+            assert config.dsn
+            database = postgres.Database(config.dsn, max_size=pool_size + 1)
+            conn = database.connect(ColumnCipher(unlocked.data_key))
+        else:
+            conn = connect(db_path(home, KIND), unlocked.data_key)
+        try:
+            migrate_store(conn)
+            if database is not None and meta.get(conn, "store_id") != unlocked.keyfile.store_id:
+                raise StoreError("database.other_district")
+            failed = access.take_failed_unlocks(home)
+            if failed:
+                with transaction(conn):
+                    for when in failed:
+                        audit.record(conn, "district", "unlock-failed", "store", "", at=when)
+        except BaseException:
+            _close(conn, database)
+            raise
+        return cls(home, conn, unlocked.keyfile.store_id, unlocked.data_key, database)
+
+    @property
+    def backend(self) -> str:
+        return backend.SQLCIPHER if self.database is None else backend.POSTGRESQL
+
+    @property
+    def database_shown(self) -> str:
+        """Where the tables are, as a person may be shown it (no password)."""
+        if self.database is None:
+            return str(db_path(self.home, KIND))
+        return backend.DatabaseConfig(backend.POSTGRESQL, self.database.dsn).shown
+
+    @contextmanager
+    def lease(self) -> Iterator[DistrictStore]:
+        """This district on a connection for one request (see the class docstring)."""
+        if self.database is None:
+            with self._lock:
+                yield self
+            return
+        with self.database.lease(self.conn.column_cipher) as conn:
+            yield replace_conn(self, conn)
 
     def close(self) -> None:
-        self.conn.close()
+        _close(self.conn, self.database)
 
     def __enter__(self) -> DistrictStore:
         return self
@@ -248,8 +328,8 @@ class DistrictStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     worker_id,
-                    name.strip(),
-                    unit.strip(),
+                    seal(self.conn, "workers", "name", worker_id, name.strip()),
+                    seal(self.conn, "workers", "unit", worker_id, unit.strip()),
                     "pending",
                     secret_hash(secret),
                     expires,
@@ -270,22 +350,28 @@ class DistrictStore:
         return self.worker(worker_id).worker, encode_code(code)
 
     def worker(self, ref: str) -> WorkerRecord:
+        """A worker by id, or by name when exactly one has it (names may be sealed, so
+        they are compared here rather than in SQL)."""
         row = self.conn.execute(
-            f"SELECT {_WORKER_COLUMNS} FROM workers WHERE id = ? OR name = ? LIMIT 2", (ref, ref)
-        ).fetchall()
-        if len(row) != 1:
+            f"SELECT {_WORKER_COLUMNS} FROM workers WHERE id = ?", (ref,)
+        ).fetchone()
+        if row:
+            return _worker_row(self.conn, row)
+        named = [r for r in self.workers() if r.worker.name == ref]
+        if len(named) != 1:
             raise NotFound("worker.not_found", ref=ref)
-        return _worker_row(row[0])
+        return named[0]
 
     def worker_by_replica(self, replica_id: str) -> WorkerRecord | None:
         row = self.conn.execute(
             f"SELECT {_WORKER_COLUMNS} FROM workers WHERE replica_id = ?", (replica_id,)
         ).fetchone()
-        return _worker_row(row) if row else None
+        return _worker_row(self.conn, row) if row else None
 
     def workers(self) -> list[WorkerRecord]:
-        rows = self.conn.execute(f"SELECT {_WORKER_COLUMNS} FROM workers ORDER BY name, id")
-        return [_worker_row(r) for r in rows]
+        rows = self.conn.execute(f"SELECT {_WORKER_COLUMNS} FROM workers").fetchall()
+        records = [_worker_row(self.conn, r) for r in rows]
+        return sorted(records, key=lambda r: (r.worker.name, r.worker.id))
 
     def revoke_worker(self, ref: str) -> Worker:
         record = self.worker(ref)
@@ -353,13 +439,17 @@ class DistrictStore:
         prefix = meta.get(self.conn, "reference_prefix") or "CO"
         return f"{prefix}-{year}-{number:04d}"
 
-    def case(self, ref: str) -> tuple[Case, list[FollowUp]]:
+    def case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
+        """A case and its follow-ups, newest first: the `limit` latest, or all of them."""
         case_id = cases.resolve_id(self.conn, ref)
         case = cases.load(self.conn, case_id)
-        history = followups.for_case(self.conn, case_id)
+        history = followups.for_case(self.conn, case_id, limit=limit)
         with transaction(self.conn):
             audit.record(self.conn, "district", "view", "case", case_id)
         return case, history
+
+    def followup_count(self, case_id: str) -> int:
+        return followups.count(self.conn, case_id)
 
     def list_cases(self, status: CaseStatus | None = None, unit: str | None = None) -> list[Case]:
         items = cases.list_cases(self.conn, status.value if status else None)
@@ -424,11 +514,12 @@ class DistrictStore:
     def _write_assignees(self, case_id: str) -> None:
         rows = self.conn.execute(
             "SELECT a.worker_id, w.name, a.lead FROM assignments AS a"
-            " JOIN workers AS w ON w.id = a.worker_id WHERE a.case_id = ?"
-            " ORDER BY a.lead DESC, w.name",
+            " JOIN workers AS w ON w.id = a.worker_id WHERE a.case_id = ?",
             (case_id,),
         ).fetchall()
-        assignees = [Assignee(id=r[0], name=r[1], lead=bool(r[2])).model_dump() for r in rows]
+        named = [(r[0], unseal(self.conn, "workers", "name", r[0], r[1]), r[2]) for r in rows]
+        named.sort(key=lambda r: (-r[2], r[1]))
+        assignees = [Assignee(id=r[0], name=r[1], lead=bool(r[2])).model_dump() for r in named]
         fields = {"assignees": assignees}
         self._write("case", case_id, case_id, "update", fields, self._bases(case_id, fields))
 
@@ -501,6 +592,29 @@ class DistrictStore:
 
     def verify_audit(self) -> tuple[int, int | None]:
         return audit.verify(self.conn)
+
+
+def migrate_store(conn: Connection) -> None:
+    """The district schema to its latest step, on either backend."""
+    if isinstance(conn, postgres.PgConnection):
+        postgres.migrate(conn, DISTRICT_MIGRATIONS)
+    else:
+        migrate(conn, DISTRICT_MIGRATIONS)
+
+
+def replace_conn(store: DistrictStore, conn: Connection) -> DistrictStore:
+    """The same district (keys, settings) on another connection of its database."""
+    leased = DistrictStore(store.home, conn, store.store_id, store.data_key, None)
+    leased.database = store.database
+    return leased
+
+
+def _close(conn: Connection, database: postgres.Database | None) -> None:
+    if database is None:
+        conn.close()
+        return
+    database.release(conn)
+    database.close()
 
 
 def _now() -> str:

@@ -219,6 +219,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Suivi {id} rectifié (original conservé).",
     ),
     "followup.history": ("Follow-ups ({count})", "Suivis ({count})"),
+    "followup.history_latest": (
+        "Follow-ups: the {count} latest of {total} (--limit 0 shows them all)",
+        "Suivis : les {count} derniers sur {total} (--limit 0 les montre tous)",
+    ),
+    "value.negative": (
+        "{field}: '{value}' must be 0 or more",
+        "{field} : « {value} » doit valoir 0 ou plus",
+    ),
+    "help.opt.history_limit": (
+        "Latest follow-ups shown (default: 20 on screen, all with --json; 0: all).",
+        "Nombre de suivis montrés, les plus récents (par défaut : 20 à l'écran, tous avec --json ; 0 : tous).",
+    ),
     "followup.amended_mark": ("amended", "rectifié"),
     "agenda.title": ("Agenda, next {days} days", "Agenda, {days} prochains jours"),
     "agenda.empty": (

@@ -148,14 +148,90 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.district_serve": ("Run the district server.", "Lancer le serveur du district."),
     "help.opt.host": ("Address to listen on.", "Adresse d'écoute."),
     "help.opt.port": ("Port to listen on.", "Port d'écoute."),
-    "help.opt.tls_cert": ("TLS certificate (PEM); default: the one made by init --self-signed.", "Certificat TLS (PEM) ; par défaut celui créé par init --self-signed."),
+    "help.opt.tls_cert": (
+        "TLS certificate (PEM); default: the one made by init --self-signed.",
+        "Certificat TLS (PEM) ; par défaut celui créé par init --self-signed.",
+    ),
     "help.opt.tls_key": ("TLS private key (PEM).", "Clé privée TLS (PEM)."),
-    "help.opt.insecure_http": ("Plain HTTP, loopback only (tests).", "HTTP en clair, boucle locale seulement (tests)."),
-    "help.opt.log_file": ("Write the access log to this file.", "Écrire le journal d'accès dans ce fichier."),
-    "help.opt.self_signed": ("Make a self-signed TLS certificate; workers pin it at enrolment.", "Créer un certificat TLS auto-signé ; les intervenants l'épinglent à l'inscription."),
-    "help.opt.tls_host": ("Host name or address the certificate is for (repeatable).", "Nom ou adresse couvert par le certificat (à répéter)."),
-    "district.tls_fingerprint": ("Server certificate fingerprint (SHA-256): {fingerprint}", "Empreinte du certificat du serveur (SHA-256) : {fingerprint}"),
-    "serve.listening": ("District server listening on {url} (Ctrl-C to stop).", "Serveur du district à l'écoute sur {url} (Ctrl-C pour arrêter)."),
-    "serve.no_tls": ("no TLS certificate: run `district init --self-signed`, pass --tls-cert/--tls-key, or --insecure-http on loopback", "aucun certificat TLS : lancez `district init --self-signed`, indiquez --tls-cert/--tls-key, ou --insecure-http en boucle locale"),
-    "serve.insecure_not_loopback": ("--insecure-http is only allowed on a loopback address, not {host}", "--insecure-http n'est permis que sur une adresse de boucle locale, pas {host}"),
+    "help.opt.insecure_http": (
+        "Plain HTTP, loopback only (tests).",
+        "HTTP en clair, boucle locale seulement (tests).",
+    ),
+    "help.opt.log_file": (
+        "Write the access log to this file.",
+        "Écrire le journal d'accès dans ce fichier.",
+    ),
+    "help.opt.self_signed": (
+        "Make a self-signed TLS certificate; workers pin it at enrolment.",
+        "Créer un certificat TLS auto-signé ; les intervenants l'épinglent à l'inscription.",
+    ),
+    "help.opt.tls_host": (
+        "Host name or address the certificate is for (repeatable).",
+        "Nom ou adresse couvert par le certificat (à répéter).",
+    ),
+    "district.tls_fingerprint": (
+        "Server certificate fingerprint (SHA-256): {fingerprint}",
+        "Empreinte du certificat du serveur (SHA-256) : {fingerprint}",
+    ),
+    "serve.listening": (
+        "District server listening on {url} (Ctrl-C to stop).",
+        "Serveur du district à l'écoute sur {url} (Ctrl-C pour arrêter).",
+    ),
+    "serve.no_tls": (
+        "no TLS certificate: run `district init --self-signed`, pass --tls-cert/--tls-key, or --insecure-http on loopback",
+        "aucun certificat TLS : lancez `district init --self-signed`, indiquez --tls-cert/--tls-key, ou --insecure-http en boucle locale",
+    ),
+    "serve.insecure_not_loopback": (
+        "--insecure-http is only allowed on a loopback address, not {host}",
+        "--insecure-http n'est permis que sur une adresse de boucle locale, pas {host}",
+    ),
+    "help.opt.database": (
+        "Keep the district's tables in this PostgreSQL database (postgresql://…) instead of the encrypted file.",
+        "Conserver les tables du district dans cette base PostgreSQL (postgresql://…) au lieu du fichier chiffré.",
+    ),
+    "help.district_migrate": (
+        "Move the district from its encrypted file to PostgreSQL, and check the copy.",
+        "Déplacer le district de son fichier chiffré vers PostgreSQL, et vérifier la copie.",
+    ),
+    "help.opt.migrate_to": (
+        "The PostgreSQL database to move to (postgresql://…), empty.",
+        "La base PostgreSQL de destination (postgresql://…), vide.",
+    ),
+    "district.database": ("Database: {database}", "Base de données : {database}"),
+    "district.migrated": (
+        "District moved to {database}: {tables} tables, {rows} rows, digests equal. The old file {path} is kept; remove it once the new database is backed up.",
+        "District déplacé vers {database} : {tables} tables, {rows} lignes, empreintes égales. L'ancien fichier {path} est conservé ; supprimez-le une fois la nouvelle base sauvegardée.",
+    ),
+    "database.unreachable": (
+        "cannot reach the district database {database}",
+        "impossible de joindre la base du district {database}",
+    ),
+    "database.bad_dsn": (
+        "--database takes a PostgreSQL address (postgresql://…)",
+        "--database attend une adresse PostgreSQL (postgresql://…)",
+    ),
+    "database.bad_config": (
+        "the district's database settings in {path} are unreadable",
+        "les réglages de base de données du district dans {path} sont illisibles",
+    ),
+    "database.other_district": (
+        "this database holds another district than this key file's",
+        "cette base contient un autre district que celui de ce fichier de clés",
+    ),
+    "database.not_file": (
+        "this district is not on its encrypted file (already on {database})",
+        "ce district n'est pas sur son fichier chiffré (déjà sur {database})",
+    ),
+    "database.not_empty": (
+        "the target database is not empty; give an empty database",
+        "la base de destination n'est pas vide ; indiquez une base vide",
+    ),
+    "database.copy_mismatch": (
+        "the copy differs from the file ({what}); the district stays on its file",
+        "la copie diffère du fichier ({what}) ; le district reste sur son fichier",
+    ),
+    "store.value_damaged": (
+        "a value in the district database is damaged, was altered or moved (nothing was changed)",
+        "une valeur de la base du district est endommagée, a été modifiée ou déplacée (rien n'a été modifié)",
+    ),
 }

@@ -10,7 +10,9 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
+from fieldkit.errors import StoreError
 from fieldkit.model import AuditEvent
+from fieldkit.store.columns import seal, unseal
 from fieldkit.store.db import Connection
 
 GENESIS = "0" * 64
@@ -54,7 +56,17 @@ def record(
     conn.execute(
         "INSERT INTO audit (seq, at, actor, action, object_type, object_id, detail,"
         " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, stamp, actor, action, object_type, object_id, detail, prev, digest),
+        (
+            seq,
+            stamp,
+            actor,
+            action,
+            object_type,
+            object_id,
+            seal(conn, "audit", "detail", str(seq), detail),
+            prev,
+            digest,
+        ),
     )
 
 
@@ -74,7 +86,7 @@ def events(conn: Connection, limit: int | None = None) -> list[AuditEvent]:
             action=r[3],
             object_type=r[4],
             object_id=r[5],
-            detail=r[6],
+            detail=unseal(conn, "audit", "detail", str(r[0]), r[6]),
             prev_hash=r[7],
             hash=r[8],
         )
@@ -92,6 +104,10 @@ def verify(conn: Connection) -> tuple[int, int | None]:
     for seq, at, actor, action, otype, oid, detail, prev_hash, digest in cursor:
         count += 1
         if seq != expected_seq or prev_hash != prev:
+            return count, seq
+        try:
+            detail = unseal(conn, "audit", "detail", str(seq), detail)
+        except StoreError:
             return count, seq
         if _digest(prev, seq, at, actor, action, otype, oid, detail) != digest:
             return count, seq

@@ -21,8 +21,22 @@ def db_path(home: Path, kind: str) -> Path:
     return home / f"{kind}.db"
 
 
-def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
-    """Open the store with its raw key; no second KDF (DESIGN §3)."""
+# Above this size the full check on open is skipped (see `connect`): it reads every page.
+FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024
+
+
+def connect(
+    path: Path, data_key: bytes, *, create: bool = False, full_check: bool = True
+) -> Connection:
+    """Open the store with its raw key; no second KDF (DESIGN §3).
+
+    Every open authenticates the first page and reads the schema (wrong key, not a
+    store, emptied file). `full_check` adds `PRAGMA quick_check`, which reads and
+    authenticates every page: callers ask for it when the passphrase is typed (unlock,
+    scripts), skip it inside a session, and it is skipped above FULL_CHECK_MAX_BYTES so
+    that opening stays flat as a store grows. Any page read later is still checked by
+    SQLCipher's per-page HMAC, so damage anywhere is reported as such when touched.
+    """
     if not path.exists():
         if not create:
             raise StoreError("store.missing", path=str(path.parent))
@@ -46,7 +60,11 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
             "busy_timeout = 10000",
         ):
             conn.execute(f"PRAGMA {pragma}")
-        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        if (
+            full_check
+            and path.stat().st_size <= FULL_CHECK_MAX_BYTES
+            and conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+        ):
             raise sqlcipher3.DatabaseError("quick_check")
     except sqlcipher3.DatabaseError as exc:
         conn.close()
@@ -56,8 +74,15 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
 
 @contextmanager
 def transaction(conn: Connection) -> Iterator[Connection]:
-    """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
+    """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+
+    A PostgreSQL district connection (fieldkit/district/postgres.py) begins its own way:
+    BEGIN, then the district-wide write lock, which serialises writers as SQLite does.
+    """
+    if isinstance(conn, sqlcipher3.Connection):
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        conn.begin_write()
     try:
         yield conn
     except BaseException:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from fieldkit.store.columns import row_key, unseal
 from fieldkit.store.db import Connection
 
 
@@ -21,6 +22,7 @@ def state_digest(conn: Connection, case_ids: Iterable[str]) -> str:
         for field, value in conn.execute(
             "SELECT field, value FROM case_fields WHERE case_id = ? ORDER BY field", (case_id,)
         ):
+            value = unseal(conn, "case_fields", "value", row_key(case_id, field), value)
             h.update(f"f {field} {value}\n".encode())
         for (fid,) in conn.execute(
             "SELECT id FROM followups WHERE case_id = ? ORDER BY id", (case_id,)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import Amendment, FollowUp
+from fieldkit.store.columns import seal, unseal
 from fieldkit.store.db import Connection
 
 FOLLOWUPS_SCHEMA = """
@@ -33,7 +34,7 @@ CREATE TABLE amendments (
 CREATE INDEX amendments_followup ON amendments (followup_id)
 """
 
-_SELECT = "SELECT data, hlc FROM followups"
+_SELECT = "SELECT id, data, hlc FROM followups"
 
 
 def insert(conn: Connection, followup: FollowUp) -> bool:
@@ -50,7 +51,13 @@ def insert(conn: Connection, followup: FollowUp) -> bool:
             followup.kind.value,
             followup.next_contact.isoformat() if followup.next_contact else None,
             followup.concern_level.value if followup.concern_level else None,
-            json.dumps(data, ensure_ascii=False, sort_keys=True),
+            seal(
+                conn,
+                "followups",
+                "data",
+                followup.id,
+                json.dumps(data, ensure_ascii=False, sort_keys=True),
+            ),
         ),
     )
     inserted = cursor.rowcount > 0
@@ -74,7 +81,13 @@ def add_amendment(conn: Connection, followup_id: str, case_id: str, amendment: A
             case_id,
             amendment.hlc,
             amendment.author,
-            json.dumps(amendment.fields, ensure_ascii=False, sort_keys=True),
+            seal(
+                conn,
+                "amendments",
+                "fields",
+                amendment.id,
+                json.dumps(amendment.fields, ensure_ascii=False, sort_keys=True),
+            ),
         ),
     )
     _refresh_columns(conn, followup_id)
@@ -107,16 +120,17 @@ def _amendments(conn: Connection, followup_ids: list[str]) -> dict[str, list[Ame
             f" WHERE followup_id IN ({marks}) ORDER BY hlc, id",
             chunk,
         ):
+            text = unseal(conn, "amendments", "fields", aid, fields)
             result.setdefault(fid, []).append(
-                Amendment(id=aid, hlc=hlc, author=author, fields=json.loads(fields))
+                Amendment(id=aid, hlc=hlc, author=author, fields=json.loads(text))
             )
     return result
 
 
-def _build(rows: list[tuple[str, str]], conn: Connection) -> list[FollowUp]:
+def _build(rows: list[tuple[str, str, str]], conn: Connection) -> list[FollowUp]:
     items = []
-    for data, hlc in rows:
-        record: dict[str, Any] = json.loads(data)
+    for followup_id, data, hlc in rows:
+        record: dict[str, Any] = json.loads(unseal(conn, "followups", "data", followup_id, data))
         record["hlc"] = hlc
         items.append(FollowUp.model_validate(record))
     amendments = _amendments(conn, [f.id for f in items]) if items else {}
@@ -182,41 +196,51 @@ def count(conn: Connection, case_id: str | None = None) -> int:
 
 def activity(conn: Connection, since: str) -> dict[str, tuple[str, int, int]]:
     """Per case: (date of its latest follow-up, follow-ups on or after `since`, high
-    concerns among those), for every case with at least one follow-up."""
+    concerns among those), for every case with at least one follow-up.
+
+    Case by case, through the indexes on (case_id, occurred_on) and (concern_level,
+    case_id, occurred_on): the cost follows the cases and their recent follow-ups, not
+    every follow-up ever recorded.
+    """
     rows = conn.execute(
         """
-        SELECT case_id,
-               max(occurred_on),
-               sum(CASE WHEN occurred_on >= ? THEN 1 ELSE 0 END),
-               sum(CASE WHEN occurred_on >= ? AND concern_level = 'high' THEN 1 ELSE 0 END)
-        FROM followups GROUP BY case_id
+        SELECT c.id,
+               (SELECT max(f.occurred_on) FROM followups AS f WHERE f.case_id = c.id),
+               (SELECT count(*) FROM followups AS f
+                WHERE f.case_id = c.id AND f.occurred_on >= ?),
+               (SELECT count(*) FROM followups AS f
+                WHERE f.concern_level = 'high' AND f.case_id = c.id AND f.occurred_on >= ?)
+        FROM cases AS c
         """,
         (since, since),
     )
-    return {case_id: (last, recent, high) for case_id, last, recent, high in rows}
+    return {
+        case_id: (last, recent, high)
+        for case_id, last, recent, high in rows
+        if last is not None
+    }
 
 
 def pending_contacts(conn: Connection, until: str) -> list[tuple[str, str, str]]:
     """(case id, follow-up id, date) of planned next contacts not yet made, due by `until`.
 
     A case's planned contact is the one set by its latest follow-up that set one; it
-    is done once any follow-up happened on or after that date.
+    is done once any follow-up happened on or after that date. One seek per open case
+    (index followups_latest_contact), whatever the length of its history.
     """
     return conn.execute(
         """
-        WITH latest AS (
-            SELECT case_id, id, next_contact,
-                   row_number() OVER (
-                       PARTITION BY case_id ORDER BY occurred_on DESC, hlc DESC
-                   ) AS rn
-            FROM followups WHERE next_contact IS NOT NULL
+        SELECT c.id, l.id, l.next_contact
+        FROM cases AS c
+        JOIN followups AS l ON l.id = (
+            SELECT f.id FROM followups AS f
+            WHERE f.case_id = c.id AND f.next_contact IS NOT NULL
+            ORDER BY f.occurred_on DESC, f.hlc DESC LIMIT 1
         )
-        SELECT l.case_id, l.id, l.next_contact FROM latest AS l
-        JOIN cases AS c ON c.id = l.case_id AND c.status != 'closed'
-        WHERE l.rn = 1 AND l.next_contact <= ?
+        WHERE c.status != 'closed' AND l.next_contact <= ?
           AND NOT EXISTS (
               SELECT 1 FROM followups AS g
-              WHERE g.case_id = l.case_id AND g.occurred_on >= l.next_contact
+              WHERE g.case_id = c.id AND g.occurred_on >= l.next_contact
           )
         ORDER BY l.next_contact
         """,

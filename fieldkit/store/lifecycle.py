@@ -12,12 +12,46 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from fieldkit.errors import StoreError
 from fieldkit.store import audit, meta
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import check_passphrase, create_keyfile, keyfile_path, write_keyfile
 from fieldkit.sync.identity import Identity
+
+
+class NewDatabase(Protocol):
+    """Where a new store's tables go: the SQLCipher file by default, or (for a district)
+    a PostgreSQL database (fieldkit/district/backend.py)."""
+
+    def exists(self) -> bool: ...
+
+    def create(self, data_key: bytes) -> Connection:
+        """Connected, with the schema at its latest step."""
+        ...
+
+    def discard(self) -> None:
+        """Remove what `create` made (the store's creation failed)."""
+        ...
+
+
+class SQLCipherFile:
+    def __init__(self, home: Path, kind: str, migrations: list[str]) -> None:
+        self.path = db_path(home, kind)
+        self.migrations = migrations
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def create(self, data_key: bytes) -> Connection:
+        conn = connect(self.path, data_key, create=True)
+        migrate(conn, self.migrations)
+        return conn
+
+    def discard(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
 
 
 def create_store(
@@ -29,21 +63,22 @@ def create_store(
     replica_prefix: str,
     actor: Callable[[str], str],
     settings: dict[str, str] | None = None,
+    database: NewDatabase | None = None,
 ) -> tuple[Connection, str, bytes]:
     """Make a new store of `kind` in `home`; returns (connection, store id, data key).
 
     `actor(replica_id)` names who the `init` audit event is attributed to.
     """
     check_passphrase(passphrase)
-    if keyfile_path(home, kind).exists() or db_path(home, kind).exists():
+    database = database or SQLCipherFile(home, kind, migrations)
+    if keyfile_path(home, kind).exists() or database.exists():
         raise StoreError("store.exists", path=str(home))
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     store_id = uuid.uuid4().hex
     keyfile, data_key = create_keyfile(passphrase, kind, store_id)
     write_keyfile(home, keyfile)
     try:
-        conn = connect(db_path(home, kind), data_key, create=True)
-        migrate(conn, migrations)
+        conn = database.create(data_key)
         replica_id = f"{replica_prefix}-{uuid.uuid4().hex[:16]}"
         with transaction(conn):
             meta.put(conn, "store_id", store_id)
@@ -55,7 +90,6 @@ def create_store(
             audit.record(conn, actor(replica_id), "init", "store", store_id)
     except BaseException:
         keyfile_path(home, kind).unlink(missing_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db_path(home, kind)) + suffix).unlink(missing_ok=True)
+        database.discard()
         raise
     return conn, store_id, data_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fieldkit.store.columns import seal, unseal
 from fieldkit.store.db import Connection
 
 META_SCHEMA = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
@@ -9,7 +10,7 @@ META_SCHEMA = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WIT
 
 def get(conn: Connection, key: str, default: str | None = None) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else default
+    return unseal(conn, "meta", "value", key, row[0]) if row else default
 
 
 def get_int(conn: Connection, key: str, default: int = 0) -> int:
@@ -21,7 +22,7 @@ def put(conn: Connection, key: str, value: str | int) -> None:
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, str(value)),
+        (key, seal(conn, "meta", "value", key, str(value))),
     )
 
 

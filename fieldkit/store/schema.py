@@ -15,4 +15,11 @@ REPLICA_SCHEMA = ";\n".join(
     s.strip() for s in (META_SCHEMA, CASES_SCHEMA, FOLLOWUPS_SCHEMA, CHANGES_SCHEMA, AUDIT_SCHEMA)
 )
 
-WORKER_MIGRATIONS: list[str] = [REPLICA_SCHEMA]
+# 2: the agenda finds each case's latest planned contact with one seek per case, instead
+# of ranking every follow-up that ever planned one (issue 7: flat as the store grows).
+AGENDA_INDEX = (
+    "CREATE INDEX followups_latest_contact ON followups (case_id, occurred_on, hlc)"
+    " WHERE next_contact IS NOT NULL"
+)
+
+WORKER_MIGRATIONS: list[str] = [REPLICA_SCHEMA, AGENDA_INDEX]

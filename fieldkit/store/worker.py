@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.model import (
@@ -39,11 +39,12 @@ from fieldkit.store.keys import (
     rewrap_keyfile,
     write_keyfile,
 )
-from fieldkit.store.lifecycle import create_store
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.session import check_ttl, end_sessions, start_session
 from fieldkit.sync import merge
-from fieldkit.sync.identity import Identity
+
+if TYPE_CHECKING:
+    from fieldkit.sync.identity import Identity
 
 KIND = "worker"
 
@@ -87,6 +88,10 @@ class WorkerStore:
 
     @classmethod
     def create(cls, home: Path, passphrase: str) -> WorkerStore:
+        # Here, not at the top: creating a store (and its identity keys) is rare, and every
+        # command that opens the store would pay for these imports (issue 7).
+        from fieldkit.store.lifecycle import create_store
+
         conn, store_id, data_key = create_store(
             home, KIND, passphrase, WORKER_MIGRATIONS, replica_prefix="w", actor=lambda r: r
         )
@@ -104,7 +109,8 @@ class WorkerStore:
     def from_key(
         cls, home: Path, store_id: str, data_key: bytes, session_expires: int | None
     ) -> WorkerStore:
-        conn = connect(db_path(home, KIND), data_key)
+        # The full integrity check runs when the passphrase was typed, once per session.
+        conn = connect(db_path(home, KIND), data_key, full_check=session_expires is None)
         migrate(conn, WORKER_MIGRATIONS)
         store = cls(home, conn, store_id, data_key, session_expires)
         failed = access.take_failed_unlocks(home)
@@ -141,6 +147,8 @@ class WorkerStore:
         return self.worker_id or self.replica_id
 
     def identity(self) -> Identity:
+        from fieldkit.sync.identity import Identity
+
         return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
 
     # Sessions and passphrase
@@ -183,12 +191,16 @@ class WorkerStore:
     def list_cases(self, status: CaseStatus | None = None) -> list[Case]:
         return cases.list_cases(self.conn, status.value if status else None)
 
-    def get_case(self, ref: str) -> tuple[Case, list[FollowUp]]:
+    def get_case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
+        """A case and its follow-ups, newest first: the `limit` latest, or all of them."""
         case_id = cases.resolve_id(self.conn, ref)
         case = cases.load(self.conn, case_id)
-        history = followups.for_case(self.conn, case_id)
+        history = followups.for_case(self.conn, case_id, limit=limit)
         self._audit("view", "case", case_id)
         return case, history
+
+    def followup_count(self, case_id: str) -> int:
+        return followups.count(self.conn, case_id)
 
     def case_conflicts(self, case_id: str) -> list[Conflict]:
         return cases.conflicts(self.conn, case_id=case_id)

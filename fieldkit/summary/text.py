@@ -52,7 +52,7 @@ def render_text(summary: CaseSummary, console: Console) -> None:
     console.print(_related(summary))
     console.print(_concerns(summary))
     console.print(_conflicts(summary))
-    console.print(_history(summary))
+    _print_history(summary, console)
     console.print(marking)
 
 
@@ -139,24 +139,49 @@ def _valued(value: str, author: str) -> Text:
     return text
 
 
-def _history(summary: CaseSummary) -> Panel:
+# Follow-ups per printed table: rich lays out a whole `print` in memory before writing it,
+# so a long history goes out in parts of this size (bounded memory, issue 7).
+HISTORY_PART = 100
+
+
+def _print_history(summary: CaseSummary, console: Console) -> None:
     note = Text(history_note(summary), style="dim")
+    title = t("summary.section.history")
     if not summary.history:
-        body = Group(note, Text(t("summary.no_history"), style="dim"))
-        return _panel(t("summary.section.history"), body)
-    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_lines=True)
-    table.add_column(t("summary.col.date"), no_wrap=True)
-    table.add_column(t("summary.col.kind"), max_width=18)
-    table.add_column(t("summary.col.by"), max_width=18)
+        console.print(_panel(title, Group(note, Text(t("summary.no_history"), style="dim"))))
+        return
+    console.print(_panel(title, note))
+    # The same column widths for every part, so that the parts read as one table.
+    kinds = max(len(t(f"kind.{e.kind}")) for e in summary.history)
+    names = max(len(e.recorded_by) for e in summary.history)
+    widths = (
+        max(len(day(summary.history[0].occurred_on)), len(t("summary.col.date"))),
+        min(18, max(kinds, len(t("summary.col.kind")))),
+        min(18, max(names, len(t("summary.col.by")))),
+    )
+    for start in range(0, len(summary.history), HISTORY_PART):
+        part = summary.history[start : start + HISTORY_PART]
+        console.print(_history_table(part, widths, header=start == 0))
+
+
+def _history_table(
+    entries: list[HistoryEntry], widths: tuple[int, int, int], header: bool
+) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_lines=True, show_header=header
+    )
+    table.add_column(t("summary.col.date"), no_wrap=True, width=widths[0])
+    table.add_column(t("summary.col.kind"), width=widths[1])
+    table.add_column(t("summary.col.by"), width=widths[2])
     table.add_column(t("summary.col.details"), ratio=1, overflow="fold")
-    for entry in summary.history:
+    for entry in entries:
         table.add_row(
             Text(day(entry.occurred_on)),
             Text(t(f"kind.{entry.kind}")),
             Text(entry.recorded_by),
             _entry_details(entry),
         )
-    return _panel(t("summary.section.history"), Group(note, table))
+    return table
 
 
 def _entry_details(entry: HistoryEntry) -> Text:

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,7 +58,8 @@ class SyncResult:
     refused: int = 0
     more: bool = False  # changes remain to send
     wiped: bool = False
-    handover: str | None = None
+    handover: str | None = None  # the first handover file
+    handover_files: list[str] = field(default_factory=list)  # all of them, to import in order
 
     def as_dict(self) -> dict:
         return {
@@ -143,34 +144,59 @@ def enrol_complete(store: WorkerStore, data: bytes) -> EnrolReply:
 
 def build_request(store: WorkerStore) -> tuple[bytes, int, bool]:
     """The outgoing bundle; returns (bytes, changes included, more remain)."""
+    pending = _pending(store)
+    bundle, count = _request_bundle(store, pending)
+    return bundle, count, len(pending) > count
+
+
+def _pending(store: WorkerStore) -> list[Change]:
+    """This device's changes above the district's acknowledgement, high concerns first."""
+    acked = meta.get_int(store.conn, "acked_seq")
+    pending = changelog.of_origin_above(store.conn, store.replica_id, acked)
+    pending.sort(key=lambda c: (c.priority, c.seq))
+    return pending
+
+
+def _request_bundle(store: WorkerStore, pending: list[Change]) -> tuple[bytes, int]:
+    """A bundle with the first of `pending`: MAX_SEND at most, and fewer when that many
+    would pass the bundle's size limits (long texts), so that no change is ever stuck
+    behind a bundle the district would refuse. Returns (bytes, changes included)."""
     d = district(store)
     conn = store.conn
     identity = store.identity()
     acked = meta.get_int(conn, "acked_seq")
-    pending = changelog.of_origin_above(conn, store.replica_id, acked)
-    pending.sort(key=lambda c: (c.priority, c.seq))
-    batch, more = pending[:MAX_SEND], len(pending) > MAX_SEND
     resync = meta.get(conn, "resync_needed") == "1"
     # Sent even with a resync: the district lists in `purge` the held cases it no longer
     # gives this worker, and a resync must not stop those from being purged.
     holding = [c.id for c in cases.list_cases(conn)]
-    with transaction(conn):
-        counter = meta.next_counter(conn, "counter_out")
-        meta.put(conn, "last_sent_seq", max((c.seq for c in batch), default=acked))
-    cursor = 0 if resync else meta.get_int(conn, "cursor")
-    header = BundleHeader(
-        kind="sync",
-        sender=store.replica_id,
-        recipient=d.id,
-        sender_key=identity.public.fingerprint_hex,
-        recipient_key=d.keys.fingerprint_hex,
-        counter=counter,
-        ack=cursor,
-        cursor=cursor,
-        changes=len(batch),
-    )
-    payload = SyncRequest(changes=batch, holding=holding, resync=resync)
-    return encode_bundle(header, encode(payload), identity, d.keys), len(batch), more
+    size = min(len(pending), MAX_SEND)
+    while True:
+        batch = pending[:size]
+        with transaction(conn):
+            counter = meta.next_counter(conn, "counter_out")
+            meta.put(conn, "last_sent_seq", max((c.seq for c in batch), default=acked))
+        cursor = 0 if resync else meta.get_int(conn, "cursor")
+        header = BundleHeader(
+            kind="sync",
+            sender=store.replica_id,
+            recipient=d.id,
+            sender_key=identity.public.fingerprint_hex,
+            recipient_key=d.keys.fingerprint_hex,
+            counter=counter,
+            ack=cursor,
+            cursor=cursor,
+            changes=len(batch),
+        )
+        payload = SyncRequest(changes=batch, holding=holding, resync=resync)
+        try:
+            return encode_bundle(header, encode(payload), identity, d.keys), len(batch)
+        except BundleRejected as exc:
+            if exc.key not in _TOO_LARGE or size <= 1:
+                raise
+            size //= 2  # counters only move forward: the skipped one is never reused
+
+
+_TOO_LARGE = ("bundle.too_large", "bundle.payload_too_large")
 
 
 def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
@@ -266,13 +292,20 @@ def _wipe(store: WorkerStore, counter: int, ack: int) -> SyncResult:
     """The district revoked this device: seal what is unsynced for it, then wipe case data."""
     conn = store.conn
     result = SyncResult(status="revoked", wiped=True)
-    pending = unsynced(store)
-    if pending:
-        bundle, _, _ = build_request(store)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = Path(store.home) / f"handover-{stamp}.fkb"
+    pending = _pending(store)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    part = 0
+    while pending:
+        # Everything unsynced is sealed before anything is wiped: in one file, or in
+        # numbered files (to import in order) when it is more than one bundle holds.
+        bundle, count = _request_bundle(store, pending)
+        pending = pending[count:]
+        part += 1
+        suffix = f"-{part}" if part > 1 or pending else ""
+        path = Path(store.home) / f"handover-{stamp}{suffix}.fkb"
         write_private_file(path, bundle)
-        result.handover = str(path)
+        result.handover_files.append(str(path))
+    result.handover = result.handover_files[0] if result.handover_files else None
     with transaction(conn):
         meta.put(conn, "district_counter_in", counter)
         for case in cases.list_cases(conn):

@@ -295,6 +295,14 @@ def test_a_change_forged_under_another_workers_origin_does_not_acknowledge_its_w
     assert [r["worker"] for r in district.refusals()] == [world.worker_ids["a"]]
 
 
+def test_a_change_with_a_control_character_in_an_id_is_refused_not_stored(stores, world):
+    district, a, _ = stores
+    fields = followup_fields(a, "Un identifiant piégé")
+    change = crafted(a, entity_id="f" * 31 + "\x00", case_id=world.case_id, fields=fields)
+    assert_refused(district, a, change, "invalid")
+
+
+@pytest.mark.sqlcipher_only
 def test_a_district_store_of_the_first_schema_keeps_its_refusals(tmp_path, monkeypatch):
     use_fast_kdf(monkeypatch)
     latest = district_store.DISTRICT_MIGRATIONS

@@ -27,6 +27,11 @@ from fieldkit.summary.report_render import render_report_text
 from fieldkit.sync import merge
 from fieldkit.sync.clock import format_hlc, wall_clock_ms
 from tests.conftest import PASSPHRASE, cli_env
+from tests.district.conftest import BACKENDS
+from tests.pg import clone_district
+
+# The template below is built once per backend (its own parameter), not per test.
+DISTRICT_BACKENDS = ("sqlcipher",)
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="pdftotext not installed (poppler-utils)"
@@ -94,8 +99,8 @@ class _Writer:
         self.change(case_id, "followup", f"{self.origin}-{self.seq + 1}", "add", fields)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> District:
+@pytest.fixture(scope="module", params=BACKENDS)
+def template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> District:
     """Two units with cases and a third with a worker only.
 
     UT Nord: nord-1 (review overdue; follow-ups 2 and 60 days ago, a high concern 5 days
@@ -104,7 +109,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> District:
     10 days ago and a follow-up 40 days ago). UT Est: a worker, no case.
     """
     home = tmp_path_factory.mktemp("district")
-    with DistrictStore.create(home, PASSPHRASE, "Métropole Sud", None) as store:
+    database = None
+    if request.param == "postgresql":
+        database = request.getfixturevalue("pg_cluster").create_database()
+    with DistrictStore.create(home, PASSPHRASE, "Métropole Sud", None, database=database) as store:
         claire, _ = store.add_worker(WORKERS[0], "UT Nord")
         mehdi, _ = store.add_worker(WORKERS[1], "UT Sud")
         store.add_worker(WORKERS[2], "UT Est")
@@ -139,9 +147,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> District:
 
 
 @pytest.fixture
-def district(template: District, tmp_path: Path) -> District:
+def district(template: District, tmp_path: Path, request: pytest.FixtureRequest) -> District:
     home = tmp_path / "district"
     shutil.copytree(template.home, home)
+    if (template.home / "district-database.json").exists():
+        clone_district(request.getfixturevalue("pg_cluster"), template.home, home)
     return District(home, template.references)
 
 

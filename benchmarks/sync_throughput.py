@@ -1,0 +1,189 @@
+"""Sync throughput: one bundle of 50,000 changes from a worker to the district, end to end.
+
+The worker's 50,000 follow-ups (its own changes, not yet sent) are encoded, signed,
+encrypted and POSTed over loopback HTTP to a real `fieldkit district serve
+--insecure-http` subprocess, which verifies, decrypts, checks and applies them in
+one transaction and answers; the worker verifies, decrypts and applies the answer.
+Baseline, same run: inserting the same 50,000 follow-up rows into a plain SQLite
+table (no encryption, no index) in one transaction. Target: <= 3x the baseline.
+Peak RSS is reported for the worker (this process, beyond what it held before the
+sync) and for the server process.
+
+    python -m benchmarks.sync_throughput [CHANGES]
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PASSPHRASE = "benchmark passphrase only"
+FAST_KDF = {"algorithm": "argon2id", "memory_kib": 8192, "iterations": 1, "lanes": 1}
+CHANGES = 50_000
+TARGET = 3.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]:
+    """A district, one enrolled worker with one assigned case and `changes` unsent follow-ups."""
+    from benchmarks.scale import _followup_rows
+    from fieldkit.district.exchange import handle
+    from fieldkit.district.store import DistrictStore
+    from fieldkit.store import keys, meta
+    from fieldkit.store.db import transaction
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync import client
+    from fieldkit.sync.enrolment import decode_code
+
+    keys.KDF_PARAMS = dict(FAST_KDF)
+    district_home, worker_home = root / "district", root / "worker"
+    with DistrictStore.create(district_home, PASSPHRASE, "District de mesure", url) as district:
+        added, code = district.add_worker("Agent de mesure", "UT Nord")
+        case = district.add_case(name="Personne mesurée", unit="UT Nord", reason="Mesure")
+        district.assign(case.id, added.id, lead=True)
+        with WorkerStore.create(worker_home, PASSPHRASE) as worker:
+            request = client.enrol_request(worker, decode_code(code))
+            client.enrol_complete(worker, handle(district, request).reply)
+            client.apply_reply(worker, handle(district, client.build_request(worker)[0]).reply)
+            # The worker's own follow-ups, as `followup add` would have logged them.
+            conn, origin = worker.conn, worker.replica_id
+            first_seq = meta.get_int(conn, "seq") + 1
+            rows = [
+                (
+                    followup,
+                    (
+                        f"{origin}:{first_seq + change[2] - 1}",
+                        origin,
+                        first_seq + change[2] - 1,
+                        *change[3:],
+                    ),
+                )
+                for followup, change in _followup_rows([case.id], changes, added.id, None)
+            ]
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO followups (id, case_id, occurred_on, hlc, kind, next_contact,"
+                    " concern_level, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [f for f, _ in rows],
+                )
+                conn.executemany(
+                    "INSERT INTO changes (id, origin, seq, hlc, entity, entity_id, case_id, op,"
+                    " fields, base, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [c for _, c in rows],
+                )
+                meta.put(conn, "seq", first_seq + changes - 1)
+                meta.put(conn, "hlc", rows[-1][1][3])
+    return district_home, worker_home, [f for f, _ in rows]
+
+
+def _baseline(root: Path, rows: list[tuple], attempt: int) -> float:
+    path = root / f"baseline-{attempt}.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE followups (id TEXT PRIMARY KEY, case_id TEXT, occurred_on TEXT, hlc TEXT,"
+        " kind TEXT, next_contact TEXT, concern_level TEXT, data TEXT)"
+    )
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO followups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def _wait_for(url: str, server: subprocess.Popen) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit("server did not start")
+        time.sleep(0.1)
+
+
+def run(changes: int = CHANGES) -> dict[str, float]:
+    from fieldkit.store.access import Credentials
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync import client
+
+    os.environ["FIELDKIT_PASSPHRASE"] = PASSPHRASE
+    with tempfile.TemporaryDirectory(prefix="fieldkit-sync-") as tmp:
+        root = Path(tmp)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        district_home, worker_home, rows = _world(root, url, changes)
+        baseline = min(_baseline(root, rows, i) for i in range(3))
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "fieldkit", "--home", str(district_home), "district"),
+                *("serve", "--port", str(port), "--insecure-http"),
+                *("--log-file", str(root / "access.log")),
+            ],
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for(url, server)
+            rows.clear()
+            with WorkerStore.open(worker_home, Credentials()) as store:
+                store.after_write = None
+                rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                started = time.perf_counter()
+                result = client.sync_online(store)
+                elapsed = time.perf_counter() - started
+                rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                queued = client.queued(store)
+        finally:
+            server.terminate()
+            _, _, usage = os.wait4(server.pid, 0)
+            server.returncode = 0
+    if result.sent != changes or queued:
+        raise SystemExit(f"sync incomplete: sent {result.sent}, {queued} still queued")
+    return {
+        "changes": changes,
+        "seconds": elapsed,
+        "baseline": baseline,
+        "ratio": elapsed / baseline,
+        "changes_per_s": changes / elapsed,
+        "client_rss_mb": rss_after,
+        "client_rss_growth_mb": rss_after - rss_before,
+        "server_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
+def report(figures: dict[str, float]) -> None:
+    ok = figures["ratio"] <= TARGET
+    print(
+        f"{figures['changes']:,} changes end to end: {figures['seconds']:.2f} s"
+        f" ({figures['changes_per_s']:,.0f} changes/s); baseline plain SQLite insert"
+        f" {figures['baseline'] * 1000:.0f} ms; ratio {figures['ratio']:.1f} (target"
+        f" {TARGET:.0f}) {'ok' if ok else 'NO'}"
+    )
+    print(
+        f"peak RSS: worker {figures['client_rss_mb']:.0f} MB"
+        f" (+{figures['client_rss_growth_mb']:.0f} MB during the sync),"
+        f" server {figures['server_rss_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    report(run(int(sys.argv[1]) if len(sys.argv) > 1 else CHANGES))

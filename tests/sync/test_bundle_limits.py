@@ -1,0 +1,89 @@
+"""The bundle limits never strand a worker's changes (issue 7): a batch too large for the
+bundle size limit is split, and a revoked device hands over everything it has, in as
+many numbered files as that takes, before it wipes."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fieldkit.district.exchange import handle
+from fieldkit.model import FollowUpKind
+from fieldkit.store.worker import WorkerStore
+from fieldkit.sync import bundle, client
+from fieldkit.sync.bundle import read_header
+from tests.world import World, api_sync, api_world, use_fast_kdf
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    use_fast_kdf(monkeypatch)
+    return api_world(tmp_path)
+
+
+def notes(worker: WorkerStore, case: str, count: int) -> set[str]:
+    worker.after_write = None
+    return {
+        worker.add_followup(
+            case,
+            kind=FollowUpKind.INTERVIEW,
+            summary=f"Note {n}",
+            occurred_on=TODAY,
+            today=TODAY,
+        ).id
+        for n in range(count)
+    }
+
+
+def test_a_batch_over_the_size_limit_is_split_and_everything_gets_through(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    with world.open_district() as district, world.open_worker("a") as a:
+        # Random text does not compress: 12 of these cannot share one small bundle.
+        a.after_write = None
+        sent = {
+            a.add_followup(
+                world.case_id,
+                kind=FollowUpKind.INTERVIEW,
+                summary=secrets.token_hex(400),
+                occurred_on=TODAY,
+                today=TODAY,
+            ).id
+            for _ in range(12)
+        }
+        monkeypatch.setattr(bundle, "MAX_BUNDLE_BYTES", 6_000)
+        data, count, more = client.build_request(a)
+        assert 0 < count < 12 and more
+        assert len(data) <= 6_000 and read_header(data).changes == count
+        rounds = 0
+        while client.queued(a):
+            rounds += 1
+            assert rounds < 20
+            api_sync(district, a)
+        assert sent <= {f.id for f in district.case(world.case_id)[1]}
+
+
+def test_a_revoked_device_hands_over_everything_in_numbered_files(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(client, "MAX_SEND", 3)
+    with world.open_worker("a") as a:
+        written = notes(a, world.case_id, 7)
+    with world.open_district() as district:
+        district.revoke_worker(world.worker_ids["a"])
+        with world.open_worker("a") as a:
+            outcome = handle(district, client.build_request(a)[0])
+            result = client.apply_reply(a, outcome.reply)
+            assert result.wiped
+            assert not a.list_cases()  # wiped, after sealing
+        files = result.handover_files
+        assert len(files) == 3 and result.handover == files[0]
+        assert [read_header(Path(f).read_bytes()).changes for f in files] == [3, 3, 1]
+        for path in files:  # a coordinator imports them in order
+            handle(district, Path(path).read_bytes(), accept_revoked=True)
+        assert written <= {f.id for f in district.case(world.case_id)[1]}
