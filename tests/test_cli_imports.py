@@ -43,8 +43,15 @@ def test_importing_the_cli_loads_no_store_sync_or_pydantic():
 def test_the_enums_are_the_models_enums():
     from fieldkit import enums, model
 
-    for name in ("CaseStatus", "Priority", "FollowUpKind", "ReferralDomain", "ConcernLevel",
-                 "GoalState", "WorkerStatus"):
+    for name in (
+        "CaseStatus",
+        "Priority",
+        "FollowUpKind",
+        "ReferralDomain",
+        "ConcernLevel",
+        "GoalState",
+        "WorkerStatus",
+    ):
         assert getattr(model, name) is getattr(enums, name)
     assert _loaded_after("import fieldkit.enums") == []
 

@@ -11,7 +11,7 @@ import typer
 
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
-from fieldkit.commands.render import case_json, label, short
+from fieldkit.commands.render import case_json, label, labeller, short
 from fieldkit.enums import CaseStatus
 from fieldkit.errors import InvalidValue
 from fieldkit.i18n import t
@@ -43,12 +43,13 @@ def list_cases(
     from fieldkit.commands.listing import print_listing
 
     columns = ("col.reference", "col.name", "col.status", "col.priority", "col.next_review")
+    label_of = labeller()
     rows = [
         (
             case.reference,
             case.display_name,
-            label("status", case.status),
-            label("priority", case.priority),
+            label_of("status", case.status),
+            label_of("priority", case.priority),
             case.next_review.isoformat() if case.next_review else "",
         )
         for case in items

@@ -9,7 +9,7 @@ import typer
 
 from fieldkit.commands.cases import followup_table, history_limit
 from fieldkit.commands.common import console, parse_date, print_json, state
-from fieldkit.commands.render import case_json, label
+from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.session import new_passphrase
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused
@@ -239,6 +239,7 @@ def case_list(
         "col.alerts",
     )
     rows = []
+    label_of = labeller()
     for c in items:
         alerts = []
         if concerns.get(c.id):
@@ -250,8 +251,8 @@ def case_list(
                 c.reference,
                 c.display_name,
                 c.unit,
-                label("status", c.status),
-                label("priority", c.priority),
+                label_of("status", c.status),
+                label_of("priority", c.priority),
                 ", ".join(a.name + (" *" if a.lead else "") for a in c.assignees),
                 (" ".join(alerts), "bold red" if concerns.get(c.id) else ""),
             )

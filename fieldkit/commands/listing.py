@@ -1,9 +1,10 @@
-"""Long listings (the case lists) as aligned columns: one rich Text, not a rich Table.
+"""Long listings (the case lists) as aligned columns, written as rich segments.
 
 A rich Table measures and lays out every cell: about half a millisecond a row, seconds
 for a district's thousands of cases (issue 7). Columns padded to their widest cell
-print the same information, stay readable in a terminal and easy to read in a pipe.
-Values go in as plain text, never as markup.
+print the same information, stay readable in a terminal and easy to read in a pipe;
+the console still applies the styles, or drops them (NO_COLOR, not a terminal). Values
+go in as plain text, never as markup.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
 
 GAP = "  "
 
@@ -26,33 +26,30 @@ def print_listing(
 ) -> None:
     """The title, a bold header line, then one line per row, columns aligned."""
     from rich.cells import cell_len
-    from rich.text import Text
+    from rich.segment import Segment, Segments
+    from rich.style import Style
 
     lines = [[(h, "bold") for h in headers]]
     lines.extend([c if isinstance(c, tuple) else (c, "") for c in row] for row in rows)
     widths = [max(cell_len(line[n][0]) for line in lines) for n in range(len(headers))]
-    text = Text(no_wrap=True, end="")
-    text.append(title + "\n", style="italic")
+    styles: dict[str, Style] = {}
+    segments = [Segment(title, Style.parse("italic")), Segment.line()]
+    last = len(headers) - 1
     for line in lines:
-        _line(text, line, widths)
-    console.print(text, soft_wrap=True)
-
-
-def _line(text: Text, cells: list[tuple[str, str]], widths: list[int]) -> None:
-    from rich.cells import cell_len
-
-    # Runs of unstyled cells go in as one piece: most lines are a single append.
-    plain: list[str] = []
-    last = len(cells) - 1
-    for n, (value, style) in enumerate(cells):
-        pad = " " * (widths[n] - cell_len(value)) + GAP if n < last else ""
-        if style and value:
-            if plain:
-                text.append("".join(plain))
-                plain = []
-            text.append(value, style=style)
-            plain.append(pad)
-        else:
-            plain.append(value + pad)
-    plain.append("\n")
-    text.append("".join(plain))
+        # Runs of unstyled cells go out as one segment: most lines are a single one.
+        plain: list[str] = []
+        for n, (value, style) in enumerate(line):
+            pad = " " * (widths[n] - cell_len(value)) + GAP if n < last else ""
+            if style and value:
+                if plain:
+                    segments.append(Segment("".join(plain)))
+                    plain = []
+                if style not in styles:
+                    styles[style] = Style.parse(style)
+                segments.append(Segment(value, styles[style]))
+                plain.append(pad)
+            else:
+                plain.append(value + pad)
+        plain.append("\n")
+        segments.append(Segment("".join(plain)))
+    console.print(Segments(segments), end="", soft_wrap=True)  # long lines are not cut

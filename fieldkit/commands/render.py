@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.i18n import t
@@ -33,6 +34,20 @@ def label(prefix: str, value: Any) -> str:
     raw = getattr(value, "value", value)
     text = t(f"{prefix}.{raw}")
     return raw if text == f"{prefix}.{raw}" else text
+
+
+def labeller() -> Callable[[str, Any], str]:
+    """`label`, remembering its answers: a listing of thousands of rows shows a handful of
+    statuses and priorities, and each lookup reads the language from the environment."""
+    known: dict[tuple[str, Any], str] = {}
+
+    def cached(prefix: str, value: Any) -> str:
+        key = (prefix, value)
+        if key not in known:
+            known[key] = label(prefix, value)
+        return known[key]
+
+    return cached
 
 
 def short(identifier: str) -> str:

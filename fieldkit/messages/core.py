@@ -286,15 +286,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "erreur inattendue ({kind}) ; rien n'a été perdu. Relancez avec --debug pour le détail",
     ),
     "error.interrupted": ("interrupted; nothing was lost", "interrompu ; rien n'a été perdu"),
-    "demo.step.district": ("The district creates its store and starts its server (HTTPS, self-signed certificate)", "Le district crée son coffre et lance son serveur (HTTPS, certificat auto-signé)"),
-    "demo.step.workers": ("Two workers create their stores and enrol online with their one-time codes", "Deux intervenants créent leur coffre et s'inscrivent en ligne avec leur code à usage unique"),
-    "demo.step.cases": ("The district opens a case and assigns it to both; their devices receive it", "Le district ouvre un dossier et le confie aux deux ; leurs postes le reçoivent"),
-    "demo.step.offline": ("Offline, each records follow-ups and both change the situation", "Hors ligne, chacun enregistre des suivis et tous deux modifient la situation"),
-    "demo.step.sync": ("Back online: sync over HTTPS", "De retour en ligne : synchronisation en HTTPS"),
-    "demo.step.conflict": ("The concurrent edit is a conflict, never silent: Léa settles it", "La modification concurrente est un conflit, jamais silencieux : Léa l'arbitre"),
-    "demo.step.summary": ("The case summary for the review meeting (terminal, then PDF)", "La synthèse du dossier pour la réunion de suivi (terminal, puis PDF)"),
-    "demo.pdf": ("PDF written: {path} ({size} bytes, owner-only; removed with the demo folder)", "PDF écrit : {path} ({size} octets, lisible par vous seul ; supprimé avec le dossier de démonstration)"),
-    "demo.done": ("Demo finished in {seconds} s; server stopped, temporary folder removed.", "Démonstration terminée en {seconds} s ; serveur arrêté, dossier temporaire supprimé."),
-    "demo.failed": ("demo step failed (exit {code})", "étape de la démonstration en échec (code {code})"),
-    "demo.server_failed": ("the demo server did not start", "le serveur de démonstration n'a pas démarré"),
+    "demo.step.district": (
+        "The district creates its store and starts its server (HTTPS, self-signed certificate)",
+        "Le district crée son coffre et lance son serveur (HTTPS, certificat auto-signé)",
+    ),
+    "demo.step.workers": (
+        "Two workers create their stores and enrol online with their one-time codes",
+        "Deux intervenants créent leur coffre et s'inscrivent en ligne avec leur code à usage unique",
+    ),
+    "demo.step.cases": (
+        "The district opens a case and assigns it to both; their devices receive it",
+        "Le district ouvre un dossier et le confie aux deux ; leurs postes le reçoivent",
+    ),
+    "demo.step.offline": (
+        "Offline, each records follow-ups and both change the situation",
+        "Hors ligne, chacun enregistre des suivis et tous deux modifient la situation",
+    ),
+    "demo.step.sync": (
+        "Back online: sync over HTTPS",
+        "De retour en ligne : synchronisation en HTTPS",
+    ),
+    "demo.step.conflict": (
+        "The concurrent edit is a conflict, never silent: Léa settles it",
+        "La modification concurrente est un conflit, jamais silencieux : Léa l'arbitre",
+    ),
+    "demo.step.summary": (
+        "The case summary for the review meeting (terminal, then PDF)",
+        "La synthèse du dossier pour la réunion de suivi (terminal, puis PDF)",
+    ),
+    "demo.pdf": (
+        "PDF written: {path} ({size} bytes, owner-only; removed with the demo folder)",
+        "PDF écrit : {path} ({size} octets, lisible par vous seul ; supprimé avec le dossier de démonstration)",
+    ),
+    "demo.done": (
+        "Demo finished in {seconds} s; server stopped, temporary folder removed.",
+        "Démonstration terminée en {seconds} s ; serveur arrêté, dossier temporaire supprimé.",
+    ),
+    "demo.failed": (
+        "demo step failed (exit {code})",
+        "étape de la démonstration en échec (code {code})",
+    ),
+    "demo.server_failed": (
+        "the demo server did not start",
+        "le serveur de démonstration n'a pas démarré",
+    ),
 }

@@ -152,7 +152,10 @@ MESSAGES.update(
             "hors ligne, {count} modifications en attente ; nouvel essai dans {seconds} s (Ctrl-C pour arrêter)",
         ),
         "sync.refused": ("refused by the district", "refusé par le district"),
-        "sync.server_refused": ("refused by the district: {reason}", "refusé par le district : {reason}"),
+        "sync.server_refused": (
+            "refused by the district: {reason}",
+            "refusé par le district : {reason}",
+        ),
         "sync.revoked": (
             "this device was revoked by the district; its case data was wiped",
             "ce poste a été révoqué par le district ; ses données de dossiers ont été effacées",

@@ -13,7 +13,7 @@ from typing import Any
 
 from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import Case, Conflict
-from fieldkit.store.columns import row_key, seal, unseal
+from fieldkit.store.columns import cipher, row_key, seal, unseal
 from fieldkit.store.db import Connection
 
 CASES_SCHEMA = """
@@ -164,11 +164,13 @@ def list_cases(conn: Connection, status: str | None = None) -> list[Case]:
     # a district lists thousands of cases). Same result as `_to_case`.
     texts: dict[str, dict[str, str]] = {case_id: {} for case_id in ids}
     known = _CASE_MODEL_FIELDS
+    sealed = cipher(conn) is not None  # asked once, not for each of the rows
     for case_id, field, value in conn.execute("SELECT case_id, field, value FROM case_fields"):
         if case_id in texts and field in known:
-            text = unseal(conn, "case_fields", "value", row_key(case_id, field), value)
-            if text != "null":
-                texts[case_id][field] = text
+            if sealed:
+                value = unseal(conn, "case_fields", "value", row_key(case_id, field), value)
+            if value != "null":
+                texts[case_id][field] = value
     return [Case.model_validate_json(_case_json(case_id, texts[case_id])) for case_id in ids]
 
 

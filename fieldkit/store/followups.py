@@ -215,9 +215,7 @@ def activity(conn: Connection, since: str) -> dict[str, tuple[str, int, int]]:
         (since, since),
     )
     return {
-        case_id: (last, recent, high)
-        for case_id, last, recent, high in rows
-        if last is not None
+        case_id: (last, recent, high) for case_id, last, recent, high in rows if last is not None
     }
 
 

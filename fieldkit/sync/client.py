@@ -29,7 +29,7 @@ from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
 from fieldkit.sync.enrolment import EnrolmentCode
 from fieldkit.sync.enrolment import build_request as build_enrol_request
 from fieldkit.sync.identity import PublicIdentity
-from fieldkit.sync.payload import EnrolReply, SyncReply, SyncRequest, decode, encode
+from fieldkit.sync.payload import EnrolReply, SyncReply, decode, encode_sync_request
 
 # Changes per outgoing bundle; `fieldkit sync` comes back for the rest.
 MAX_SEND = 50_000
@@ -149,15 +149,14 @@ def build_request(store: WorkerStore) -> tuple[bytes, int, bool]:
     return bundle, count, len(pending) > count
 
 
-def _pending(store: WorkerStore) -> list[Change]:
-    """This device's changes above the district's acknowledgement, high concerns first."""
+def _pending(store: WorkerStore) -> list[tuple[int, str]]:
+    """(seq, JSON) of this device's changes above the district's acknowledgement, high
+    concerns first: as text, so that a large backlog costs its size, not a model each."""
     acked = meta.get_int(store.conn, "acked_seq")
-    pending = changelog.of_origin_above(store.conn, store.replica_id, acked)
-    pending.sort(key=lambda c: (c.priority, c.seq))
-    return pending
+    return changelog.outgoing_json(store.conn, store.replica_id, acked)
 
 
-def _request_bundle(store: WorkerStore, pending: list[Change]) -> tuple[bytes, int]:
+def _request_bundle(store: WorkerStore, pending: list[tuple[int, str]]) -> tuple[bytes, int]:
     """A bundle with the first of `pending`: MAX_SEND at most, and fewer when that many
     would pass the bundle's size limits (long texts), so that no change is ever stuck
     behind a bundle the district would refuse. Returns (bytes, changes included)."""
@@ -174,7 +173,7 @@ def _request_bundle(store: WorkerStore, pending: list[Change]) -> tuple[bytes, i
         batch = pending[:size]
         with transaction(conn):
             counter = meta.next_counter(conn, "counter_out")
-            meta.put(conn, "last_sent_seq", max((c.seq for c in batch), default=acked))
+            meta.put(conn, "last_sent_seq", max((seq for seq, _ in batch), default=acked))
         cursor = 0 if resync else meta.get_int(conn, "cursor")
         header = BundleHeader(
             kind="sync",
@@ -187,9 +186,9 @@ def _request_bundle(store: WorkerStore, pending: list[Change]) -> tuple[bytes, i
             cursor=cursor,
             changes=len(batch),
         )
-        payload = SyncRequest(changes=batch, holding=holding, resync=resync)
+        payload = encode_sync_request([text for _, text in batch], holding, resync)
         try:
-            return encode_bundle(header, encode(payload), identity, d.keys), len(batch)
+            return encode_bundle(header, payload, identity, d.keys), len(batch)
         except BundleRejected as exc:
             if exc.key not in _TOO_LARGE or size <= 1:
                 raise

@@ -58,6 +58,16 @@ def encode(payload: _Payload) -> bytes:
     return payload.model_dump_json().encode("utf-8")
 
 
+def encode_sync_request(changes_json: list[str], holding: list[str], resync: bool) -> bytes:
+    """A SyncRequest's encoding, its changes given as JSON texts (changelog.outgoing_json):
+    decodes to the same request as `encode(SyncRequest(...))`, without a model per change."""
+    return (
+        '{"changes":['
+        + ",".join(changes_json)
+        + f'],"holding":{json.dumps(holding)},"resync":{json.dumps(resync)},"digest":""}}'
+    ).encode("utf-8")
+
+
 def decode(model: type[P], data: bytes) -> P:
     try:
         return model.model_validate_json(data)

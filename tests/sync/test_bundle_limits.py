@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from fieldkit.district.exchange import handle
-from fieldkit.model import FollowUpKind
+from fieldkit.model import ConcernLevel, FollowUpKind
+from fieldkit.store import changelog, meta
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import bundle, client
 from fieldkit.sync.bundle import read_header
+from fieldkit.sync.payload import SyncRequest, decode, encode_sync_request
 from tests.world import World, api_sync, api_world, use_fast_kdf
 
 TODAY = date.today()
@@ -87,3 +89,39 @@ def test_a_revoked_device_hands_over_everything_in_numbered_files(
         for path in files:  # a coordinator imports them in order
             handle(district, Path(path).read_bytes(), accept_revoked=True)
         assert written <= {f.id for f in district.case(world.case_id)[1]}
+
+
+def test_the_outgoing_changes_written_as_text_decode_to_the_models(world: World):
+    """The bundle's payload is written from the change log's text; the district decodes
+    exactly the changes, in exactly the order, that the models would have given."""
+    with world.open_worker("a") as a:
+        a.after_write = None
+        first = a.add_followup(
+            world.case_id,
+            kind=FollowUpKind.INTERVIEW,
+            summary='Entretien « difficile » — "citation" \\ ligne\nsuivante ✓',
+            occurred_on=TODAY,
+            today=TODAY,
+            partners=["Mission locale", "CMP"],
+        )
+        a.add_followup(
+            world.case_id,
+            kind=FollowUpKind.CONCERN,
+            summary="Inquiétude",
+            occurred_on=TODAY,
+            today=TODAY,
+            concern_level=ConcernLevel.HIGH,
+        )
+        a.amend_followup(first.id, TODAY, summary="Entretien rectifié")
+        a.update_case(world.case_id, situation="Situation revue", goals=["Reprendre l'école"])
+        acked = meta.get_int(a.conn, "acked_seq")
+        models = changelog.of_origin_above(a.conn, a.replica_id, acked)
+        models.sort(key=lambda c: (c.priority, c.seq))
+        texts = changelog.outgoing_json(a.conn, a.replica_id, acked)
+        holding = [world.case_id]
+
+        expected = SyncRequest(changes=models, holding=holding, resync=True)
+        written = decode(SyncRequest, encode_sync_request([t for _, t in texts], holding, True))
+        assert written == expected
+        assert [seq for seq, _ in texts] == [c.seq for c in models]
+        assert written.changes[0].fields["concern_level"] == "high"  # high concerns first
