@@ -191,6 +191,7 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
         data = result.as_dict()
         if result.handover:
             data["handover"] = result.handover
+            data["handover_files"] = result.handover_files
         print_json(data)
     else:
         console().print(t(f"sync.done.{result.status}", **result.as_dict()))
@@ -198,7 +199,10 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
             err_console().print(t("sync.some_refused", count=result.refused))
         if result.more:
             console().print(t("sync.more"))
-        if result.handover:
+        if len(result.handover_files) > 1:
+            paths = ", ".join(result.handover_files)
+            console().print(t("sync.handover_many", count=len(result.handover_files), paths=paths))
+        elif result.handover:
             console().print(t("sync.handover", path=result.handover))
     if result.wiped:
         raise Refused("sync.revoked")

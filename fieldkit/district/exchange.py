@@ -8,6 +8,7 @@ reply is built from the same state. A refused worker's bundle changes nothing he
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -217,8 +218,11 @@ def _refusal_reason(
     return None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+    return _CONTROL.search(text) is not None
 
 
 # Values are checked with the models every replica reads them back with, so that a

@@ -209,6 +209,10 @@ MESSAGES.update(
             "More changes remain: run sync again.",
             "Il reste des modifications : relancez la synchronisation.",
         ),
+        "sync.handover_many": (
+            "Unsynced work was sealed for the district in {count} files, to be imported in this order: {paths}. Hand them all to your coordinator.",
+            "Le travail non synchronisé a été scellé pour le district dans {count} fichiers, à importer dans cet ordre : {paths}. Remettez-les tous à votre coordinateur.",
+        ),
         "sync.handover": (
             "Unsynced work was sealed for the district in {path}: hand this file to your coordinator.",
             "Le travail non synchronisé a été scellé pour le district dans {path} : remettez ce fichier à votre coordinateur.",

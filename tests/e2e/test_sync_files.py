@@ -311,7 +311,9 @@ def test_a_revoked_worker_hands_over_its_unsynced_work_then_wipes(
 
     result = quick.run("b", "sync", "--from-file", str(notice), "--json")
     refused(result, REFUSED)
-    handover = Path(json.loads(result.stdout)["handover"])
+    report = json.loads(result.stdout)
+    handover = Path(report["handover"])
+    assert report["handover_files"] == [str(handover)]
     assert handover.exists() and handover.parent == world.homes["b"]
     assert handover.stat().st_mode & 0o077 == 0
     assert quick.json("b", "case", "list") == quick.json("b", "followup", "list") == []
