@@ -23,11 +23,13 @@ test: $(STAMP) tools
 tools:
 	@command -v pdftotext >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) >/dev/null; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) >/dev/null \
+	      || echo "note: poppler-utils could not be installed; PDF text checks will skip"; \
 	  else echo "note: poppler-utils missing and cannot be installed here; PDF text checks will skip"; fi; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
+	      || echo "note: postgresql could not be installed; PostgreSQL tests will skip"; \
 	  else echo "note: PostgreSQL missing and cannot be installed here; PostgreSQL tests will skip"; fi; }
 
 lint: $(STAMP)
