@@ -30,6 +30,8 @@ def test_defaults_set_and_show(tmp_path, fk: Fieldkit) -> None:
     assert stat.S_IMODE((home / "settings.toml").stat().st_mode) == 0o600
     shown = fk.ok(home, "config", "show").stdout
     assert "auto_sync = true" in shown
+    status = fk.ok(home, "status").stdout
+    assert "Automatic sync" in status and "on (fieldkit config)" in status
 
 
 def test_bad_values_name_the_setting_and_change_nothing(tmp_path, fk: Fieldkit) -> None:
@@ -59,5 +61,6 @@ def test_a_damaged_settings_file_is_reported_but_never_blocks_a_write(tmp_path, 
     assert "n'est pas valide" in french.stderr
     added = fk.json(home, "followup", "add", reference, "--kind", "interview", "--summary", "x")
     assert added["id"]
+    assert "réglages non valide" in fk.ok(home, "status").stdout  # status still works
     (home / "settings.toml").write_text("auto_sync = 3\n", encoding="utf-8")
     assert fk.run(home, "config", "show").exit_code == USAGE

@@ -144,6 +144,7 @@ def register(app: typer.Typer) -> None:
             (t("status.conflicts"), str(status.open_conflicts)),
             (t("status.last_sync"), _when(status.last_sync) or t("status.never")),
             (t("status.session"), _when(status.session_expires) or t("status.no_session")),
+            (t("status.auto_sync"), _auto_sync(st.home)),
         ]
         for label, value in rows:
             table.add_row(f"[bold]{label}[/bold]", value)
@@ -172,6 +173,16 @@ def register(app: typer.Typer) -> None:
             raise Locked("passphrase.new_none_given")
         ended = change_passphrase(st.home, st.credentials(), new)
         console().print(t("passphrase.changed", sessions=ended))
+
+
+def _auto_sync(home: Path) -> str:
+    from fieldkit import config
+    from fieldkit.errors import UsageError
+
+    try:
+        return t("status.on") if config.load(home).auto_sync else t("status.off")
+    except UsageError:
+        return t("status.settings_invalid")
 
 
 def _when(value: datetime | None) -> str | None:

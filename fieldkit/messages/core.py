@@ -24,6 +24,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "help.arg.config_key": ("The setting's name.", "Le nom du réglage."),
     "help.arg.config_value": ("Its new value.", "Sa nouvelle valeur."),
+    "status.auto_sync": ("Automatic sync", "Synchronisation automatique"),
+    "status.on": ("on (fieldkit config)", "activée (fieldkit config)"),
+    "status.off": ("off (fieldkit config)", "désactivée (fieldkit config)"),
+    "status.settings_invalid": (
+        "settings file not valid: see fieldkit config show",
+        "fichier de réglages non valide : voir fieldkit config show",
+    ),
     "config.file": ("Settings file: {path}", "Fichier de réglages : {path}"),
     "config.set": ("{key} is now {value}.", "{key} vaut désormais {value}."),
     "config.unreadable": (
