@@ -3,7 +3,6 @@ errors become a line on stderr and an exit code (DESIGN §5)."""
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from typer.core import TyperGroup
 from fieldkit import __version__
 from fieldkit.commands import agenda, coercion, session, sync
 from fieldkit.commands.common import AppState, err_console
-from fieldkit.errors import ERROR, FieldkitError, StoreError
+from fieldkit.errors import ERROR, FieldkitError, StoreError, disk_full
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
@@ -121,7 +120,7 @@ class FieldkitGroup(TyperGroup):
         except FieldkitError as exc:
             if _debug(ctx):
                 raise
-            if isinstance(exc, StoreError) and _disk_trouble(exc):
+            if isinstance(exc, StoreError) and disk_full(exc):
                 exc = StoreError("store.disk_full")  # not "damaged": a full disk is no damage
             err_console().print(f"fieldkit: {exc.message}", markup=False)
             raise typer.Exit(exc.exit_code) from None
@@ -135,7 +134,7 @@ class FieldkitGroup(TyperGroup):
 
             if _debug(ctx):
                 raise
-            if _disk_trouble(exc):
+            if disk_full(exc):
                 full = StoreError("store.disk_full")
                 err_console().print(f"fieldkit: {full.message}", markup=False)
                 raise typer.Exit(full.exit_code) from None
@@ -146,24 +145,6 @@ class FieldkitGroup(TyperGroup):
             # Never print the exception text: it could quote personal data.
             err_console().print(f"fieldkit: {t('error.internal', kind=type(exc).__name__)}")
             raise typer.Exit(ERROR) from None
-
-
-# SQLite's SQLITE_IOERR and SQLITE_FULL; the OS's "no space" and "quota exceeded".
-_SQLITE_DISK_CODES = (10, 13)
-_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
-
-
-def _disk_trouble(exc: BaseException | None) -> bool:
-    """Whether `exc` (or what caused it) is a write the disk refused, not a damaged file."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
-            return True
-        code = getattr(exc, "sqlite_errorcode", None)
-        if isinstance(code, int) and code & 0xFF in _SQLITE_DISK_CODES:  # extended codes too
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
 
 
 def _debug(ctx: Context) -> bool:

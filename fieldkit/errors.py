@@ -80,3 +80,26 @@ class BundleRejected(IntegrityError):
 
 class StoreError(FieldkitError):
     """The store file is missing, not a fieldkit store, or damaged."""
+
+
+# SQLite's SQLITE_IOERR and SQLITE_FULL (low byte of extended codes too), PostgreSQL's
+# disk_full (SQLSTATE 53100), and the OS's "no space" and "quota exceeded".
+_SQLITE_DISK_CODES = (10, 13)
+_PG_DISK_STATES = ("53100",)
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) is a write the disk refused, not damaged data."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in _SQLITE_DISK_CODES:
+            return True
+        if getattr(exc, "sqlstate", None) in _PG_DISK_STATES:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

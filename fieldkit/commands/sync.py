@@ -135,11 +135,17 @@ def _online(store: WorkerStore, watch: bool, *, show_progress: bool) -> client.S
         try:
             with _progress(show_progress) as progress:
                 return client.sync_online(store, progress=progress)
-        except Offline:
+        except Offline as exc:
             queued = client.queued(store)
             if not watch:
+                if exc.key == "sync.server_unavailable":
+                    raise Offline(
+                        "sync.server_unavailable_queued", count=queued, **exc.params
+                    ) from None
                 raise Offline("sync.offline", count=queued) from None
             wait = random.uniform(delay / 2, delay)
+            if exc.key == "sync.server_unavailable":
+                err_console().print(t("sync.server_unavailable", **exc.params))
             err_console().print(t("sync.retrying", count=queued, seconds=round(wait)))
             try:
                 time.sleep(wait)

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from fieldkit import __version__
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected, FieldkitError, Refused
+from fieldkit.errors import BundleRejected, FieldkitError, Refused, disk_full
+from fieldkit.i18n import t
 from fieldkit.sync.bundle import MAX_BUNDLE_BYTES
 from fieldkit.sync.enrolment import MAX_ENROL_BYTES
 
@@ -67,6 +68,14 @@ def create_app(store: DistrictStore) -> FastAPI:
         except FieldkitError as exc:
             status = 400
             return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
+        except Exception as exc:
+            # The bundle's transaction was rolled back; the worker keeps its changes queued
+            # and sends them again. Never the exception's text: it could quote case data.
+            full = disk_full(exc)
+            status = 503 if full else 500
+            key = "serve.disk_full" if full else "serve.internal_error"
+            log.error("%s failed: %s", endpoint, type(exc).__name__)
+            return JSONResponse({"error": t(key), "code": key}, status_code=status)
         finally:
             elapsed = (time.monotonic() - started) * 1000
             log.info("%s worker=%s status=%d %s ms=%.0f", endpoint, worker, status, counts, elapsed)

@@ -173,6 +173,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Server certificate fingerprint (SHA-256): {fingerprint}",
         "Empreinte du certificat du serveur (SHA-256) : {fingerprint}",
     ),
+    "serve.disk_full": (
+        "the district server's disk is full; nothing of this sync was applied, the changes stay queued on the device",
+        "le disque du serveur du district est plein ; rien de cette synchronisation n'a été appliqué, les modifications restent en attente sur le poste",
+    ),
+    "serve.internal_error": (
+        "the district server met an unexpected error; nothing of this sync was applied, the changes stay queued on the device",
+        "le serveur du district a rencontré une erreur inattendue ; rien de cette synchronisation n'a été appliqué, les modifications restent en attente sur le poste",
+    ),
     "serve.listening": (
         "District server listening on {url} (Ctrl-C to stop).",
         "Serveur du district à l'écoute sur {url} (Ctrl-C pour arrêter).",

@@ -181,6 +181,14 @@ MESSAGES.update(
             "le certificat du serveur n'est pas celui épinglé à l'inscription ; rien n'a été envoyé ni appliqué",
         ),
         "sync.progress": ("Sending", "Envoi"),
+        "sync.server_unavailable": (
+            "the district server could not take the sync (HTTP {status})",
+            "le serveur du district n'a pas pu prendre la synchronisation (HTTP {status})",
+        ),
+        "sync.server_unavailable_queued": (
+            "the district server could not take the sync (HTTP {status}); {count} changes queued, try again later",
+            "le serveur du district n'a pas pu prendre la synchronisation (HTTP {status}) ; {count} modifications en attente, réessayez plus tard",
+        ),
         "sync.bad_url": (
             "the district's server address is not an http(s) address",
             "l'adresse du serveur du district n'est pas une adresse http(s)",

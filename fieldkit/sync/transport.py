@@ -128,6 +128,10 @@ class Channel:
             return _refusal(body)
         if response.status_code == 409:
             raise IntegrityError("sync.server_rejected", reason=_reason(body))
+        if response.status_code >= 500:
+            # The server could not take it now (disk full, restarting, a bug): nothing of
+            # ours is lost, the changes stay queued, and `sync --watch` tries again.
+            raise Offline("sync.server_unavailable", status=response.status_code)
         if response.status_code >= 400:
             raise UsageError("sync.server_error", status=response.status_code, reason=_reason(body))
         return body
