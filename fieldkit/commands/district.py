@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from fieldkit.commands.cases import followup_table, history_limit
-from fieldkit.commands.common import console, parse_date, print_json, state
+from fieldkit.commands.common import (
+    console,
+    err_console,
+    is_interactive,
+    parse_date,
+    print_json,
+    state,
+)
 from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.session import new_passphrase
 from fieldkit.enums import CaseStatus, Priority
-from fieldkit.errors import InvalidValue, Refused
+from fieldkit.errors import InvalidValue, Refused, UsageError
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
+    from fieldkit.district.retention import ClosedCase
     from fieldkit.district.store import DistrictStore
 
 # fieldkit.district.store.DEFAULT_CODE_TTL_HOURS, without importing the store for --help
@@ -314,6 +325,73 @@ def case_close(
     with _open(ctx) as store:
         item = store.close_case(case, reason)
     console().print(t("district.closed", reference=item.reference))
+
+
+@app.command("purge", help=t("help.district_purge"))
+def purge(
+    ctx: typer.Context,
+    closed_before: str | None = typer.Option(
+        None, "--closed-before", metavar="DATE", help=t("help.opt.closed_before")
+    ),
+    older_than: int | None = typer.Option(
+        None, "--older-than", metavar="DAYS", min=0, max=36_600, help=t("help.opt.older_than")
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help=t("help.opt.dry_run")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.yes")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    cutoff = _purge_cutoff(closed_before, older_than)
+    if not dry_run and not yes and not is_interactive():
+        raise UsageError("purge.needs_yes")
+    with _open(ctx) as store:
+        due = store.closed_before(cutoff)
+        if not dry_run:
+            only = None
+            if not yes and due:
+                # On stderr, so that --json output stays one document on stdout.
+                err_console().print(_purge_table(due, cutoff))
+                if not typer.confirm(t("purge.confirm", count=len(due)), err=True):
+                    err_console().print(t("purge.cancelled"))
+                    raise typer.Exit(1)
+                only = {item.case_id for item in due}
+            due = store.purge_closed(cutoff, only=only)
+    if as_json:
+        print_json(
+            {
+                "purged": 0 if dry_run else len(due),
+                "cases": [item.as_json() for item in due],
+                "dry_run": dry_run,
+            }
+        )
+        return
+    if not due:
+        console().print(t("purge.none", cutoff=cutoff.isoformat()))
+        return
+    if dry_run or yes:
+        console().print(_purge_table(due, cutoff))
+    console().print(t("purge.dry_run" if dry_run else "purge.done", count=len(due)))
+
+
+def _purge_cutoff(closed_before: str | None, older_than: int | None) -> date:
+    """The day before which closed cases go: a date, or today (UTC) less a number of days."""
+    if (closed_before is None) == (older_than is None):
+        raise UsageError("purge.one_cutoff")
+    if older_than is not None:
+        return datetime.now(UTC).date() - timedelta(days=older_than)
+    cutoff = parse_date(closed_before, "--closed-before")
+    assert cutoff is not None
+    return cutoff
+
+
+def _purge_table(due: list[ClosedCase], cutoff: date) -> Table:
+    from rich.table import Table
+
+    table = Table(title=t("purge.title", cutoff=cutoff.isoformat(), count=len(due)))
+    for column in (t("col.reference"), t("purge.col_closed_on"), t("purge.col_followups")):
+        table.add_column(column)
+    for item in due:
+        table.add_row(item.reference, item.closed_on.isoformat(), str(item.followups))
+    return table
 
 
 @app.command("sync-file", help=t("help.district_sync_file"))

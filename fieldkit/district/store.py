@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldkit.district import backend, postgres
+from fieldkit.district import backend, postgres, retention
 from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
 from fieldkit.model import (
     Assignee,
@@ -35,7 +35,7 @@ from fieldkit.model import (
 from fieldkit.store import access, audit, cases, changelog, followups, meta
 from fieldkit.store.access import Credentials
 from fieldkit.store.columns import ColumnCipher, seal, unseal
-from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
+from fieldkit.store.db import Connection, checkpoint, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
 from fieldkit.store.schema import REPLICA_SCHEMA
 from fieldkit.sync import merge
@@ -510,6 +510,32 @@ class DistrictStore:
             self._write("case", case_id, case_id, "update", fields, self._bases(case_id, fields))
             audit.record(self.conn, "district", "case-close", "case", case_id)
         return cases.load(self.conn, case_id)
+
+    # Retention (DESIGN §8; docs/guide.md, "Data protection")
+
+    def closed_before(self, cutoff: date) -> list[retention.ClosedCase]:
+        """Closed cases whose closing time is before `cutoff`: what a purge would remove."""
+        return retention.closed_before(self.conn, cutoff)
+
+    def purge_closed(
+        self, cutoff: date, only: set[str] | None = None
+    ) -> list[retention.ClosedCase]:
+        """Delete every closed case closed before `cutoff` (those of them in `only`, the ids
+        a person confirmed, when given), in one transaction; returns what went.
+
+        Selected again under the write lock, so an open case is never touched. On the file,
+        the WAL is checkpointed afterwards so that the freed content leaves it too
+        (`secure_delete` has zeroed it in the pages); on PostgreSQL the rows' space is
+        reclaimed by VACUUM (docs/postgresql.md).
+        """
+        with transaction(self.conn):
+            due = retention.closed_before(self.conn, cutoff)
+            if only is not None:
+                due = [item for item in due if item.case_id in only]
+            retention.purge(self.conn, due)
+        if self.database is None:
+            checkpoint(self.conn)
+        return due
 
     def _write_assignees(self, case_id: str) -> None:
         rows = self.conn.execute(

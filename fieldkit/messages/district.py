@@ -41,6 +41,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Close a case (devices purge it).",
         "Clore un dossier (les postes le purgent).",
     ),
+    "help.district_purge": (
+        "Purge closed cases past the district's retention period (administrator).",
+        "Purger les dossiers clos au-delà de la durée de conservation du district (administrateur).",
+    ),
+    "help.opt.closed_before": (
+        "Purge cases closed before this date (00:00 UTC).",
+        "Purger les dossiers clos avant cette date (00 h 00 UTC).",
+    ),
+    "help.opt.older_than": (
+        "Purge cases closed more than this many days ago (the period of the processing register).",
+        "Purger les dossiers clos depuis plus de ce nombre de jours (la durée du registre des traitements).",
+    ),
+    "help.opt.dry_run": (
+        "List what would be purged; change nothing.",
+        "Lister ce qui serait purgé, sans rien modifier.",
+    ),
+    "help.opt.yes": (
+        "Purge without asking (scripts, scheduled jobs).",
+        "Purger sans demander (scripts, tâches planifiées).",
+    ),
     "help.district_sync_file": (
         "Apply a worker's bundle file and write the reply file.",
         "Appliquer le paquet d'un intervenant et écrire le paquet de réponse.",
@@ -106,6 +126,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{reference} retiré à {worker}.",
     ),
     "district.closed": ("{reference} closed.", "{reference} clos."),
+    "purge.one_cutoff": (
+        "give either --closed-before DATE or --older-than DAYS",
+        "indiquez soit --closed-before DATE, soit --older-than JOURS",
+    ),
+    "purge.needs_yes": (
+        "a purge cannot be undone: add --yes to run it without a terminal (or --dry-run to list)",
+        "une purge est irréversible : ajoutez --yes pour la lancer sans terminal (ou --dry-run pour lister)",
+    ),
+    "purge.title": (
+        "Closed before {cutoff}: {count} case(s)",
+        "Clos avant le {cutoff} : {count} dossier(s)",
+    ),
+    "purge.col_closed_on": ("Closed on", "Clos le"),
+    "purge.col_followups": ("Follow-ups", "Suivis"),
+    "purge.none": (
+        "No case closed before {cutoff}: nothing to purge.",
+        "Aucun dossier clos avant le {cutoff} : rien à purger.",
+    ),
+    "purge.confirm": (
+        "Purge these {count} case(s) and their follow-ups for good?",
+        "Purger définitivement ces {count} dossier(s) et leurs suivis ?",
+    ),
+    "purge.cancelled": ("Nothing was purged.", "Rien n'a été purgé."),
+    "purge.dry_run": (
+        "Dry run: {count} case(s) would be purged; nothing was changed.",
+        "Essai : {count} dossier(s) seraient purgés ; rien n'a été modifié.",
+    ),
+    "purge.done": (
+        "{count} case(s) purged; their audit events stay.",
+        "{count} dossier(s) purgé(s) ; leurs événements d'audit sont conservés.",
+    ),
     "district.high_concerns": ("{count} high concern(s)", "{count} inquiétude(s) forte(s)"),
     "district.conflicts": ("{count} conflict(s)", "{count} conflit(s)"),
     "district.enrolled": (

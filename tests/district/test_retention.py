@@ -1,0 +1,390 @@
+"""Retention at the district: `district purge` removes closed cases past the period, only them.
+
+The district is built with its clock (the HLC's wall clock) set in the past, so that its
+cases were really closed 400 and 3 days ago; then the purge runs at today's date. On
+both backends: what goes, what stays byte for byte, the audit chain, a worker that still
+held the purged case, and the purged text gone from the SQLCipher pages and WAL or from
+the PostgreSQL rows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from fieldkit.cli import app
+from fieldkit.commands import district as district_commands
+from fieldkit.district.store import DistrictStore
+from fieldkit.errors import USAGE
+from fieldkit.model import FollowUpKind
+from fieldkit.store import meta
+from fieldkit.store.access import Credentials, data_key
+from fieldkit.store.columns import row_key, unseal
+from fieldkit.store.digest import state_digest
+from fieldkit.store.worker import WorkerStore
+from fieldkit.sync import clock as clock_module
+from tests.conftest import PASSPHRASE
+from tests.district.test_authorisation import case_update, send
+from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
+from tests.pg import Cluster
+from tests.world import UNIT, World, api_sync, api_world, use_fast_kdf
+
+TODAY = datetime.now(UTC).date()
+OLD_NAME = "Marqueur-Purge Ophélie Vasseur"
+OLD_TEXT = "Marqueur-suivi-purgé confidences"
+OLD_AMENDED = "Marqueur-rectification-purgée"
+OLD_SITUATION = "Marqueur-situation-purgée"
+OLD_REFUSED = "Marqueur-refus-purgé"
+OLD_REASON = "Marqueur-clôture-purgée"
+LATE_TEXT = "Marqueur-tardif après la purge"
+KEPT_TEXT = "Marqueur-ouvert conservé"
+PURGED_MARKERS = (OLD_NAME, OLD_TEXT, OLD_AMENDED, OLD_SITUATION, OLD_REFUSED, OLD_REASON)
+
+
+class Clock:
+    """The wall clock the HLC reads (fieldkit/sync/clock.py), set to a chosen instant."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.at: datetime | None = None
+        monkeypatch.setattr(clock_module, "time", self)
+
+    def set(self, days_ago: float) -> None:
+        self.at = datetime.now(UTC) - timedelta(days=days_ago)
+
+    def real(self) -> None:
+        self.at = None
+
+    def time_ns(self) -> int:
+        if self.at is None:
+            return time.time_ns()
+        return int(self.at.timestamp() * 1000) * 1_000_000
+
+
+@dataclass
+class Retention:
+    world: World
+    old: str  # case id: closed 400 days ago, with follow-ups, a conflict and a refusal
+    late: str  # closed 3 days ago
+    kept: str  # open (as is the world's own case)
+    old_followups: list[str]
+
+
+def note(worker: WorkerStore, case_id: str, summary: str) -> str:
+    return worker.add_followup(
+        case_id, kind=FollowUpKind.INTERVIEW, summary=summary, occurred_on=TODAY, today=TODAY
+    ).id
+
+
+@pytest.fixture
+def retention(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Retention:
+    """Workers a and b hold the old case; only a synced after it was closed."""
+    use_fast_kdf(monkeypatch)
+    clock = Clock(monkeypatch)
+    clock.set(days_ago=420)
+    world = api_world(tmp_path, first_sync=False)
+    with world.open_district() as d, world.open_worker("a") as a, world.open_worker("b") as b:
+        old = d.add_case(name=OLD_NAME, unit=UNIT, reason="Signalement")
+        late = d.add_case(name="Cas clos récemment", unit=UNIT)
+        kept = d.add_case(name="Cas ouvert", unit=UNIT)
+        for case in (old, late, kept):
+            d.assign(case.id, world.worker_ids["a"], lead=True)
+            d.assign(case.id, world.worker_ids["b"])
+        for worker in (a, b):
+            api_sync(d, worker)
+        old_followups = [note(a, old.id, OLD_TEXT), note(a, old.id, OLD_TEXT + " 2")]
+        a.amend_followup(old_followups[0], TODAY, summary=OLD_AMENDED)
+        note(a, late.id, "Suivi du cas clos récemment")
+        note(a, kept.id, KEPT_TEXT)
+        # Concurrent edits of the old case's situation: a conflict at the district.
+        a.update_case(old.id, situation=OLD_SITUATION + " A")
+        b.update_case(old.id, situation=OLD_SITUATION + " B")
+        for worker in (a, b, a):
+            api_sync(d, worker)
+        assert [c.case_id for c in d.conflicts()] == [old.id]
+        a.resolve_conflict(a.conflicts()[0].id, "mine")
+        api_sync(d, a)
+        assert d.conflicts() == [] and len(d.conflicts(include_resolved=True)) == 1
+        # A refused change about the old case, kept whole at the district.
+        _, reply, _ = send(d, a, [case_update(a, old.id, display_name=OLD_REFUSED)])
+        assert [r.reason for r in reply.refused] == ["district-field"]
+
+        clock.set(days_ago=400)
+        d.close_case(old.id, OLD_REASON)
+        api_sync(d, a)  # a purges the old case; b does not sync again before the purge
+        clock.set(days_ago=3)
+        d.close_case(late.id, "Fin de prise en charge")
+        clock.real()
+        assert {c.id for c in a.list_cases()} == {late.id, kept.id, world.case_id}
+        assert {c.id for c in b.list_cases()} == {old.id, late.id, kept.id, world.case_id}
+    return Retention(world, old.id, late.id, kept.id, old_followups)
+
+
+def snapshot(d: DistrictStore, case_ids: list[str]) -> list:
+    shown = []
+    for case_id in case_ids:
+        case, history = d.case(case_id)
+        shown.append((case.model_dump(mode="json"), [f.model_dump(mode="json") for f in history]))
+        shown.append([c.model_dump(mode="json") for c in d.case_conflicts(case_id)])
+    return shown
+
+
+CASE_TABLES = ("cases", "case_fields", "followups", "amendments", "changes", "conflicts")
+
+
+def rows_about(d: DistrictStore, case_id: str) -> dict[str, int]:
+    found = {
+        table: d.conn.execute(
+            f"SELECT count(*) FROM {table} WHERE {'id' if table == 'cases' else 'case_id'} = ?",
+            (case_id,),
+        ).fetchone()[0]
+        for table in CASE_TABLES
+    }
+    found["assignments"] = len([w for w in d.workers() if case_id in d.assigned_cases(w.worker.id)])
+    found["refusals"] = sum(
+        json.loads(unseal(d.conn, "refusals", "change", row_key(w, o, str(q)), c))["case_id"]
+        == case_id
+        for w, o, q, c in d.conn.execute("SELECT worker_id, origin, seq, change FROM refusals")
+    )
+    return {table: count for table, count in found.items() if count}
+
+
+@pytest.fixture
+def district(retention: Retention) -> Iterator[DistrictStore]:
+    with retention.world.open_district() as d:
+        yield d
+
+
+def test_only_cases_closed_before_the_cutoff_are_listed_and_purged(
+    retention: Retention, district: DistrictStore
+):
+    d, r = district, retention
+    assert set(rows_about(d, r.old)) == {*CASE_TABLES, "assignments", "refusals"}
+    assert d.conn.execute("SELECT count(*) FROM resolved_conflicts").fetchone()[0] == 1
+    kept_before = snapshot(d, [r.late, r.kept])
+
+    cutoff = TODAY - timedelta(days=30)
+    due = d.closed_before(cutoff)
+    assert [(item.case_id, item.followups) for item in due] == [(r.old, 2)]
+    assert due[0].closed_on == TODAY - timedelta(days=400)
+    assert [item.case_id for item in d.closed_before(TODAY)] == [r.old, r.late]
+    # Open cases are never due, whatever the cutoff.
+    assert r.kept not in {item.case_id for item in d.closed_before(TODAY + timedelta(days=999))}
+
+    purged = d.purge_closed(cutoff)
+
+    assert [item.case_id for item in purged] == [r.old]
+    assert rows_about(d, r.old) == {}
+    assert d.conn.execute("SELECT count(*) FROM resolved_conflicts").fetchone()[0] == 0
+    assert snapshot(d, [r.late, r.kept]) == kept_before
+    assert {c.id for c in d.list_cases()} == {r.late, r.kept, r.world.case_id}
+    assert d.closed_before(cutoff) == []
+    assert d.purge_closed(cutoff) == []  # a second run finds nothing
+
+
+def test_the_audit_chain_holds_and_records_each_purge_without_content(
+    retention: Retention, district: DistrictStore
+):
+    d, r = district, retention
+    before = [e.model_dump() for e in d.audit_events() if e.object_id == r.old]
+    assert {e["action"] for e in before} >= {"case-add", "case-assign", "case-close"}
+    reference = d.closed_before(TODAY)[0].reference
+
+    d.purge_closed(TODAY - timedelta(days=30))
+
+    checked, broken = d.verify_audit()
+    assert broken is None and checked == len(d.audit_events())
+    *kept, purge = [e for e in d.audit_events() if e.object_id == r.old]
+    assert [e.model_dump() for e in kept] == before
+    closed_on = (TODAY - timedelta(days=400)).isoformat()
+    assert (purge.action, purge.object_type, purge.actor) == ("purge", "case", "district")
+    assert purge.detail == f"reference={reference} closed={closed_on}"
+    text = json.dumps([e.model_dump(mode="json") for e in d.audit_events()], ensure_ascii=False)
+    assert not [m for m in PURGED_MARKERS if m in text]
+
+
+def test_a_worker_still_holding_the_case_purges_it_and_loses_none_of_its_work(
+    retention: Retention, district: DistrictStore
+):
+    d, r = district, retention
+    with r.world.open_worker("b") as b:
+        other = note(b, r.kept, "Travail de b sur le cas ouvert")
+        note(b, r.old, LATE_TEXT)  # made offline on the closed case, not yet synced
+        d.purge_closed(TODAY - timedelta(days=30))
+
+        _, result = api_sync(d, b)
+
+        assert result.purged == 2  # the purged case and the one closed 3 days ago
+        assert result.refused == 1  # its late follow-up: the case is no longer its
+        held = {r.kept, r.world.case_id}
+        assert {c.id for c in b.list_cases()} == held
+        assert other in [f.id for f in d.case(r.kept)[1]]
+        assert [x["reason"] for x in d.refusals()] == ["not-assigned"]
+        # Both sides agree: nothing in flight, equal digests, no resync asked for.
+        assert meta.get(b.conn, "resync_needed") is None
+        assert state_digest(b.conn, held) == state_digest(d.conn, held)
+        assert meta.get_int(b.conn, "acked_seq") == meta.get_int(b.conn, "seq")
+        assert rows_about(d, r.old) == {"refusals": 1}
+
+        # A worker that had already purged it converges too.
+        with r.world.open_worker("a") as a:
+            api_sync(d, a)
+            assert {c.id for c in a.list_cases()} == held
+            assert meta.get(a.conn, "resync_needed") is None
+            assert other in [f.id for f in a.get_case(r.kept)[1]]
+
+        # The next purge takes the late refusal too, and says so in the audit trail.
+        d.purge_closed(TODAY - timedelta(days=30))
+        assert d.refusals() == []
+        assert d.audit_events()[-1].action == "purge"
+        assert d.audit_events()[-1].detail == "count=1"
+        assert d.verify_audit()[1] is None
+        api_sync(d, b)
+        assert meta.get(b.conn, "resync_needed") is None
+
+
+def test_the_purged_text_leaves_the_store(
+    retention: Retention,
+    district: DistrictStore,
+    district_backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    d, r = district, retention
+    d.purge_closed(TODAY - timedelta(days=30))
+    if district_backend == "sqlcipher":
+        # Read while the store is still open: closing it would checkpoint the WAL anyway.
+        monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+        key = data_key(r.world.district_home, "district", Credentials()).data_key
+        raw = decrypt_sqlcipher_pages(r.world.district_home / "district.db", key)
+        wal = r.world.district_home / "district.db-wal"
+        if wal.exists():
+            raw += decrypt_sqlcipher_wal(wal, key)
+        assert KEPT_TEXT.encode() in raw  # the check can see text
+        assert [m for m in PURGED_MARKERS if m.encode() in raw] == []
+        assert r.old.encode() in raw  # only as the audit events' object id
+        assert not [f for f in r.old_followups if f.encode() in raw]
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    dump = cluster.pg_dump(district_backend)
+    # Sealed values cannot be searched for text: the rows themselves must be gone. The
+    # case id is left only in the audit table's events; its follow-ups' ids nowhere.
+    tables = [block for block in dump.split("\nCOPY ")[1:] if r.old in block]
+    assert [block.split(" ", 1)[0] for block in tables] == ["public.audit"]
+    assert not [f for f in r.old_followups if f in dump]
+    assert r.kept in dump
+
+
+def test_nothing_closed_before_the_cutoff_purges_nothing(
+    retention: Retention, district: DistrictStore
+):
+    d, r = district, retention
+    before = snapshot(d, [r.old, r.late, r.kept])
+    assert d.purge_closed(TODAY - timedelta(days=500)) == []
+    assert d.purge_closed(TODAY, only=set()) == []
+    assert snapshot(d, [r.old, r.late, r.kept]) == before
+
+
+# The command
+
+
+def run(home: Path, *args: str, **env: str) -> Result:
+    return CliRunner().invoke(
+        app,
+        ["--home", str(home), "district", *args],
+        env={"FIELDKIT_PASSPHRASE": PASSPHRASE, **env},
+    )
+
+
+def show(home: Path, case_id: str) -> str:
+    result = run(home, "case", "show", case_id, "--json")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_district_purge_through_the_cli(retention: Retention):
+    r, home = retention, retention.world.district_home
+    listing = run(home, "case", "list", "--json").stdout
+    kept = [show(home, r.late), show(home, r.kept)]
+    with DistrictStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as d:
+        reference = d.closed_before(TODAY - timedelta(days=30))[0].reference
+        changes = d.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+
+    # Off a terminal, no purge without --yes: a usage error, in both languages.
+    for lang, words in (("en", "--yes"), ("fr", "irréversible")):
+        refused = run(home, "purge", "--older-than", "30", FIELDKIT_LANG=lang)
+        assert refused.exit_code == USAGE
+        assert words in refused.stderr and refused.stdout == ""
+    both = run(home, "purge", "--older-than", "30", "--closed-before", "2020-01-01", "--yes")
+    assert both.exit_code == USAGE and "--older-than" in both.stderr
+    assert run(home, "purge", "--yes").exit_code == USAGE
+    assert run(home, "purge", "--older-than", "-1", "--yes").exit_code == USAGE
+
+    dry = run(home, "purge", "--older-than", "30", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    closed_on = (TODAY - timedelta(days=400)).isoformat()
+    expected = [{"reference": reference, "closed_on": closed_on, "followups": 2}]
+    assert json.loads(dry.stdout) == {"purged": 0, "cases": expected, "dry_run": True}
+    french = run(home, "purge", "--older-than", "30", "--dry-run", FIELDKIT_LANG="fr")
+    assert "rien n'a été modifié" in french.stdout and reference in french.stdout
+    assert run(home, "case", "list", "--json").stdout == listing
+    with DistrictStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as d:
+        assert d.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == changes
+
+    done = run(home, "purge", "--closed-before", (TODAY - timedelta(days=30)).isoformat(), "--yes")
+    assert done.exit_code == 0, done.output
+    assert reference in done.stdout and "1 case(s) purged" in done.stdout
+    assert [show(home, r.late), show(home, r.kept)] == kept
+    assert run(home, "case", "show", r.old).exit_code == 4
+    again = run(home, "purge", "--older-than", "30", "--yes", "--json")
+    assert json.loads(again.stdout) == {"purged": 0, "cases": [], "dry_run": False}
+
+
+def test_on_a_terminal_the_purge_asks_first(retention: Retention, monkeypatch: pytest.MonkeyPatch):
+    r, home = retention, retention.world.district_home
+    monkeypatch.setattr(district_commands, "is_interactive", lambda: True)
+    args = ("purge", "--older-than", "1", "--json")
+
+    declined = CliRunner().invoke(
+        app, ["--home", str(home), "district", *args], input="n\n",
+        env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
+    )  # fmt: skip
+    assert declined.exit_code == 1
+    assert "Purger définitivement ces 2 dossier(s)" in declined.stderr
+    # CliRunner echoes the typed answer on stdout, where a terminal would show it.
+    assert "Rien n'a été purgé" in declined.stderr and declined.stdout.strip() == "n"
+    assert json.loads(run(home, "purge", "--older-than", "1", "--dry-run", "--json").stdout)[
+        "cases"
+    ]
+
+    accepted = CliRunner().invoke(
+        app, ["--home", str(home), "district", *args], input="y\n",
+        env={"FIELDKIT_PASSPHRASE": PASSPHRASE},
+    )  # fmt: skip
+    assert accepted.exit_code == 0, accepted.output
+    echoed, output = accepted.stdout.split("\n", 1)
+    assert echoed.strip() == "y"
+    report = json.loads(output)
+    assert report["purged"] == 2 and report["dry_run"] is False
+    assert {c["closed_on"] for c in report["cases"]} == {
+        (TODAY - timedelta(days=400)).isoformat(),
+        (TODAY - timedelta(days=3)).isoformat(),
+    }
+    listed = json.loads(run(home, "case", "list", "--json").stdout)
+    assert {c["id"] for c in listed} == {r.kept, r.world.case_id}
+
+
+def test_closing_dates_are_utc_days_of_the_closing_write(retention: Retention):
+    with retention.world.open_district() as d:
+        closed = {item.case_id: item.closed_on for item in d.closed_before(TODAY + timedelta(1))}
+    assert closed == {
+        retention.old: TODAY - timedelta(days=400),
+        retention.late: TODAY - timedelta(days=3),
+    }
+    assert isinstance(closed[retention.old], date)
