@@ -73,19 +73,24 @@ def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]
                 for followup, change in _followup_rows([case.id], changes, added.id, None)
             ]
             with transaction(conn):
-                conn.executemany(
-                    "INSERT INTO followups (id, case_id, occurred_on, hlc, kind, next_contact,"
-                    " concern_level, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [f for f, _ in rows],
-                )
-                conn.executemany(
-                    "INSERT INTO changes (id, origin, seq, hlc, entity, entity_id, case_id, op,"
-                    " fields, base, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [c for _, c in rows],
-                )
+                _insert(conn, rows)
                 meta.put(conn, "seq", first_seq + changes - 1)
                 meta.put(conn, "hlc", rows[-1][1][3])
     return district_home, worker_home, rows
+
+
+def _insert(conn, rows: list[tuple[tuple, tuple]]) -> None:
+    """The follow-ups and their change-log rows, as `followup add` writes them."""
+    conn.executemany(
+        "INSERT INTO followups (id, case_id, occurred_on, hlc, kind, next_contact,"
+        " concern_level, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [f for f, _ in rows],
+    )
+    conn.executemany(
+        "INSERT INTO changes (id, origin, seq, hlc, entity, entity_id, case_id, op,"
+        " fields, base, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [c for _, c in rows],
+    )
 
 
 def _baseline(root: Path, rows: list[tuple], attempt: int) -> float:
@@ -121,16 +126,7 @@ def _storage_floor(root: Path, rows: list[tuple[tuple, tuple]], attempt: int) ->
     conn.execute("INSERT INTO cases (id, reference) VALUES (?, ?)", (rows[0][0][1], "CO-0"))
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(
-        "INSERT INTO followups (id, case_id, occurred_on, hlc, kind, next_contact,"
-        " concern_level, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [f for f, _ in rows],
-    )
-    conn.executemany(
-        "INSERT INTO changes (id, origin, seq, hlc, entity, entity_id, case_id, op,"
-        " fields, base, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [c for _, c in rows],
-    )
+    _insert(conn, rows)
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()

@@ -51,15 +51,7 @@ def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory, pg_cluster: 
         district = DistrictStore.open(home / "district", credentials())
         workers = [WorkerStore.open(home / f"w{i}", credentials()) for i in range(count)]
         try:
-            yield Replicas(
-                district=district,
-                workers=workers,
-                worker_ids=[w.worker_id or "" for w in workers],
-                outbox=[[] for _ in workers],
-                inbox=[[] for _ in workers],
-                delivered=[[] for _ in workers],
-                applied=[[] for _ in workers],
-            )
+            yield Replicas.of(district, workers)
         finally:
             for store in (district, *workers):
                 store.close()

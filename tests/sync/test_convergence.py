@@ -77,6 +77,16 @@ class Replicas:
     applied: list[list[bytes]]  # per worker: the replies it accepted
     written: dict[str, str] = field(default_factory=dict)  # change id -> follow-up id
 
+    @classmethod
+    def of(cls, district: DistrictStore, workers: list[WorkerStore]) -> Replicas:
+        """Open stores, nothing exchanged yet."""
+
+        def each() -> list[list[bytes]]:
+            return [[] for _ in workers]
+
+        ids = [w.worker_id or "" for w in workers]
+        return cls(district, workers, ids, each(), each(), each(), each())
+
 
 @pytest.fixture
 def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory):
@@ -90,15 +100,7 @@ def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory):
         district = DistrictStore.open(home / "district", credentials())
         workers = [WorkerStore.open(home / f"w{i}", credentials()) for i in range(count)]
         try:
-            yield Replicas(
-                district=district,
-                workers=workers,
-                worker_ids=[w.worker_id or "" for w in workers],
-                outbox=[[] for _ in workers],
-                inbox=[[] for _ in workers],
-                delivered=[[] for _ in workers],
-                applied=[[] for _ in workers],
-            )
+            yield Replicas.of(district, workers)
         finally:
             for store in (district, *workers):
                 store.close()
