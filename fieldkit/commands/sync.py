@@ -168,7 +168,7 @@ def _progress(wanted: bool) -> Iterator[Callable[[int, int], None] | None]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     bar = Progress(
-        TextColumn(t("sync.progress")),
+        TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         console=console,
@@ -182,8 +182,13 @@ def _progress(wanted: bool) -> Iterator[Callable[[int, int], None] | None]:
             return
         if task is None:
             bar.start()
-            task = bar.add_task("send", total=total)
-        bar.update(task, completed=sent)
+            task = bar.add_task(t("sync.progress"), total=total)
+        if sent < total:
+            bar.update(task, completed=sent)
+        else:
+            # Sent whole: the district checks and applies it, then the reply is applied
+            # here; an indeterminate bar says the work goes on.
+            bar.update(task, completed=sent, total=None, description=t("sync.progress_applying"))
 
     try:
         yield update

@@ -181,6 +181,7 @@ MESSAGES.update(
             "le certificat du serveur n'est pas celui épinglé à l'inscription ; rien n'a été envoyé ni appliqué",
         ),
         "sync.progress": ("Sending", "Envoi"),
+        "sync.progress_applying": ("Sent; applying", "Envoyé ; application en cours"),
         "sync.server_unavailable": (
             "the district server could not take the sync (HTTP {status})",
             "le serveur du district n'a pas pu prendre la synchronisation (HTTP {status})",
