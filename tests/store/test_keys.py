@@ -46,8 +46,16 @@ def test_a_weak_passphrase_creates_nothing(home):
     assert not home.exists() or not any(home.iterdir())
 
 
-def test_a_good_passphrase_is_accepted():
-    check_passphrase(PASSPHRASE)
+@pytest.mark.parametrize(
+    "passphrase",
+    [PASSPHRASE, "cheval agrafe batterie", "Lüneburg-Ærøskøbing 1987", "ÉTÉ À L'ÎLE D'OLÉRON"],
+)
+def test_a_good_passphrase_is_accepted_and_opens_a_store(passphrase, tmp_path, monkeypatch):
+    check_passphrase(passphrase)  # raises InvalidValue when refused
+    monkeypatch.setattr(keys, "KDF_PARAMS", {**keys.KDF_PARAMS, "memory_kib": 8192})
+    WorkerStore.create(tmp_path / "w", passphrase).close()
+    with WorkerStore.open(tmp_path / "w", Credentials(prompt=lambda: passphrase)) as store:
+        assert store.status().cases == 0
 
 
 def test_the_key_file_wraps_a_random_data_key_and_keeps_no_secret():
