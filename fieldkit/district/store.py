@@ -7,7 +7,6 @@ the assignments, and the refused changes kept whole for a coordinator to review.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import threading
@@ -37,10 +36,11 @@ from fieldkit.store.access import Credentials
 from fieldkit.store.columns import ColumnCipher, seal, unseal
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
+from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import REPLICA_SCHEMA
 from fieldkit.sync import merge
 from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
-from fieldkit.sync.identity import Identity, PublicIdentity
+from fieldkit.sync.identity import PublicIdentity
 
 KIND = "district"
 DEFAULT_CODE_TTL_HOURS = 72
@@ -166,7 +166,7 @@ def _worker_row(conn: Connection, row: tuple) -> WorkerRecord:
     )
 
 
-class DistrictStore:
+class DistrictStore(ReplicaStore):
     """One district, on its SQLCipher file or on PostgreSQL (fieldkit/district/backend.py).
 
     `conn` is held for the store's life. A server handles each request on `lease()`:
@@ -280,17 +280,7 @@ class DistrictStore:
     def close(self) -> None:
         _close(self.conn, self.database)
 
-    def __enter__(self) -> DistrictStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # Identity and settings
-
-    @property
-    def replica_id(self) -> str:
-        return meta.get(self.conn, "replica_id") or ""
 
     @property
     def name(self) -> str:
@@ -299,9 +289,6 @@ class DistrictStore:
     @property
     def url(self) -> str | None:
         return meta.get(self.conn, "url")
-
-    def identity(self) -> Identity:
-        return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
 
     def set_setting(self, key: str, value: str) -> None:
         with transaction(self.conn):
@@ -448,9 +435,6 @@ class DistrictStore:
             audit.record(self.conn, "district", "view", "case", case_id)
         return case, history
 
-    def followup_count(self, case_id: str) -> int:
-        return followups.count(self.conn, case_id)
-
     def list_cases(self, status: CaseStatus | None = None, unit: str | None = None) -> list[Case]:
         items = cases.list_cases(self.conn, status.value if status else None)
         if unit:
@@ -587,13 +571,6 @@ class DistrictStore:
             )
         ]
 
-    def conflicts(self, include_resolved: bool = False):
-        return cases.conflicts(self.conn, include_resolved=include_resolved)
-
-    def case_conflicts(self, case_id: str):
-        """A case's open conflicts."""
-        return cases.conflicts(self.conn, case_id=case_id)
-
     def refusals(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT worker_id, origin, seq, reason, at FROM refusals ORDER BY id"
@@ -612,12 +589,6 @@ class DistrictStore:
             raise ValueError(action)
         with transaction(self.conn):
             audit.record(self.conn, "district", action, "report", unit or "", detail)
-
-    def audit_events(self, limit: int | None = None):
-        return audit.events(self.conn, limit)
-
-    def verify_audit(self) -> tuple[int, int | None]:
-        return audit.verify(self.conn)
 
 
 def migrate_store(conn: Connection) -> None:

@@ -7,7 +7,6 @@ audit event. Reads that show a case or a follow-up are audited as views.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +18,6 @@ from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
     WORKER_CASE_FIELDS,
     AgendaItem,
-    AuditEvent,
     Case,
     CaseStatus,
     Change,
@@ -39,12 +37,13 @@ from fieldkit.store.keys import (
     rewrap_keyfile,
     write_keyfile,
 )
+from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.session import check_ttl, end_sessions, start_session
 from fieldkit.sync import merge
 
 if TYPE_CHECKING:
-    from fieldkit.sync.identity import Identity
+    pass
 
 KIND = "worker"
 
@@ -67,7 +66,7 @@ class SummaryData:
     printed_by: str  # this worker's name, or its id when the store has no name
 
 
-class WorkerStore:
+class WorkerStore(ReplicaStore):
     """An open worker store. Use as a context manager, or call close()."""
 
     def __init__(
@@ -125,17 +124,7 @@ class WorkerStore:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> WorkerStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # Identity
-
-    @property
-    def replica_id(self) -> str:
-        return meta.get(self.conn, "replica_id") or ""
 
     @property
     def worker_id(self) -> str | None:
@@ -145,11 +134,6 @@ class WorkerStore:
     def author(self) -> str:
         """Who writes: the district's worker id once enrolled, the replica id before."""
         return self.worker_id or self.replica_id
-
-    def identity(self) -> Identity:
-        from fieldkit.sync.identity import Identity
-
-        return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
 
     # Sessions and passphrase
 
@@ -198,12 +182,6 @@ class WorkerStore:
         history = followups.for_case(self.conn, case_id, limit=limit)
         self._audit("view", "case", case_id)
         return case, history
-
-    def followup_count(self, case_id: str) -> int:
-        return followups.count(self.conn, case_id)
-
-    def case_conflicts(self, case_id: str) -> list[Conflict]:
-        return cases.conflicts(self.conn, case_id=case_id)
 
     def summary_data(self, ref: str) -> SummaryData:
         """Everything a summary of case `ref` needs, loaded in one place.
@@ -268,15 +246,6 @@ class WorkerStore:
             display_name=case.display_name,
             overdue=when < today,
         )
-
-    def conflicts(self, include_resolved: bool = False) -> list[Conflict]:
-        return cases.conflicts(self.conn, include_resolved=include_resolved)
-
-    def audit_events(self, limit: int | None = None) -> list[AuditEvent]:
-        return audit.events(self.conn, limit)
-
-    def verify_audit(self) -> tuple[int, int | None]:
-        return audit.verify(self.conn)
 
     # Writing
 

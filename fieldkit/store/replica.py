@@ -1,0 +1,57 @@
+"""What every store is as a replica: its id and identity, conflicts and audit trail.
+
+Worker and district stores hold the same replicated tables (fieldkit/store/schema.py);
+the reads of those tables that both offer live here once. Subclasses set `conn` and
+define `close()`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Self
+
+from fieldkit.store import audit, cases, followups, meta
+from fieldkit.store.db import Connection
+
+if TYPE_CHECKING:
+    from fieldkit.model import AuditEvent, Conflict
+    from fieldkit.sync.identity import Identity
+
+
+class ReplicaStore:
+    conn: Connection
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def replica_id(self) -> str:
+        return meta.get(self.conn, "replica_id") or ""
+
+    def identity(self) -> Identity:
+        # Imported here: the signing and HPKE code is not needed to list or record.
+        from fieldkit.sync.identity import Identity
+
+        return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
+
+    def followup_count(self, case_id: str) -> int:
+        return followups.count(self.conn, case_id)
+
+    def conflicts(self, include_resolved: bool = False) -> list[Conflict]:
+        return cases.conflicts(self.conn, include_resolved=include_resolved)
+
+    def case_conflicts(self, case_id: str) -> list[Conflict]:
+        """A case's open conflicts."""
+        return cases.conflicts(self.conn, case_id=case_id)
+
+    def audit_events(self, limit: int | None = None) -> list[AuditEvent]:
+        return audit.events(self.conn, limit)
+
+    def verify_audit(self) -> tuple[int, int | None]:
+        return audit.verify(self.conn)
