@@ -99,9 +99,7 @@ def show(
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
     if as_json:
-        data = case_json(item, history)
-        data["conflicts"] = [c.model_dump(mode="json") for c in open_conflicts]
-        print_json(data)
+        print_json(case_json(item, history, open_conflicts))
         return
     from rich.panel import Panel
     from rich.table import Table

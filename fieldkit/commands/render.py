@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
-    from fieldkit.model import Case, FollowUp
+    from fieldkit.model import Case, Conflict, FollowUp
 
 
 def followup_json(item: FollowUp) -> dict[str, Any]:
@@ -20,10 +20,17 @@ def followup_json(item: FollowUp) -> dict[str, Any]:
     return current
 
 
-def case_json(case: Case, history: list[FollowUp] | None = None) -> dict[str, Any]:
+def case_json(
+    case: Case,
+    history: list[FollowUp] | None = None,
+    conflicts: list[Conflict] | None = None,
+) -> dict[str, Any]:
+    """`case list` / `case show --json`: the case, with its history and open conflicts."""
     data = case.model_dump(mode="json")
     if history is not None:
         data["followups"] = [followup_json(f) for f in history]
+    if conflicts is not None:
+        data["conflicts"] = [c.model_dump(mode="json") for c in conflicts]
     return data
 
 

@@ -84,18 +84,18 @@ def create_app(store: DistrictStore) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "district": store.replica_id, "version": __version__}
 
-    @app.post("/v1/enrol")
-    async def enrol(request: Request) -> Response:
-        data = await read_limited(request, MAX_ENROL_BYTES)
+    async def carry(request: Request, limit: int, endpoint: str) -> Response:
+        data = await read_limited(request, limit)
         if data is None:
             return JSONResponse({"error": "too large"}, status_code=413)
-        return await run_in_threadpool(exchange, data, "enrol")
+        return await run_in_threadpool(exchange, data, endpoint)
+
+    @app.post("/v1/enrol")
+    async def enrol(request: Request) -> Response:
+        return await carry(request, MAX_ENROL_BYTES, "enrol")
 
     @app.post("/v1/sync")
     async def sync(request: Request) -> Response:
-        data = await read_limited(request, MAX_BUNDLE_BYTES)
-        if data is None:
-            return JSONResponse({"error": "too large"}, status_code=413)
-        return await run_in_threadpool(exchange, data, "sync")
+        return await carry(request, MAX_BUNDLE_BYTES, "sync")
 
     return app
