@@ -20,6 +20,7 @@ from fieldkit.model import (
     Priority,
     ReferralDomain,
 )
+from fieldkit.summary.assemble import CaseSummary, assemble
 
 PRINTED_AT = datetime(2026, 4, 15, 10, 30, tzinfo=UTC)
 WORKERS = {
@@ -163,6 +164,19 @@ def build_world(count: int = 230, start: date = date(2025, 1, 6)) -> World:
         ),
     ]
     return World(case, followups, conflicts)
+
+
+def summarise(world: World, **options) -> CaseSummary:
+    """The test case's summary as Claire Dubois prints it at PRINTED_AT."""
+    options.setdefault("worker_names", WORKERS)
+    return assemble(
+        world.case,
+        world.followups,
+        world.conflicts,
+        printed_by="Claire Dubois",
+        printed_at=PRINTED_AT,
+        **options,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -18,24 +18,12 @@ from fieldkit.model import (
     ReferralDomain,
     WorkerStatus,
 )
-from fieldkit.summary.assemble import CaseSummary, assemble, hlc_day
-from tests.summary.conftest import PRINTED_AT, WORKERS, World, build_world, followup_id
-
-
-def _summary(world: World, **options) -> CaseSummary:
-    options.setdefault("worker_names", WORKERS)
-    return assemble(
-        world.case,
-        world.followups,
-        world.conflicts,
-        printed_by="Claire Dubois",
-        printed_at=PRINTED_AT,
-        **options,
-    )
+from fieldkit.summary.assemble import hlc_day
+from tests.summary.conftest import World, build_world, followup_id, summarise
 
 
 def test_case_facts_and_names_of_lead_and_co_workers(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     assert summary.reference == "CO-2026-0042"
     assert summary.display_name == "Émilie Lefèvre-Nguyễn"
     assert summary.lead == "Claire Dubois"  # worker_names wins over the case's own label
@@ -54,7 +42,7 @@ def test_case_facts_and_names_of_lead_and_co_workers(world: World) -> None:
 
 
 def test_names_fall_back_to_the_case_label_then_the_id(world: World) -> None:
-    summary = _summary(world, worker_names={})
+    summary = summarise(world, worker_names={})
     assert summary.lead == "C. Dubois"
     mehdi = next(e for e in summary.history if e.id == followup_id(1))
     assert mehdi.recorded_by == "M. Benali"
@@ -63,7 +51,7 @@ def test_names_fall_back_to_the_case_label_then_the_id(world: World) -> None:
 
 
 def test_history_is_newest_first_with_the_latest_text(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     assert summary.followups_total == 230
     assert len(summary.history) == 230
     days = [e.occurred_on for e in summary.history]
@@ -77,11 +65,11 @@ def test_history_is_newest_first_with_the_latest_text(world: World) -> None:
 
 def test_history_order_does_not_depend_on_input_order(world: World) -> None:
     shuffled = World(world.case, list(reversed(world.followups)), world.conflicts)
-    assert _summary(shuffled) == _summary(world)
+    assert summarise(shuffled) == summarise(world)
 
 
 def test_an_amendment_changing_next_steps_is_shown(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     twice = next(e for e in summary.history if e.id == followup_id(51))
     assert twice.amendments == 2
     assert twice.next_steps == "Orienter vers la Maison des adolescents."
@@ -93,13 +81,13 @@ def test_an_amendment_moving_the_date_moves_the_entry(world: World) -> None:
     world.followups[0].amendments.append(
         Amendment(id="am-x", hlc="x", author="w-claire", fields={"occurred_on": "2026-01-01"})
     )
-    summary = _summary(world)
+    summary = summarise(world)
     assert summary.history[0].id == followup_id(1)
     assert summary.history[0].last_amended_on is None  # an unreadable HLC gives no date
 
 
 def test_concerns_are_listed_separately_with_their_level(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     assert summary.concerns
     assert all(e.kind == FollowUpKind.CONCERN for e in summary.concerns)
     assert {e.concern_level for e in summary.concerns} == set(ConcernLevel)
@@ -107,14 +95,14 @@ def test_concerns_are_listed_separately_with_their_level(world: World) -> None:
 
 
 def test_partner_referrals_carry_their_domain(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     referrals = [e for e in summary.history if e.kind == FollowUpKind.PARTNER_REFERRAL]
     assert referrals
     assert all(e.referral_to is not None for e in referrals)
 
 
 def test_next_contact_is_the_soonest_one_not_past(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     # Follow-ups every two days from 2025-01-06, next contact 20 days later every 6th:
     # 2026-04-13 is past on 2026-04-15, 2026-04-25 is the soonest still to come.
     assert summary.next_contact == date(2026, 4, 25)
@@ -125,11 +113,11 @@ def test_next_contact_is_the_soonest_one_not_past(world: World) -> None:
 def test_a_past_review_is_overdue() -> None:
     world = build_world(3)
     world.case.next_review = date(2026, 4, 1)
-    assert _summary(world).next_review_overdue is True
+    assert summarise(world).next_review_overdue is True
 
 
 def test_only_open_conflicts_of_the_case_with_both_values(world: World) -> None:
-    summary = _summary(world)
+    summary = summarise(world)
     assert len(summary.conflicts) == 1
     conflict = summary.conflicts[0]
     assert conflict.field == "situation"
@@ -145,14 +133,14 @@ def test_conflict_values_are_readable(monkeypatch: pytest.MonkeyPatch) -> None:
     conflict.field = "goals"
     conflict.winner_value = [{"text": "Trouver un stage", "state": "achieved"}]
     conflict.loser_value = None
-    entry = _summary(world).conflicts[0]
+    entry = summarise(world).conflicts[0]
     assert entry.kept_value == "Trouver un stage (Atteint)"
     assert entry.other_value == "—"
 
 
 def test_since_limits_history_and_concerns(world: World) -> None:
     since = date(2026, 3, 1)
-    summary = _summary(world, since=since)
+    summary = summarise(world, since=since)
     assert summary.since == since
     assert summary.followups_total == 230
     assert summary.history

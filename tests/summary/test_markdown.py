@@ -13,24 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.summary.assemble import assemble
 from fieldkit.summary.markdown import render_markdown
-from tests.summary.conftest import PRINTED_AT, WORKERS, World, build_world, followup_id
+from tests.summary.conftest import World, build_world, followup_id, summarise
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 def _markdown(world: World, **options) -> str:
-    summary = assemble(
-        world.case,
-        world.followups,
-        world.conflicts,
-        printed_by="Claire Dubois",
-        printed_at=PRINTED_AT,
-        worker_names=WORKERS,
-        **options,
-    )
-    return render_markdown(summary)
+    return render_markdown(summarise(world, **options))
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

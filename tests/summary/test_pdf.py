@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from fieldkit.summary import pdf as pdf_module
-from fieldkit.summary.assemble import CaseSummary, assemble
+from fieldkit.summary.assemble import CaseSummary
 from fieldkit.summary.pdf import MissingGlyphsWarning, render_pdf
-from tests.summary.conftest import PRINTED_AT, WORKERS, World, build_world, followup_id
+from tests.summary.conftest import World, build_world, followup_id, summarise
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
@@ -35,18 +35,6 @@ class Printed:
     data: bytes
     pages: list[str]  # pdftotext's text of each page, spaces normalised
     info: dict[str, str]
-
-
-def _summary(world: World, **options) -> CaseSummary:
-    return assemble(
-        world.case,
-        world.followups,
-        world.conflicts,
-        printed_by="Claire Dubois",
-        printed_at=PRINTED_AT,
-        worker_names=WORKERS,
-        **options,
-    )
 
 
 def _read(data: bytes, directory: Path) -> tuple[list[str], dict[str, str]]:
@@ -71,7 +59,7 @@ def _read(data: bytes, directory: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def _print(world: World, directory: Path, **options) -> Printed:
-    summary = _summary(world, **options)
+    summary = summarise(world, **options)
     data = render_pdf(summary)
     return Printed(summary, data, *_read(data, directory))
 
@@ -87,7 +75,7 @@ def printed(world: World, tmp_path_factory: pytest.TempPathFactory) -> Printed:
 
 def test_render_pdf_gives_the_same_pdf_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
-    summary = _summary(build_world(3))
+    summary = summarise(build_world(3))
     data = render_pdf(summary)
     assert data.startswith(b"%PDF-")
     assert data.rstrip().endswith(b"%%EOF")
@@ -237,4 +225,4 @@ def test_a_full_unicode_font_raises_no_warning(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
     with warnings.catch_warnings():
         warnings.simplefilter("error", MissingGlyphsWarning)
-        render_pdf(_summary(build_world(8)))
+        render_pdf(summarise(build_world(8)))

@@ -7,22 +7,12 @@ from datetime import date
 import pytest
 from rich.console import Console
 
-from fieldkit.summary.assemble import assemble
 from fieldkit.summary.text import render_text
-from tests.summary.conftest import PRINTED_AT, WORKERS, World, build_world, followup_id
+from tests.summary.conftest import World, build_world, followup_id, summarise
 
 
 def _render(world: World, console: Console, **options) -> str:
-    summary = assemble(
-        world.case,
-        world.followups,
-        world.conflicts,
-        printed_by="Claire Dubois",
-        printed_at=PRINTED_AT,
-        worker_names=WORKERS,
-        **options,
-    )
-    render_text(summary, console)
+    render_text(summarise(world, **options), console)
     return console.export_text()
 
 
