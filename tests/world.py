@@ -27,12 +27,15 @@ from typer.testing import CliRunner, Result
 from fieldkit.cli import app
 from fieldkit.district.exchange import Outcome, handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.store import keys
+from fieldkit.store import keys, meta
 from fieldkit.store.access import Credentials
+from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
+from fieldkit.sync.bundle import BundleHeader, encode_bundle
 from fieldkit.sync.client import SyncResult
 from fieldkit.sync.enrolment import decode_code
+from fieldkit.sync.payload import SyncRequest, encode
 from tests.conftest import PASSPHRASE
 
 DISTRICT_NAME = "District de test"
@@ -176,6 +179,27 @@ def cli_world(
             _, report = file_sync(fk, world, who, "first")
             assert report["status"] == "ok" and report["received"] >= 1
     return world
+
+
+def signed_request(worker: WorkerStore, request: SyncRequest, *, cursor: int | None = None):
+    """A sync bundle from `worker`, signed with its own genuine key, carrying `request`."""
+    district = client.district(worker)
+    identity = worker.identity()
+    with transaction(worker.conn):
+        counter = meta.next_counter(worker.conn, "counter_out")
+    at = meta.get_int(worker.conn, "cursor") if cursor is None else cursor
+    header = BundleHeader(
+        kind="sync",
+        sender=worker.replica_id,
+        recipient=district.id,
+        sender_key=identity.public.fingerprint_hex,
+        recipient_key=district.keys.fingerprint_hex,
+        counter=counter,
+        ack=at,
+        cursor=at,
+        changes=len(request.changes),
+    )
+    return encode_bundle(header, encode(request), identity, district.keys)
 
 
 def api_sync(district: DistrictStore, worker: WorkerStore) -> tuple[Outcome, SyncResult]:

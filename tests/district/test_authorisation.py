@@ -24,11 +24,20 @@ from fieldkit.store import changelog, meta
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
-from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
+from fieldkit.sync.bundle import open_bundle
 from fieldkit.sync.merge import conflict_id
-from fieldkit.sync.payload import SyncReply, SyncRequest, decode, encode
+from fieldkit.sync.payload import SyncReply, SyncRequest, decode
 from tests.conftest import PASSPHRASE
-from tests.world import UNIT, Fieldkit, World, api_sync, api_world, credentials, use_fast_kdf
+from tests.world import (
+    UNIT,
+    Fieldkit,
+    World,
+    api_sync,
+    api_world,
+    credentials,
+    signed_request,
+    use_fast_kdf,
+)
 
 TODAY = date.today()
 
@@ -86,22 +95,8 @@ def send(district: DistrictStore, worker: WorkerStore, changes: list[Change]):
     """A bundle signed and encrypted with the worker's real keys; returns (outcome, reply, ack)."""
     d = client.district(worker)
     identity = worker.identity()
-    with transaction(worker.conn):
-        counter = meta.next_counter(worker.conn, "counter_out")
-    cursor = meta.get_int(worker.conn, "cursor")
-    header = BundleHeader(
-        kind="sync",
-        sender=worker.replica_id,
-        recipient=d.id,
-        sender_key=identity.public.fingerprint_hex,
-        recipient_key=d.keys.fingerprint_hex,
-        counter=counter,
-        ack=cursor,
-        cursor=cursor,
-        changes=len(changes),
-    )
-    payload = SyncRequest(changes=changes, holding=[c.id for c in worker.list_cases()])
-    outcome = handle(district, encode_bundle(header, encode(payload), identity, d.keys))
+    request = SyncRequest(changes=changes, holding=[c.id for c in worker.list_cases()])
+    outcome = handle(district, signed_request(worker, request))
     reply_header, raw = open_bundle(
         outcome.reply,
         recipient=identity,

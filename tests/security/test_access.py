@@ -21,38 +21,15 @@ from fieldkit.district import exchange
 from fieldkit.district.exchange import handle
 from fieldkit.errors import BundleRejected, FieldkitError, Refused
 from fieldkit.model import Change
-from fieldkit.store import meta
-from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
-from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
+from fieldkit.sync.bundle import open_bundle
 from fieldkit.sync.enrolment import decode_code
-from fieldkit.sync.payload import SyncReply, SyncRequest, decode, encode
+from fieldkit.sync.payload import SyncReply, SyncRequest, decode
 from tests.conftest import PASSPHRASE
 from tests.security.conftest import TODAY, note, store_bytes
 from tests.security.mutate import SOME
-from tests.world import UNIT, api_sync
-
-
-def signed_request(worker: WorkerStore, request: SyncRequest, *, cursor: int | None = None):
-    """A sync bundle from `worker`, signed with its own genuine key, carrying `request`."""
-    district = client.district(worker)
-    identity = worker.identity()
-    with transaction(worker.conn):
-        counter = meta.next_counter(worker.conn, "counter_out")
-    at = meta.get_int(worker.conn, "cursor") if cursor is None else cursor
-    header = BundleHeader(
-        kind="sync",
-        sender=worker.replica_id,
-        recipient=district.id,
-        sender_key=identity.public.fingerprint_hex,
-        recipient_key=district.keys.fingerprint_hex,
-        counter=counter,
-        ack=at,
-        cursor=at,
-        changes=len(request.changes),
-    )
-    return encode_bundle(header, encode(request), identity, district.keys)
+from tests.world import UNIT, api_sync, signed_request
 
 
 def reply_to(worker: WorkerStore, data: bytes) -> SyncReply:
