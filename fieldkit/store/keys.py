@@ -204,15 +204,24 @@ def write_keyfile(home: Path, keyfile: KeyFile) -> None:
     write_private_file(keyfile_path(home, keyfile.kind), keyfile.to_json().encode())
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically with mode 0600."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def write_new_file(path: Path, data: bytes) -> None:
+    """Create `path` (never over an existing file), owner-only, with `data` on disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically with mode 0600."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    write_new_file(tmp, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from fieldkit.errors import FieldkitError, UsageError
-from fieldkit.store.keys import write_private_file
+from fieldkit.store.keys import write_new_file, write_private_file
 
 STDOUT = "-"
 # Width of the text rendering written to a file or a pipe (a terminal uses its own).
@@ -117,7 +117,7 @@ def write_private(path: Path, data: bytes, *, force: bool) -> None:
 
 def _create_private(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    _write_new(tmp, data)
+    write_new_file(tmp, data)
     try:
         try:
             # A hard link puts the whole file in place at once and fails if `path` exists.
@@ -127,22 +127,10 @@ def _create_private(path: Path, data: bytes) -> None:
         except OSError:
             # No hard links on this file system (FAT on a USB stick): create in place,
             # still exclusively.
-            _write_new(path, data)
+            write_new_file(path, data)
     finally:
         tmp.unlink(missing_ok=True)
     _sync_directory(path.parent)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
 
 
 def _sync_directory(directory: Path) -> None:
