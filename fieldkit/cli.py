@@ -20,8 +20,8 @@ from typer.core import TyperGroup
 
 from fieldkit import __version__
 from fieldkit.commands import agenda, coercion, session, sync
-from fieldkit.commands.common import AppState, err_console
-from fieldkit.errors import ERROR, FieldkitError, StoreError, disk_full
+from fieldkit.commands.common import AppState, err_console, flag_for
+from fieldkit.errors import ERROR, FieldkitError, InvalidValue, StoreError, disk_full
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
@@ -32,9 +32,10 @@ coercion.install()
 
 
 def _district_app() -> typer.Typer:
-    from fieldkit.commands import district, report, server
+    from fieldkit.commands import district, refusals, report, server
 
     server.register(district.app)
+    refusals.register(district.app)
     report.register(district.app)
     return district.app
 
@@ -120,6 +121,8 @@ class FieldkitGroup(TyperGroup):
         except FieldkitError as exc:
             if _debug(ctx):
                 raise
+            if isinstance(exc, InvalidValue):
+                flag_for(exc)
             if isinstance(exc, StoreError) and disk_full(exc):
                 exc = StoreError("store.disk_full")  # not "damaged": a full disk is no damage
             err_console().print(f"fieldkit: {exc.message}", markup=False)

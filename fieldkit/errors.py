@@ -70,6 +70,30 @@ class Refused(FieldkitError):
     exit_code = REFUSED
 
 
+class ClockSkew(FieldkitError):
+    """A replica's clock is too far from another's for their changes to be merged safely.
+
+    Raised with `ahead_ms`; the message says it as a duration a person reads."""
+
+    @property
+    def message(self) -> str:
+        params = dict(self.params)
+        params["duration"] = duration(int(params.pop("ahead_ms", 0)))
+        return t(self.key, **params)
+
+
+_DAY_MS, _HOUR_MS, _MINUTE_MS = 86_400_000, 3_600_000, 60_000
+
+
+def duration(ms: int) -> str:
+    """A clock difference in the current language: whole days, else hours, else minutes."""
+    for unit, size in (("day", _DAY_MS), ("hour", _HOUR_MS), ("minute", _MINUTE_MS)):
+        if ms >= size or unit == "minute":
+            n = max(1, ms // size)
+            return t(f"duration.{unit}" if n == 1 else f"duration.{unit}s", n=n)
+    raise AssertionError("unreachable")
+
+
 class IntegrityError(FieldkitError):
     exit_code = INTEGRITY
 

@@ -174,6 +174,29 @@ class Conflict(_Model):
     resolved: bool = False
 
 
+class RefusedChange(_Model):
+    """A worker's change the district refused, kept whole until a coordinator decides.
+
+    The district lists them (`district refusals`); the device that sent one keeps its own
+    copy, even after the case leaves it, until the decision comes back (issue 12 §3).
+    """
+
+    id: str  # the district's refusal number; on a device, the change id
+    change_id: str  # "<origin>:<seq>", as the refusal was recorded
+    change: Change
+    reason: str  # a refusal reason code (fieldkit/district/exchange.py, `_refusal_reason`)
+    at: datetime
+    worker_id: str = ""
+    case_reference: str = ""
+    status: str = "pending"  # pending | accepted | dismissed
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+    @property
+    def case_id(self) -> str:
+        return self.change.case_id
+
+
 class AuditEvent(_Model):
     seq: int
     at: datetime

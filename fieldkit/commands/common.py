@@ -25,6 +25,35 @@ if TYPE_CHECKING:
 # from fieldkit.store, fieldkit.sync, pydantic or rich at module level here.
 
 
+# The flag a person types for each field the core's rules name (fieldkit/rules.py): the
+# core never knows a flag, the command line shows the one the person used.
+FIELD_FLAGS = {
+    "summary": "--summary",
+    "occurred_on": "--date",
+    "concern_level": "--concern-level",
+    "referral_to": "--referral-to",
+    "next_contact": "--next-contact",
+    "next_steps": "--next-steps",
+    "partners": "--partner",
+    "situation": "--situation",
+    "goals": "--goal",
+    "related": "--related",
+    "display_name": "--name",
+    "unit": "--unit",
+    "referral_source": "--referral-source",
+    "reason": "--reason",
+    "closure_reason": "--reason",
+}
+
+
+def flag_for(error: InvalidValue) -> InvalidValue:
+    """`error` naming the flag the person typed rather than the core's field name."""
+    name = error.params.get("field")
+    if isinstance(name, str) and name in FIELD_FLAGS:
+        error.params["field"] = FIELD_FLAGS[name]
+    return error
+
+
 @dataclass
 class AppState:
     home_override: Path | None = None

@@ -99,17 +99,38 @@ def add(
 def list_followups(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help=t("help.arg.case_optional")),
+    refused: bool = typer.Option(False, "--refused", help=t("help.opt.list_refused")),
+    all_refused: bool = typer.Option(False, "--all", help=t("help.opt.list_refused_all")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
 
     st = state(ctx)
+    if refused or all_refused:
+        _list_refused(st, all_refused, as_json)
+        return
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_followups(case)
     if as_json:
         print_json([followup_json(f) for f in items])
         return
     console().print(followup_table(items))
+
+
+def _list_refused(st, include_decided: bool, as_json: bool) -> None:
+    """The device's copies of the changes the district refused (follow-ups and others)."""
+    from fieldkit.commands.refusals import refusal_json, refusal_table
+    from fieldkit.store.worker import WorkerStore
+
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        items = store.refused_changes(include_decided=include_decided)
+    if as_json:
+        print_json([refusal_json(item) for item in items])
+        return
+    if not items:
+        console().print(t("refusals.none_here"))
+        return
+    console().print(refusal_table(items, district=False))
 
 
 @app.command("show", help=t("help.followup_show"))

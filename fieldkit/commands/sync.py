@@ -206,8 +206,7 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
         print_json(data)
     else:
         console().print(t(f"sync.done.{result.status}", **result.as_dict()))
-        if result.refused:
-            err_console().print(t("sync.some_refused", count=result.refused))
+        _report_refusals(result)
         if result.more:
             console().print(t("sync.more"))
         if len(result.handover_files) > 1:
@@ -217,6 +216,41 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
             console().print(t("sync.handover", path=result.handover))
     if result.wiped:
         raise Refused("sync.revoked")
+
+
+def _report_refusals(result: client.SyncResult) -> None:
+    """Name each refused change, why, and where its copy waits; and a clock ahead."""
+    from rich.text import Text
+
+    from fieldkit.commands.refusals import reason_text
+    from fieldkit.commands.render import label
+    from fieldkit.errors import duration
+
+    out = err_console()
+    if result.refused:
+        out.print(t("sync.refused_header", count=len(result.refused)))
+        for item in result.refused:
+            if item.entity == "followup" and item.op == "add":
+                what = t(
+                    "refused.what.followup.add",
+                    date=item.occurred_on,
+                    kind=label("kind", item.kind),
+                )
+            else:
+                what = t(f"refused.what.{item.entity}.{item.op}", ref="", fields="")
+            line = t(
+                "sync.refused_item",
+                reference=item.case_reference,
+                what=what,
+                reason=reason_text(item.reason),
+            )
+            out.print(Text(line))
+    if result.held_back:
+        out.print(
+            t("sync.clock_ahead", duration=duration(result.clock_ahead_ms), count=result.held_back)
+        )
+    if result.decisions:
+        out.print(t("sync.decisions", count=result.decisions))
 
 
 def _enrolled(store: WorkerStore, reply, as_json: bool) -> None:

@@ -8,30 +8,33 @@ reply is built from the same state. A refused worker's bundle changes nothing he
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from fieldkit.district import authorise, refusals
 from fieldkit.district.store import DistrictStore, WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
 from fieldkit.model import (
-    AMENDABLE_FOLLOWUP_FIELDS,
-    WORKER_CASE_FIELDS,
-    Case,
     CaseStatus,
     Change,
-    FollowUp,
     WorkerStatus,
 )
-from fieldkit.store import audit, cases, changelog, followups
-from fieldkit.store.columns import row_key, seal
+from fieldkit.store import audit, changelog
 from fieldkit.store.db import transaction
 from fieldkit.store.digest import state_digest
-from fieldkit.sync import merge
+from fieldkit.sync import clock, merge
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle, read_header
 from fieldkit.sync.enrolment import ENROL_MAGIC, check_proof, read_request
-from fieldkit.sync.payload import EnrolReply, Refusal, SyncReply, SyncRequest, decode, encode
+from fieldkit.sync.payload import (
+    CLOCK_AHEAD,
+    EnrolReply,
+    Refusal,
+    SyncReply,
+    SyncRequest,
+    decode,
+    encode,
+)
 
 # Changes a district sends in one reply; the worker comes back for the rest.
 MAX_REPLY_CHANGES = 100_000
@@ -93,23 +96,32 @@ def _sync(
     worker_id = record.worker.id
     origin = record.replica_id or ""
     outcome = Outcome(reply=b"", kind="reply", worker_id=worker_id, received=len(request.changes))
-    refusals: list[Refusal] = []
+    refused: list[Refusal] = []
     with transaction(conn):
         # Read again under the write lock: two processes handed the same bundle at once
         # (two `sync-file` runs, say) must not both get past the replay check.
         record = store.worker(worker_id)
         if header.counter <= record.counter_in:
             raise BundleRejected("bundle.replayed", counter=header.counter)
-        changelog.observe(conn, request.changes)
+        # A change stamped too far ahead of this clock is refused before the clock sees it,
+        # and neither applied nor acknowledged: it stays queued on the device, which stamps
+        # it again once its own clock is right (fieldkit/sync/merge.py, `restamp`).
+        now = clock.wall_clock_ms()
+        ahead = {c.id for c in request.changes if clock.too_far_ahead(c.hlc, now)}
+        changelog.observe(conn, [c for c in request.changes if c.id not in ahead])
         assigned = set(store.assigned_cases(worker_id))
         for change in sorted(request.changes, key=lambda c: c.seq):
-            reason = _refusal_reason(conn, change, origin, worker_id, assigned)
+            if change.id in ahead:
+                refused.append(Refusal(change_id=change.id, reason=CLOCK_AHEAD))
+                continue
+            reason = authorise.refusal_reason(conn, change, origin, worker_id, assigned)
             if reason is None:
                 if merge.apply(conn, change) is not None:
                     outcome.applied += 1
                 continue
-            if _record_refusal(conn, worker_id, change, reason):
-                refusals.append(Refusal(change_id=change.id, reason=reason))
+            if refusals.record(conn, worker_id, change, reason):
+                refused.append(Refusal(change_id=change.id, reason=reason))
+        refusals.mark_notified(conn, worker_id, request.decided)
         acked = _contiguous_ack(conn, origin, worker_id, record.acked_seq)
         counter_out = record.counter_out + 1
 
@@ -128,16 +140,19 @@ def _sync(
             " WHERE id = ?",
             (acked, header.counter, counter_out, _now(), worker_id),
         )
-        outcome.sent, outcome.purge, outcome.refused = len(outgoing), len(purge), len(refusals)
+        outcome.sent, outcome.purge, outcome.refused = len(outgoing), len(purge), len(refused)
         detail = (
             f"in={outcome.received} applied={outcome.applied} refused={outcome.refused}"
             f" out={outcome.sent} purge={outcome.purge}"
         )
+        if ahead:
+            detail += f" clock-ahead={len(ahead)}"
         audit.record(conn, "district", "sync", "worker", worker_id, detail)
         reply = SyncReply(
             changes=[change for _, change in outgoing],
             purge=purge,
-            refused=refusals,
+            refused=refused,
+            decisions=refusals.decisions_for(conn, worker_id),
             district_name=store.name,
         )
         outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
@@ -163,132 +178,6 @@ def _outgoing(
         result.extend(changelog.iter_above(conn, cursor, known, except_origin=origin))
     result.sort(key=lambda pair: pair[0])
     return result
-
-
-def _refusal_reason(
-    conn, change: Change, origin: str, worker_id: str, assigned: set[str]
-) -> str | None:
-    """Why the district refuses a worker's change, or None when it is allowed."""
-    if change.origin != origin or change.id != f"{origin}:{change.seq}":
-        return "origin"
-    if change.author != worker_id:
-        return "author"
-    # Ids are stored in clear and looked up: a NUL (which PostgreSQL's text refuses) or
-    # another control character is never part of a real one.
-    if any(_has_control(value) for value in (change.entity, change.entity_id, change.op)):
-        return "invalid"
-    if change.case_id not in assigned:
-        return "not-assigned"
-    if change.entity == "case":
-        if change.op != "update" or change.entity_id != change.case_id:
-            return "operation"
-        if any(name not in WORKER_CASE_FIELDS for name in change.fields):
-            return "district-field"
-        if not _valid_case_values(conn, change):
-            return "invalid"
-    elif change.entity == "followup":
-        if change.op == "add":
-            if change.fields.get("recorded_by", worker_id) != worker_id:
-                return "author"
-            known = _followup_case(conn, change.entity_id) is not None
-            if known and not changelog.seen(conn, change.id):
-                return "duplicate-id"
-            if not _valid_followup(change, worker_id):
-                return "invalid"
-        elif change.op == "amend":
-            if _followup_case(conn, change.entity_id) != change.case_id:
-                return "unknown-followup"
-            # Who recorded it, when it was stored, which case: never rewritten by an amendment.
-            if any(name not in AMENDABLE_FOLLOWUP_FIELDS for name in change.fields):
-                return "not-amendable"
-            if not _valid_amendment(conn, change):
-                return "invalid"
-        else:
-            return "operation"
-    elif change.entity == "conflict":
-        if change.op != "resolve":
-            return "operation"
-        # Only a conflict the district knows on this case: a resolution sent ahead for a
-        # conflict still to come (its id is predictable) would make that one silent.
-        known = cases.conflicts(conn, case_id=change.case_id, include_resolved=True)
-        if change.entity_id not in {c.id for c in known}:
-            return "unknown-conflict"
-    else:
-        return "operation"
-    return None
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
-
-
-def _has_control(text: str) -> bool:
-    return _CONTROL.search(text) is not None
-
-
-# Values are checked with the models every replica reads them back with, so that a
-# crafted value cannot make the district's (or another worker's) listings fail.
-
-
-def _valid_case_values(conn, change: Change) -> bool:
-    try:
-        current = cases.load(conn, change.case_id).model_dump(mode="json")
-        Case.model_validate({**current, **change.fields})
-    except (ValueError, TypeError, NotFound):
-        return False
-    return True
-
-
-def _valid_followup(change: Change, worker_id: str) -> bool:
-    if not set(change.fields) <= _FOLLOWUP_ADD_FIELDS:
-        return False
-    record = {"recorded_by": worker_id, **change.fields}
-    try:
-        FollowUp.model_validate({**record, "id": change.entity_id, "case_id": change.case_id})
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _valid_amendment(conn, change: Change) -> bool:
-    try:
-        current = followups.get(conn, change.entity_id).current()
-        FollowUp.model_validate({**current.model_dump(mode="json"), **change.fields})
-    except (ValueError, TypeError, NotFound):
-        return False
-    return True
-
-
-_FOLLOWUP_ADD_FIELDS = frozenset(FollowUp.model_fields) - {"id", "case_id", "hlc", "amendments"}
-
-
-def _followup_case(conn, followup_id: str) -> str | None:
-    try:
-        return followups.get(conn, followup_id).case_id
-    except NotFound:
-        return None
-
-
-def _record_refusal(conn, worker_id: str, change: Change, reason: str) -> bool:
-    """Keep a refused change whole (never silently dropped); False if already recorded."""
-    cursor = conn.execute(
-        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (worker_id, origin, seq) DO NOTHING",
-        (
-            worker_id,
-            change.origin,
-            change.seq,
-            reason,
-            seal(
-                conn,
-                "refusals",
-                "change",
-                row_key(worker_id, change.origin, str(change.seq)),
-                change.model_dump_json(),
-            ),
-            _now(),
-        ),
-    )
-    return cursor.rowcount > 0
 
 
 def _contiguous_ack(conn, origin: str, worker_id: str, acked: int) -> int:

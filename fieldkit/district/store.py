@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldkit.district import backend, postgres, retention
+from fieldkit.district import backend, postgres, refusals, retention
 from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
 from fieldkit.model import (
     Assignee,
@@ -28,6 +28,7 @@ from fieldkit.model import (
     Change,
     FollowUp,
     Priority,
+    RefusedChange,
     Worker,
     WorkerStatus,
 )
@@ -108,10 +109,21 @@ ALTER TABLE refusals_by_worker RENAME TO refusals
 # and the recent follow-ups of each case through this index, not by scanning them all.
 CONCERNS_INDEX = "CREATE INDEX followups_concern ON followups (concern_level, case_id, occurred_on)"
 
+# 4: a coordinator decides on each refused change (accept once the rules allow it, or
+# dismiss with a reason), and the decision travels back to the worker (issue 12 §3).
+REFUSAL_DECISIONS = """
+ALTER TABLE refusals ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE refusals ADD COLUMN decided_at TEXT;
+ALTER TABLE refusals ADD COLUMN decision_reason TEXT;
+ALTER TABLE refusals ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
+"""
+
 DISTRICT_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
     REFUSALS_PER_WORKER.strip(),
     CONCERNS_INDEX,
+    REFUSAL_DECISIONS.strip(),
 ]
 
 
@@ -571,13 +583,25 @@ class DistrictStore(ReplicaStore):
             )
         ]
 
-    def refusals(self) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT worker_id, origin, seq, reason, at FROM refusals ORDER BY id"
-        ).fetchall()
-        return [
-            {"worker": r[0], "change": f"{r[1]}:{r[2]}", "reason": r[3], "at": r[4]} for r in rows
-        ]
+    # Refused changes (fieldkit/district/refusals.py)
+
+    def refusals(self, status: str | None = None) -> list[RefusedChange]:
+        return refusals.listing(self.conn, status)
+
+    def refusal(self, ref: str) -> RefusedChange:
+        item = refusals.get(self.conn, ref)
+        with transaction(self.conn):
+            audit.record(self.conn, "district", "view", "refusal", item.id)
+        return item
+
+    def accept_refusal(self, ref: str) -> RefusedChange:
+        def origin_of(worker_id: str) -> str:
+            return self.worker(worker_id).replica_id or ""
+
+        return refusals.accept(self.conn, ref, origin_of, self.assigned_cases)
+
+    def dismiss_refusal(self, ref: str, reason: str) -> RefusedChange:
+        return refusals.dismiss(self.conn, ref, reason)
 
     def record_report(self, action: str, detail: str, unit: str | None = None) -> None:
         """Audit a meeting report shown on a terminal ("view") or sent out ("export").

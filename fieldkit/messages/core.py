@@ -72,6 +72,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Lister les suivis, du plus récent au plus ancien.",
     ),
     "help.followup_show": ("Show one follow-up.", "Afficher un suivi."),
+    "help.opt.list_refused": (
+        "Your changes the district refused, kept here until a coordinator decides.",
+        "Vos modifications refusées par le district, conservées ici jusqu'à la décision d'un coordinateur.",
+    ),
+    "help.opt.list_refused_all": (
+        "With --refused: also those already decided.",
+        "Avec --refused : aussi celles qui ont déjà fait l'objet d'une décision.",
+    ),
+    "refusals.none_here": (
+        "None of your changes is awaiting a decision of the district.",
+        "Aucune de vos modifications n'attend de décision du district.",
+    ),
     "help.followup_amend": (
         "Correct a follow-up (the original is kept).",
         "Rectifier un suivi (l'original est conservé).",

@@ -20,6 +20,67 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Révoquer un intervenant (poste perdu, départ).",
     ),
     "help.district_case": ("Cases of the district.", "Les dossiers du district."),
+    "help.district_refusals": (
+        "Changes the district refused, kept whole: list, show, accept, dismiss.",
+        "Les modifications refusées par le district, conservées entières : lister, afficher, accepter, écarter.",
+    ),
+    "help.district_refusals_list": (
+        "List the refused changes, oldest first.",
+        "Lister les modifications refusées, de la plus ancienne à la plus récente.",
+    ),
+    "help.district_refusals_show": (
+        "Show one refused change.",
+        "Afficher une modification refusée.",
+    ),
+    "help.district_refusals_accept": (
+        "Apply a refused change once the rules allow it (e.g. after reassigning the case).",
+        "Appliquer une modification refusée dès que les règles le permettent (par ex. après réaffectation du dossier).",
+    ),
+    "help.district_refusals_dismiss": (
+        "Record that a refused change will not be applied, and why (- reads the reason from standard input).",
+        "Consigner qu'une modification refusée ne sera pas appliquée, et pourquoi (- lit le motif sur l'entrée standard).",
+    ),
+    "help.arg.refusal": (
+        "The refusal's number (district refusals list).",
+        "Le numéro du refus (district refusals list).",
+    ),
+    "help.opt.refusal_status": (
+        "Only those: pending, accepted or dismissed.",
+        "Seulement ceux-ci : pending, accepted ou dismissed.",
+    ),
+    "help.opt.dismiss_reason": (
+        "Why it is not applied (told to the worker).",
+        "Pourquoi elle n'est pas appliquée (transmis à l'intervenant).",
+    ),
+    "refusals.title": ("Refused changes ({count})", "Modifications refusées ({count})"),
+    "refusals.none": ("No refused change.", "Aucune modification refusée."),
+    "refusals.accepted": (
+        "Refused change #{ref} accepted and applied; the team receives it at its next sync.",
+        "Modification refusée n° {ref} acceptée et appliquée ; l'équipe la reçoit à sa prochaine synchronisation.",
+    ),
+    "refusals.dismissed": (
+        "Refused change #{ref} dismissed; the worker is told at their next sync.",
+        "Modification refusée n° {ref} écartée ; l'intervenant en est informé à sa prochaine synchronisation.",
+    ),
+    "refusal.not_found": ("no refused change #{ref}", "aucune modification refusée n° {ref}"),
+    "refusal.already_decided": (
+        "refused change #{ref} was already decided ({status})",
+        "la modification refusée n° {ref} a déjà fait l'objet d'une décision ({status})",
+    ),
+    "refusal.still_refused": (
+        "refused change #{ref} still breaks the rules ({reason}): change what refused it first (e.g. assign the case again), then accept",
+        "la modification refusée n° {ref} enfreint toujours les règles ({reason}) : corrigez d'abord ce qui l'a fait refuser (par ex. réaffectez le dossier), puis acceptez",
+    ),
+    "refusal.status.pending": ("awaiting a decision", "en attente de décision"),
+    "refusal.status.accepted": ("accepted", "acceptée"),
+    "refusal.status.dismissed": ("dismissed", "écartée"),
+    "col.number": ("No.", "N°"),
+    "col.worker": ("Worker", "Intervenant"),
+    "col.at": ("Received", "Reçue le"),
+    "col.case": ("Case", "Dossier"),
+    "col.refusal_reason": ("Why refused", "Motif du refus"),
+    "col.decided_at": ("Decided", "Décidée le"),
+    "col.decision_reason": ("Decision's reason", "Motif de la décision"),
     "help.district_case_add": ("Open a case.", "Ouvrir un dossier."),
     "help.district_case_list": (
         "List cases (high concerns marked).",

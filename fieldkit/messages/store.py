@@ -91,6 +91,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} cannot be amended",
         "{field} ne peut pas être rectifié",
     ),
+    "followup.not_author": (
+        "follow-up {ref} was recorded by a colleague: only its author amends it; record your own follow-up instead",
+        "le suivi {ref} a été enregistré par un collègue : seul son auteur peut le rectifier ; enregistrez plutôt votre propre suivi",
+    ),
+    "value.too_long": (
+        "{field}: at most {limit} characters",
+        "{field} : {limit} caractères au plus",
+    ),
+    "value.too_many": (
+        "{field}: at most {limit} items",
+        "{field} : {limit} éléments au plus",
+    ),
     "followup.nothing_to_amend": (
         "nothing to amend: the values given are those already recorded",
         "rien à rectifier : les valeurs données sont celles déjà enregistrées",

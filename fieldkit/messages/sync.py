@@ -210,6 +210,88 @@ MESSAGES.update(
             "This device was revoked: {purged} cases wiped.",
             "Ce poste a été révoqué : {purged} dossiers effacés.",
         ),
+        "sync.refused_header": (
+            "The district refused {count} of your changes. Your copy stays on this device until a coordinator decides (fieldkit followup list --refused):",
+            "Le district a refusé {count} de vos modifications. Votre copie reste sur ce poste jusqu'à la décision d'un coordinateur (fieldkit followup list --refused) :",
+        ),
+        "sync.refused_item": (
+            "  {reference}: {what}: {reason}",
+            "  {reference} : {what} : {reason}",
+        ),
+        "sync.decisions": (
+            "{count} decision(s) of the district on your refused changes received (fieldkit followup list --refused --all).",
+            "{count} décision(s) du district sur vos modifications refusées reçue(s) (fieldkit followup list --refused --all).",
+        ),
+        "sync.clock_ahead": (
+            "This computer's clock is {duration} ahead of the district's: fix its date and time, then sync again. {count} change(s) stay queued here; nothing is lost.",
+            "L'horloge de cet ordinateur est en avance de {duration} sur celle du district : corrigez sa date et son heure, puis synchronisez de nouveau. {count} modification(s) restent en attente ici ; rien n'est perdu.",
+        ),
+        "sync.district_clock_ahead": (
+            "the district's changes are dated {duration} ahead of this computer's clock: check this computer's date and time and sync again; if they are right, tell the district that its clock is ahead (nothing was applied; your changes are safe)",
+            "les modifications du district sont datées de {duration} en avance sur l'horloge de cet ordinateur : vérifiez la date et l'heure de cet ordinateur puis synchronisez de nouveau ; si elles sont justes, signalez au district que son horloge est en avance (rien n'a été appliqué ; vos modifications sont en sécurité)",
+        ),
+        "duration.day": ("{n} day", "{n} jour"),
+        "duration.days": ("{n} days", "{n} jours"),
+        "duration.hour": ("{n} hour", "{n} heure"),
+        "duration.hours": ("{n} hours", "{n} heures"),
+        "duration.minute": ("{n} minute", "{n} minute"),
+        "duration.minutes": ("{n} minutes", "{n} minutes"),
+        "refused.what.followup.add": (
+            "follow-up of {date} ({kind})",
+            "suivi du {date} ({kind})",
+        ),
+        "refused.what.followup.amend": (
+            "amendment of follow-up {ref}",
+            "rectification du suivi {ref}",
+        ),
+        "refused.what.case.update": ("update of {fields}", "mise à jour de : {fields}"),
+        "refused.what.conflict.resolve": ("resolution of a conflict", "résolution d'un conflit"),
+        "refused.what.other": ("change {op} of {entity}", "modification {op} de {entity}"),
+        "refusal.reason.not-assigned": (
+            "the case is not assigned to you (any more)",
+            "le dossier ne vous est pas (ou plus) confié",
+        ),
+        "refusal.reason.not-author": (
+            "only the worker who recorded a follow-up amends it: add your own follow-up instead",
+            "seul l'auteur d'un suivi peut le rectifier : ajoutez plutôt votre propre suivi",
+        ),
+        "refusal.reason.author": (
+            "the change names another author",
+            "la modification désigne un autre auteur",
+        ),
+        "refusal.reason.origin": (
+            "the change does not come from this device",
+            "la modification ne vient pas de ce poste",
+        ),
+        "refusal.reason.invalid": ("a value is not valid", "une valeur n'est pas valide"),
+        "refusal.reason.operation": (
+            "an operation a worker's device does not make",
+            "une opération que le poste d'un intervenant ne fait pas",
+        ),
+        "refusal.reason.district-field": (
+            "a field only the district sets",
+            "un champ que seul le district définit",
+        ),
+        "refusal.reason.duplicate-id": (
+            "a follow-up with the same id already exists",
+            "un suivi de même identifiant existe déjà",
+        ),
+        "refusal.reason.unknown-followup": (
+            "the follow-up is unknown to the district",
+            "le suivi est inconnu du district",
+        ),
+        "refusal.reason.not-amendable": (
+            "a field that cannot be amended",
+            "un champ qui ne peut pas être rectifié",
+        ),
+        "refusal.reason.unknown-conflict": (
+            "the conflict is unknown to the district",
+            "le conflit est inconnu du district",
+        ),
+        "refusal.reason.clock-ahead": (
+            "stamped ahead of the district's clock",
+            "daté en avance sur l'horloge du district",
+        ),
         "sync.some_refused": (
             "{count} changes were refused by the district (kept there for a coordinator)",
             "{count} modifications ont été refusées par le district (conservées là-bas pour un coordinateur)",

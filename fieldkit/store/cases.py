@@ -197,6 +197,11 @@ def due_reviews(conn: Connection, until: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+def reference_of(conn: Connection, case_id: str) -> str | None:
+    row = conn.execute("SELECT reference FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return row[0] if row else None
+
+
 def mark_purge(conn: Connection, case_id: str) -> None:
     conn.execute("UPDATE cases SET purge_pending = 1 WHERE id = ?", (case_id,))
 

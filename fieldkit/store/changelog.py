@@ -181,6 +181,34 @@ def of_case(conn: Connection, case_id: str, entity: str) -> list[Change]:
     return [_row(conn, r) for r in rows]
 
 
+def all_of_case(conn: Connection, case_id: str) -> list[Change]:
+    """Every change of a case, in arrival order."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM changes WHERE case_id = ? ORDER BY idx", (case_id,)
+    )
+    return [_row(conn, r) for r in rows]
+
+
+def of_origin_stamped_after(
+    conn: Connection, origin: str, above_seq: int, stamp: str
+) -> list[Change]:
+    """One origin's changes above `above_seq` whose HLC sorts after `stamp`, by seq."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM changes WHERE origin = ? AND seq > ? AND hlc > ? ORDER BY seq",
+        (origin, above_seq, stamp),
+    )
+    return [_row(conn, r) for r in rows]
+
+
+def latest_stamp_until(conn: Connection, stamp: str) -> str | None:
+    """The greatest HLC in the log that does not sort after `stamp`."""
+    return conn.execute("SELECT max(hlc) FROM changes WHERE hlc <= ?", (stamp,)).fetchone()[0]
+
+
+def set_stamp(conn: Connection, change_id: str, stamp: str) -> None:
+    conn.execute("UPDATE changes SET hlc = ? WHERE id = ?", (stamp, change_id))
+
+
 def count_of_origin_above(conn: Connection, origin: str, above_seq: int) -> int:
     return conn.execute(
         "SELECT count(*) FROM changes WHERE origin = ? AND seq > ?", (origin, above_seq)

@@ -10,6 +10,7 @@ from fieldkit.store.cases import CASES_SCHEMA
 from fieldkit.store.changelog import CHANGES_SCHEMA
 from fieldkit.store.followups import FOLLOWUPS_SCHEMA
 from fieldkit.store.meta import META_SCHEMA
+from fieldkit.store.refusals import REFUSALS_SCHEMA
 
 REPLICA_SCHEMA = ";\n".join(
     s.strip() for s in (META_SCHEMA, CASES_SCHEMA, FOLLOWUPS_SCHEMA, CHANGES_SCHEMA, AUDIT_SCHEMA)
@@ -22,4 +23,6 @@ AGENDA_INDEX = (
     " WHERE next_contact IS NOT NULL"
 )
 
-WORKER_MIGRATIONS: list[str] = [REPLICA_SCHEMA, AGENDA_INDEX]
+# 3: the device keeps its own copy of each change the district refused, until the
+# coordinator's decision comes back (issue 12 §3).
+WORKER_MIGRATIONS: list[str] = [REPLICA_SCHEMA, AGENDA_INDEX, REFUSALS_SCHEMA.strip()]

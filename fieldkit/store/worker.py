@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fieldkit import rules
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
@@ -26,9 +27,10 @@ from fieldkit.model import (
     FollowUp,
     FollowUpKind,
     Goal,
+    RefusedChange,
     StoreStatus,
 )
-from fieldkit.store import access, audit, cases, changelog, followups, meta
+from fieldkit.store import access, audit, cases, changelog, followups, meta, refusals
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
@@ -40,7 +42,7 @@ from fieldkit.store.keys import (
 from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.session import check_ttl, end_sessions, start_session
-from fieldkit.sync import merge
+from fieldkit.sync import clock, merge
 
 if TYPE_CHECKING:
     pass
@@ -216,6 +218,12 @@ class WorkerStore(ReplicaStore):
         self._audit("view", "followup", item.id)
         return item
 
+    def refused_changes(self, include_decided: bool = False) -> list[RefusedChange]:
+        """This device's copies of the changes the district refused (audited: they hold text)."""
+        items = refusals.listing(self.conn, include_decided=include_decided)
+        self._audit("view", "refusals", "", f"count={len(items)}")
+        return items
+
     def agenda(self, days: int, today: date) -> list[AgendaItem]:
         until = (today + timedelta(days=days)).isoformat()
         items: list[AgendaItem] = []
@@ -264,6 +272,7 @@ class WorkerStore(ReplicaStore):
             fields[name] = _json_value(name, value)
         if not fields:
             raise UsageError("case.nothing_to_update")
+        rules.check_texts(fields)
         return self._write_case_fields(case_id, fields, "update")
 
     def _write_case_fields(self, case_id: str, fields: dict[str, Any], action: str) -> Change:
@@ -309,7 +318,7 @@ class WorkerStore(ReplicaStore):
             next_contact=next_contact,
             concern_level=concern_level,
         )
-        _check_followup(followup, today)
+        rules.check_followup(followup, today)
         fields = followup.model_dump(mode="json", exclude={"id", "case_id", "hlc", "amendments"})
         with transaction(self.conn):
             change = self._new_change("followup", followup.id, case_id, "add", fields)
@@ -323,6 +332,7 @@ class WorkerStore(ReplicaStore):
     def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:
         followup_id = followups.resolve_id(self.conn, ref)
         original = followups.get(self.conn, followup_id)
+        rules.check_amendment_author(original, self.author)
         case = cases.load(self.conn, original.case_id)
         if case.status == CaseStatus.CLOSED:
             raise UsageError("case.closed", ref=case.reference)
@@ -337,7 +347,7 @@ class WorkerStore(ReplicaStore):
         fields = {k: v for k, v in fields.items() if _json_value(k, getattr(current, k)) != v}
         if not fields:
             raise UsageError("followup.nothing_to_amend")
-        _check_followup(FollowUp.model_validate({**current.model_dump(), **fields}), today)
+        rules.check_followup(FollowUp.model_validate({**current.model_dump(), **fields}), today)
         with transaction(self.conn):
             change = self._new_change("followup", followup_id, original.case_id, "amend", fields)
             merge.apply(self.conn, change)
@@ -410,6 +420,12 @@ class WorkerStore(ReplicaStore):
             raise ValueError(action)
         self._audit(action, "case", case_id, detail)
 
+    def restamp(self) -> int:
+        """Stamp again the queued changes a wrong clock dated ahead, once it is right again
+        (see `merge.restamp`); inside the caller's transaction. Returns how many."""
+        acked = meta.get_int(self.conn, "acked_seq")
+        return merge.restamp(self.conn, self.replica_id, acked, clock.wall_clock_ms())
+
     # Internals
 
     def _new_change(
@@ -421,6 +437,7 @@ class WorkerStore(ReplicaStore):
         fields: dict[str, Any],
         base: dict[str, str | None] | None = None,
     ) -> Change:
+        self.restamp()
         return changelog.new_local(
             self.conn,
             origin=self.replica_id,
@@ -478,21 +495,6 @@ def _parse_field_text(name: str, text: str) -> Any:
         except ValueError:
             raise InvalidValue("value.bad_date", field=name, value=text) from None
     return text
-
-
-def _check_followup(followup: FollowUp, today: date) -> None:
-    if not followup.summary.strip():
-        raise InvalidValue("followup.summary_empty", field="--summary")
-    if followup.occurred_on > today:
-        raise InvalidValue("followup.date_in_future", field="--date")
-    if followup.kind == FollowUpKind.CONCERN and followup.concern_level is None:
-        raise InvalidValue("followup.concern_needs_level", field="--concern-level")
-    if followup.kind != FollowUpKind.CONCERN and followup.concern_level is not None:
-        raise InvalidValue("followup.level_only_for_concern", field="--concern-level")
-    if followup.referral_to is not None and followup.kind != FollowUpKind.PARTNER_REFERRAL:
-        raise InvalidValue("followup.referral_only_for_referral", field="--referral-to")
-    if followup.next_contact is not None and followup.next_contact < followup.occurred_on:
-        raise InvalidValue("followup.next_contact_before", field="--next-contact")
 
 
 def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: str = KIND) -> int:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hpke
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fieldkit.errors import BundleRejected
-from fieldkit.sync.clock import wall_clock_ms
+from fieldkit.sync import clock
 from fieldkit.sync.identity import SIGNATURE_BYTES, Identity, PublicIdentity
 
 BUNDLE_MAGIC = b"FKBUNDLE"
@@ -68,7 +68,7 @@ class BundleHeader(BaseModel):
     counter: Annotated[int, Field(ge=1, le=MAX_INT)]
     ack: Count = 0
     cursor: Count = 0
-    created_ms: Count = Field(default_factory=wall_clock_ms)
+    created_ms: Count = Field(default_factory=lambda: clock.wall_clock_ms())
     suite: Annotated[str, Field(max_length=64, pattern=r"^[A-Z0-9-]+$")] = DEFAULT_SUITE
     changes: Annotated[int, Field(ge=0, le=MAX_CHANGES)] = 0
     digest: Annotated[str, Field(max_length=256, pattern=r"^[\x21-\x7e]*$")] = ""

@@ -17,19 +17,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fieldkit.errors import BundleRejected, Busy, Refused, UsageError
+from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
-from fieldkit.store import audit, cases, changelog, followups, meta
+from fieldkit.store import audit, cases, changelog, followups, meta, refusals
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.digest import state_digest
 from fieldkit.store.keys import write_private_file
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import merge, transport
+from fieldkit.sync import clock, merge, transport
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
 from fieldkit.sync.enrolment import EnrolmentCode
 from fieldkit.sync.enrolment import build_request as build_enrol_request
 from fieldkit.sync.identity import PublicIdentity
-from fieldkit.sync.payload import EnrolReply, SyncReply, decode, encode_sync_request
+from fieldkit.sync.payload import CLOCK_AHEAD, EnrolReply, SyncReply, decode, encode_sync_request
 
 # Changes per outgoing bundle; `fieldkit sync` comes back for the rest.
 MAX_SEND = 50_000
@@ -55,7 +55,10 @@ class SyncResult:
     received: int = 0
     conflicts: int = 0
     purged: int = 0
-    refused: int = 0
+    refused: list[RefusedItem] = field(default_factory=list)
+    clock_ahead_ms: int = 0  # how far this device's clock ran ahead of the district's
+    held_back: int = 0  # changes the district refused for the clock, still queued here
+    decisions: int = 0  # coordinators' decisions on earlier refusals, received now
     more: bool = False  # changes remain to send
     wiped: bool = False
     handover: str | None = None  # the first handover file
@@ -68,7 +71,49 @@ class SyncResult:
             "received": self.received,
             "conflicts": self.conflicts,
             "purged": self.purged,
-            "refused": self.refused,
+            "refused": [item.as_dict() for item in self.refused],
+            "clock_ahead_days": round(self.clock_ahead_ms / DAY_MS, 1),
+            "held_back": self.held_back,
+            "decisions": self.decisions,
+        }
+
+    def add(self, other: SyncResult) -> None:
+        """Fold the result of one more round trip into this one."""
+        self.received += other.received
+        self.conflicts += other.conflicts
+        self.purged += other.purged
+        self.refused.extend(other.refused)
+        self.clock_ahead_ms = max(self.clock_ahead_ms, other.clock_ahead_ms)
+        self.held_back = other.held_back
+        self.decisions += other.decisions
+
+
+DAY_MS = 86_400_000
+
+
+@dataclass
+class RefusedItem:
+    """One change the district refused, as `sync` names it (no text beyond a preview)."""
+
+    change_id: str
+    case_reference: str
+    entity: str
+    op: str
+    reason: str
+    occurred_on: str | None = None
+    kind: str | None = None
+    summary_preview: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "change_id": self.change_id,
+            "case_reference": self.case_reference,
+            "entity": self.entity,
+            "op": self.op,
+            "occurred_on": self.occurred_on,
+            "kind": self.kind,
+            "summary_preview": self.summary_preview,
+            "reason": self.reason,
         }
 
 
@@ -151,7 +196,11 @@ def build_request(store: WorkerStore) -> tuple[bytes, int, bool]:
 
 def _pending(store: WorkerStore) -> list[tuple[int, str]]:
     """(seq, JSON) of this device's changes above the district's acknowledgement, high
-    concerns first: as text, so that a large backlog costs its size, not a model each."""
+    concerns first: as text, so that a large backlog costs its size, not a model each.
+
+    Changes a wrong clock dated ahead are stamped again first, once the clock is right."""
+    with transaction(store.conn):
+        store.restamp()
     acked = meta.get_int(store.conn, "acked_seq")
     return changelog.outgoing_json(store.conn, store.replica_id, acked)
 
@@ -186,7 +235,8 @@ def _request_bundle(store: WorkerStore, pending: list[tuple[int, str]]) -> tuple
             cursor=cursor,
             changes=len(batch),
         )
-        payload = encode_sync_request([text for _, text in batch], holding, resync)
+        decided = refusals.decided_unconfirmed(conn)
+        payload = encode_sync_request([text for _, text in batch], holding, resync, decided)
         try:
             return encode_bundle(header, payload, identity, d.keys), len(batch)
         except BundleRejected as exc:
@@ -215,9 +265,11 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     reply = decode(SyncReply, payload)
     if reply.wipe or header.kind == "wipe":
         return _wipe(store, header.counter, header.ack)
+    _check_district_clock(reply, header)
     result = SyncResult(received=0)
     with transaction(conn):
         meta.put(conn, "district_counter_in", header.counter)
+        _note_refusals(store, reply, header, result)
         changelog.observe(conn, reply.changes)
         for change in reply.changes:
             found = merge.apply(conn, change)
@@ -230,17 +282,71 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
         for case_id in reply.purge:
             cases.mark_purge(conn, case_id)
         result.purged = _purge_ready(store, acked)
-        result.refused = len(reply.refused)
         _check_digest(store, header.digest, acked)
         meta.put(conn, "last_sync", datetime.now(UTC).isoformat(timespec="seconds"))
         detail = (
             f"received={result.received} conflicts={result.conflicts}"
-            f" purged={result.purged} refused={result.refused}"
+            f" purged={result.purged} refused={len(result.refused)}"
         )
+        if result.held_back:
+            detail += f" clock-ahead={result.held_back}"
         audit.record(conn, store.author, "sync", "district", d.id, detail)
     if result.purged:
         checkpoint(conn)
     return result
+
+
+def _check_district_clock(reply: SyncReply, header: BundleHeader) -> None:
+    """The bound the district applies to devices, applied to what the district sends: a
+    change stamped too far ahead of this computer's clock is refused with the whole reply
+    (nothing applied, everything local stays queued), and the person is told to check the
+    date and time of this computer."""
+    now = clock.wall_clock_ms()
+    ahead = [c for c in reply.changes if clock.too_far_ahead(c.hlc, now)]
+    if ahead:
+        worst = max(clock.ahead_ms(c.hlc, now) for c in ahead)
+        raise ClockSkew("sync.district_clock_ahead", ahead_ms=worst)
+
+
+def _note_refusals(
+    store: WorkerStore, reply: SyncReply, header: BundleHeader, result: SyncResult
+) -> None:
+    """Keep a copy of each refused change (until the coordinator decides), count those
+    held back for the clock (still queued), and record decisions on earlier refusals."""
+    conn = store.conn
+    for refusal in reply.refused:
+        change = changelog.get(conn, refusal.change_id)
+        if change is None or change.origin != store.replica_id:
+            continue
+        if refusal.reason == CLOCK_AHEAD:
+            result.held_back += 1
+            ahead = clock.ahead_ms(change.hlc, header.created_ms)
+            result.clock_ahead_ms = max(result.clock_ahead_ms, ahead)
+            continue
+        reference = cases.reference_of(conn, change.case_id) or change.case_id[:8]
+        refusals.record(conn, change, reference, refusal.reason)
+        result.refused.append(_refused_item(change, reference, refusal.reason))
+    sent = set(refusals.decided_unconfirmed(conn))
+    for decision in reply.decisions:
+        if refusals.decide(
+            conn, decision.change_id, decision.decision, decision.reason, decision.at
+        ):
+            result.decisions += 1
+    # The district answered a request that told it of these: it will not send them again.
+    refusals.confirm(conn, sorted(sent - {d.change_id for d in reply.decisions}))
+
+
+def _refused_item(change: Change, reference: str, reason: str) -> RefusedItem:
+    return RefusedItem(
+        change_id=change.id,
+        case_reference=reference,
+        entity=change.entity,
+        op=change.op,
+        reason=reason,
+        occurred_on=change.fields.get("occurred_on"),
+        kind=change.fields.get("kind"),
+        summary_preview=refusals.preview(change),
+    )
 
 
 def _max_local_seq(store: WorkerStore) -> int:
@@ -354,11 +460,10 @@ def sync_online(
             return result
         result = apply_reply(store, answer)
         total.sent += count
-        total.received += result.received
-        total.conflicts += result.conflicts
-        total.purged += result.purged
-        total.refused += result.refused
-        if not more:
+        total.add(result)
+        if not more or result.held_back:
+            # Held back for the clock: sending again now would only be refused again.
+            total.more = more
             return total
 
 

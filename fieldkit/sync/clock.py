@@ -21,10 +21,31 @@ MAX_WALL_MS = 253_402_300_799_999
 
 _HLC_RE = re.compile(r"([0-9]{15})-([0-9]{6})")
 
+# How far ahead of a receiver's clock a change's HLC may run (docs/security.md, "Clocks").
+# Beyond it the change comes from a wrong clock (a patched or broken one) and, accepted, it
+# would win every later last-writer-wins merge for ever: the receiver refuses it, and it
+# stays queued on its device until that device's clock is right again (issue 12 §1).
+MAX_SKEW_MS = 10 * 60 * 1000
+
 
 def wall_clock_ms() -> int:
     """Milliseconds since the Unix epoch by the system clock."""
     return time.time_ns() // 1_000_000
+
+
+def ahead_ms(hlc: str, now_ms: int) -> int:
+    """How far the physical time of `hlc` runs ahead of `now_ms` (negative when behind);
+    ValueError when `hlc` is malformed."""
+    return parse_hlc(hlc)[0] - now_ms
+
+
+def too_far_ahead(hlc: str, now_ms: int) -> bool:
+    """Whether a received stamp runs ahead of this replica's clock by more than the bound.
+    A malformed stamp is not "ahead": the decoder refuses it for what it is."""
+    try:
+        return ahead_ms(hlc, now_ms) > MAX_SKEW_MS
+    except ValueError:
+        return False
 
 
 def format_hlc(wall_ms: int, counter: int) -> str:
@@ -50,21 +71,23 @@ class HybridClock:
     ``tick()`` stamps a local change, ``observe()`` merges a timestamp received from
     another replica, and ``last`` is what to persist so the clock survives a restart.
 
-    A remote clock that runs ahead (even by years) is accepted as it is: the clock only
-    ever moves forward, so a change made here after seeing a remote change always sorts
-    after it, which the last-writer-wins merge needs. The cost is that this replica then
-    stamps with the remote's physical time until its own clock catches up; ``ahead_ms``
-    says by how much, for a status line or a log. Timestamps after year 9999 come from
-    no real clock (a corrupt or forged value); ``observe`` ignores them rather than pin
-    the clock at the end of its range, and never raises for a well-formed timestamp.
+    The clock only ever moves forward, so a change made here after seeing a remote change
+    always sorts after it, which the last-writer-wins merge needs. Receivers refuse changes
+    stamped more than ``MAX_SKEW_MS`` ahead of their own clock before they are observed
+    (fieldkit/district/exchange.py, fieldkit/sync/client.py), so a remote clock can pull
+    this one ahead by that bound at most; ``ahead_ms`` says by how much. Timestamps after
+    year 9999 come from no real clock (a corrupt or forged value); ``observe`` ignores
+    them rather than pin the clock at the end of its range, and never raises for a
+    well-formed timestamp.
     """
 
     def __init__(
         self,
         last: str | None = None,
-        now_ms: Callable[[], int] = wall_clock_ms,
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
-        self._now_ms = now_ms
+        # Looked up at each reading, so that a test can set the module's clock.
+        self._now_ms = now_ms or (lambda: wall_clock_ms())
         self._wall, self._counter = parse_hlc(last) if last is not None else (0, 0)
         self._lock = threading.Lock()
 

@@ -24,6 +24,7 @@ from fieldkit.model import CASE_FIELDS, Amendment, Change, Conflict, FollowUp
 from fieldkit.store import cases, changelog, followups
 from fieldkit.store.cases import FieldVersion
 from fieldkit.store.db import Connection
+from fieldkit.sync.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
 
 
 def conflict_id(case_id: str, field: str, loser_change: str) -> str:
@@ -48,6 +49,47 @@ def apply(conn: Connection, change: Change) -> list[Conflict] | None:
         return handler(conn, change)
     except (ValueError, TypeError, KeyError) as exc:
         raise BundleRejected("change.malformed", id=change.id) from exc
+
+
+def restamp(conn: Connection, origin: str, above_seq: int, now_ms: int) -> int:
+    """Stamp again this replica's unacknowledged changes that a wrong clock dated ahead.
+
+    A change is re-stamped when its HLC runs more than MAX_SKEW_MS ahead of `now_ms`: the
+    clock that stamped it was ahead and has since been put right (a receiver refused it,
+    and it stayed queued). The replica's clock restarts from the latest stamp that is not
+    in the future, each such change gets a new stamp in seq order, and the cases they touch
+    are rebuilt from their change log, so that the merge sees the new order. Returns how
+    many changes were re-stamped; inside the caller's transaction.
+    """
+    limit = format_hlc(min(now_ms + MAX_SKEW_MS, MAX_WALL_MS), MAX_COUNTER)
+    future = changelog.of_origin_stamped_after(conn, origin, above_seq, limit)
+    persisted = changelog.clock(conn).last
+    if not future and persisted <= limit:
+        return 0
+    hlc = HybridClock(last=changelog.latest_stamp_until(conn, limit), now_ms=lambda: now_ms)
+    for change in future:
+        changelog.set_stamp(conn, change.id, hlc.tick())
+    changelog.save_clock(conn, hlc)
+    for case_id in sorted({c.case_id for c in future}):
+        rebuild_case(conn, case_id)
+    return len(future)
+
+
+def rebuild_case(conn: Connection, case_id: str) -> None:
+    """Derive a case's state again from its change log: fields, conflicts, follow-ups.
+
+    Conflicts are a property of the set of changes, not of their order (see the module's
+    docstring), so applying the log again gives what every replica holding it shows.
+    """
+    history = changelog.all_of_case(conn, case_id)
+    pending_purge = case_id in set(cases.purge_pending(conn))
+    followups.delete_case(conn, case_id)
+    cases.delete(conn, case_id)
+    changelog.delete_case(conn, case_id)
+    for change in history:
+        apply(conn, change)
+    if pending_purge:
+        cases.mark_purge(conn, case_id)
 
 
 def _case_fields(conn: Connection, change: Change) -> list[Conflict]:

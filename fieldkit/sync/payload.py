@@ -26,11 +26,27 @@ class SyncRequest(_Payload):
     holding: list[str] = Field(default_factory=list)  # case ids the device holds
     resync: bool = False  # ask for every change of the assigned cases again
     digest: str = ""  # the device's state digest of `holding`, before this exchange
+    decided: list[str] = Field(default_factory=list)  # refused changes whose decision it holds
+
+
+# The refusal reason of a change stamped too far ahead of the district's clock: the one
+# refusal the district does not keep or acknowledge, because the device keeps the change
+# queued and stamps it again once its clock is right (docs/protocol.md).
+CLOCK_AHEAD = "clock-ahead"
 
 
 class Refusal(_Payload):
     change_id: str
     reason: str
+
+
+class Decision(_Payload):
+    """A coordinator's decision on a refused change (`district refusals accept|dismiss`)."""
+
+    change_id: str
+    decision: str  # accepted | dismissed
+    reason: str = ""
+    at: str = ""
 
 
 class SyncReply(_Payload):
@@ -39,6 +55,7 @@ class SyncReply(_Payload):
     changes: list[Change] = Field(default_factory=list)
     purge: list[str] = Field(default_factory=list)
     refused: list[Refusal] = Field(default_factory=list)
+    decisions: list[Decision] = Field(default_factory=list)
     district_name: str = ""
     wipe: bool = False  # the worker was revoked: hand over, then wipe case data
 
@@ -58,13 +75,16 @@ def encode(payload: _Payload) -> bytes:
     return payload.model_dump_json().encode("utf-8")
 
 
-def encode_sync_request(changes_json: list[str], holding: list[str], resync: bool) -> bytes:
+def encode_sync_request(
+    changes_json: list[str], holding: list[str], resync: bool, decided: list[str] | None = None
+) -> bytes:
     """A SyncRequest's encoding, its changes given as JSON texts (changelog.outgoing_json):
     decodes to the same request as `encode(SyncRequest(...))`, without a model per change."""
     return (
         '{"changes":['
         + ",".join(changes_json)
-        + f'],"holding":{json.dumps(holding)},"resync":{json.dumps(resync)},"digest":""}}'
+        + f'],"holding":{json.dumps(holding)},"resync":{json.dumps(resync)},"digest":"",'
+        + f'"decided":{json.dumps(decided or [])}}}'
     ).encode("utf-8")
 
 

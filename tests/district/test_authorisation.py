@@ -121,8 +121,8 @@ def assert_refused(district, worker, change: Change, reason: str) -> None:
     assert (outcome.applied, outcome.refused) == (0, 1)
     assert ack == change.seq  # acknowledged: the device will not send it again
     recorded = district.refusals()[-1]
-    assert (recorded["change"], recorded["reason"]) == (change.id, reason)
-    assert recorded["worker"] == worker.worker_id
+    assert (recorded.change_id, recorded.reason) == (change.id, reason)
+    assert recorded.worker_id == worker.worker_id
     assert district_state(district) == before  # nothing of it applied
     assert district.conn.execute(
         "SELECT count(*) FROM changes WHERE id = ?", (change.id,)
@@ -156,7 +156,7 @@ def test_a_change_claiming_another_origin_is_refused(stores, world):
     before = district_state(district)
     outcome, reply, _ = send(district, a, [forged])
     assert [(r.change_id, r.reason) for r in reply.refused] == [(forged.id, "origin")]
-    assert district.refusals()[-1]["reason"] == "origin"
+    assert district.refusals()[-1].reason == "origin"
     assert district_state(district) == before
     # A's own sequence is untouched by it: its later genuine work still goes through.
     genuine = crafted(
@@ -193,14 +193,17 @@ def test_an_amendment_cannot_rewrite_who_recorded_a_followup(stores, world):
     )
     api_sync(district, b)
     api_sync(district, a)
-    for fields, reason in (
-        ({"recorded_by": world.worker_ids["a"]}, "not-amendable"),
-        ({"case_id": "0" * 32}, "not-amendable"),
-        ({"kind": "concern"}, "not-amendable"),
-        ({"concern_level": "extreme"}, "invalid"),
+    for worker, fields, reason in (
+        (b, {"recorded_by": world.worker_ids["a"]}, "not-amendable"),
+        (b, {"case_id": "0" * 32}, "not-amendable"),
+        (b, {"kind": "concern"}, "not-amendable"),
+        (b, {"concern_level": "extreme"}, "invalid"),
+        (a, {"summary": "Réécrit par A"}, "not-author"),
     ):
-        change = crafted(a, entity_id=original.id, case_id=world.case_id, op="amend", fields=fields)
-        assert_refused(district, a, change, reason)
+        change = crafted(
+            worker, entity_id=original.id, case_id=world.case_id, op="amend", fields=fields
+        )
+        assert_refused(district, worker, change, reason)
     _, history = district.case(world.case_id)
     assert [(f.recorded_by, f.current().recorded_by) for f in history] == [
         (world.worker_ids["b"], world.worker_ids["b"])
@@ -287,7 +290,7 @@ def test_a_change_forged_under_another_workers_origin_does_not_acknowledge_its_w
     api_sync(district, b)
     assert note.id in {f.id for f in district.case(world.case_id)[1]}
     # B's own refusals are B's: a refused change of B's under the same number is recorded too.
-    assert [r["worker"] for r in district.refusals()] == [world.worker_ids["a"]]
+    assert [r.worker_id for r in district.refusals()] == [world.worker_ids["a"]]
 
 
 def test_a_change_with_a_control_character_in_an_id_is_refused_not_stored(stores, world):
@@ -303,15 +306,28 @@ def test_a_district_store_of_the_first_schema_keeps_its_refusals(tmp_path, monke
     latest = district_store.DISTRICT_MIGRATIONS
     monkeypatch.setattr(district_store, "DISTRICT_MIGRATIONS", latest[:1])
     old = DistrictStore.create(tmp_path, PASSPHRASE, "District", None)
+    refused = Change(
+        id="w-1:1",
+        origin="w-1",
+        seq=1,
+        hlc="001767225600000-000000",
+        entity="case",
+        entity_id="c" * 32,
+        case_id="c" * 32,
+        op="update",
+        fields={"situation": "Écrit avant la réaffectation"},
+        author="wk-1",
+    )
     with old, transaction(old.conn):
         old.conn.execute(
             "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
-            " VALUES ('wk-1', 'w-1', 1, 'not-assigned', '{}', '2026-01-01T00:00:00+00:00')"
+            " VALUES ('wk-1', 'w-1', 1, 'not-assigned', ?, '2026-01-01T00:00:00+00:00')",
+            (refused.model_dump_json(),),
         )
     monkeypatch.setattr(district_store, "DISTRICT_MIGRATIONS", latest)
     with DistrictStore.open(tmp_path, credentials()) as migrated:
         assert migrated.conn.execute("PRAGMA user_version").fetchone() == (len(latest),)
-        assert [(r["worker"], r["change"]) for r in migrated.refusals()] == [("wk-1", "w-1:1")]
+        assert [(r.worker_id, r.change_id) for r in migrated.refusals()] == [("wk-1", "w-1:1")]
 
 
 def test_a_resolution_needs_a_conflict_the_district_knows_on_that_case(stores, world):

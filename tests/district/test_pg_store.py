@@ -64,7 +64,7 @@ def test_a_dump_of_the_database_shows_no_personal_data(
         assert case.display_name == CASE_NAME and GOAL in [g.text for g in case.goals]
         assert AMENDED_TEXT in [f.current().summary for f in history]
         assert {c.loser_value for c in district.conflicts()} & {SITUATION_A, SITUATION_B}
-        assert district.refusals()[-1]["reason"] == "not-assigned"
+        assert district.refusals()[-1].reason == "not-assigned"
 
     dump = pg_cluster.pg_dump(district_backend)
     markers = [

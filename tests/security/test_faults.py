@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected
+from fieldkit.errors import BundleRejected, ClockSkew
 from fieldkit.store import changelog
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
@@ -396,7 +396,26 @@ def test_a_worker_clock_years_off_loses_nothing_and_converges(opened, offset_yea
     assert district.case(case)[0].situation == "Situation à jour"
 
 
-@pytest.mark.parametrize("offset_years", [8, -8])
+def test_a_district_clock_years_ahead_is_refused_by_the_workers_and_loses_nothing(opened):
+    world, district, workers = opened
+    a = workers["a"]
+    tally("clock set years off (one side)")
+    with clock_off_by(8 * YEAR_MS):
+        fresh = district.add_case(name="Chloé Vasseur", unit="UT Nord", reason="Signalement")
+        district.assign(fresh.id, world.worker_ids["a"], lead=True)
+    written = note(a, world.shared_case, "Note de A")
+    before = {c.id for c in a.list_cases()}
+    # The reply holds changes dated 8 years ahead of A's clock: refused whole, nothing
+    # applied on A; A's own note reached the district all the same, and stays A's.
+    with pytest.raises(ClockSkew) as skew:
+        api_sync(district, a)
+    assert "2919" in skew.value.message or "2922" in skew.value.message
+    assert {c.id for c in a.list_cases()} == before
+    assert written in {f.id for f in district.case(world.shared_case)[1]}
+    assert written in {f.id for f in a.list_followups()}
+
+
+@pytest.mark.parametrize("offset_years", [-8])
 def test_a_district_clock_years_off_loses_nothing_and_converges(opened, offset_years):
     world, district, workers = opened
     a, b = workers["a"], workers["b"]

@@ -196,7 +196,7 @@ def test_a_case_with_unacknowledged_work_is_kept_until_the_ack(stores, world):
     assert result.purged == 1 and a.list_cases() == []
     # The district kept the late note as a refusal (A is no longer assigned): never lost.
     [refusal] = district.refusals()
-    assert refusal["reason"] == "not-assigned" and refusal["worker"] == world.worker_ids["a"]
+    assert refusal.reason == "not-assigned" and refusal.worker_id == world.worker_ids["a"]
     assert outcome.refused == 1 and client.queued(a) == 0
     # B still follows the case.
     api_sync(district, b)
@@ -238,7 +238,7 @@ def test_a_case_reassigned_while_awaiting_purge_comes_back_complete(stores, worl
     assert {from_b, second} <= at_district
     # The note written while unassigned was refused, and kept at the district.
     assert first not in at_district
-    assert [r["reason"] for r in district.refusals()] == ["not-assigned"]
+    assert [r.reason for r in district.refusals()] == ["not-assigned"]
     assert meta.get(a.conn, "resync_needed") is None
 
 

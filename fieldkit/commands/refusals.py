@@ -1,0 +1,189 @@
+"""Refused changes on screen: `district refusals list|show|accept|dismiss`, the lines
+`sync` prints, and `followup list --refused` on a device."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from fieldkit.commands.common import console, print_json, state
+from fieldkit.commands.render import label
+from fieldkit.i18n import t
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from fieldkit.model import Change, RefusedChange
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def register(district_app: typer.Typer) -> None:
+    district_app.add_typer(app, name="refusals", help=t("help.district_refusals"))
+
+
+def what(change: Change) -> str:
+    """What a change was, in a few words: "follow-up of 2026-11-12 (interview)"."""
+    key = f"refused.what.{change.entity}.{change.op}"
+    if change.entity == "followup" and change.op == "add":
+        kind = label("kind", change.fields.get("kind"))
+        return t(key, date=change.fields.get("occurred_on", "?"), kind=kind)
+    if change.entity == "followup" and change.op == "amend":
+        return t(key, ref=change.entity_id[:8])
+    if change.entity == "case" and change.op == "update":
+        fields = ", ".join(label("field", name) for name in sorted(change.fields))
+        return t(key, fields=fields)
+    if change.entity == "conflict" and change.op == "resolve":
+        return t(key)
+    return t("refused.what.other", op=change.op, entity=change.entity)
+
+
+def reason_text(reason: str) -> str:
+    """A refusal reason in the person's words; a broken rule says which and where."""
+    from fieldkit.commands.common import FIELD_FLAGS
+
+    if reason.startswith("rule:"):
+        _, key, field = [*reason.split(":", 2), "", ""][:3]
+        return t(key, field=FIELD_FLAGS.get(field, field))
+    text = t(f"refusal.reason.{reason}")
+    return reason if text == f"refusal.reason.{reason}" else text
+
+
+def refusal_json(item: RefusedChange) -> dict[str, Any]:
+    from fieldkit.store.refusals import preview
+
+    data = item.model_dump(mode="json")
+    data["entity"] = item.change.entity
+    data["op"] = item.change.op
+    data["case_id"] = item.change.case_id
+    data["summary_preview"] = preview(item.change)
+    return data
+
+
+def refusal_table(items: list[RefusedChange], *, district: bool) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from fieldkit.store.refusals import preview
+
+    table = Table(title=t("refusals.title", count=len(items)), title_justify="left")
+    columns = ["col.number"] if district else []
+    columns += ["col.at", "col.case", "col.what", "col.refusal_reason", "col.status"]
+    if district:
+        columns.insert(2, "col.worker")
+    for column in columns:
+        table.add_column(t(column))
+    for item in items:
+        status = t(f"refusal.status.{item.status}")
+        if item.decision_reason:
+            status += f" ({item.decision_reason})"
+        row: list[Any] = [item.id] if district else []
+        row += [
+            item.at.strftime("%Y-%m-%d %H:%M"),
+            Text(item.case_reference or item.change.case_id[:8]),
+            Text(f"{what(item.change)}\n{preview(item.change, 60)}".rstrip()),
+            reason_text(item.reason),
+            Text(status),
+        ]
+        if district:
+            row.insert(2, item.worker_id)
+        table.add_row(*row)
+    return table
+
+
+@app.command("list", help=t("help.district_refusals_list"))
+def refusals_list(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help=t("help.opt.refusal_status")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.store import DistrictStore
+
+    st = state(ctx)
+    with DistrictStore.open(st.home, st.credentials()) as store:
+        items = store.refusals(status)
+    if as_json:
+        print_json([refusal_json(item) for item in items])
+        return
+    if not items:
+        console().print(t("refusals.none"))
+        return
+    console().print(refusal_table(items, district=True))
+
+
+@app.command("show", help=t("help.district_refusals_show"))
+def refusals_show(
+    ctx: typer.Context,
+    number: str = typer.Argument(..., metavar="ID", help=t("help.arg.refusal")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.store import DistrictStore
+
+    st = state(ctx)
+    with DistrictStore.open(st.home, st.credentials()) as store:
+        item = store.refusal(number)
+    if as_json:
+        print_json(refusal_json(item))
+        return
+    _show(item)
+
+
+def _show(item: RefusedChange) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row(t("col.at"), item.at.strftime("%Y-%m-%d %H:%M"))
+    grid.add_row(t("col.worker"), item.worker_id)
+    grid.add_row(t("col.case"), Text(item.case_reference or item.change.case_id))
+    grid.add_row(t("col.what"), what(item.change))
+    grid.add_row(t("col.refusal_reason"), reason_text(item.reason))
+    grid.add_row(t("col.status"), t(f"refusal.status.{item.status}"))
+    if item.decided_at:
+        grid.add_row(t("col.decided_at"), item.decided_at.strftime("%Y-%m-%d %H:%M"))
+    if item.decision_reason:
+        grid.add_row(t("col.decision_reason"), Text(item.decision_reason))
+    for name, value in sorted(item.change.fields.items()):
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        grid.add_row(label("field", name), Text(shown))
+    console().print(Panel(grid, title=f"#{item.id}", expand=False))
+
+
+@app.command("accept", help=t("help.district_refusals_accept"))
+def refusals_accept(
+    ctx: typer.Context,
+    number: str = typer.Argument(..., metavar="ID", help=t("help.arg.refusal")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.store import DistrictStore
+
+    st = state(ctx)
+    with DistrictStore.open(st.home, st.credentials()) as store:
+        item = store.accept_refusal(number)
+    if as_json:
+        print_json(refusal_json(item))
+        return
+    console().print(t("refusals.accepted", ref=item.id))
+
+
+@app.command("dismiss", help=t("help.district_refusals_dismiss"))
+def refusals_dismiss(
+    ctx: typer.Context,
+    number: str = typer.Argument(..., metavar="ID", help=t("help.arg.refusal")),
+    reason: str = typer.Option(..., "--reason", help=t("help.opt.dismiss_reason")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.store import DistrictStore
+
+    st = state(ctx)
+    if reason == "-":
+        reason = sys.stdin.read()
+    with DistrictStore.open(st.home, st.credentials()) as store:
+        item = store.dismiss_refusal(number, reason)
+    if as_json:
+        print_json(refusal_json(item))
+        return
+    console().print(t("refusals.dismissed", ref=item.id))

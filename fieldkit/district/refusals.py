@@ -1,0 +1,185 @@
+"""The changes the district refused, kept whole, and a coordinator's decision on each.
+
+A refused change is never dropped: it is kept (sealed) with its reason, listed by
+`district refusals list`, and a coordinator accepts it once the rules allow it (after
+reassigning the case, say) or dismisses it with a reason. Each decision is audited and
+travels back to the worker at its next sync, which then lets go of its own copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fieldkit.district.authorise import refusal_reason
+from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
+from fieldkit.model import Change, RefusedChange
+from fieldkit.store import audit, cases
+from fieldkit.store.columns import row_key, seal, unseal
+from fieldkit.store.db import Connection, transaction
+from fieldkit.sync import merge
+from fieldkit.sync.payload import Decision
+
+PENDING, ACCEPTED, DISMISSED = "pending", "accepted", "dismissed"
+STATUSES = (PENDING, ACCEPTED, DISMISSED)
+
+_COLUMNS = "id, worker_id, origin, seq, reason, change, at, status, decided_at, decision_reason"
+
+
+def record(conn: Connection, worker_id: str, change: Change, reason: str) -> bool:
+    """Keep a refused change whole (never silently dropped); False if already recorded."""
+    cursor = conn.execute(
+        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (worker_id, origin, seq) DO NOTHING",
+        (
+            worker_id,
+            change.origin,
+            change.seq,
+            reason,
+            seal(conn, "refusals", "change", _key(worker_id, change), change.model_dump_json()),
+            _now(),
+        ),
+    )
+    return cursor.rowcount > 0
+
+
+def listing(conn: Connection, status: str | None = None) -> list[RefusedChange]:
+    """Refused changes, oldest first; all of them, or those with one status."""
+    if status is not None and status not in STATUSES:
+        raise InvalidValue(
+            "value.bad_choice", field="--status", value=status, choices=", ".join(STATUSES)
+        )
+    sql = f"SELECT {_COLUMNS} FROM refusals"
+    params: tuple = ()
+    if status is not None:
+        sql += " WHERE status = ?"
+        params = (status,)
+    return [_build(conn, row) for row in conn.execute(sql + " ORDER BY id", params).fetchall()]
+
+
+def get(conn: Connection, ref: str) -> RefusedChange:
+    """One refused change by its number (as `district refusals list` shows it)."""
+    number = ref.strip().lstrip("#")
+    row = None
+    if number.isdigit():
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM refusals WHERE id = ?", (int(number),)
+        ).fetchone()
+    if row is None:
+        raise NotFound("refusal.not_found", ref=ref)
+    return _build(conn, row)
+
+
+def accept(
+    conn: Connection,
+    ref: str,
+    origin_of: Callable[[str], str],
+    assigned: Callable[[str], list[str]],
+) -> RefusedChange:
+    """Apply a refused change now that the rules allow it; Refused when they still don't.
+
+    `origin_of` and `assigned` give a worker's replica id and the cases assigned to it now.
+    """
+    with transaction(conn):
+        item = _pending(conn, ref)
+        change = item.change
+        worker = item.worker_id
+        reason = refusal_reason(conn, change, origin_of(worker), worker, set(assigned(worker)))
+        if reason is not None:
+            raise Refused("refusal.still_refused", ref=item.id, reason=reason)
+        merge.apply(conn, change)
+        _decide(conn, item, ACCEPTED, "")
+        audit.record(conn, "district", "refusal-accept", "refusal", item.id, change.id)
+    return get(conn, item.id)
+
+
+def dismiss(conn: Connection, ref: str, reason: str) -> RefusedChange:
+    """Record that a refused change will not be applied, and why (audited, sent back)."""
+    if not reason.strip():
+        raise InvalidValue("value.missing", field="--reason")
+    with transaction(conn):
+        item = _pending(conn, ref)
+        _decide(conn, item, DISMISSED, reason.strip())
+        audit.record(conn, "district", "refusal-dismiss", "refusal", item.id, item.change.id)
+    return get(conn, item.id)
+
+
+def decisions_for(conn: Connection, worker_id: str) -> list[Decision]:
+    """The decisions on this worker's refused changes it has not yet said it holds."""
+    rows = conn.execute(
+        "SELECT origin, seq, status, decided_at, decision_reason FROM refusals"
+        " WHERE worker_id = ? AND status != 'pending' AND notified = 0 ORDER BY id",
+        (worker_id,),
+    ).fetchall()
+    result = []
+    for origin, seq, status, decided_at, sealed in rows:
+        key = row_key(worker_id, origin, str(seq))
+        reason = unseal(conn, "refusals", "decision_reason", key, sealed) if sealed else ""
+        result.append(
+            Decision(
+                change_id=f"{origin}:{seq}", decision=status, reason=reason, at=decided_at or ""
+            )
+        )
+    return result
+
+
+def mark_notified(conn: Connection, worker_id: str, change_ids: list[str]) -> None:
+    """The worker holds these decisions: they are not sent again."""
+    for change_id in change_ids:
+        origin, _, seq = change_id.rpartition(":")
+        if not seq.isdigit():
+            continue
+        conn.execute(
+            "UPDATE refusals SET notified = 1 WHERE worker_id = ? AND origin = ? AND seq = ?"
+            " AND status != 'pending'",
+            (worker_id, origin, int(seq)),
+        )
+
+
+def _pending(conn: Connection, ref: str) -> RefusedChange:
+    item = get(conn, ref)
+    if item.status != PENDING:
+        raise UsageError("refusal.already_decided", ref=item.id, status=item.status)
+    return item
+
+
+def _decide(conn: Connection, item: RefusedChange, status: str, reason: str) -> None:
+    key = _key(item.worker_id, item.change)
+    conn.execute(
+        "UPDATE refusals SET status = ?, decided_at = ?, decision_reason = ?, notified = 0"
+        " WHERE id = ?",
+        (
+            status,
+            _now(),
+            seal(conn, "refusals", "decision_reason", key, reason) if reason else None,
+            int(item.id),
+        ),
+    )
+
+
+def _build(conn: Connection, row: tuple) -> RefusedChange:
+    number, worker_id, origin, seq, reason, sealed, at, status, decided_at, decision = row
+    key = row_key(worker_id, origin, str(seq))
+    change = Change.model_validate_json(unseal(conn, "refusals", "change", key, sealed))
+    return RefusedChange(
+        id=str(number),
+        change_id=f"{origin}:{seq}",
+        change=change,
+        reason=reason,
+        at=datetime.fromisoformat(at),
+        worker_id=worker_id,
+        case_reference=cases.reference_of(conn, change.case_id) or "",
+        status=status,
+        decided_at=datetime.fromisoformat(decided_at) if decided_at else None,
+        decision_reason=(
+            unseal(conn, "refusals", "decision_reason", key, decision) if decision else None
+        ),
+    )
+
+
+def _key(worker_id: str, change: Change) -> str:
+    return row_key(worker_id, change.origin, str(change.seq))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,99 @@
+"""The rules of each record, in one place, applied by the worker when it writes and by the
+district when a worker's change arrives (DESIGN §1, issue 12 §4).
+
+The rules name the model's fields (`summary`, `concern_level`), never a command-line flag:
+the command layer maps a field to the flag the person typed (fieldkit/commands/common.py).
+A broken rule raises `InvalidValue` with a message key and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from fieldkit.enums import FollowUpKind
+from fieldkit.errors import InvalidValue, Refused
+
+# The longest text each field may hold, in characters. A follow-up summary is an account of
+# one contact: 20,000 characters is about eight printed pages, far beyond any real note, and
+# a bound that keeps a PDF, a bundle and a terminal usable. Names and short labels are
+# bounded by what a form would hold.
+TEXT_LIMITS: dict[str, int] = {
+    "summary": 20_000,
+    "next_steps": 5_000,
+    "situation": 20_000,
+    "partners": 200,  # each partner
+    "goals": 1_000,  # each goal
+    "related": 200,  # each related person
+    "display_name": 200,
+    "unit": 100,
+    "referral_source": 200,
+    "reason": 2_000,
+    "closure_reason": 2_000,
+}
+# How many items a list field may hold.
+LIST_LIMITS: dict[str, int] = {"partners": 50, "goals": 100, "related": 100}
+
+# A follow-up's date may run this far ahead of the receiver's calendar: a worker in another
+# time zone (overseas départements) is already "tomorrow" for the district.
+FUTURE_DATE_SLACK_DAYS = 1
+
+
+def check_text(field: str, value: Any) -> None:
+    """The length bounds of one field's value (a text, or a list of texts or goals)."""
+    limit = TEXT_LIMITS.get(field)
+    if limit is None or value is None:
+        return
+    if isinstance(value, list):
+        if len(value) > LIST_LIMITS.get(field, len(value)):
+            raise InvalidValue("value.too_many", field=field, limit=LIST_LIMITS[field])
+        for item in value:
+            text = item.get("text", "") if isinstance(item, dict) else getattr(item, "text", item)
+            _check_length(field, str(text), limit)
+        return
+    _check_length(field, str(value), limit)
+
+
+def _check_length(field: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InvalidValue("value.too_long", field=field, limit=limit)
+
+
+def check_texts(fields: dict[str, Any], names: Iterable[str] | None = None) -> None:
+    for name in names if names is not None else fields:
+        if name in fields:
+            check_text(name, fields[name])
+
+
+def check_followup(followup: Any, today: date | None) -> None:
+    """Every rule a follow-up (as it reads after its amendments) must keep.
+
+    `today` is the receiver's date, or None to skip the calendar rule (a replica that
+    cannot know the author's calendar).
+    """
+    if not followup.summary.strip():
+        raise InvalidValue("followup.summary_empty", field="summary")
+    check_texts(
+        {
+            "summary": followup.summary,
+            "next_steps": followup.next_steps,
+            "partners": followup.partners,
+        }
+    )
+    if today is not None and followup.occurred_on > today:
+        raise InvalidValue("followup.date_in_future", field="occurred_on")
+    if followup.kind == FollowUpKind.CONCERN and followup.concern_level is None:
+        raise InvalidValue("followup.concern_needs_level", field="concern_level")
+    if followup.kind != FollowUpKind.CONCERN and followup.concern_level is not None:
+        raise InvalidValue("followup.level_only_for_concern", field="concern_level")
+    if followup.referral_to is not None and followup.kind != FollowUpKind.PARTNER_REFERRAL:
+        raise InvalidValue("followup.referral_only_for_referral", field="referral_to")
+    if followup.next_contact is not None and followup.next_contact < followup.occurred_on:
+        raise InvalidValue("followup.next_contact_before", field="next_contact")
+
+
+def check_amendment_author(followup: Any, author: str) -> None:
+    """Only the worker who recorded a follow-up amends it; anyone else adds their own."""
+    if followup.recorded_by != author:
+        raise Refused("followup.not_author", ref=followup.id[:8])
