@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from fieldkit.display import escaped_model
 from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
 from fieldkit.i18n import t
 from fieldkit.summary.assemble import day
@@ -114,6 +115,7 @@ def annex_values(line: CaseLine) -> list[str]:
 
 
 def render_report_text(report: DistrictReport, console: Console) -> None:
+    report = escaped_model(report)
     marking = Text(t("summary.marking"), style="bold red")
     header = Group(
         marking,
@@ -258,6 +260,7 @@ def _wrapped_lines(text: str, width: int) -> int:
 
 
 def render_report_markdown(report: DistrictReport) -> str:
+    report = escaped_model(report)
     marking = f"**{t('summary.marking')}**"
     out = [marking, "", f"# {escape(title(report))}", ""]
     out += [escape(reference(report)), "", escape(printed_line(report)), ""]
@@ -299,7 +302,8 @@ def _md_row(cells: list[str], *, raw: bool = False) -> str:
 
 def render_report_pdf(report: DistrictReport) -> bytes:
     """The report as the bytes of an A4 PDF; MissingGlyphsWarning as for a summary."""
-    return render_document(lambda fonts: _ReportPDF(report, fonts))
+    shown = escaped_model(report)
+    return render_document(lambda fonts: _ReportPDF(shown, fonts))
 
 
 _UNIT_WIDTH = 48.0
