@@ -154,7 +154,7 @@ def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
     for index, (header, width) in enumerate(zip(columns, widths, strict=True)):
         table.add_column(header, justify="left" if index == 0 else "right", width=width)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(value) for value in row))
     table.add_section()
     table.add_row(*(Text(value, style="bold") for value in total))
     return table
@@ -165,7 +165,7 @@ def _figures_turned(report: DistrictReport, columns: list[str]) -> Table:
     table = _table(t("report.section.figures"), expand=True)
     table.add_column("")
     for figures in report.units:
-        table.add_column(figures.unit, justify="right", overflow="fold")
+        table.add_column(Text(figures.unit), justify="right", overflow="fold")
     table.add_column(Text(t("report.total"), style="bold"), justify="right")
     values = [figure_values(figures) for figures in [*report.units, report.total]]
     for index, label in enumerate(columns[1:]):

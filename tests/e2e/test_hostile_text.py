@@ -203,6 +203,20 @@ def test_the_text_report_shows_hostile_text_escaped(hostile: Hostile) -> None:
     _shown_safely(result, SHORT_PIECES)
 
 
+@pytest.mark.parametrize(
+    ("who", "args"),
+    [("worker", ("case", "summary", "{reference}")), ("district", ("district", "report"))],
+)
+def test_a_text_file_shows_hostile_text_escaped(
+    hostile: Hostile, tmp_path: Path, who: str, args: tuple[str, ...]
+) -> None:
+    target = tmp_path / "document.txt"
+    home = getattr(hostile, who)
+    result = _run(home, *(a.format(**vars(hostile)) for a in args), "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    _file_is_safe(target, SHORT_PIECES)
+
+
 # In Markdown the pieces are escaped once more, so that a viewer shows them as typed.
 MARKDOWN = (
     r"Vu avec la CPE \[/\] et le \[urgent\] référent",
