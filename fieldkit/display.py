@@ -14,14 +14,15 @@ Cheap to import (the CLI's start-up is measured): `re` only, rich when a `Text` 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.text import Text
 
 # Cc (C0, DEL, C1), then Cf, Zl, Zp and Cs as of Unicode 15.1; tests/test_display.py
-# checks this against the running Python's unicodedata. Compiled at the first use (re
-# keeps it), not at import: most commands print no person's text.
+# checks this against the running Python's unicodedata. Compiled at the first use, not
+# at import: most commands print no person's text.
 HIDDEN = (
     "[\x00-\x1f\x7f-\x9f"
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
@@ -30,6 +31,12 @@ HIDDEN = (
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
+
+
+@cache
+def _hidden() -> re.Pattern[str]:
+    return re.compile(HIDDEN)
+
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -64,11 +71,16 @@ def escape(text: str, multiline: bool = False) -> str:
     In a multi-line text newlines and tabs keep their meaning (a Windows line end is one
     newline); in a one-line text (a name, a unit) they are written out too.
     """
-    if re.search(HIDDEN, text) is None:
+    # Most texts (every name in a listing of thousands) hold none: str.isprintable() says
+    # so at C speed (it is False for every character escaped here, and a few more).
+    if text.isprintable():
+        return text
+    hidden = _hidden()
+    if hidden.search(text) is None:
         return text
     if multiline:
-        return re.sub(HIDDEN, _shown_multiline, text.replace("\r\n", "\n"))
-    return re.sub(HIDDEN, _shown_single, text)
+        return hidden.sub(_shown_multiline, text.replace("\r\n", "\n"))
+    return hidden.sub(_shown_single, text)
 
 
 def plain(value: str | None, *, multiline: bool = False, style: str = "") -> Text:

@@ -70,6 +70,8 @@ def test_every_control_and_format_character_of_this_unicode_is_escaped() -> None
     # Beyond them, only code points that a newer Unicode made format characters.
     for code in matched - wanted:
         assert unicodedata.category(chr(code)) == "Cn", hex(code)
+    # escape() skips the texts that str.isprintable() passes: none holds one of these.
+    assert not any(chr(code).isprintable() for code in matched)
 
 
 def test_plain_is_a_rich_text_that_prints_markup_literally_and_no_escape_byte() -> None:
