@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rich.text import Text
+
+Document = TypeVar("Document")
 
 # Cc (C0, DEL, C1), then Cf, Zl, Zp and Cs as of Unicode 15.1; tests/test_display.py
 # checks this against the running Python's unicodedata. Compiled at the first use, not
@@ -91,19 +93,19 @@ def plain(value: str | None, *, multiline: bool = False, style: str = "") -> Tex
     return Text(escape(value or "", multiline), style=style)
 
 
-def escaped_model(model: Any) -> Any:
+def escaped_model(model: Document) -> Document:
     """A copy of a document (a pydantic model: summary, report) with every text in it,
     nested models and lists included, escaped; the model itself when nothing changes.
 
     Enum values (str subclasses) and non-text values are left as they are.
     """
-    updates = {}
+    updates: dict[str, Any] = {}
     for name in type(model).model_fields:
         value = getattr(model, name)
         shown = _escaped_value(value, name in MULTILINE_FIELDS)
         if shown is not value:
             updates[name] = shown
-    return model.model_copy(update=updates) if updates else model
+    return model.model_copy(update=updates) if updates else model  # type: ignore[attr-defined]
 
 
 def _escaped_value(value: Any, multiline: bool) -> Any:
