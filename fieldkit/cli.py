@@ -125,7 +125,10 @@ class FieldkitGroup(TyperGroup):
                 flag_for(exc)
             if isinstance(exc, StoreError) and disk_full(exc):
                 exc = StoreError("store.disk_full")  # not "damaged": a full disk is no damage
-            err_console().print(f"fieldkit: {exc.message}", markup=False)
+            from fieldkit.display import escape
+
+            # The message may quote what was typed or received (a case reference, a path).
+            err_console().print(f"fieldkit: {escape(exc.message)}", markup=False)
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             raise

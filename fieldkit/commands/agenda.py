@@ -30,12 +30,16 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
+        from fieldkit.display import plain
+
         table = Table(title=t("agenda.title", days=days))
         for column in ("col.due", "col.what", "col.reference", "col.name"):
             table.add_column(t(column))
         for item in items:
-            due = item.due.isoformat()
+            due = plain(item.due.isoformat())
             if item.overdue:
-                due = f"[bold red]{due} ({t('agenda.overdue')})[/bold red]"
-            table.add_row(due, t(f"agenda.{item.what}"), item.reference, item.display_name)
+                due.append(f" ({t('agenda.overdue')})")
+                due.stylize("bold red")
+            what = t(f"agenda.{item.what}")
+            table.add_row(due, what, plain(item.reference), plain(item.display_name))
         console().print(table)

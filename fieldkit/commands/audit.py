@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fieldkit.commands.common import console, print_json, state
+from fieldkit.display import plain
 from fieldkit.errors import IntegrityError
 from fieldkit.i18n import t
 
@@ -34,9 +35,9 @@ def show(
         table.add_row(
             str(e.seq),
             e.at.strftime("%Y-%m-%d %H:%M:%S"),
-            e.actor,
-            e.action,
-            f"{e.object_type} {e.object_id[:8]}".strip(),
+            plain(e.actor),
+            plain(e.action),
+            plain(f"{e.object_type} {e.object_id[:8]}".strip()),
         )
     console().print(table)
 

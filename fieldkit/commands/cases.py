@@ -12,6 +12,7 @@ import typer
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import case_json, label, labeller, short
+from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus
 from fieldkit.errors import InvalidValue
 from fieldkit.i18n import t
@@ -108,22 +109,27 @@ def show(
     facts = Table.grid(padding=(0, 2))
     facts.add_row(t("col.status"), label("status", item.status))
     facts.add_row(t("col.priority"), label("priority", item.priority))
-    facts.add_row(t("col.unit"), item.unit)
+    facts.add_row(t("col.unit"), plain(item.unit))
     if item.reason:
-        facts.add_row(t("col.reason"), item.reason)
+        facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
     facts.add_row(t("col.next_review"), item.next_review.isoformat() if item.next_review else "—")
     if item.goals:
         facts.add_row(
             t("col.goals"),
-            "\n".join(f"{g.text} ({label('goal', g.state)})" for g in item.goals),
+            plain(
+                "\n".join(f"{escape(g.text)} ({label('goal', g.state)})" for g in item.goals),
+                multiline=True,
+            ),
         )
     if item.related:
-        facts.add_row(t("col.related"), "\n".join(item.related))
+        related = "\n".join(escape(person) for person in item.related)
+        facts.add_row(t("col.related"), plain(related, multiline=True))
     if item.situation:
-        facts.add_row(t("col.situation"), item.situation)
+        facts.add_row(t("col.situation"), plain(item.situation, multiline=True))
     if open_conflicts:
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
-    out.print(Panel(facts, title=f"{item.reference} — {item.display_name}", expand=False))
+    title = plain(f"{item.reference} — {item.display_name}")
+    out.print(Panel(facts, title=title, expand=False))
     out.print(followup_table(history, total))
 
 
@@ -140,9 +146,9 @@ def followup_table(history: list, total: int | None = None) -> Table:
         table.add_column(t(column))
     for original in history:
         item = original.current()
-        summary = item.summary
+        summary = plain(item.summary, multiline=True)
         if original.amended:
-            summary += f"  [{t('followup.amended_mark')}]"
+            summary.append(f"  [{t('followup.amended_mark')}]")
         table.add_row(
             short(item.id),
             item.occurred_on.isoformat(),

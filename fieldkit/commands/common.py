@@ -87,14 +87,16 @@ def is_interactive() -> bool:
 def console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # No markup, no emoji codes: a str that reaches rich unwrapped still prints as it is
+    # (texts that people wrote go through fieldkit.display, DESIGN §11).
+    return Console(highlight=False, markup=False, emoji=False)
 
 
 def err_console() -> Console:
     from rich.console import Console
 
     # soft_wrap: an error stays one line however narrow the terminal (scripts read it whole).
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def say(message: str) -> None:

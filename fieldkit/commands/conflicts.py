@@ -8,6 +8,7 @@ import typer
 
 from fieldkit.commands.common import console, print_json, state
 from fieldkit.commands.render import short
+from fieldkit.display import plain
 from fieldkit.i18n import t
 
 app = typer.Typer(invoke_without_command=True)
@@ -51,10 +52,10 @@ def list_conflicts(
     for c in items:
         table.add_row(
             short(c.id),
-            references.get(c.case_id, short(c.case_id)),
-            c.field,
-            f"{_value(c.winner_value)} ({c.winner_author})",
-            f"{_value(c.loser_value)} ({c.loser_author})",
+            plain(references.get(c.case_id, short(c.case_id))),
+            plain(c.field),
+            plain(f"{_value(c.winner_value)} ({c.winner_author})", multiline=True),
+            plain(f"{_value(c.loser_value)} ({c.loser_author})", multiline=True),
         )
     console().print(table)
     console().print(t("conflicts.hint"))

@@ -19,6 +19,7 @@ from fieldkit.commands.common import (
 )
 from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.session import new_passphrase
+from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
 from fieldkit.i18n import t
@@ -89,7 +90,7 @@ def init(
     if as_json:
         print_json(data)
         return
-    console().print(t("district.created", name=name, path=str(st.home)))
+    console().print(t("district.created", name=escape(name), path=escape(str(st.home))))
     console().print(t("district.fingerprint", fingerprint=fingerprint))
     console().print(t("district.database", database=data["database"]))
     if "tls_fingerprint" in data:
@@ -112,7 +113,7 @@ def worker_add(
     if as_json:
         print_json({"id": worker.id, "enrolment_code": code, "district_fingerprint": fingerprint})
         return
-    console().print(t("district.worker_added", name=worker.name, id=worker.id))
+    console().print(t("district.worker_added", name=escape(worker.name), id=worker.id))
     console().print(t("district.code_intro", hours=ttl_hours))
     print(code)
     console().print(t("district.fingerprint", fingerprint=fingerprint))
@@ -147,8 +148,8 @@ def worker_list(
     for r in records:
         table.add_row(
             r.worker.id,
-            r.worker.name,
-            r.worker.unit,
+            plain(r.worker.name),
+            plain(r.worker.unit),
             label("worker", r.worker.status),
             str(counts[r.worker.id]),
             r.last_sync or "",
@@ -287,7 +288,9 @@ def case_show(
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
-    console().print(f"[bold]{item.reference}[/bold] — {item.display_name} ({item.unit})")
+    heading = plain(item.reference, style="bold")
+    heading.append(escape(f" — {item.display_name} ({item.unit})"))
+    console().print(heading)
     console().print(followup_table(history, total))
 
 
@@ -300,7 +303,7 @@ def case_assign(
 ) -> None:
     with _open(ctx) as store:
         item = store.assign(case, worker, lead)
-    console().print(t("district.assigned", reference=item.reference, worker=worker))
+    console().print(t("district.assigned", reference=item.reference, worker=escape(worker)))
 
 
 @case_app.command("unassign", help=t("help.district_case_unassign"))
@@ -311,7 +314,7 @@ def case_unassign(
 ) -> None:
     with _open(ctx) as store:
         item = store.unassign(case, worker)
-    console().print(t("district.unassigned", reference=item.reference, worker=worker))
+    console().print(t("district.unassigned", reference=item.reference, worker=escape(worker)))
 
 
 @case_app.command("close", help=t("help.district_case_close"))

@@ -17,6 +17,7 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.render import followup_json, label, short
+from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
@@ -154,20 +155,20 @@ def show(
     grid = Table.grid(padding=(0, 2))
     grid.add_row(t("col.date"), item.occurred_on.isoformat())
     grid.add_row(t("col.kind"), label("kind", item.kind))
-    grid.add_row(t("col.recorded_by"), item.recorded_by)
+    grid.add_row(t("col.recorded_by"), plain(item.recorded_by))
     if item.concern_level:
         grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
     if item.referral_to:
         grid.add_row(t("col.referral_to"), label("referral", item.referral_to))
     if item.partners:
-        grid.add_row(t("col.partners"), ", ".join(item.partners))
-    grid.add_row(t("col.summary"), item.summary)
+        grid.add_row(t("col.partners"), plain(", ".join(item.partners)))
+    grid.add_row(t("col.summary"), plain(item.summary, multiline=True))
     if item.next_steps:
-        grid.add_row(t("col.next_steps"), item.next_steps)
+        grid.add_row(t("col.next_steps"), plain(item.next_steps, multiline=True))
     if item.next_contact:
         grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
     if original.amended:
-        grid.add_row(t("col.original"), original.summary)
+        grid.add_row(t("col.original"), plain(original.summary, multiline=True))
         grid.add_row(t("col.amendments"), str(len(original.amendments)))
     console().print(Panel(grid, title=short(item.id), expand=False))
 

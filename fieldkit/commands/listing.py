@@ -4,13 +4,16 @@ A rich Table measures and lays out every cell: about half a millisecond a row, s
 for a district's thousands of cases (issue 7). Columns padded to their widest cell
 print the same information, stay readable in a terminal and easy to read in a pipe;
 the console still applies the styles, or drops them (NO_COLOR, not a terminal). Values
-go in as plain text, never as markup.
+go in as plain text, never as markup, with their control and format characters written
+out (fieldkit.display): a cell is one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from fieldkit.display import escape
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,7 +33,10 @@ def print_listing(
     from rich.style import Style
 
     lines = [[(h, "bold") for h in headers]]
-    lines.extend([c if isinstance(c, tuple) else (c, "") for c in row] for row in rows)
+    lines.extend(
+        [(escape(c[0]), c[1]) if isinstance(c, tuple) else (escape(c), "") for c in row]
+        for row in rows
+    )
     widths = [max(cell_len(line[n][0]) for line in lines) for n in range(len(headers))]
     styles: dict[str, Style] = {}
     segments = [Segment(title, Style.parse("italic")), Segment.line()]

@@ -121,6 +121,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from rich.table import Table
 
+        from fieldkit.display import plain
         from fieldkit.store.worker import WorkerStore
 
         st = state(ctx)
@@ -147,7 +148,7 @@ def register(app: typer.Typer) -> None:
             (t("status.auto_sync"), _auto_sync(st.home)),
         ]
         for label, value in rows:
-            table.add_row(f"[bold]{label}[/bold]", value)
+            table.add_row(plain(label, style="bold"), plain(value))
         console().print(table)
 
     @passphrase_app.command("change", help=t("help.passphrase_change"))

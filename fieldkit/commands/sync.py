@@ -145,7 +145,9 @@ def _online(store: WorkerStore, watch: bool, *, show_progress: bool) -> client.S
                 raise Offline("sync.offline", count=queued) from None
             wait = random.uniform(delay / 2, delay)
             if exc.key == "sync.server_unavailable":
-                err_console().print(t("sync.server_unavailable", **exc.params))
+                from fieldkit.display import escape
+
+                err_console().print(escape(t("sync.server_unavailable", **exc.params)))
             err_console().print(t("sync.retrying", count=queued, seconds=round(wait)))
             try:
                 time.sleep(wait)
@@ -268,7 +270,11 @@ def _enrolled(store: WorkerStore, reply, as_json: bool) -> None:
             }
         )
         return
-    console().print(t("enrol.done", worker=reply.worker_name, district=reply.district_name))
+    from fieldkit.display import escape
+
+    # Both names come from the district.
+    names = {"worker": escape(reply.worker_name), "district": escape(reply.district_name)}
+    console().print(t("enrol.done", **names))
     console().print(t("enrol.district_fingerprint", fingerprint=district.keys.fingerprint))
     console().print(t("init.fingerprint", fingerprint=store.identity().public.fingerprint))
 

@@ -187,6 +187,13 @@ def render_bytes(document: Document, fmt: OutputFormat, renderers: Renderers[Doc
         return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     # Text in a file: what the terminal shows, without colours, at a fixed width.
     buffer = io.StringIO()
-    plain = Console(file=buffer, width=TEXT_FILE_WIDTH, no_color=True, highlight=False, emoji=False)
+    plain = Console(
+        file=buffer,
+        width=TEXT_FILE_WIDTH,
+        no_color=True,
+        highlight=False,
+        markup=False,  # people's text goes in as rich Text; a str is never read as markup
+        emoji=False,
+    )
     renderers.text(document, plain)
     return buffer.getvalue().encode()

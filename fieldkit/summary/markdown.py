@@ -2,13 +2,16 @@
 
 Stable order, one fact per line, no trailing spaces, and no time other than the
 printed-at line, so that two exports of the same case differ only where it changed.
-The confidentiality marking opens and closes the document.
+The confidentiality marking opens and closes the document. Text that people wrote is
+data: its control and format characters are written out (fieldkit.display) and what
+Markdown or HTML would read as formatting, a link or a tag is escaped.
 """
 
 from __future__ import annotations
 
 import re
 
+from fieldkit.display import escaped_model
 from fieldkit.i18n import t
 from fieldkit.summary.assemble import (
     CaseSummary,
@@ -25,13 +28,15 @@ from fieldkit.summary.assemble import (
     referral_facts,
 )
 
-# Characters that Markdown would read as formatting anywhere in a line.
-_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+# Characters that Markdown would read as formatting anywhere in a line; `&` would start an
+# HTML character reference (`&#x202E;` is the bidi override itself).
+_INLINE = re.compile(r"([\\`*_\[\]<>|&])")
 # Line openings that Markdown would read as a heading, list, quote, rule or fence.
 _BLOCK_START = re.compile(r"^(\s*)([#>+=~-]|\d+[.)])")
 
 
 def render_markdown(summary: CaseSummary) -> str:
+    summary = escaped_model(summary)
     marking = f"**{t('summary.marking')}**"
     out: list[str] = [marking, ""]
     out += [f"# {t('summary.title')} — {escape(summary.reference)}", ""]

@@ -30,6 +30,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from fieldkit.display import escaped_model
 from fieldkit.i18n import current_language, t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
@@ -77,7 +78,8 @@ _CORE_ENCODING = "cp1252"
 
 def render_pdf(summary: CaseSummary) -> bytes:
     """The summary as the bytes of an A4 PDF."""
-    return render_document(lambda fonts: _SummaryPDF(summary, fonts))
+    shown = escaped_model(summary)
+    return render_document(lambda fonts: _SummaryPDF(shown, fonts))
 
 
 def render_document(build: Callable[[Fonts], PagedPDF]) -> bytes:

@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from fieldkit.display import escaped_model
 from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
 from fieldkit.i18n import t
 from fieldkit.summary.assemble import day
@@ -114,6 +115,7 @@ def annex_values(line: CaseLine) -> list[str]:
 
 
 def render_report_text(report: DistrictReport, console: Console) -> None:
+    report = escaped_model(report)
     marking = Text(t("summary.marking"), style="bold red")
     header = Group(
         marking,
@@ -152,7 +154,7 @@ def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
     for index, (header, width) in enumerate(zip(columns, widths, strict=True)):
         table.add_column(header, justify="left" if index == 0 else "right", width=width)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(value) for value in row))
     table.add_section()
     table.add_row(*(Text(value, style="bold") for value in total))
     return table
@@ -163,7 +165,7 @@ def _figures_turned(report: DistrictReport, columns: list[str]) -> Table:
     table = _table(t("report.section.figures"), expand=True)
     table.add_column("")
     for figures in report.units:
-        table.add_column(figures.unit, justify="right", overflow="fold")
+        table.add_column(Text(figures.unit), justify="right", overflow="fold")
     table.add_column(Text(t("report.total"), style="bold"), justify="right")
     values = [figure_values(figures) for figures in [*report.units, report.total]]
     for index, label in enumerate(columns[1:]):
@@ -258,6 +260,7 @@ def _wrapped_lines(text: str, width: int) -> int:
 
 
 def render_report_markdown(report: DistrictReport) -> str:
+    report = escaped_model(report)
     marking = f"**{t('summary.marking')}**"
     out = [marking, "", f"# {escape(title(report))}", ""]
     out += [escape(reference(report)), "", escape(printed_line(report)), ""]
@@ -299,7 +302,8 @@ def _md_row(cells: list[str], *, raw: bool = False) -> str:
 
 def render_report_pdf(report: DistrictReport) -> bytes:
     """The report as the bytes of an A4 PDF; MissingGlyphsWarning as for a summary."""
-    return render_document(lambda fonts: _ReportPDF(report, fonts))
+    shown = escaped_model(report)
+    return render_document(lambda fonts: _ReportPDF(shown, fonts))
 
 
 _UNIT_WIDTH = 48.0

@@ -2,7 +2,7 @@
 
 The console is the caller's, so NO_COLOR, non-TTY output and width follow it. Free
 text from the case goes in as `Text`, never as markup, so brackets in a summary print
-as they are.
+as they are; its control and format characters are written out (fieldkit.display).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from fieldkit.display import escaped_model
 from fieldkit.i18n import t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
@@ -37,6 +38,7 @@ _LEVEL_STYLE = {
 
 
 def render_text(summary: CaseSummary, console: Console) -> None:
+    summary = escaped_model(summary)
     marking = Text(t("summary.marking"), style="bold red")
     header = Group(
         marking,
