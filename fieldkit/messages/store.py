@@ -61,6 +61,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot read the passphrase file",
         "impossible de lire le fichier de phrase de passe",
     ),
+    "passphrase.file_too_open": (
+        "passphrase file refused: its group or others may read or change it (mode {mode}); make it owner-only with `chmod 600` and try again",
+        "fichier de phrase de passe refusé : son groupe ou d'autres peuvent le lire ou le modifier (mode {mode}) ; réservez-le à son propriétaire avec `chmod 600` et recommencez",
+    ),
     "passphrase.changed": (
         "passphrase changed; the old one no longer opens the store ({sessions} session(s) ended)",
         "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({sessions} session(s) terminée(s))",

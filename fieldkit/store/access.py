@@ -41,9 +41,18 @@ class Credentials:
 
 
 def read_passphrase_file(path: Path) -> str:
-    """The passphrase kept in a file; trailing line breaks are not part of it."""
+    """The passphrase kept in a file; trailing line breaks are not part of it.
+
+    Refused, as OpenSSH refuses a loose private key, when the file can be read or written
+    by its group or by others: the passphrase in it is no longer the owner's secret.
+    The mode is read from the open file, so a file swapped in between is judged too.
+    """
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise Locked("passphrase.file_too_open", mode=f"{mode & 0o777:03o}")
+            return handle.read().decode("utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError):
         raise Locked("passphrase.file_unreadable") from None
 
