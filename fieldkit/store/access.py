@@ -3,19 +3,21 @@
 The passphrase comes from FIELDKIT_PASSPHRASE, else --passphrase-file, else a
 prompt when a person is at a terminal. A wrong passphrase leaves the store's files
 untouched; the attempt is noted in a small journal beside the store (a time, no
-content) and moved into the audit trail at the next successful unlock.
+content) and moved into the audit trail at the next successful unlock; the journal
+is emptied only once that commit succeeded.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fieldkit.errors import Locked, WrongPassphrase
-from fieldkit.store.keys import KeyFile, read_keyfile, unlock_keyfile
+from fieldkit.errors import Locked, WrongPassphrase, warn
+from fieldkit.store.keys import KeyFile, read_keyfile, unlock_keyfile, write_private_file
 from fieldkit.store.session import SESSION_ENV, resume_session
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
@@ -86,24 +88,52 @@ def passphrase_key(home: Path, keyfile: KeyFile, credentials: Credentials) -> by
 
 
 def note_failed_unlock(home: Path) -> None:
-    path = home / FAILED_UNLOCKS
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a") as handle:
-        handle.write(datetime.now(UTC).isoformat(timespec="seconds") + "\n")
+    """Note a failed attempt; on a full disk, in the reserve of fieldkit/store/pending.py."""
+    now = datetime.now(UTC)
+    try:
+        fd = os.open(home / FAILED_UNLOCKS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as handle:
+            handle.write(now.isoformat(timespec="seconds") + "\n")
+        return
+    except OSError:
+        pass
+    from fieldkit.store import pending
+
+    # The actor is left empty: the store that records it later names itself.
+    if not pending.append(home, [pending.Event("", "unlock-failed", "store", "", at=now)]):
+        warn("audit.failed_unlock_not_noted", urgent=True)
 
 
-def take_failed_unlocks(home: Path) -> list[datetime]:
-    """The failed attempts noted since the last unlock; the journal is emptied."""
+@contextmanager
+def failed_unlocks(home: Path) -> Iterator[list[datetime]]:
+    """The failed attempts noted since the last unlock, for the caller to record.
+
+    The journal is emptied only when the block ends without an error, so call it around
+    the transaction that records them: attempts are never lost to a failed commit (a
+    full disk, say). Attempts noted meanwhile by another process are kept.
+    """
     path = home / FAILED_UNLOCKS
     try:
-        lines = path.read_text().splitlines()
+        raw = path.read_bytes()
     except OSError:
-        return []
+        raw = b""
     stamps = []
-    for line in lines:
+    for line in raw.decode("utf-8", "replace").splitlines():
         try:
             stamps.append(datetime.fromisoformat(line.strip()))
         except ValueError:
             continue
-    path.unlink(missing_ok=True)
-    return stamps
+    yield stamps
+    if raw:
+        _drop_first_bytes(path, len(raw))
+
+
+def _drop_first_bytes(path: Path, count: int) -> None:
+    try:
+        rest = path.read_bytes()[count:]
+        if rest:
+            write_private_file(path, rest)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass  # left for the next unlock: recorded twice rather than lost
