@@ -82,8 +82,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "fichier de phrase de passe refusé : son groupe ou d'autres peuvent le lire ou le modifier (mode {mode}) ; réservez-le à son propriétaire avec `chmod 600` et recommencez",
     ),
     "passphrase.changed": (
-        "passphrase changed; the old one no longer opens the store ({sessions} session(s) ended)",
-        "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({sessions} session(s) terminée(s))",
+        "passphrase changed and the store re-encrypted under a new key: the old passphrase, an old copy of the key file and any session no longer open it ({sessions} session(s) ended)",
+        "phrase de passe changée et coffre rechiffré sous une nouvelle clé : l'ancienne phrase, une ancienne copie du fichier de clé et les sessions ne l'ouvrent plus ({sessions} session(s) terminée(s))",
+    ),
+    "passphrase.change_completed": (
+        "a passphrase change that was interrupted has been completed: from now on only the new passphrase opens the store",
+        "un changement de phrase de passe interrompu a été mené à son terme : désormais seule la nouvelle phrase de passe ouvre le coffre",
+    ),
+    "passphrase.change_pending": (
+        "warning: a passphrase change that was interrupted cannot be completed on this full disk; both passphrases open the store until there is room",
+        "attention : un changement de phrase de passe interrompu ne peut être mené à son terme sur ce disque plein ; les deux phrases de passe ouvrent le coffre jusqu'à ce qu'il y ait de la place",
     ),
     "case.not_found": ("no case {ref} in this store", "aucun dossier {ref} dans ce coffre"),
     "case.ambiguous": (

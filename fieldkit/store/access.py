@@ -72,17 +72,49 @@ def data_key(home: Path, kind: str, credentials: Credentials) -> Unlocked:
     if token:
         resumed = resume_session(home, keyfile.store_id, token)
         if resumed is not None:
-            return Unlocked(keyfile, resumed[0], resumed[1])
-    return Unlocked(keyfile, passphrase_key(home, keyfile, credentials), None)
+            key = complete_rotation(home, kind, resumed[0])
+            return Unlocked(read_keyfile(home, kind), key, resumed[1])
+    key = complete_rotation(home, kind, passphrase_key(home, keyfile, credentials))
+    return Unlocked(read_keyfile(home, kind), key, None)
+
+
+def complete_rotation(home: Path, kind: str, key: bytes) -> bytes:
+    """The data key to open with, once a passphrase change that a kill interrupted is
+    completed (fieldkit/store/rotation.py). On a full disk the store opens under the key
+    it is under now, and a later command completes the change."""
+    from fieldkit.store import rotation
+
+    under_way = rotation.read_rotation(home, kind)
+    if under_way is None:
+        return key
+    try:
+        return rotation.finish(home, under_way, key, resumed=True)[0]
+    except Exception as exc:
+        from fieldkit.errors import disk_full
+
+        if not disk_full(exc):
+            raise
+        warn("passphrase.change_pending", urgent=True)
+        return rotation.current_key(home, under_way, key)
 
 
 def passphrase_key(home: Path, keyfile: KeyFile, credentials: Credentials) -> bytes:
+    """The data key that `keyfile` wraps, from the passphrase; during a passphrase change
+    (its journal beside the store) the new passphrase gives the new data key."""
     passphrase = credentials.passphrase()
     if passphrase is None:
         raise Locked("store.locked")
     try:
         return unlock_keyfile(keyfile, passphrase)
     except WrongPassphrase:
+        from fieldkit.store.rotation import read_rotation
+
+        under_way = read_rotation(home, keyfile.kind)
+        if under_way is not None and under_way.keyfile != keyfile:
+            try:
+                return unlock_keyfile(under_way.keyfile, passphrase)
+            except WrongPassphrase:
+                pass
         note_failed_unlock(home)
         raise
 

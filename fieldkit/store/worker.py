@@ -34,8 +34,6 @@ from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_passphrase,
     read_keyfile,
-    rewrap_keyfile,
-    write_keyfile,
 )
 from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import WORKER_MIGRATIONS
@@ -531,20 +529,23 @@ def _check_followup(followup: FollowUp, today: date) -> None:
 
 
 def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: str = KIND) -> int:
-    """Rewrap the data key under a new passphrase; ends every session. Returns sessions ended."""
+    """A new passphrase and a new data key; ends every session. Returns sessions ended.
+
+    The database is re-encrypted under the new data key (fieldkit/store/rotation.py), so
+    that an old copy of the key file with the old passphrase no longer opens the store;
+    a kill at any point leaves a store that opens with the old or the new passphrase,
+    and the next command completes the change.
+    """
+    from fieldkit.store import rotation
+
     check_passphrase(new_passphrase)
+    # The passphrase, never a session; a change a kill interrupted is completed first.
+    data_key = access.passphrase_key(home, read_keyfile(home, kind), old)
+    data_key = access.complete_rotation(home, kind, data_key)
     keyfile = read_keyfile(home, kind)
-    data_key = access.passphrase_key(home, keyfile, old)
-    new_keyfile = rewrap_keyfile(keyfile, data_key, new_passphrase)
-    conn = connect(db_path(home, kind), data_key)
-    try:
-        with transaction(conn):
-            actor = meta.get(conn, "worker_id") or meta.get(conn, "replica_id") or kind
-            audit.record(conn, actor, "passphrase-change", "store", keyfile.store_id)
-        write_keyfile(home, new_keyfile)
-    finally:
-        conn.close()
-    return end_sessions(home, keyfile.store_id)
+    connect(db_path(home, kind), data_key).close()  # the full check, before any change
+    under_way = rotation.start(home, keyfile, data_key, new_passphrase)
+    return rotation.finish(home, under_way, data_key)[1]
 
 
 def unlock(home: Path, credentials: Credentials, ttl_seconds: int) -> tuple[str, int]:
