@@ -113,12 +113,14 @@ class FieldkitGroup(TyperGroup):
 
     def invoke(self, ctx: Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except (ClickException, typer.Exit, typer.Abort):
             # typer (>= 0.29) vendors click as typer._click: its usage errors must reach
             # typer, which prints the usage and exits 2, not become an "unexpected error".
+            _print_warnings(failed=False)
             raise
         except FieldkitError as exc:
+            _print_warnings(failed=True)
             if _debug(ctx):
                 raise
             if isinstance(exc, InvalidValue):
@@ -138,6 +140,7 @@ class FieldkitGroup(TyperGroup):
         except Exception as exc:
             from fieldkit.store.db import DB_ERRORS
 
+            _print_warnings(failed=True)
             if _debug(ctx):
                 raise
             if disk_full(exc):
@@ -151,6 +154,16 @@ class FieldkitGroup(TyperGroup):
             # Never print the exception text: it could quote personal data.
             err_console().print(f"fieldkit: {t('error.internal', kind=type(exc).__name__)}")
             raise typer.Exit(ERROR) from None
+        _print_warnings(failed=False)
+        return result
+
+
+def _print_warnings(failed: bool) -> None:
+    """What the core warned of (fieldkit/errors.py `warn`): one line each on stderr."""
+    from fieldkit.errors import take_warnings
+
+    for message in take_warnings(failed):
+        err_console().print(f"fieldkit: {message}", markup=False)
 
 
 def _debug(ctx: Context) -> bool:

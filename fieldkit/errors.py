@@ -38,6 +38,24 @@ class FieldkitError(Exception):
         return self.message
 
 
+# Warnings: what the core must tell a person without stopping the command (an audit event
+# deferred on a full disk). The CLI prints them on stderr when the command ends: all of
+# them after a success; only the `urgent` ones (something could not be kept) before an
+# error's line, which already says what went wrong.
+_warnings: list[tuple[str, bool]] = []
+
+
+def warn(key: str, *, urgent: bool = False, **params: Any) -> None:
+    _warnings.append((t(key, **params), urgent))
+
+
+def take_warnings(failed: bool = False) -> list[str]:
+    """The warnings given since the last call, to print; forgets them."""
+    taken = [message for message, urgent in _warnings if urgent or not failed]
+    _warnings.clear()
+    return taken
+
+
 class UsageError(FieldkitError):
     exit_code = USAGE
 

@@ -82,7 +82,9 @@ def handle(store: DistrictStore, data: bytes, *, accept_revoked: bool = False) -
     if header.counter <= record.counter_in:
         raise BundleRejected("bundle.replayed", counter=header.counter)
     request = decode(SyncRequest, payload)
-    if record.worker.status == WorkerStatus.REVOKED and not accept_revoked:
+    if record.worker.status == WorkerStatus.REVOKED:
+        if accept_revoked:
+            return _handover(store, record, header, request)
         return _wipe_notice(store, record)
     if record.worker.status == WorkerStatus.PENDING:
         raise Refused("sync.unknown_worker")
@@ -240,6 +242,34 @@ def _wipe_notice(store: DistrictStore, record: WorkerRecord) -> Outcome:
     # it still exceeds every counter the device has seen from the district.
     sealed = _seal(store, record, "wipe", record.counter_out + 1, record.acked_seq, 0, reply)
     return Outcome(reply=sealed, kind="wipe", worker_id=record.worker.id, refused_worker=True)
+
+
+def _handover(
+    store: DistrictStore, record: WorkerRecord, header: BundleHeader, request: SyncRequest
+) -> Outcome:
+    """A revoked device's handover file, imported by a coordinator (`--accept-revoked`).
+
+    Its changes are handled as any sync of that worker, but the reply carries only the
+    acknowledgement and the wipe notice, never case content: whoever holds the revoked
+    device's key (a thief, say) must learn nothing new from it. The reply that `_sync`
+    built is dropped unsent.
+    """
+    outcome = _sync(store, record, header, request)
+    worker_id = record.worker.id
+    with transaction(store.conn):
+        # One past the dropped reply and any wipe notice already sent (those are not
+        # persisted), so that the device does not take this one for a replay.
+        store.conn.execute(
+            "UPDATE workers SET counter_out = counter_out + 1 WHERE id = ?", (worker_id,)
+        )
+        record = store.worker(worker_id)
+        audit.record(store.conn, "district", "handover", "worker", worker_id, "reply=wipe")
+        notice = SyncReply(wipe=True, district_name=store.name)
+        outcome.reply = _seal(
+            store, record, "wipe", record.counter_out, record.acked_seq, 0, notice
+        )
+    outcome.kind, outcome.sent, outcome.purge = "wipe", 0, 0
+    return outcome
 
 
 def _enrol(store: DistrictStore, data: bytes) -> Outcome:

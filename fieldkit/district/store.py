@@ -258,11 +258,11 @@ class DistrictStore(ReplicaStore):
             migrate_store(conn)
             if database is not None and meta.get(conn, "store_id") != unlocked.keyfile.store_id:
                 raise StoreError("database.other_district")
-            failed = access.take_failed_unlocks(home)
-            if failed:
-                with transaction(conn):
-                    for when in failed:
-                        audit.record(conn, "district", "unlock-failed", "store", "", at=when)
+            with access.failed_unlocks(home) as failed:
+                if failed:
+                    with transaction(conn):
+                        for when in failed:
+                            audit.record(conn, "district", "unlock-failed", "store", "", at=when)
         except BaseException:
             _close(conn, database)
             raise

@@ -21,6 +21,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the disk is full or refused to write: this command saved nothing and nothing saved before was lost; free some space and run it again",
         "le disque est plein ou a refusé l'écriture : cette commande n'a rien enregistré et rien de ce qui l'était n'a été perdu ; libérez de la place et relancez-la",
     ),
+    "audit.deferred": (
+        "warning: the disk is full; {count} audit event(s) kept aside beside the store, recorded at the next command once there is room",
+        "attention : le disque est plein ; {count} événement(s) du journal d'audit mis de côté à côté du coffre, enregistré(s) à la prochaine commande quand il y aura de la place",
+    ),
+    "audit.held_in_memory": (
+        "warning: the disk is full; {count} audit event(s) held in memory until this command ends; free some space",
+        "attention : le disque est plein ; {count} événement(s) du journal d'audit gardé(s) en mémoire jusqu'à la fin de cette commande ; libérez de la place",
+    ),
+    "audit.not_recorded": (
+        "warning: the disk is full; {count} audit event(s) of this command could not be recorded anywhere; free some space",
+        "attention : le disque est plein ; {count} événement(s) du journal d'audit de cette commande n'ont pu être enregistré(s) nulle part ; libérez de la place",
+    ),
+    "audit.failed_unlock_not_noted": (
+        "warning: the disk is full; this failed unlock could not be noted for the audit trail",
+        "attention : le disque est plein ; cet échec de déverrouillage n'a pu être noté pour le journal d'audit",
+    ),
     "store.too_new": (
         "this store was written by a newer fieldkit (schema {version}); update fieldkit",
         "ce coffre vient d'une version plus récente de fieldkit (schéma {version}) ; mettez fieldkit à jour",
@@ -61,9 +77,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot read the passphrase file",
         "impossible de lire le fichier de phrase de passe",
     ),
+    "passphrase.file_too_open": (
+        "passphrase file refused: its group or others may read or change it (mode {mode}); make it owner-only with `chmod 600` and try again",
+        "fichier de phrase de passe refusé : son groupe ou d'autres peuvent le lire ou le modifier (mode {mode}) ; réservez-le à son propriétaire avec `chmod 600` et recommencez",
+    ),
     "passphrase.changed": (
-        "passphrase changed; the old one no longer opens the store ({sessions} session(s) ended)",
-        "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({sessions} session(s) terminée(s))",
+        "passphrase changed and the store re-encrypted under a new key: the old passphrase, an old copy of the key file and any session no longer open it ({sessions} session(s) ended)",
+        "phrase de passe changée et coffre rechiffré sous une nouvelle clé : l'ancienne phrase, une ancienne copie du fichier de clé et les sessions ne l'ouvrent plus ({sessions} session(s) terminée(s))",
+    ),
+    "passphrase.change_completed": (
+        "a passphrase change that was interrupted has been completed: from now on only the new passphrase opens the store",
+        "un changement de phrase de passe interrompu a été mené à son terme : désormais seule la nouvelle phrase de passe ouvre le coffre",
+    ),
+    "passphrase.change_pending": (
+        "warning: a passphrase change that was interrupted cannot be completed on this full disk; both passphrases open the store until there is room",
+        "attention : un changement de phrase de passe interrompu ne peut être mené à son terme sur ce disque plein ; les deux phrases de passe ouvrent le coffre jusqu'à ce qu'il y ait de la place",
     ),
     "case.not_found": ("no case {ref} in this store", "aucun dossier {ref} dans ce coffre"),
     "case.ambiguous": (

@@ -3,19 +3,21 @@
 The passphrase comes from FIELDKIT_PASSPHRASE, else --passphrase-file, else a
 prompt when a person is at a terminal. A wrong passphrase leaves the store's files
 untouched; the attempt is noted in a small journal beside the store (a time, no
-content) and moved into the audit trail at the next successful unlock.
+content) and moved into the audit trail at the next successful unlock; the journal
+is emptied only once that commit succeeded.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fieldkit.errors import Locked, WrongPassphrase
-from fieldkit.store.keys import KeyFile, read_keyfile, unlock_keyfile
+from fieldkit.errors import Locked, WrongPassphrase, warn
+from fieldkit.store.keys import KeyFile, read_keyfile, unlock_keyfile, write_private_file
 from fieldkit.store.session import SESSION_ENV, resume_session
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
@@ -41,9 +43,18 @@ class Credentials:
 
 
 def read_passphrase_file(path: Path) -> str:
-    """The passphrase kept in a file; trailing line breaks are not part of it."""
+    """The passphrase kept in a file; trailing line breaks are not part of it.
+
+    Refused, as OpenSSH refuses a loose private key, when the file can be read or written
+    by its group or by others: the passphrase in it is no longer the owner's secret.
+    The mode is read from the open file, so a file swapped in between is judged too.
+    """
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise Locked("passphrase.file_too_open", mode=f"{mode & 0o777:03o}")
+            return handle.read().decode("utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError):
         raise Locked("passphrase.file_unreadable") from None
 
@@ -61,40 +72,100 @@ def data_key(home: Path, kind: str, credentials: Credentials) -> Unlocked:
     if token:
         resumed = resume_session(home, keyfile.store_id, token)
         if resumed is not None:
-            return Unlocked(keyfile, resumed[0], resumed[1])
-    return Unlocked(keyfile, passphrase_key(home, keyfile, credentials), None)
+            key = complete_rotation(home, kind, resumed[0])
+            return Unlocked(read_keyfile(home, kind), key, resumed[1])
+    key = complete_rotation(home, kind, passphrase_key(home, keyfile, credentials))
+    return Unlocked(read_keyfile(home, kind), key, None)
+
+
+def complete_rotation(home: Path, kind: str, key: bytes) -> bytes:
+    """The data key to open with, once a passphrase change that a kill interrupted is
+    completed (fieldkit/store/rotation.py). On a full disk the store opens under the key
+    it is under now, and a later command completes the change."""
+    from fieldkit.store import rotation
+
+    under_way = rotation.read_rotation(home, kind)
+    if under_way is None:
+        return key
+    try:
+        return rotation.finish(home, under_way, key, resumed=True)[0]
+    except Exception as exc:
+        from fieldkit.errors import disk_full
+
+        if not disk_full(exc):
+            raise
+        warn("passphrase.change_pending", urgent=True)
+        return rotation.current_key(home, under_way, key)
 
 
 def passphrase_key(home: Path, keyfile: KeyFile, credentials: Credentials) -> bytes:
+    """The data key that `keyfile` wraps, from the passphrase; during a passphrase change
+    (its journal beside the store) the new passphrase gives the new data key."""
     passphrase = credentials.passphrase()
     if passphrase is None:
         raise Locked("store.locked")
     try:
         return unlock_keyfile(keyfile, passphrase)
     except WrongPassphrase:
+        from fieldkit.store.rotation import read_rotation
+
+        under_way = read_rotation(home, keyfile.kind)
+        if under_way is not None and under_way.keyfile != keyfile:
+            try:
+                return unlock_keyfile(under_way.keyfile, passphrase)
+            except WrongPassphrase:
+                pass
         note_failed_unlock(home)
         raise
 
 
 def note_failed_unlock(home: Path) -> None:
-    path = home / FAILED_UNLOCKS
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a") as handle:
-        handle.write(datetime.now(UTC).isoformat(timespec="seconds") + "\n")
+    """Note a failed attempt; on a full disk, in the reserve of fieldkit/store/pending.py."""
+    now = datetime.now(UTC)
+    try:
+        fd = os.open(home / FAILED_UNLOCKS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as handle:
+            handle.write(now.isoformat(timespec="seconds") + "\n")
+        return
+    except OSError:
+        pass
+    from fieldkit.store import pending
+
+    # The actor is left empty: the store that records it later names itself.
+    if not pending.append(home, [pending.Event("", "unlock-failed", "store", "", at=now)]):
+        warn("audit.failed_unlock_not_noted", urgent=True)
 
 
-def take_failed_unlocks(home: Path) -> list[datetime]:
-    """The failed attempts noted since the last unlock; the journal is emptied."""
+@contextmanager
+def failed_unlocks(home: Path) -> Iterator[list[datetime]]:
+    """The failed attempts noted since the last unlock, for the caller to record.
+
+    The journal is emptied only when the block ends without an error, so call it around
+    the transaction that records them: attempts are never lost to a failed commit (a
+    full disk, say). Attempts noted meanwhile by another process are kept.
+    """
     path = home / FAILED_UNLOCKS
     try:
-        lines = path.read_text().splitlines()
+        raw = path.read_bytes()
     except OSError:
-        return []
+        raw = b""
     stamps = []
-    for line in lines:
+    for line in raw.decode("utf-8", "replace").splitlines():
         try:
             stamps.append(datetime.fromisoformat(line.strip()))
         except ValueError:
             continue
-    path.unlink(missing_ok=True)
-    return stamps
+    yield stamps
+    if raw:
+        _drop_first_bytes(path, len(raw))
+
+
+def _drop_first_bytes(path: Path, count: int) -> None:
+    try:
+        rest = path.read_bytes()[count:]
+        if rest:
+            write_private_file(path, rest)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass  # left for the next unlock: recorded twice rather than lost

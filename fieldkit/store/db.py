@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from fieldkit.errors import StoreError
+from fieldkit.errors import StoreError, disk_full
 
 # What SQLCipher raises for a damaged page, a wrong key or a file that is not a database.
 DB_ERRORS = (sqlcipher3.DatabaseError,)
@@ -36,16 +36,33 @@ def connect(
     scripts), skip it inside a session, and it is skipped above FULL_CHECK_MAX_BYTES so
     that opening stays flat as a store grows. Any page read later is still checked by
     SQLCipher's per-page HMAC, so damage anywhere is reported as such when touched.
+
+    On a disk too full for SQLite's shared-memory index (the `-shm` file), the store is
+    opened again in exclusive locking mode, whose index lives in this process's memory:
+    reading then works, and so does writing once there is room (other processes wait).
     """
     if not path.exists():
         if not create:
             raise StoreError("store.missing", path=str(path.parent))
         # Owner-only from the start; SQLite gives the WAL and shared-memory files the same mode.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        return _connect(path, data_key, create=create, full_check=full_check, exclusive=False)
+    except StoreError as exc:
+        if create or not disk_full(exc):
+            raise
+    return _connect(path, data_key, create=create, full_check=full_check, exclusive=True)
+
+
+def _connect(
+    path: Path, data_key: bytes, *, create: bool, full_check: bool, exclusive: bool
+) -> Connection:
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         # SQLCipher logs decryption failures to stderr by default; the CLI says it in one line.
         conn.execute("PRAGMA cipher_log_level = NONE").fetchall()
+        if exclusive:
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE").fetchall()
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         if not create and conn.execute("PRAGMA user_version").fetchone()[0] == 0:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import rules
-from fieldkit.errors import InvalidValue, UsageError
+from fieldkit.errors import InvalidValue, UsageError, disk_full, warn
 from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
     WORKER_CASE_FIELDS,
@@ -30,14 +30,12 @@ from fieldkit.model import (
     RefusedChange,
     StoreStatus,
 )
-from fieldkit.store import access, audit, cases, changelog, followups, meta, refusals
+from fieldkit.store import access, audit, cases, changelog, followups, meta, pending, refusals
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_passphrase,
     read_keyfile,
-    rewrap_keyfile,
-    write_keyfile,
 )
 from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import WORKER_MIGRATIONS
@@ -84,6 +82,7 @@ class WorkerStore(ReplicaStore):
         self.store_id = store_id
         self.session_expires = session_expires
         self._data_key = data_key  # kept in memory only, to start a session
+        self._deferred: list[pending.Event] = []  # audit events no file would take yet
 
     # Opening
 
@@ -114,17 +113,53 @@ class WorkerStore(ReplicaStore):
         conn = connect(db_path(home, KIND), data_key, full_check=session_expires is None)
         migrate(conn, WORKER_MIGRATIONS)
         store = cls(home, conn, store_id, data_key, session_expires)
-        failed = access.take_failed_unlocks(home)
-        if failed or session_expires is None:
-            with transaction(conn):
-                for when in failed:
-                    audit.record(conn, store.author, "unlock-failed", "store", store_id, at=when)
-                if session_expires is None:
-                    audit.record(conn, store.author, "unlock", "store", store_id)
+        # On a full disk the unlock is recorded later and the store still opens for reading.
+        unlock = pending.Event(store.author, "unlock", "store", store_id)
+        store._record([] if session_expires is not None else [unlock])
         return store
 
     def close(self) -> None:
+        if self._deferred:
+            self._record([])  # a last try; what still fails is reported, never dropped silently
+            if self._deferred:
+                warn("audit.not_recorded", urgent=True, count=len(self._deferred))
         self.conn.close()
+
+    def _record(self, events: list[pending.Event], *, strict: bool = False) -> None:
+        """Record audit events, with the failed unlocks and the events deferred before them.
+
+        On a full disk nothing is committed: the new events go to the reserve beside the
+        store (fieldkit/store/pending.py), else stay in memory, and a warning says so.
+        `strict` (a summary shown or exported) raises instead: such an output happens
+        only once the audit trail holds it.
+        """
+        events = [e.stamped() for e in events]
+        try:
+            with access.failed_unlocks(self.home) as failed:
+                waiting = pending.read(self.home)
+                if not (failed or waiting or self._deferred or events):
+                    return
+                earlier = [
+                    pending.Event(self.author, "unlock-failed", "store", self.store_id, "", when)
+                    for when in failed
+                ]
+                with transaction(self.conn):
+                    for e in [*earlier, *waiting, *self._deferred, *events]:
+                        actor, oid = e.actor or self.author, e.object_id or self.store_id
+                        audit.record(
+                            self.conn, actor, e.action, e.object_type, oid, e.detail, at=e.at
+                        )
+        except Exception as exc:
+            if strict or not disk_full(exc):
+                raise
+            if events and pending.append(self.home, events):
+                warn("audit.deferred", count=len(events))
+            elif events:
+                self._deferred.extend(events)
+                warn("audit.held_in_memory", count=len(events))
+            return
+        self._deferred = []
+        pending.clear(self.home)  # empties what was recorded; makes the reserve while there is room
 
     # Identity
 
@@ -141,13 +176,11 @@ class WorkerStore(ReplicaStore):
 
     def start_session(self, ttl_seconds: int) -> tuple[str, int]:
         check_ttl(ttl_seconds)
-        with transaction(self.conn):
-            audit.record(self.conn, self.author, "session-start", "store", self.store_id)
+        self._record([pending.Event(self.author, "session-start", "store", self.store_id)])
         return start_session(self.home, self.store_id, self._data_key, ttl_seconds)
 
     def end_sessions(self) -> int:
-        with transaction(self.conn):
-            audit.record(self.conn, self.author, "lock", "store", self.store_id)
+        self._record([pending.Event(self.author, "lock", "store", self.store_id)])
         return end_sessions(self.home, self.store_id)
 
     def status(self) -> StoreStatus:
@@ -418,7 +451,7 @@ class WorkerStore(ReplicaStore):
         """
         if action not in ("view", "export"):
             raise ValueError(action)
-        self._audit(action, "case", case_id, detail)
+        self._record([pending.Event(self.author, action, "case", case_id, detail)], strict=True)
 
     def restamp(self) -> int:
         """Stamp again the queued changes a wrong clock dated ahead, once it is right again
@@ -451,8 +484,8 @@ class WorkerStore(ReplicaStore):
         )
 
     def _audit(self, action: str, object_type: str, object_id: str, detail: str = "") -> None:
-        with transaction(self.conn):
-            audit.record(self.conn, self.author, action, object_type, object_id, detail)
+        """A view or an export: recorded now, or later on a full disk (see `_record`)."""
+        self._record([pending.Event(self.author, action, object_type, object_id, detail)])
 
     def _maybe_auto_sync(self) -> None:
         """auto_sync: a quick background sync after a write (fieldkit/sync/auto.py).
@@ -498,20 +531,23 @@ def _parse_field_text(name: str, text: str) -> Any:
 
 
 def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: str = KIND) -> int:
-    """Rewrap the data key under a new passphrase; ends every session. Returns sessions ended."""
+    """A new passphrase and a new data key; ends every session. Returns sessions ended.
+
+    The database is re-encrypted under the new data key (fieldkit/store/rotation.py), so
+    that an old copy of the key file with the old passphrase no longer opens the store;
+    a kill at any point leaves a store that opens with the old or the new passphrase,
+    and the next command completes the change.
+    """
+    from fieldkit.store import rotation
+
     check_passphrase(new_passphrase)
+    # The passphrase, never a session; a change a kill interrupted is completed first.
+    data_key = access.passphrase_key(home, read_keyfile(home, kind), old)
+    data_key = access.complete_rotation(home, kind, data_key)
     keyfile = read_keyfile(home, kind)
-    data_key = access.passphrase_key(home, keyfile, old)
-    new_keyfile = rewrap_keyfile(keyfile, data_key, new_passphrase)
-    conn = connect(db_path(home, kind), data_key)
-    try:
-        with transaction(conn):
-            actor = meta.get(conn, "worker_id") or meta.get(conn, "replica_id") or kind
-            audit.record(conn, actor, "passphrase-change", "store", keyfile.store_id)
-        write_keyfile(home, new_keyfile)
-    finally:
-        conn.close()
-    return end_sessions(home, keyfile.store_id)
+    connect(db_path(home, kind), data_key).close()  # the full check, before any change
+    under_way = rotation.start(home, keyfile, data_key, new_passphrase)
+    return rotation.finish(home, under_way, data_key)[1]
 
 
 def unlock(home: Path, credentials: Credentials, ttl_seconds: int) -> tuple[str, int]:

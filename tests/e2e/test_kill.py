@@ -124,3 +124,121 @@ def test_server_killed_mid_sync_loses_and_duplicates_nothing(net: Net) -> None:
     assert codes[0] and codes[OFFLINE], codes  # syncs went through and some met the kills
     sync_until_quiet(net)
     assert_converged(net, reference, recorded)
+
+
+# passphrase change killed at random points
+
+
+PASSPHRASES = [f"phrase de passe numéro {n} du coffre" for n in range(20)]
+
+
+def _opens_with(home: Path, passphrase: str) -> set[str] | None:
+    """The follow-up ids, when `passphrase` opens the store (completing any rotation)."""
+    from fieldkit.errors import WrongPassphrase
+    from fieldkit.store.access import Credentials
+    from fieldkit.store.worker import WorkerStore
+
+    try:
+        with WorkerStore.open(home, Credentials(prompt=lambda: passphrase)) as store:
+            assert store.verify_audit()[1] is None
+            return {f.id for f in store.list_followups()}
+    except WrongPassphrase:
+        return None
+
+
+def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from datetime import date
+
+    from fieldkit.model import FollowUpKind
+    from fieldkit.store.access import Credentials
+    from fieldkit.store.keys import read_keyfile, unlock_keyfile
+    from fieldkit.store.rotation import current_key, journal_path, read_rotation
+    from fieldkit.store.worker import WorkerStore, change_passphrase
+    from tests.helpers import open_case
+    from tests.world import use_fast_kdf
+
+    use_fast_kdf(monkeypatch)
+    rng = random.Random(SEED)
+    home = tmp_path / "worker"
+    recorded: set[str] = set()
+    with WorkerStore.create(home, PASSPHRASES[0]) as store:
+        store.after_write = None
+        case = open_case(store).case_id
+        for n in range(100):  # a few MiB, so that the rekey takes a while
+            recorded.add(
+                store.add_followup(
+                    case,
+                    kind=FollowUpKind.INTERVIEW,
+                    summary=f"Entretien {n} " + "x" * 12000,
+                    occurred_on=date.today(),
+                    today=date.today(),
+                ).id
+            )
+
+    def change(old: str, new: str) -> int:
+        """`passphrase change` in a forked process (the real code, the cheap Argon2id of
+        these tests, no interpreter start-up): a pid to kill."""
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                change_passphrase(home, Credentials(prompt=lambda: old), new)
+                code = 0
+            finally:
+                os._exit(code)
+        return pid
+
+    def wait(pid: int) -> int:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    def running(pid: int) -> bool:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+
+    # One whole change first, watched: when its journal appears and goes (the rekey lies
+    # in between). Most kills are drawn around that window, the others anywhere.
+    journal = journal_path(home, "worker")
+    started, window = time.monotonic(), []
+    calibration = change(PASSPHRASES[0], PASSPHRASES[1])
+    while running(calibration):
+        if journal.exists() != (len(window) % 2 == 1):
+            window.append(time.monotonic() - started)
+        time.sleep(0.0005)
+    span = time.monotonic() - started
+    assert len(window) == 2, window
+    current, outcomes = 1, Counter()
+    for n in range(2, 14):
+        old, new = PASSPHRASES[current], PASSPHRASES[n]
+        pid = change(old, new)
+        if n % 3:
+            time.sleep(rng.uniform(window[0] - 0.02, window[1] + 0.01))
+        else:
+            time.sleep(rng.uniform(0.0, span))
+        os.kill(pid, signal.SIGKILL)  # a no-op on a child already done, not yet reaped
+        code = wait(pid)
+        half_done = journal_path(home, "worker").exists()
+        if half_done:  # where the kill landed: before or after the rekey's commit
+            under_way = read_rotation(home, "worker")
+            old_key = unlock_keyfile(read_keyfile(home, "worker"), old)
+            rekeyed = current_key(home, under_way, old_key) != old_key
+            outcomes["of which the rekey had committed" if rekeyed else "of which not"] += 1
+        # Whatever the moment, the store opens with the old or the new passphrase and
+        # holds every follow-up; that open completes a half-done change.
+        held = _opens_with(home, new)
+        if held is None:
+            held = _opens_with(home, old)
+            assert held is not None, f"round {n}: neither passphrase opens the store"
+            assert not half_done, "a started change must be completed by the next open"
+            outcomes["killed before it began"] += 1
+        else:
+            current = n
+            outcomes["completed by the next open" if half_done else f"exit {code}"] += 1
+            assert _opens_with(home, old) is None, "the old passphrase still opens"
+        assert held == recorded, f"round {n}: follow-ups lost"
+        assert not journal_path(home, "worker").exists()
+    assert outcomes["completed by the next open"] >= 1, outcomes
+    with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASES[current])) as store:
+        actions = [e.action for e in store.audit_events()]
+    changed = sum(v for k, v in outcomes.items() if not k.startswith(("killed", "of which")))
+    assert actions.count("passphrase-change") == 1 + changed  # once each, none missing

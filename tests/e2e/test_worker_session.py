@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
+from fieldkit.errors import LOCKED
 from fieldkit.store import access
 from fieldkit.store.access import FAILED_UNLOCKS, Credentials
 from fieldkit.store.db import connect, db_path
@@ -329,6 +330,7 @@ def test_changing_the_passphrase(worker: Worker, tmp_path: Path):
     third = "la troisième phrase du coffre de test"
     new_file = tmp_path / "new-passphrase"
     new_file.write_text(third + "\n")
+    new_file.chmod(0o600)
     worker.ok(
         "passphrase",
         "change",
@@ -353,6 +355,34 @@ def test_changing_the_passphrase(worker: Worker, tmp_path: Path):
     )
     assert weak.exit_code == 2
     assert read_keyfile(worker.home, "worker") == before
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o666], ids=lambda m: f"{m:04o}")
+def test_a_passphrase_file_open_to_group_or_others_is_refused(
+    worker: Worker, tmp_path: Path, mode: int
+):
+    open_case_in_home(worker.home, PASSPHRASE)
+    secret = tmp_path / "passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    secret.chmod(mode)
+    args = ("--passphrase-file", str(secret), "case", "list")
+    for lang, words in (("en", "passphrase file refused"), ("fr", "fichier de phrase de passe")):
+        refused = worker.run(*args, FIELDKIT_PASSPHRASE=None, FIELDKIT_LANG=lang)
+        assert refused.exit_code == LOCKED
+        line = refused.stderr.strip()
+        assert len(line.splitlines()) == 1 and words in line and f"{mode:03o}" in line
+        assert "chmod 600" in line and PASSPHRASE not in refused.output
+
+    # As a new passphrase too: the key file stays as it was.
+    before = read_keyfile(worker.home, "worker")
+    change = worker.run("passphrase", "change", "--new-passphrase-file", str(secret))
+    assert change.exit_code == LOCKED and "passphrase file refused" in change.stderr
+    assert read_keyfile(worker.home, "worker") == before
+
+    secret.chmod(0o600)  # owner-only: accepted
+    assert worker.ok(*args, FIELDKIT_PASSPHRASE=None).exit_code == 0
+    secret.chmod(0o400)
+    assert worker.ok(*args, FIELDKIT_PASSPHRASE=None).exit_code == 0
 
 
 def test_changing_the_passphrase_at_a_terminal_asks_for_the_new_one(

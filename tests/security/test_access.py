@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from fieldkit.district import exchange
 from fieldkit.district.exchange import handle
 from fieldkit.errors import BundleRejected, FieldkitError, Refused
 from fieldkit.model import Change
+from fieldkit.store import meta
+from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.bundle import open_bundle
@@ -180,6 +183,39 @@ def test_a_revoked_worker_gets_nothing_even_when_it_asks_for_everything(secret):
     assert answer.status_code == 403
     assert reply_to(b, answer.content).changes == []
     assert store_bytes(world.district_home) == before
+
+
+def test_a_handover_import_answers_the_revoked_device_with_no_case_content(secret):
+    world, district, a, b, _ = secret
+    handed = note(b, world.shared_case, "Note de B remise au district")
+    fresh = note(a, world.shared_case, "Texte récent que le voleur ne doit pas lire")
+    api_sync(district, a)
+    district.revoke_worker(world.worker_ids["b"])
+    with transaction(b.conn):
+        meta.put(b.conn, "resync_needed", "1")  # a diverged device: asks for everything
+    wiped = client.apply_reply(b, handle(district, client.build_request(b)[0]).reply)
+    assert wiped.wiped and wiped.handover
+
+    outcome = handle(district, Path(wiped.handover).read_bytes(), accept_revoked=True)
+    assert (outcome.applied, outcome.kind, outcome.sent) == (1, "wipe", 0)
+    assert {handed, fresh} <= {f.id for f in district.case(world.shared_case)[1]}
+
+    # Whoever holds the revoked device's key opens the reply with the project's own code:
+    # the acknowledgement and the wipe notice, no name, no text.
+    header, payload = open_bundle(
+        outcome.reply,
+        recipient=b.identity(),
+        recipient_id=b.replica_id,
+        sender_key=lambda _: client.district(b).keys,
+    )
+    reply = decode(SyncReply, payload)
+    assert header.kind == "wipe" and reply.wipe
+    assert reply.changes == [] and reply.purge == [] and reply.refused == []
+    assert header.ack == meta.get_int(b.conn, "seq")  # all of B's work acknowledged
+    for secret_text in ("Amélie Durand", "Texte récent", "Note de B", "Signalement"):
+        assert secret_text.encode() not in payload
+    client.apply_reply(b, outcome.reply)  # and the device takes it as the notice it is
+    assert b.list_cases() == []
 
 
 def test_a_wipe_notice_replayed_to_another_worker_wipes_nothing(secret):

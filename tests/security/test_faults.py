@@ -28,10 +28,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fieldkit.cli import app
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected, ClockSkew
-from fieldkit.store import changelog
+from fieldkit.errors import LOCKED, BundleRejected, ClockSkew, take_warnings
+from fieldkit.i18n import t
+from fieldkit.store import access, audit, changelog, pending
+from fieldkit.store.access import FAILED_UNLOCKS
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.clock import HybridClock, wall_clock_ms
@@ -271,6 +274,95 @@ def test_a_really_full_disk_saves_nothing_loses_nothing_and_sync_converges(
     round_trip(fk, world, "a", "after")
     assert set(district_followups(fk, world, world.shared_case)) == recorded
     assert fk.json(home, "status")["unsynced_changes"] == 0
+
+
+def audit_actions(fk: Fieldkit, home: Path) -> list[str]:
+    return [e["action"] for e in fk.json(home, "audit", "show", "--limit", "0")]
+
+
+def test_a_full_disk_never_locks_a_worker_out_and_the_audit_catches_up(
+    small_disk, template, fk, tmp_path, monkeypatch
+):
+    world = copy_sandbox(template, small_disk / "world")
+    home = world.homes["a"]
+    runtime = tmp_path / "runtime"  # sessions live in XDG_RUNTIME_DIR, another disk
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    before = audit_actions(fk, home)
+    cases = fk.json(home, "case", "list")
+    notes = fk.json(home, "followup", "list")
+
+    filler = fill(small_disk, 0)
+    reads = [("case", "list", "--json"), ("followup", "list", "--json"), ("status", "--json")]
+    for args in reads:
+        result = fk.run(home, *args)
+        assert result.exit_code == 0, (args, result.stderr)
+        warnings = result.stderr.strip().splitlines()
+        assert warnings and all("audit event(s) kept aside" in w for w in warnings), warnings
+    assert json.loads(fk.run(home, *reads[0]).stdout) == cases
+    assert json.loads(fk.run(home, *reads[1]).stdout) == notes
+    unlocked = fk.run(home, "unlock", "--json")
+    assert unlocked.exit_code == 0, unlocked.stderr
+    session = json.loads(unlocked.stdout)["session"]
+    assert fk.json(home, "case", "list", session=session) == cases
+    tally("commands that read on a really full disk", len(reads) + 3)
+    filler.unlink()
+
+    # Room again: the next command records every deferred event first, in order.
+    after = audit_actions(fk, home)
+    before_full = ["unlock", "unlock", "view"]  # the case list and followup list above
+    on_full_disk = ["unlock", "unlock", "view", "unlock"]  # case list, followup list, status
+    on_full_disk += ["unlock", "unlock", "view", "unlock", "session-start"]  # again, unlock
+    assert after[len(before) :] == [*before_full, *on_full_disk, "unlock"], after[len(before) :]
+    assert fk.ok(home, "audit", "verify")
+    assert pending.read(home) == []
+
+
+def test_failed_unlocks_stay_in_their_journal_until_the_audit_trail_holds_them(
+    small_disk, template, fk
+):
+    world = copy_sandbox(template, small_disk / "world")
+    home = world.homes["a"]
+    wrong = fk.runner.invoke(
+        app, ["--home", str(home), "status"], env={"FIELDKIT_PASSPHRASE": "pas la bonne phrase"}
+    )
+    assert wrong.exit_code == LOCKED
+    journal = home / FAILED_UNLOCKS
+    noted = journal.read_bytes()
+    assert len(noted.splitlines()) == 1
+
+    filler = fill(small_disk, 0)
+    assert fk.run(home, "status").exit_code == 0  # the commit fails: the journal stays
+    assert journal.read_bytes() == noted
+    filler.unlink()
+
+    actions = audit_actions(fk, home)
+    assert actions.count("unlock-failed") == 1
+    assert not journal.exists()
+    assert audit_actions(fk, home).count("unlock-failed") == 1  # moved once, not twice
+
+
+def test_a_failed_unlock_journal_survives_a_commit_that_fails(sandbox, monkeypatch):
+    """Without root (no tmpfs): the commit is made to fail as a full disk makes it fail."""
+    home = sandbox.homes["a"]
+    access.note_failed_unlock(home)
+    journal = home / FAILED_UNLOCKS
+    noted = journal.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "record", full)
+        with WorkerStore.open(home, credentials()) as worker:
+            assert worker.list_cases()  # reading works
+        assert journal.read_bytes() == noted
+        assert [e.action for e in pending.read(home)] == ["unlock"]  # kept aside
+        assert take_warnings() == [t("audit.deferred", count=1)]
+    with WorkerStore.open(home, credentials()) as worker:
+        actions = [e.action for e in worker.audit_events()]
+    assert actions[-3:] == ["unlock-failed", "unlock", "unlock"]
+    assert not journal.exists() and pending.read(home) == []
 
 
 # A damaged store file

@@ -9,6 +9,7 @@ import pytest
 from fieldkit.errors import InvalidValue, StoreError, WrongPassphrase
 from fieldkit.store import keys
 from fieldkit.store.access import Credentials
+from fieldkit.store.db import connect, db_path
 from fieldkit.store.keys import (
     KeyFile,
     check_passphrase,
@@ -18,6 +19,7 @@ from fieldkit.store.keys import (
     rewrap_keyfile,
     unlock_keyfile,
 )
+from fieldkit.store.session import resume_session
 from fieldkit.store.worker import WorkerStore, change_passphrase
 from tests.conftest import PASSPHRASE
 from tests.helpers import open_case
@@ -147,6 +149,36 @@ def test_changing_the_passphrase_keeps_the_data_and_ends_sessions(home, store):
     with WorkerStore.open(home, Credentials(prompt=lambda: new)) as reopened:
         assert [c.id for c in reopened.list_cases()] == [change.case_id]
         assert "passphrase-change" in [e.action for e in reopened.audit_events()]
+
+
+def test_after_a_passphrase_change_an_old_key_file_and_the_old_passphrase_open_nothing(home, store):
+    change = open_case(store)
+    token, _ = store.start_session(3600)
+    old_key = store._data_key
+    store.close()
+    old_keyfile = keyfile_path(home, "worker").read_bytes()
+    new = "une nouvelle phrase pour le coffre"
+    change_passphrase(home, Credentials(prompt=lambda: PASSPHRASE), new)
+
+    # The data key itself changed: the database is re-encrypted under a new one.
+    new_key = unlock_keyfile(read_keyfile(home, "worker"), new)
+    assert new_key != old_key
+    with pytest.raises(StoreError):
+        connect(db_path(home, "worker"), old_key).close()
+    assert not list((home).glob("*rotation*"))
+
+    # A copy of the old key file put back, with the old passphrase: it unwraps the old
+    # key, which opens nothing any more. The session sealed under it ended.
+    current = keyfile_path(home, "worker").read_bytes()
+    keyfile_path(home, "worker").write_bytes(old_keyfile)
+    with pytest.raises(StoreError) as refused:
+        WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE))
+    assert refused.value.key == "store.damaged"
+    assert resume_session(home, read_keyfile(home, "worker").store_id, token) is None
+    keyfile_path(home, "worker").write_bytes(current)
+    with WorkerStore.open(home, Credentials(prompt=lambda: new)) as reopened:
+        assert [c.id for c in reopened.list_cases()] == [change.case_id]
+        assert reopened.verify_audit()[1] is None
 
 
 def test_the_new_passphrase_must_pass_the_policy(home, store):
