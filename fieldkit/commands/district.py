@@ -21,7 +21,7 @@ from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.session import new_passphrase
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -426,7 +426,17 @@ def sync_file(
     elif outcome.refused_worker:
         console().print(t("district.wipe_sent", worker=outcome.worker_id))
     else:
-        console().print(t("district.sync_done", **summary))
+        counts = {
+            name: t_n(key, summary[name])
+            for name, key in (
+                ("received", "sync.count.received"),
+                ("applied", "district.count.applied"),
+                ("refused", "district.count.refused"),
+                ("sent", "sync.count.sent"),
+                ("purge", "district.count.purge"),
+            )
+        }
+        console().print(t("district.sync_done", worker=outcome.worker_id, **counts))
     if outcome.refused_worker:
         # The refusal is the one line on stderr; what was written went to stdout above.
         raise Refused("sync.worker_revoked", worker=outcome.worker_id)

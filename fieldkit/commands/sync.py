@@ -13,7 +13,7 @@ import typer
 
 from fieldkit.commands.common import console, err_console, print_json, state
 from fieldkit.errors import Offline, Refused, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from fieldkit.store.worker import WorkerStore
@@ -205,7 +205,18 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
             data["handover_files"] = result.handover_files
         print_json(data)
     else:
-        console().print(t(f"sync.done.{result.status}", **result.as_dict()))
+        counts = {
+            "sent": t_n(
+                "sync.count.changes" if result.status == "written" else "sync.count.sent",
+                result.sent,
+            ),
+            "received": t_n("sync.count.received", result.received),
+            "conflicts": t_n("sync.count.conflicts", result.conflicts),
+            "purged": t_n(
+                "sync.count.wiped" if result.wiped else "sync.count.purged", result.purged
+            ),
+        }
+        console().print(t(f"sync.done.{result.status}", **counts))
         if result.refused:
             err_console().print(t("sync.some_refused", count=result.refused))
         if result.more:

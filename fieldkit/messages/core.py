@@ -200,9 +200,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ensuite : inscrivez-vous avec le code remis par votre district : fieldkit enrol CODE",
     ),
     "unlock.done": ("Session open until {until}.", "Session ouverte jusqu'à {until}."),
-    "lock.done": (
-        "Locked ({count} session(s) ended).",
-        "Verrouillé ({count} session(s) terminée(s)).",
+    "lock.done.one": (
+        "Locked ({count} session ended).",
+        "Verrouillé ({count} session terminée).",
+    ),
+    "lock.done.other": (
+        "Locked ({count} sessions ended).",
+        "Verrouillé ({count} sessions terminées).",
     ),
     "status.path": ("Store", "Coffre"),
     "status.worker": ("Worker", "Intervenant"),

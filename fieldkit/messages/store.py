@@ -161,7 +161,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "audit trail broken at event {seq}: events were edited or deleted",
         "journal d'audit rompu à l'événement {seq} : des événements ont été modifiés ou supprimés",
     ),
-    "audit.ok": (
+    "audit.ok.one": (
+        "audit trail intact ({count} event)",
+        "journal d'audit intact ({count} événement)",
+    ),
+    "audit.ok.other": (
         "audit trail intact ({count} events)",
         "journal d'audit intact ({count} événements)",
     ),
