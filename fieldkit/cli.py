@@ -71,7 +71,7 @@ def _walk(command: Command) -> Iterator[Command]:
 
 
 class FieldkitGroup(TyperGroup):
-    """Turns core exceptions into one clear line and an exit code; tracebacks only with --debug.
+    """Turns core exceptions into one clear line and an exit code; --debug adds the traceback.
 
     The root group also loads the command groups (GROUPS) when they are first asked for;
     its help lists them from their help texts alone.
@@ -118,8 +118,7 @@ class FieldkitGroup(TyperGroup):
             # typer, which prints the usage and exits 2, not become an "unexpected error".
             raise
         except FieldkitError as exc:
-            if _debug(ctx):
-                raise
+            _traceback(ctx)
             if isinstance(exc, StoreError) and disk_full(exc):
                 exc = StoreError("store.disk_full")  # not "damaged": a full disk is no damage
             err_console().print(f"fieldkit: {exc.message}", markup=False)
@@ -132,8 +131,7 @@ class FieldkitGroup(TyperGroup):
         except Exception as exc:
             from fieldkit.store.db import DB_ERRORS
 
-            if _debug(ctx):
-                raise
+            _traceback(ctx)
             if disk_full(exc):
                 full = StoreError("store.disk_full")
                 err_console().print(f"fieldkit: {full.message}", markup=False)
@@ -150,6 +148,17 @@ class FieldkitGroup(TyperGroup):
 def _debug(ctx: Context) -> bool:
     obj = ctx.find_root().obj
     return isinstance(obj, AppState) and obj.debug
+
+
+def _traceback(ctx: Context) -> None:
+    """With --debug, the traceback of the error being handled, on stderr, before its line.
+
+    --debug only adds details: the line and the exit code stay those of the error.
+    """
+    if _debug(ctx):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 app = typer.Typer(

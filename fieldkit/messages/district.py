@@ -220,6 +220,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}: {value} is not a plausible year",
         "{field} : {value} n'est pas une année plausible",
     ),
+    "case.referral_in_future": (
+        "{field}: a referral cannot be dated in the future",
+        "{field} : une orientation ne peut pas être datée dans le futur",
+    ),
     "col.cases": ("Cases", "Dossiers"),
     "col.last_sync": ("Last sync", "Dernière synchro"),
     "col.assignees": ("Workers (* lead)", "Intervenants (* référent)"),

@@ -126,7 +126,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "conflict.text_not_for_lists": (
         "{field} is a list: choose --keep mine or --keep theirs, then edit with `case update`",
-        "{field} est une liste : choisissez --keep mine ou --keep theirs, puis modifiez avec `case update`",
+        "{field} est une liste : choisissez --keep mien ou --keep sien, puis modifiez avec `case update`",
+    ),
+    "conflict.keep_or_text": (
+        "settle a conflict with either --keep mine|theirs or --text TEXT (one of them)",
+        "arbitrez un conflit avec --keep mien|sien ou bien --text TEXTE (l'un des deux)",
+    ),
+    "conflict.bad_keep": (
+        "{field}: '{value}' is neither mine nor theirs (for a new text, use --text)",
+        "{field} : « {value} » n'est ni mien (le mien) ni sien (l'autre) (pour un nouveau texte, utilisez --text)",
     ),
     "change.unknown": (
         "a change of an unknown kind ({entity}/{op}) was refused; nothing was applied",
@@ -143,6 +151,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.bad_date": (
         "{field}: '{value}' is not a date (use 2026-11-29, 29/11/2026, today, +7d)",
         "{field} : « {value} » n'est pas une date (utilisez 2026-11-29, 29/11/2026, aujourd'hui, +7j)",
+    ),
+    "value.year_out_of_range": (
+        "{field}: the year {year} is not between {earliest} and {latest} (29/11/26 means 2026)",
+        "{field} : l'année {year} n'est pas comprise entre {earliest} et {latest} (29/11/26 se lit 2026)",
     ),
     "value.bad_choice": (
         "{field}: '{value}' is not one of: {choices}",
