@@ -268,6 +268,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "District server listening on {url} (Ctrl-C to stop).",
         "Serveur du district à l'écoute sur {url} (Ctrl-C pour arrêter).",
     ),
+    "serve.port_busy": (
+        "port {port} on {host} is already in use (another district serve?); choose another with --port",
+        "le port {port} sur {host} est déjà utilisé (un autre district serve ?) ; choisissez-en un autre avec --port",
+    ),
+    "serve.port_denied": (
+        "port {port} needs administrator rights; choose one above 1024 with --port",
+        "le port {port} demande des droits d'administrateur ; choisissez-en un au-dessus de 1024 avec --port",
+    ),
+    "serve.bad_host": (
+        "cannot listen on {host}: not an address of this machine",
+        "impossible d'écouter sur {host} : ce n'est pas une adresse de cette machine",
+    ),
+    "serve.not_started": (
+        "the district server did not start; nothing was changed",
+        "le serveur du district n'a pas démarré ; rien n'a été modifié",
+    ),
     "serve.no_tls": (
         "no TLS certificate: run `district init --self-signed`, pass --tls-cert/--tls-key, or --insecure-http on loopback",
         "aucun certificat TLS : lancez `district init --self-signed`, indiquez --tls-cert/--tls-key, ou --insecure-http en boucle locale",

@@ -9,6 +9,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a store already exists in {path}; nothing was changed",
         "un coffre existe déjà dans {path} ; rien n'a été modifié",
     ),
+    "store.home_not_folder": (
+        "{path} is a file, not a folder: --home (or FIELDKIT_HOME) names the folder that holds the store",
+        "{path} est un fichier, pas un dossier : --home (ou FIELDKIT_HOME) désigne le dossier qui contient le coffre",
+    ),
     "store.keyfile_damaged": (
         "the store's key file is damaged or is not a fieldkit key file; nothing was changed",
         "le fichier de clé du coffre est endommagé ou n'est pas un fichier fieldkit ; rien n'a été modifié",

@@ -239,8 +239,10 @@ def worker_op(r: Replicas, worker: WorkerStore, kind: str, args: list) -> None:
         conflict = pick(worker.conflicts(), args[0])
         if conflict is None:
             return
-        keep = args[1] if args[1] != "text" else "Situation arrêtée en réunion"
-        worker.resolve_conflict(conflict.id, keep)
+        if args[1] == "text":
+            worker.resolve_conflict(conflict.id, text="Situation arrêtée en réunion")
+        else:
+            worker.resolve_conflict(conflict.id, args[1])
         event("a conflict was settled")
 
 
