@@ -406,6 +406,7 @@ def sync_file(
     from fieldkit.sync import transport
 
     data = transport.read_file(incoming)
+    transport.check_destination(outgoing)  # before the bundle is applied, not after
     with _open(ctx) as store:
         outcome = handle(store, data, accept_revoked=accept_revoked)
     transport.write_file(outgoing, outcome.reply)

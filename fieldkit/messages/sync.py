@@ -131,6 +131,18 @@ MESSAGES.update(
             "Inscrit comme {worker} auprès de {district}.",
         ),
         "file.not_found": ("file not found: {path}", "fichier introuvable : {path}"),
+        "file.folder_missing": (
+            "the folder {path} does not exist (is the USB key plugged in?); nothing was written",
+            "le dossier {path} n'existe pas (la clé USB est-elle branchée ?) ; rien n'a été écrit",
+        ),
+        "file.is_folder": (
+            "{path} is a folder: give the name of the bundle file to write in it",
+            "{path} est un dossier : indiquez le nom du fichier de paquet à y écrire",
+        ),
+        "file.not_writable": (
+            "cannot write in the folder {path} (permission denied); nothing was written",
+            "impossible d'écrire dans le dossier {path} (permission refusée) ; rien n'a été écrit",
+        ),
         "sync.not_enrolled": (
             "this store is not enrolled with a district yet: run `fieldkit enrol CODE`",
             "ce coffre n'est inscrit auprès d'aucun district : lancez `fieldkit enrol CODE`",
