@@ -65,9 +65,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot read the passphrase file",
         "impossible de lire le fichier de phrase de passe",
     ),
-    "passphrase.changed": (
-        "passphrase changed; the old one no longer opens the store ({sessions} session(s) ended)",
-        "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({sessions} session(s) terminée(s))",
+    "passphrase.changed.one": (
+        "passphrase changed; the old one no longer opens the store ({count} session ended)",
+        "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({count} session terminée)",
+    ),
+    "passphrase.changed.other": (
+        "passphrase changed; the old one no longer opens the store ({count} sessions ended)",
+        "phrase de passe changée ; l'ancienne n'ouvre plus le coffre ({count} sessions terminées)",
     ),
     "case.not_found": ("no case {ref} in this store", "aucun dossier {ref} dans ce coffre"),
     "case.ambiguous": (
