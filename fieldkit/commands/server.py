@@ -44,6 +44,8 @@ def register(district_app: typer.Typer) -> None:
         ),
         log_file: Path | None = typer.Option(None, "--log-file", help=t("help.opt.log_file")),
     ) -> None:
+        import contextlib
+
         import uvicorn
 
         from fieldkit.district import tls
@@ -85,10 +87,8 @@ def register(district_app: typer.Typer) -> None:
                 **ssl,
             )
             server = uvicorn.Server(config)
-            try:
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped, as asked
                 server.run(sockets=[sock])
-            except KeyboardInterrupt:  # Ctrl-C: the server stopped, as asked
-                pass
             if not server.started:
                 raise FieldkitError("serve.not_started")
         finally:
