@@ -72,7 +72,7 @@ def _walk(command: Command) -> Iterator[Command]:
 
 
 class FieldkitGroup(TyperGroup):
-    """Turns core exceptions into one clear line and an exit code; tracebacks only with --debug.
+    """Turns core exceptions into one clear line and an exit code; --debug adds the traceback.
 
     The root group also loads the command groups (GROUPS) when they are first asked for;
     its help lists them from their help texts alone.
@@ -121,8 +121,7 @@ class FieldkitGroup(TyperGroup):
             raise
         except FieldkitError as exc:
             _print_warnings(failed=True)
-            if _debug(ctx):
-                raise
+            _traceback(ctx)
             if isinstance(exc, InvalidValue):
                 flag_for(exc)
             if isinstance(exc, StoreError) and disk_full(exc):
@@ -141,8 +140,7 @@ class FieldkitGroup(TyperGroup):
             from fieldkit.store.db import DB_ERRORS
 
             _print_warnings(failed=True)
-            if _debug(ctx):
-                raise
+            _traceback(ctx)
             if disk_full(exc):
                 full = StoreError("store.disk_full")
                 err_console().print(f"fieldkit: {full.message}", markup=False)
@@ -169,6 +167,17 @@ def _print_warnings(failed: bool) -> None:
 def _debug(ctx: Context) -> bool:
     obj = ctx.find_root().obj
     return isinstance(obj, AppState) and obj.debug
+
+
+def _traceback(ctx: Context) -> None:
+    """With --debug, the traceback of the error being handled, on stderr, before its line.
+
+    --debug only adds details: the line and the exit code stay those of the error.
+    """
+    if _debug(ctx):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 app = typer.Typer(

@@ -43,6 +43,11 @@ def load(home: Path) -> Config:
         raw = path.read_bytes()
     except FileNotFoundError:
         return Config()
+    except NotADirectoryError:
+        from fieldkit.store.keys import check_home
+
+        check_home(home)
+        raise UsageError("config.unreadable", path=str(path)) from None
     except OSError:
         raise UsageError("config.unreadable", path=str(path)) from None
     if len(raw) > MAX_CONFIG_BYTES:

@@ -247,7 +247,8 @@ def main() -> None:
                 "conflicts",
                 "resolve",
                 conflict[:8],
-                "--keep",
+                "--yes",
+                "--text",
                 "Scolarité reprise mais absences en hausse ; rendez-vous CMP à confirmer.",
             )
             for home in ("lea", "karim"):

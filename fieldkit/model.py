@@ -172,6 +172,8 @@ class Conflict(_Model):
     winner_author: str = ""
     loser_author: str = ""
     resolved: bool = False
+    resolved_by: str | None = None  # the author of the resolution (its resolve change)
+    resolved_at: datetime | None = None  # the time of its HLC, the same on every replica
 
 
 class RefusedChange(_Model):

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import fieldkit
 from fieldkit.cli import app
-from fieldkit.i18n import catalogue, current_language, t
+from fieldkit.i18n import PLURAL_FORMS, catalogue, current_language, t, t_n
 from fieldkit.model import (
     CASE_FIELDS,
     CaseStatus,
@@ -173,16 +173,43 @@ def test_every_message_formats_in_both_languages(monkeypatch):
             assert t(key, **params).strip(), key
 
 
+def known(key: str) -> bool:
+    """A key of the catalogue, or a counted message with its forms (`KEY.one`, `KEY.other`)."""
+    return key in catalogue() or all(f"{key}.{form}" in catalogue() for form in PLURAL_FORMS)
+
+
 def test_every_key_the_code_uses_exists():
     found = list(used_keys())
     assert len(found) > 100  # the scan sees the code
-    missing = [(where, key) for where, key in found if key not in catalogue()]
+    missing = [(where, key) for where, key in found if not known(key)]
     assert missing == []
 
 
 def test_every_key_shaped_literal_in_the_code_exists():
-    missing = [(w, key) for w, key in key_shaped_literals() if key not in catalogue()]
+    missing = [(w, key) for w, key in key_shaped_literals() if not known(key)]
     assert missing == []
+
+
+def test_every_counted_message_has_both_forms_and_shows_its_count():
+    counted = {key.rsplit(".", 1)[0] for key in catalogue() if key.endswith(".one")}
+    assert len(counted) >= 10
+    for key in counted:
+        assert known(key), key
+        assert "{count}" in catalogue()[f"{key}.other"][0], key
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["0 conflit", "1 conflit", "2 conflits"]),
+        ("en", ["0 conflicts", "1 conflict", "2 conflicts"]),
+    ],
+)
+def test_a_count_takes_the_form_of_its_language(monkeypatch, language, expected):
+    monkeypatch.setenv("FIELDKIT_LANG", language)
+    assert [t_n("sync.count.conflicts", n) for n in (0, 1, 2)] == expected
+    # An error raised with a count reads in the same form.
+    assert t("sync.offline", count=1).endswith(("1 change queued", "1 modification en attente"))
 
 
 def test_every_dynamic_prefix_is_complete():

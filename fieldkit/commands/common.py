@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,35 +111,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-_RELATIVE = {
-    "today": 0,
-    "aujourd'hui": 0,
-    "aujourdhui": 0,
-    "yesterday": -1,
-    "hier": -1,
-    "tomorrow": 1,
-    "demain": 1,
-}
-
-
 def parse_date(text: str | None, field: str, today: date | None = None) -> date | None:
-    """A date from ISO (2026-11-29), French (29/11/2026) or a word (today, hier, +7d)."""
+    """A date from ISO (2026-11-29), French (29/11/2026, 29/11/26) or a word (today, hier,
+    +7d); see fieldkit/dates.py."""
     if text is None:
         return None
-    value = text.strip().lower()
-    today = today or date.today()
-    if value in _RELATIVE:
-        return today + timedelta(days=_RELATIVE[value])
-    try:
-        if value.startswith(("+", "-")) and value[-1:] in ("d", "j") and value[1:-1].isdigit():
-            days = int(value[1:-1])
-            return today + timedelta(days=days if value[0] == "+" else -days)
-        if "/" in value:
-            day, month, year = value.split("/")
-            return date(int(year), int(month), int(day))
-        return date.fromisoformat(value)
-    except (ValueError, OverflowError):  # OverflowError: +99999999d runs past year 9999
-        raise InvalidValue("value.bad_date", field=field, value=text) from None
+    from fieldkit.dates import parse_day
+
+    return parse_day(text, field, today)
 
 
 def read_text_option(

@@ -3,15 +3,54 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.common import console, print_json, state
+from fieldkit.commands.common import (
+    console,
+    is_interactive,
+    print_json,
+    read_text_option,
+    state,
+)
 from fieldkit.commands.render import short
 from fieldkit.display import plain
+from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
+if TYPE_CHECKING:
+    from fieldkit.model import Conflict
+
 app = typer.Typer(invoke_without_command=True)
+
+# What a person may type for --keep, folded (see keep_choice): English or French.
+KEEP_WORDS = {
+    "mine": "mine",
+    "mien": "mine",
+    "lemien": "mine",
+    "theirs": "theirs",
+    "sien": "theirs",
+    "lesien": "theirs",
+    "autre": "theirs",
+    "lautre": "theirs",
+}
+
+
+def keep_choice(word: str) -> str:
+    """ "mine" or "theirs" for what was typed: `Mien`, `le mien`, `l'autre`, `L’AUTRE`...
+
+    Case, accents, apostrophes and spaces do not count. Anything else is refused: a new
+    text is given with --text, never taken from a mistyped --keep.
+    """
+    decomposed = unicodedata.normalize("NFKD", word)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    folded = "".join(c for c in folded if c.isalnum())
+    choice = KEEP_WORDS.get(folded)
+    if choice is None:
+        raise InvalidValue("conflict.bad_keep", field="--keep", value=word)
+    return choice
 
 
 def _value(value: object) -> str:
@@ -46,34 +85,76 @@ def list_conflicts(
         return
     from rich.table import Table
 
-    table = Table(title=t("conflicts.title", count=len(items)))
-    for column in ("col.id", "col.reference", "col.field", "col.kept", "col.other"):
+    title = "conflicts.title_all" if include_resolved else "conflicts.title"
+    table = Table(title=t(title, count=len(items)))
+    columns = ["col.id", "col.reference", "col.field", "col.kept", "col.other"]
+    if include_resolved:
+        columns.append("col.resolved")
+    for column in columns:
         table.add_column(t(column))
     for c in items:
-        table.add_row(
+        row = [
             short(c.id),
             plain(references.get(c.case_id, short(c.case_id))),
             plain(c.field),
             plain(f"{_value(c.winner_value)} ({c.winner_author})", multiline=True),
             plain(f"{_value(c.loser_value)} ({c.loser_author})", multiline=True),
-        )
+        ]
+        if include_resolved:
+            row.append(plain(_resolution(c)))
+        table.add_row(*row)
     console().print(table)
     console().print(t("conflicts.hint"))
+
+
+def _resolution(conflict: Conflict) -> str:
+    if not conflict.resolved:
+        return t("conflicts.open")
+    when = conflict.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if conflict.resolved_at else ""
+    return t("conflicts.resolved_by", who=conflict.resolved_by or "", when=when)
 
 
 @app.command("resolve", help=t("help.conflicts_resolve"))
 def resolve(
     ctx: typer.Context,
     conflict_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.conflict")),
-    keep: str = typer.Option(..., "--keep", help=t("help.opt.keep")),
+    keep: str | None = typer.Option(None, "--keep", help=t("help.opt.keep")),
+    text: str | None = typer.Option(None, "--text", help=t("help.opt.conflict_text")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.conflict_yes")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
 
+    if (keep is None) == (text is None):
+        raise UsageError("conflict.keep_or_text")
+    choice = keep_choice(keep) if keep is not None else None
+    new_text = None
+    if text is not None:  # "-": standard input, so that the text stays out of argv
+        new_text = read_text_option(text, "--text", "conflicts.confirm_text", required=True)
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
-        conflict = store.resolve_conflict(conflict_id, keep)
+        if new_text is not None and not yes and is_interactive():
+            _confirm(store.conflict(conflict_id), new_text)
+        conflict = store.resolve_conflict(conflict_id, choice, new_text)
     if as_json:
         print_json(conflict.model_dump(mode="json"))
         return
     console().print(t("conflicts.resolved", id=short(conflict.id)))
+
+
+def _confirm(conflict: Conflict, new_text: str) -> None:
+    """At a terminal, a new text replaces both values only once the person has seen them."""
+    from rich.text import Text
+
+    out = console()
+    if conflict.resolved:
+        return  # the store says so, in its own words
+    out.print(t("conflicts.confirm_kept", author=conflict.winner_author))
+    out.print(Text(_value(conflict.winner_value)))
+    out.print(t("conflicts.confirm_other", author=conflict.loser_author))
+    out.print(Text(_value(conflict.loser_value)))
+    out.print(t("conflicts.confirm_text"))
+    out.print(Text(new_text))
+    if not typer.confirm(t("conflicts.confirm"), default=False):
+        out.print(t("conflicts.cancelled"))
+        raise typer.Exit(1)

@@ -22,7 +22,7 @@ from fieldkit.commands.session import new_passphrase
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -409,6 +409,7 @@ def sync_file(
     from fieldkit.sync import transport
 
     data = transport.read_file(incoming)
+    transport.check_destination(outgoing)  # before the bundle is applied, not after
     with _open(ctx) as store:
         outcome = handle(store, data, accept_revoked=accept_revoked)
     transport.write_file(outgoing, outcome.reply)
@@ -429,7 +430,17 @@ def sync_file(
     elif outcome.refused_worker:
         console().print(t("district.wipe_sent", worker=outcome.worker_id))
     else:
-        console().print(t("district.sync_done", **summary))
+        counts = {
+            name: t_n(key, summary[name])
+            for name, key in (
+                ("received", "sync.count.received"),
+                ("applied", "district.count.applied"),
+                ("refused", "district.count.refused"),
+                ("sent", "sync.count.sent"),
+                ("purge", "district.count.purge"),
+            )
+        }
+        console().print(t("district.sync_done", worker=outcome.worker_id, **counts))
     if outcome.refused_worker:
         # The refusal is the one line on stderr; what was written went to stdout above.
         raise Refused("sync.worker_revoked", worker=outcome.worker_id)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from fieldkit.commands.common import err_console, state
-from fieldkit.errors import UsageError
+from fieldkit.errors import Busy, FieldkitError, UsageError
 from fieldkit.i18n import t
+
+if TYPE_CHECKING:
+    import socket
 
 LOOPBACK_NAMES = {"localhost"}
 # Requests one process handles at once on PostgreSQL (one at a time on the SQLite file).
@@ -40,6 +44,8 @@ def register(district_app: typer.Typer) -> None:
         ),
         log_file: Path | None = typer.Option(None, "--log-file", help=t("help.opt.log_file")),
     ) -> None:
+        import contextlib
+
         import uvicorn
 
         from fieldkit.district import tls
@@ -60,11 +66,18 @@ def register(district_app: typer.Typer) -> None:
             ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
             if tls_key is None:
                 ssl["ssl_keyfile_password"] = tls.key_password(store.data_key).decode()
+        try:
+            # Bound here, not by uvicorn: a busy port is one line in the user's language
+            # (uvicorn would log its own English error and exit 3, the "locked" code).
+            sock = listen(host, port)
+        except BaseException:
+            store.close()
+            raise
         _setup_logging(log_file)
         scheme = "http" if insecure_http else "https"
         err_console().print(t("serve.listening", url=f"{scheme}://{host}:{port}"))
         try:
-            uvicorn.run(
+            config = uvicorn.Config(
                 create_app(store),
                 host=host,
                 port=port,
@@ -73,8 +86,41 @@ def register(district_app: typer.Typer) -> None:
                 timeout_graceful_shutdown=30,
                 **ssl,
             )
+            server = uvicorn.Server(config)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped, as asked
+                server.run(sockets=[sock])
+            if not server.started:
+                raise FieldkitError("serve.not_started")
         finally:
+            sock.close()
             store.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), or the reason it cannot be, as a FieldkitError."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        raise UsageError("serve.bad_host", host=host) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise Busy("serve.port_busy", host=host, port=port) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise FieldkitError("serve.port_denied", port=port) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError("serve.bad_host", host=host) from None
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def _setup_logging(log_file: Path | None) -> None:

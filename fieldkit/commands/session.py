@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         else:
             raise Locked("passphrase.new_none_given")
         ended = change_passphrase(st.home, st.credentials(), new)
-        console().print(t("passphrase.changed", sessions=ended))
+        console().print(t("passphrase.changed", count=ended))
 
 
 def _auto_sync(home: Path) -> str:

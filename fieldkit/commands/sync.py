@@ -13,7 +13,7 @@ import typer
 
 from fieldkit.commands.common import console, err_console, print_json, state
 from fieldkit.errors import Offline, Refused, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from fieldkit.store.worker import WorkerStore
@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
                 raise Refused("enrol.code_expired")
             fingerprint = parsed.district_identity().fingerprint
             if to_file is not None:
+                transport.check_destination(to_file)
                 transport.write_file(to_file, client.enrol_request(store, parsed))
                 if as_json:
                     print_json(
@@ -95,6 +96,8 @@ def register(app: typer.Typer) -> None:
         with WorkerStore.open(st.home, st.credentials()) as store, client.sync_lock(st.home):
             if to_file is not None or from_file is not None:
                 client.ensure_not_revoked(store)
+                if to_file is not None:
+                    transport.check_destination(to_file)  # before a counter is spent
                 result = client.SyncResult(status="ok")
                 if from_file is not None:
                     result = client.apply_reply(store, transport.read_file(from_file))
@@ -102,7 +105,9 @@ def register(app: typer.Typer) -> None:
                     data, count, more = client.build_request(store)
                     transport.write_file(to_file, data)
                     result.sent, result.more = count, more
-                    if result.status == "ok":
+                    if result.status == "already-applied" and not as_json:
+                        console().print(t("sync.done.already-applied"))
+                    if result.status in ("ok", "already-applied"):
                         result.status = "written"
                 _report(result, as_json)
                 return
@@ -207,7 +212,18 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
             data["handover_files"] = result.handover_files
         print_json(data)
     else:
-        console().print(t(f"sync.done.{result.status}", **result.as_dict()))
+        counts = {
+            "sent": t_n(
+                "sync.count.changes" if result.status == "written" else "sync.count.sent",
+                result.sent,
+            ),
+            "received": t_n("sync.count.received", result.received),
+            "conflicts": t_n("sync.count.conflicts", result.conflicts),
+            "purged": t_n(
+                "sync.count.wiped" if result.wiped else "sync.count.purged", result.purged
+            ),
+        }
+        console().print(t(f"sync.done.{result.status}", **counts))
         _report_refusals(result)
         if result.more:
             console().print(t("sync.more"))

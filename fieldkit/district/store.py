@@ -38,7 +38,7 @@ from fieldkit.store.columns import ColumnCipher, seal, unseal
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
 from fieldkit.store.replica import ReplicaStore
-from fieldkit.store.schema import REPLICA_SCHEMA
+from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA
 from fieldkit.sync import merge
 from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
 from fieldkit.sync.identity import PublicIdentity
@@ -123,6 +123,7 @@ DISTRICT_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
     REFUSALS_PER_WORKER.strip(),
     CONCERNS_INDEX,
+    CONFLICT_RESOLUTION,
     REFUSAL_DECISIONS.strip(),
 ]
 
@@ -401,6 +402,8 @@ class DistrictStore(ReplicaStore):
             raise InvalidValue("value.missing", field="--name/--unit")
         if birth_year is not None and not 1900 <= birth_year <= date.today().year:
             raise InvalidValue("value.bad_year", field="--birth-year", value=birth_year)
+        if referral_date is not None and referral_date > date.today():
+            raise InvalidValue("case.referral_in_future", field="--referral-date")
         case_id = uuid.uuid4().hex
         referral = referral_date or date.today()
         with transaction(self.conn):

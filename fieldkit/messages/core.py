@@ -186,8 +186,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.opt.limit": ("How many events (0: all).", "Combien d'événements (0 : tous)."),
     "help.opt.all_conflicts": ("Include resolved conflicts.", "Inclure les conflits résolus."),
     "help.opt.keep": (
-        "mine, theirs, or the text to keep.",
-        "mine (le mien), theirs (l'autre), ou le texte à garder.",
+        "Which value to keep: mine or theirs (also mien, sien, le mien, l'autre).",
+        "La valeur à garder : mien (le mien, mine) ou sien (l'autre, theirs).",
+    ),
+    "help.opt.conflict_text": (
+        "A new value for both instead (- reads it from standard input).",
+        "Une nouvelle valeur à la place des deux (- la lit sur l'entrée standard).",
+    ),
+    "help.opt.conflict_yes": (
+        "Settle with the new text without asking.",
+        "Arbitrer avec le nouveau texte sans demander.",
     ),
     # Prompts
     "prompt.passphrase": ("Passphrase: ", "Phrase de passe : "),
@@ -212,9 +220,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ensuite : inscrivez-vous avec le code remis par votre district : fieldkit enrol CODE",
     ),
     "unlock.done": ("Session open until {until}.", "Session ouverte jusqu'à {until}."),
-    "lock.done": (
-        "Locked ({count} session(s) ended).",
-        "Verrouillé ({count} session(s) terminée(s)).",
+    "lock.done.one": (
+        "Locked ({count} session ended).",
+        "Verrouillé ({count} session terminée).",
+    ),
+    "lock.done.other": (
+        "Locked ({count} sessions ended).",
+        "Verrouillé ({count} sessions terminées).",
     ),
     "status.path": ("Store", "Coffre"),
     "status.worker": ("Worker", "Intervenant"),
@@ -262,11 +274,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.title": ("Audit trail", "Journal d'audit"),
     "conflicts.none": ("No open conflict.", "Aucun conflit ouvert."),
     "conflicts.title": ("Open conflicts ({count})", "Conflits ouverts ({count})"),
+    "conflicts.title_all": ("Conflicts ({count})", "Conflits ({count})"),
     "conflicts.hint": (
-        "Settle one with: fieldkit conflicts resolve ID --keep mine|theirs|TEXT",
-        "Arbitrez avec : fieldkit conflicts resolve ID --keep mine|theirs|TEXTE",
+        "Settle one with: fieldkit conflicts resolve ID --keep mine|theirs, or --text -",
+        "Arbitrez avec : fieldkit conflicts resolve ID --keep mien|sien, ou --text -",
     ),
     "conflicts.resolved": ("Conflict {id} resolved.", "Conflit {id} résolu."),
+    "conflicts.open": ("open", "ouvert"),
+    "conflicts.resolved_by": ("{who}, {when}", "{who}, le {when}"),
+    "conflicts.confirm_kept": ("Value kept now ({author}):", "Valeur retenue ({author}) :"),
+    "conflicts.confirm_other": ("Other value ({author}):", "Autre valeur ({author}) :"),
+    "conflicts.confirm_text": ("New text for both:", "Nouveau texte pour les deux :"),
+    "conflicts.confirm": (
+        "Replace both values with the new text?",
+        "Remplacer les deux valeurs par le nouveau texte ?",
+    ),
+    "conflicts.cancelled": (
+        "Nothing changed: the conflict stays open.",
+        "Rien n'a changé : le conflit reste ouvert.",
+    ),
     "col.id": ("Id", "Id"),
     "col.reference": ("Reference", "Référence"),
     "col.name": ("Name", "Nom"),
@@ -300,6 +326,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.field": ("Field", "Champ"),
     "col.kept": ("Value kept", "Valeur retenue"),
     "col.other": ("Other value", "Autre valeur"),
+    "col.resolved": ("Resolved", "Résolu"),
     "error.internal": (
         "unexpected error ({kind}); nothing was lost. Run again with --debug for details",
         "erreur inattendue ({kind}) ; rien n'a été perdu. Relancez avec --debug pour le détail",

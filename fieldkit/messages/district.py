@@ -165,7 +165,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Import a revoked device's sealed handover file (a coordinator's decision).",
         "Importer le fichier de remise scellé d'un poste révoqué (décision d'un coordinateur).",
     ),
-    "district.created": ("District {name} created in {path}.", "District {name} créé dans {path}."),
+    "district.created": (
+        "{name}: district store created in {path}.",
+        "{name} : coffre du district créé dans {path}.",
+    ),
     "district.fingerprint": (
         "District key fingerprint: {fingerprint}",
         "Empreinte de la clé du district : {fingerprint}",
@@ -195,9 +198,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a purge cannot be undone: add --yes to run it without a terminal (or --dry-run to list)",
         "une purge est irréversible : ajoutez --yes pour la lancer sans terminal (ou --dry-run pour lister)",
     ),
-    "purge.title": (
-        "Closed before {cutoff}: {count} case(s)",
-        "Clos avant le {cutoff} : {count} dossier(s)",
+    "purge.title.one": (
+        "Closed before {cutoff}: {count} case",
+        "Clos avant le {cutoff} : {count} dossier",
+    ),
+    "purge.title.other": (
+        "Closed before {cutoff}: {count} cases",
+        "Clos avant le {cutoff} : {count} dossiers",
     ),
     "purge.col_closed_on": ("Closed on", "Clos le"),
     "purge.col_followups": ("Follow-ups", "Suivis"),
@@ -205,21 +212,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No case closed before {cutoff}: nothing to purge.",
         "Aucun dossier clos avant le {cutoff} : rien à purger.",
     ),
-    "purge.confirm": (
-        "Purge these {count} case(s) and their follow-ups for good?",
-        "Purger définitivement ces {count} dossier(s) et leurs suivis ?",
+    "purge.confirm.one": (
+        "Purge this case and its follow-ups for good?",
+        "Purger définitivement ce dossier et ses suivis ?",
+    ),
+    "purge.confirm.other": (
+        "Purge these {count} cases and their follow-ups for good?",
+        "Purger définitivement ces {count} dossiers et leurs suivis ?",
     ),
     "purge.cancelled": ("Nothing was purged.", "Rien n'a été purgé."),
-    "purge.dry_run": (
-        "Dry run: {count} case(s) would be purged; nothing was changed.",
-        "Essai : {count} dossier(s) seraient purgés ; rien n'a été modifié.",
+    "purge.dry_run.one": (
+        "Dry run: {count} case would be purged; nothing was changed.",
+        "Essai : {count} dossier serait purgé ; rien n'a été modifié.",
     ),
-    "purge.done": (
-        "{count} case(s) purged; their audit events stay.",
-        "{count} dossier(s) purgé(s) ; leurs événements d'audit sont conservés.",
+    "purge.dry_run.other": (
+        "Dry run: {count} cases would be purged; nothing was changed.",
+        "Essai : {count} dossiers seraient purgés ; rien n'a été modifié.",
     ),
-    "district.high_concerns": ("{count} high concern(s)", "{count} inquiétude(s) forte(s)"),
-    "district.conflicts": ("{count} conflict(s)", "{count} conflit(s)"),
+    "purge.done.one": (
+        "{count} case purged; its audit events stay.",
+        "{count} dossier purgé ; ses événements d'audit sont conservés.",
+    ),
+    "purge.done.other": (
+        "{count} cases purged; their audit events stay.",
+        "{count} dossiers purgés ; leurs événements d'audit sont conservés.",
+    ),
+    "district.high_concerns.one": ("{count} high concern", "{count} inquiétude forte"),
+    "district.high_concerns.other": ("{count} high concerns", "{count} inquiétudes fortes"),
+    "district.conflicts.one": ("{count} conflict", "{count} conflit"),
+    "district.conflicts.other": ("{count} conflicts", "{count} conflits"),
     "district.enrolled": (
         "Worker {worker} enrolled; reply written.",
         "Intervenant {worker} inscrit ; réponse écrite.",
@@ -228,10 +249,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Worker key fingerprint (compare with the worker): {fingerprint}",
         "Empreinte de la clé de l'intervenant (à comparer avec lui) : {fingerprint}",
     ),
+    # The counts are sync.count.* and district.count.*, each in its plural form.
     "district.sync_done": (
-        "Worker {worker}: {received} received, {applied} applied, {refused} refused, {sent} sent, {purge} to purge.",
-        "Intervenant {worker} : {received} reçues, {applied} appliquées, {refused} refusées, {sent} envoyées, {purge} à purger.",
+        "Worker {worker}: {received}, {applied}, {refused}, {sent}, {purge}.",
+        "Intervenant {worker} : {received}, {applied}, {refused}, {sent}, {purge}.",
     ),
+    "district.count.applied.one": ("{count} applied", "{count} appliquée"),
+    "district.count.applied.other": ("{count} applied", "{count} appliquées"),
+    "district.count.refused.one": ("{count} refused", "{count} refusée"),
+    "district.count.refused.other": ("{count} refused", "{count} refusées"),
+    "district.count.purge.one": ("{count} to purge", "{count} à purger"),
+    "district.count.purge.other": ("{count} to purge", "{count} à purger"),
     "district.wipe_sent": (
         "Worker {worker} is revoked: its device was told to wipe.",
         "L'intervenant {worker} est révoqué : son poste a reçu l'ordre d'effacement.",
@@ -252,6 +280,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.bad_year": (
         "{field}: {value} is not a plausible year",
         "{field} : {value} n'est pas une année plausible",
+    ),
+    "case.referral_in_future": (
+        "{field}: a referral cannot be dated in the future",
+        "{field} : une orientation ne peut pas être datée dans le futur",
     ),
     "col.cases": ("Cases", "Dossiers"),
     "col.last_sync": ("Last sync", "Dernière synchro"),
@@ -296,6 +328,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve.listening": (
         "District server listening on {url} (Ctrl-C to stop).",
         "Serveur du district à l'écoute sur {url} (Ctrl-C pour arrêter).",
+    ),
+    "serve.port_busy": (
+        "port {port} on {host} is already in use (another district serve?); choose another with --port",
+        "le port {port} sur {host} est déjà utilisé (un autre district serve ?) ; choisissez-en un autre avec --port",
+    ),
+    "serve.port_denied": (
+        "port {port} needs administrator rights; choose one above 1024 with --port",
+        "le port {port} demande des droits d'administrateur ; choisissez-en un au-dessus de 1024 avec --port",
+    ),
+    "serve.bad_host": (
+        "cannot listen on {host}: not an address of this machine",
+        "impossible d'écouter sur {host} : ce n'est pas une adresse de cette machine",
+    ),
+    "serve.not_started": (
+        "the district server did not start; nothing was changed",
+        "le serveur du district n'a pas démarré ; rien n'a été modifié",
     ),
     "serve.no_tls": (
         "no TLS certificate: run `district init --self-signed`, pass --tls-cert/--tls-key, or --insecure-http on loopback",

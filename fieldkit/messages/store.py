@@ -9,6 +9,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a store already exists in {path}; nothing was changed",
         "un coffre existe déjà dans {path} ; rien n'a été modifié",
     ),
+    "store.home_not_folder": (
+        "{path} is a file, not a folder: --home (or FIELDKIT_HOME) names the folder that holds the store",
+        "{path} est un fichier, pas un dossier : --home (ou FIELDKIT_HOME) désigne le dossier qui contient le coffre",
+    ),
     "store.keyfile_damaged": (
         "the store's key file is damaged or is not a fieldkit key file; nothing was changed",
         "le fichier de clé du coffre est endommagé ou n'est pas un fichier fieldkit ; rien n'a été modifié",
@@ -81,9 +85,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "passphrase file refused: its group or others may read or change it (mode {mode}); make it owner-only with `chmod 600` and try again",
         "fichier de phrase de passe refusé : son groupe ou d'autres peuvent le lire ou le modifier (mode {mode}) ; réservez-le à son propriétaire avec `chmod 600` et recommencez",
     ),
-    "passphrase.changed": (
-        "passphrase changed and the store re-encrypted under a new key: the old passphrase, an old copy of the key file and any session no longer open it ({sessions} session(s) ended)",
-        "phrase de passe changée et coffre rechiffré sous une nouvelle clé : l'ancienne phrase, une ancienne copie du fichier de clé et les sessions ne l'ouvrent plus ({sessions} session(s) terminée(s))",
+    "passphrase.changed.one": (
+        "passphrase changed and the store re-encrypted under a new key: the old passphrase, an old copy of the key file and any session no longer open it ({count} session ended)",
+        "phrase de passe changée et coffre rechiffré sous une nouvelle clé : l'ancienne phrase, une ancienne copie du fichier de clé et les sessions ne l'ouvrent plus ({count} session terminée)",
+    ),
+    "passphrase.changed.other": (
+        "passphrase changed and the store re-encrypted under a new key: the old passphrase, an old copy of the key file and any session no longer open it ({count} sessions ended)",
+        "phrase de passe changée et coffre rechiffré sous une nouvelle clé : l'ancienne phrase, une ancienne copie du fichier de clé et les sessions ne l'ouvrent plus ({count} sessions terminées)",
     ),
     "passphrase.change_completed": (
         "a passphrase change that was interrupted has been completed: from now on only the new passphrase opens the store",
@@ -166,7 +174,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "conflict.text_not_for_lists": (
         "{field} is a list: choose --keep mine or --keep theirs, then edit with `case update`",
-        "{field} est une liste : choisissez --keep mine ou --keep theirs, puis modifiez avec `case update`",
+        "{field} est une liste : choisissez --keep mien ou --keep sien, puis modifiez avec `case update`",
+    ),
+    "conflict.keep_or_text": (
+        "settle a conflict with either --keep mine|theirs or --text TEXT (one of them)",
+        "arbitrez un conflit avec --keep mien|sien ou bien --text TEXTE (l'un des deux)",
+    ),
+    "conflict.bad_keep": (
+        "{field}: '{value}' is neither mine nor theirs (for a new text, use --text)",
+        "{field} : « {value} » n'est ni mien (le mien) ni sien (l'autre) (pour un nouveau texte, utilisez --text)",
     ),
     "change.unknown": (
         "a change of an unknown kind ({entity}/{op}) was refused; nothing was applied",
@@ -183,6 +199,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.bad_date": (
         "{field}: '{value}' is not a date (use 2026-11-29, 29/11/2026, today, +7d)",
         "{field} : « {value} » n'est pas une date (utilisez 2026-11-29, 29/11/2026, aujourd'hui, +7j)",
+    ),
+    "value.year_out_of_range": (
+        "{field}: the year {year} is not between {earliest} and {latest} (29/11/26 means 2026)",
+        "{field} : l'année {year} n'est pas comprise entre {earliest} et {latest} (29/11/26 se lit 2026)",
     ),
     "value.bad_choice": (
         "{field}: '{value}' is not one of: {choices}",
@@ -201,7 +221,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "audit trail broken at event {seq}: events were edited or deleted",
         "journal d'audit rompu à l'événement {seq} : des événements ont été modifiés ou supprimés",
     ),
-    "audit.ok": (
+    "audit.ok.one": (
+        "audit trail intact ({count} event)",
+        "journal d'audit intact ({count} événement)",
+    ),
+    "audit.ok.other": (
         "audit trail intact ({count} events)",
         "journal d'audit intact ({count} événements)",
     ),

@@ -131,6 +131,18 @@ MESSAGES.update(
             "Inscrit comme {worker} auprès de {district}.",
         ),
         "file.not_found": ("file not found: {path}", "fichier introuvable : {path}"),
+        "file.folder_missing": (
+            "the folder {path} does not exist (is the USB key plugged in?); nothing was written",
+            "le dossier {path} n'existe pas (la clé USB est-elle branchée ?) ; rien n'a été écrit",
+        ),
+        "file.is_folder": (
+            "{path} is a folder: give the name of the bundle file to write in it",
+            "{path} est un dossier : indiquez le nom du fichier de paquet à y écrire",
+        ),
+        "file.not_writable": (
+            "cannot write in the folder {path} (permission denied); nothing was written",
+            "impossible d'écrire dans le dossier {path} (permission refusée) ; rien n'a été écrit",
+        ),
         "sync.not_enrolled": (
             "this store is not enrolled with a district yet: run `fieldkit enrol CODE`",
             "ce coffre n'est inscrit auprès d'aucun district : lancez `fieldkit enrol CODE`",
@@ -139,7 +151,11 @@ MESSAGES.update(
             "no server address for this district: sync by file (--to-file / --from-file)",
             "aucune adresse de serveur pour ce district : synchronisez par fichier (--to-file / --from-file)",
         ),
-        "sync.offline": (
+        "sync.offline.one": (
+            "offline, {count} change queued",
+            "hors ligne, {count} modification en attente",
+        ),
+        "sync.offline.other": (
             "offline, {count} changes queued",
             "hors ligne, {count} modifications en attente",
         ),
@@ -147,7 +163,11 @@ MESSAGES.update(
             "the district server cannot be reached",
             "le serveur du district est injoignable",
         ),
-        "sync.retrying": (
+        "sync.retrying.one": (
+            "offline, {count} change queued; next try in {seconds} s (Ctrl-C to stop)",
+            "hors ligne, {count} modification en attente ; nouvel essai dans {seconds} s (Ctrl-C pour arrêter)",
+        ),
+        "sync.retrying.other": (
             "offline, {count} changes queued; next try in {seconds} s (Ctrl-C to stop)",
             "hors ligne, {count} modifications en attente ; nouvel essai dans {seconds} s (Ctrl-C pour arrêter)",
         ),
@@ -186,7 +206,11 @@ MESSAGES.update(
             "the district server could not take the sync (HTTP {status})",
             "le serveur du district n'a pas pu prendre la synchronisation (HTTP {status})",
         ),
-        "sync.server_unavailable_queued": (
+        "sync.server_unavailable_queued.one": (
+            "the district server could not take the sync (HTTP {status}); {count} change queued, try again later",
+            "le serveur du district n'a pas pu prendre la synchronisation (HTTP {status}) ; {count} modification en attente, réessayez plus tard",
+        ),
+        "sync.server_unavailable_queued.other": (
             "the district server could not take the sync (HTTP {status}); {count} changes queued, try again later",
             "le serveur du district n'a pas pu prendre la synchronisation (HTTP {status}) ; {count} modifications en attente, réessayez plus tard",
         ),
@@ -198,17 +222,18 @@ MESSAGES.update(
             "another sync of this store is running; try again when it has finished",
             "une autre synchronisation de ce poste est en cours ; réessayez quand elle sera terminée",
         ),
+        # The counts of a sync's report: each a part of sync.done.* in its plural form.
         "sync.done.ok": (
-            "Synced: {sent} sent, {received} received, {conflicts} conflicts, {purged} purged.",
-            "Synchronisé : {sent} envoyées, {received} reçues, {conflicts} conflits, {purged} purgés.",
+            "Synced: {sent}, {received}, {conflicts}, {purged}.",
+            "Synchronisé : {sent}, {received}, {conflicts}, {purged}.",
         ),
         "sync.done.written": (
-            "Bundle written: {sent} changes. Hand it to the district.",
-            "Paquet écrit : {sent} modifications. Remettez-le au district.",
+            "Bundle written: {sent}. Hand it to the district.",
+            "Paquet écrit : {sent}. Remettez-le au district.",
         ),
         "sync.done.revoked": (
-            "This device was revoked: {purged} cases wiped.",
-            "Ce poste a été révoqué : {purged} dossiers effacés.",
+            "This device was revoked: {purged}.",
+            "Ce poste a été révoqué : {purged}.",
         ),
         "sync.refused_header": (
             "The district refused {count} of your changes. Your copy stays on this device until a coordinator decides (fieldkit followup list --refused):",
@@ -292,10 +317,22 @@ MESSAGES.update(
             "stamped ahead of the district's clock",
             "daté en avance sur l'horloge du district",
         ),
-        "sync.some_refused": (
-            "{count} changes were refused by the district (kept there for a coordinator)",
-            "{count} modifications ont été refusées par le district (conservées là-bas pour un coordinateur)",
+        "sync.done.already-applied": (
+            "This reply was already applied: nothing to do.",
+            "Cette réponse a déjà été appliquée : rien à faire.",
         ),
+        "sync.count.sent.one": ("{count} sent", "{count} envoyée"),
+        "sync.count.sent.other": ("{count} sent", "{count} envoyées"),
+        "sync.count.received.one": ("{count} received", "{count} reçue"),
+        "sync.count.received.other": ("{count} received", "{count} reçues"),
+        "sync.count.conflicts.one": ("{count} conflict", "{count} conflit"),
+        "sync.count.conflicts.other": ("{count} conflicts", "{count} conflits"),
+        "sync.count.purged.one": ("{count} purged", "{count} purgé"),
+        "sync.count.purged.other": ("{count} purged", "{count} purgés"),
+        "sync.count.changes.one": ("{count} change", "{count} modification"),
+        "sync.count.changes.other": ("{count} changes", "{count} modifications"),
+        "sync.count.wiped.one": ("{count} case wiped", "{count} dossier effacé"),
+        "sync.count.wiped.other": ("{count} cases wiped", "{count} dossiers effacés"),
         "sync.more": (
             "More changes remain: run sync again.",
             "Il reste des modifications : relancez la synchronisation.",

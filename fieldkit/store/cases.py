@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fieldkit.errors import NotFound, UsageError
@@ -49,6 +50,27 @@ CREATE TABLE conflicts (
 );
 CREATE INDEX conflicts_case ON conflicts (case_id);
 CREATE TABLE resolved_conflicts (id TEXT PRIMARY KEY) WITHOUT ROWID
+"""
+
+# Who settled a conflict and when (the author and HLC of its `conflict`/`resolve` change),
+# and which write it showed as kept then: a settled conflict keeps its two original values
+# (set_conflict_winner no longer moves it) and every replica shows the same. Existing
+# settled conflicts get who and when from their resolve change in the log.
+CONFLICT_RESOLUTION_SCHEMA = """
+ALTER TABLE conflicts ADD COLUMN resolved_by TEXT;
+ALTER TABLE conflicts ADD COLUMN resolved_at TEXT;
+ALTER TABLE resolved_conflicts ADD COLUMN resolved_by TEXT;
+ALTER TABLE resolved_conflicts ADD COLUMN resolved_at TEXT;
+ALTER TABLE resolved_conflicts ADD COLUMN kept_change TEXT;
+UPDATE resolved_conflicts SET
+ resolved_by = (SELECT author FROM changes WHERE entity = 'conflict' AND op = 'resolve'
+  AND entity_id = resolved_conflicts.id ORDER BY hlc, author LIMIT 1),
+ resolved_at = (SELECT hlc FROM changes WHERE entity = 'conflict' AND op = 'resolve'
+  AND entity_id = resolved_conflicts.id ORDER BY hlc, author LIMIT 1);
+UPDATE conflicts SET
+ resolved_by = (SELECT r.resolved_by FROM resolved_conflicts AS r WHERE r.id = conflicts.id),
+ resolved_at = (SELECT r.resolved_at FROM resolved_conflicts AS r WHERE r.id = conflicts.id)
+ WHERE resolved = 1
 """
 
 # Fields mirrored into columns of `cases` for indexes (listing, agenda).
@@ -246,12 +268,17 @@ def add_conflict(conn: Connection, conflict: Conflict) -> bool:
 def set_conflict_winner(
     conn: Connection, case_id: str, field: str, change_id: str, value: Any, author: str
 ) -> None:
-    """Every conflict on this field now shows this write as the value kept."""
+    """Every open conflict on this field now shows this write as the value kept.
+
+    A settled conflict keeps the values it was settled on: the resolution's own write
+    (a new text) must not replace what the colleague had written.
+    """
     # Row by row: a sealed value is bound to its conflict's id (fieldkit/store/columns.py).
     ids = [
         r[0]
         for r in conn.execute(
-            "SELECT id FROM conflicts WHERE case_id = ? AND field = ?", (case_id, field)
+            "SELECT id FROM conflicts WHERE case_id = ? AND field = ? AND resolved = 0",
+            (case_id, field),
         ).fetchall()
     ]
     for conflict_id in ids:
@@ -267,27 +294,88 @@ def _seal_value(conn: Connection, conflict_id: str, column: str, value: Any) -> 
     return seal(conn, "conflicts", column, conflict_id, text)
 
 
-def mark_resolved(conn: Connection, conflict_id: str) -> None:
+@dataclass(frozen=True)
+class Resolution:
+    """The first settlement of a conflict, by (HLC, author): the same on every replica."""
+
+    resolved_by: str
+    resolved_at: str  # the HLC of the resolve change
+    kept_change: str | None  # the write shown as kept when it was settled
+
+
+def record_resolution(conn: Connection, conflict_id: str, resolution: Resolution) -> None:
+    """Remember a settlement, even before the conflict itself arrives; the earliest wins."""
     conn.execute(
-        "INSERT INTO resolved_conflicts (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (conflict_id,)
+        "INSERT INTO resolved_conflicts (id, resolved_by, resolved_at, kept_change)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " resolved_by = excluded.resolved_by, resolved_at = excluded.resolved_at,"
+        " kept_change = excluded.kept_change"
+        " WHERE resolved_conflicts.resolved_at IS NULL"
+        " OR excluded.resolved_at < resolved_conflicts.resolved_at"
+        " OR (excluded.resolved_at = resolved_conflicts.resolved_at"
+        " AND excluded.resolved_by < resolved_conflicts.resolved_by)",
+        (conflict_id, resolution.resolved_by, resolution.resolved_at, resolution.kept_change),
     )
-    conn.execute("UPDATE conflicts SET resolved = 1 WHERE id = ?", (conflict_id,))
+
+
+def resolution(conn: Connection, conflict_id: str) -> Resolution | None:
+    row = conn.execute(
+        "SELECT resolved_by, resolved_at, kept_change FROM resolved_conflicts WHERE id = ?",
+        (conflict_id,),
+    ).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return Resolution(row[0], row[1], row[2])
+
+
+def conflict_field(conn: Connection, conflict_id: str) -> tuple[str, str] | None:
+    """(case id, field) of a conflict this replica holds."""
+    row = conn.execute(
+        "SELECT case_id, field FROM conflicts WHERE id = ?", (conflict_id,)
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def mark_resolved(
+    conn: Connection,
+    conflict_id: str,
+    resolved: Resolution,
+    kept: tuple[str, Any, str] | None = None,
+) -> None:
+    """Settle a conflict; `kept` (change id, value, author) is the value it was settled on,
+    shown from now on as the one kept (None: the one it shows now)."""
+    conn.execute(
+        "UPDATE conflicts SET resolved = 1, resolved_by = ?, resolved_at = ? WHERE id = ?",
+        (resolved.resolved_by, resolved.resolved_at, conflict_id),
+    )
+    if kept is not None:
+        change_id, value, author = kept
+        conn.execute(
+            "UPDATE conflicts SET winner_change = ?, winner_value = ?, winner_author = ?"
+            " WHERE id = ?",
+            (change_id, _seal_value(conn, conflict_id, "winner_value", value), author, conflict_id),
+        )
 
 
 def conflicts(
     conn: Connection, *, case_id: str | None = None, include_resolved: bool = False
 ) -> list[Conflict]:
-    """Conflicts with the value each field holds now as the kept one.
+    """Open conflicts with the value each field holds now as the kept one; settled ones
+    (with `include_resolved`) with the two values they were settled on.
 
-    The kept side is read from the field's current version rather than from the
-    row, so that with three or more concurrent writers every replica shows (and
-    `resolve --keep theirs|mine` picks from) the same final winner whatever the
-    order in which the changes arrived.
+    The kept side of an open conflict is read from the field's current version rather
+    than from the row, so that with three or more concurrent writers every replica
+    shows (and `resolve --keep theirs|mine` picks from) the same final winner whatever
+    the order in which the changes arrived.
     """
     sql = (
-        "SELECT c.id, c.case_id, c.field, coalesce(f.change_id, c.winner_change), c.loser_change,"
-        " f.value, c.winner_value, c.loser_value,"
-        " coalesce(ch.author, c.winner_author), c.loser_author, c.resolved"
+        "SELECT c.id, c.case_id, c.field,"
+        " CASE WHEN c.resolved = 1 THEN c.winner_change"
+        " ELSE coalesce(f.change_id, c.winner_change) END, c.loser_change,"
+        " CASE WHEN c.resolved = 1 THEN NULL ELSE f.value END, c.winner_value, c.loser_value,"
+        " CASE WHEN c.resolved = 1 THEN c.winner_author"
+        " ELSE coalesce(ch.author, c.winner_author) END, c.loser_author, c.resolved,"
+        " c.resolved_by, c.resolved_at"
         " FROM conflicts AS c"
         " LEFT JOIN case_fields AS f ON f.case_id = c.case_id AND f.field = c.field"
         " LEFT JOIN changes AS ch ON ch.id = f.change_id"
@@ -316,9 +404,22 @@ def conflicts(
             winner_author=r[8],
             loser_author=r[9],
             resolved=bool(r[10]),
+            resolved_by=r[11],
+            resolved_at=hlc_time(r[12]) if r[12] else None,
         )
         for r in rows
     ]
+
+
+def hlc_time(hlc: str) -> datetime | None:
+    """The wall-clock time (UTC) of an HLC timestamp."""
+    from fieldkit.sync.clock import parse_hlc
+
+    try:
+        wall_ms, _ = parse_hlc(hlc)
+        return datetime.fromtimestamp(wall_ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def get_conflict(conn: Connection, ref: str) -> Conflict:

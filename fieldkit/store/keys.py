@@ -185,11 +185,19 @@ def keyfile_path(home: Path, kind: str) -> Path:
     return home / f"{kind}-key.json"
 
 
+def check_home(home: Path) -> None:
+    """A store's home, when it exists, is a folder: a file there is a wrong --home, not a
+    damaged key file."""
+    if home.exists() and not home.is_dir():
+        raise StoreError("store.home_not_folder", path=str(home))
+
+
 def read_keyfile(home: Path, kind: str) -> KeyFile:
     path = keyfile_path(home, kind)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        check_home(home)
         raise StoreError("store.missing", path=str(home)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError("store.keyfile_damaged") from exc

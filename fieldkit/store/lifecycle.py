@@ -17,7 +17,13 @@ from typing import Protocol
 from fieldkit.errors import StoreError
 from fieldkit.store import audit, meta
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
-from fieldkit.store.keys import check_passphrase, create_keyfile, keyfile_path, write_keyfile
+from fieldkit.store.keys import (
+    check_home,
+    check_passphrase,
+    create_keyfile,
+    keyfile_path,
+    write_keyfile,
+)
 from fieldkit.sync.identity import Identity
 
 
@@ -70,6 +76,7 @@ def create_store(
     `actor(replica_id)` names who the `init` audit event is attributed to.
     """
     check_passphrase(passphrase)
+    check_home(home)
     database = database or SQLCipherFile(home, kind, migrations)
     if keyfile_path(home, kind).exists() or database.exists():
         raise StoreError("store.exists", path=str(home))

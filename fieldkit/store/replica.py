@@ -46,6 +46,10 @@ class ReplicaStore:
     def conflicts(self, include_resolved: bool = False) -> list[Conflict]:
         return cases.conflicts(self.conn, include_resolved=include_resolved)
 
+    def conflict(self, ref: str) -> Conflict:
+        """One conflict, open or settled, by its id or an id prefix."""
+        return cases.get_conflict(self.conn, ref)
+
     def case_conflicts(self, case_id: str) -> list[Conflict]:
         """A case's open conflicts."""
         return cases.conflicts(self.conn, case_id=case_id)

@@ -6,7 +6,7 @@ Append new steps at the end; never edit a step that has shipped.
 """
 
 from fieldkit.store.audit import AUDIT_SCHEMA
-from fieldkit.store.cases import CASES_SCHEMA
+from fieldkit.store.cases import CASES_SCHEMA, CONFLICT_RESOLUTION_SCHEMA
 from fieldkit.store.changelog import CHANGES_SCHEMA
 from fieldkit.store.followups import FOLLOWUPS_SCHEMA
 from fieldkit.store.meta import META_SCHEMA
@@ -23,6 +23,15 @@ AGENDA_INDEX = (
     " WHERE next_contact IS NOT NULL"
 )
 
-# 3: the device keeps its own copy of each change the district refused, until the
+# 3 (worker), 4 (district): a settled conflict keeps who settled it, when, and the value
+# it was settled on (issue 12). Shared by both stores: they hold the same conflicts.
+CONFLICT_RESOLUTION = CONFLICT_RESOLUTION_SCHEMA.strip()
+
+# 4: the device keeps its own copy of each change the district refused, until the
 # coordinator's decision comes back (issue 12 §3).
-WORKER_MIGRATIONS: list[str] = [REPLICA_SCHEMA, AGENDA_INDEX, REFUSALS_SCHEMA.strip()]
+WORKER_MIGRATIONS: list[str] = [
+    REPLICA_SCHEMA,
+    AGENDA_INDEX,
+    CONFLICT_RESOLUTION,
+    REFUSALS_SCHEMA.strip(),
+]

@@ -389,8 +389,16 @@ class WorkerStore(ReplicaStore):
         self._maybe_auto_sync()
         return followups.get(self.conn, followup_id)
 
-    def resolve_conflict(self, ref: str, keep: str) -> Conflict:
-        """Settle a conflict by keeping mine, theirs, or a new text; the choice syncs."""
+    def resolve_conflict(
+        self, ref: str, keep: str | None = None, text: str | None = None
+    ) -> Conflict:
+        """Settle a conflict by keeping mine or theirs, or with a new text; the choice syncs.
+
+        The resolve change names the write shown as kept (`kept`), so that every replica
+        keeps showing the two values the conflict was settled on.
+        """
+        if (keep is None) == (text is None):
+            raise UsageError("conflict.keep_or_text")
         conflict = cases.get_conflict(self.conn, ref)
         if conflict.resolved:
             raise UsageError("conflict.already_resolved", ref=conflict.id[:8])
@@ -399,10 +407,12 @@ class WorkerStore(ReplicaStore):
             value = conflict.loser_value if mine_is_loser else conflict.winner_value
         elif keep == "theirs":
             value = conflict.winner_value if mine_is_loser else conflict.loser_value
+        elif keep is not None:
+            raise InvalidValue("conflict.bad_keep", field="--keep", value=keep)
         else:
             if conflict.field in ("goals", "related"):
                 raise InvalidValue("conflict.text_not_for_lists", field=conflict.field)
-            value = _json_value(conflict.field, _parse_field_text(conflict.field, keep))
+            value = _json_value(conflict.field, _parse_field_text(conflict.field, text or ""))
         with transaction(self.conn):
             current = cases.field_version(self.conn, conflict.case_id, conflict.field)
             if current is None or current.value != value:
@@ -416,8 +426,9 @@ class WorkerStore(ReplicaStore):
                     base,
                 )
                 merge.apply(self.conn, change)
+            settled = {"field": conflict.field, "kept": conflict.winner_change}
             resolve = self._new_change(
-                "conflict", conflict.id, conflict.case_id, "resolve", {"field": conflict.field}
+                "conflict", conflict.id, conflict.case_id, "resolve", settled
             )
             merge.apply(self.conn, resolve)
             audit.record(self.conn, self.author, "conflict-resolve", "case", conflict.case_id)
@@ -523,10 +534,11 @@ def _json_value(name: str, value: Any) -> Any:
 
 def _parse_field_text(name: str, text: str) -> Any:
     if name == "next_review":
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise InvalidValue("value.bad_date", field=name, value=text) from None
+        from fieldkit.dates import parse_day
+
+        return parse_day(text, "--text")
+    if not text.strip():
+        raise InvalidValue("value.missing", field="--text")
     return text
 
 

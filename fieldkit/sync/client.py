@@ -260,7 +260,12 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     )
     if header.kind not in ("reply", "wipe"):
         raise BundleRejected("bundle.unexpected_kind", kind=header.kind)
-    if header.counter <= meta.get_int(conn, "district_counter_in"):
+    applied = meta.get_int(conn, "district_counter_in")
+    if header.counter == applied and header.kind == "reply":
+        # Verified as the district's and already applied (a file imported twice): true,
+        # and nothing to do. An older one stays refused below.
+        return SyncResult(status="already-applied")
+    if header.counter <= applied:
         raise BundleRejected("bundle.replayed", counter=header.counter)
     reply = decode(SyncReply, payload)
     if reply.wipe or header.kind == "wipe":

@@ -125,6 +125,7 @@ def _case_fields(conn: Connection, change: Change) -> list[Conflict]:
                 loser_author=loser.author,
             )
             if cases.add_conflict(conn, conflict):
+                _settle(conn, conflict.id)  # its resolution may have come first
                 added.append(conflict)
         if newer or added:
             # A conflict shows the value the field holds now as the one kept, on every
@@ -200,8 +201,35 @@ def _followup_amend(conn: Connection, change: Change) -> list[Conflict]:
 
 
 def _conflict_resolve(conn: Connection, change: Change) -> list[Conflict]:
-    cases.mark_resolved(conn, change.entity_id)
+    kept = change.fields.get("kept")
+    resolution = cases.Resolution(
+        change.author, change.hlc, kept if isinstance(kept, str) else None
+    )
+    cases.record_resolution(conn, change.entity_id, resolution)
+    _settle(conn, change.entity_id)
     return []
+
+
+def _settle(conn: Connection, conflict_id: str) -> None:
+    """Settle a conflict as its first resolution says, on the values it was settled on.
+
+    The resolve change names the write its author saw as kept (`kept`); that write,
+    from the log, is the kept value every replica shows. A resolution without one (from
+    an older version) settles the conflict on the values it shows when it arrives.
+    """
+    resolution = cases.resolution(conn, conflict_id)
+    where = cases.conflict_field(conn, conflict_id)
+    if resolution is None or where is None:
+        return
+    case_id, field = where
+    winner = None
+    if resolution.kept_change is not None:
+        kept = changelog.get(conn, resolution.kept_change)
+        # Only a write of this very field of this case: a resolution cannot show another's.
+        mine = kept is not None and kept.entity == "case" and kept.case_id == case_id
+        if kept is not None and mine and field in kept.fields:
+            winner = (kept.id, kept.fields[field], kept.author)
+    cases.mark_resolved(conn, conflict_id, resolution, winner)
 
 
 _HANDLERS = {

@@ -36,8 +36,23 @@ def read_file(path: Path) -> bytes:
         raise UsageError("file.not_found", path=str(path)) from None
 
 
+def check_destination(path: Path) -> None:
+    """Refuse, before anything is prepared, a bundle file that cannot be written: a folder
+    that is missing (a USB key not plugged in) or a folder given for the file."""
+    if path.is_dir():
+        raise UsageError("file.is_folder", path=str(path))
+    if not path.parent.is_dir():
+        raise UsageError("file.folder_missing", path=str(path.parent))
+
+
 def write_file(path: Path, data: bytes) -> None:
-    write_private_file(path, data)
+    check_destination(path)
+    try:
+        write_private_file(path, data)
+    except (FileNotFoundError, NotADirectoryError):  # the medium went away meanwhile
+        raise UsageError("file.folder_missing", path=str(path.parent)) from None
+    except PermissionError:
+        raise UsageError("file.not_writable", path=str(path.parent)) from None
 
 
 Progress = Callable[[int, int], None]

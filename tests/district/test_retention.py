@@ -339,7 +339,7 @@ def test_district_purge_through_the_cli(retention: Retention):
 
     done = run(home, "purge", "--closed-before", (TODAY - timedelta(days=30)).isoformat(), "--yes")
     assert done.exit_code == 0, done.output
-    assert reference in done.stdout and "1 case(s) purged" in done.stdout
+    assert reference in done.stdout and "1 case purged" in done.stdout
     assert [show(home, r.late), show(home, r.kept)] == kept
     assert run(home, "case", "show", r.old).exit_code == 4
     again = run(home, "purge", "--older-than", "30", "--yes", "--json")
@@ -356,7 +356,7 @@ def test_on_a_terminal_the_purge_asks_first(retention: Retention, monkeypatch: p
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
     )  # fmt: skip
     assert declined.exit_code == 1
-    assert "Purger définitivement ces 2 dossier(s)" in declined.stderr
+    assert "Purger définitivement ces 2 dossiers" in declined.stderr
     # CliRunner echoes the typed answer on stdout, where a terminal would show it.
     assert "Rien n'a été purgé" in declined.stderr and declined.stdout.strip() == "n"
     assert json.loads(run(home, "purge", "--older-than", "1", "--dry-run", "--json").stdout)[

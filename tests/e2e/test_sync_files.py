@@ -142,7 +142,7 @@ def test_two_workers_converge_by_file_and_settle_their_conflict(tmp_path: Path):
 
     # A settles it with a new text; the resolution syncs like any change.
     settled = "Situation commune après la réunion d'équipe"
-    resolved = cli.json("a", "conflicts", "resolve", conflicts[0][:8], "--keep", settled)
+    resolved = cli.json("a", "conflicts", "resolve", conflicts[0][:8], "--text", settled)
     assert resolved["resolved"] is True
     cli.sync("a", "b", tag="r5")
     cli.sync("b", "a", tag="r6")
@@ -253,7 +253,7 @@ def test_a_tampered_or_truncated_worker_bundle_is_refused_and_changes_nothing(qu
     assert quick.district("sync-file", str(bundle), str(reply))["applied"] == 1
 
 
-def test_a_replayed_bundle_or_reply_is_refused_the_second_time(quick: Cli):
+def test_a_replayed_bundle_or_an_older_reply_is_refused(quick: Cli):
     quick.note("a", "interview", "Entretien au local")
     root = quick.world.root
     bundle, reply, again = root / "a.fkb", root / "a-reply.fkb", root / "again.fkb"
@@ -264,7 +264,10 @@ def test_a_replayed_bundle_or_reply_is_refused_the_second_time(quick: Cli):
     assert snapshot(quick.world.district_home) == before
     assert not again.exists()
 
+    # The same reply twice is "already applied" (tests/e2e/test_truthful_errors.py); one
+    # older than the last applied is a rollback, refused.
     quick.ok("a", "sync", "--from-file", str(reply))
+    file_sync(quick.fk, quick.world, "a", "later")
     before = snapshot(quick.world.homes["a"])
     assert "counter" in refused(quick.run("a", "sync", "--from-file", str(reply)), INTEGRITY)
     assert snapshot(quick.world.homes["a"]) == before

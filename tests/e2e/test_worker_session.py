@@ -316,7 +316,7 @@ def test_changing_the_passphrase(worker: Worker, tmp_path: Path):
     session = worker.unlock()
 
     result = worker.ok("passphrase", "change", FIELDKIT_NEW_PASSPHRASE=NEW_PASSPHRASE)
-    assert "(1 session(s) ended)" in result.stdout
+    assert "(1 session ended)" in result.stdout
     old = worker.run("case", "list", "--json")
     assert old.exit_code == 3
     assert (

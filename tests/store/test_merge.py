@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 from itertools import permutations
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 from fieldkit.model import Change, FollowUp
 from fieldkit.store import changelog, followups
+from fieldkit.store.access import Credentials
+from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import merge
 from fieldkit.sync.clock import format_hlc
@@ -234,3 +237,89 @@ def test_an_amendment_arriving_before_its_followup_still_counts(store):
     assert due == [(CASE, "a" * 32, planned.isoformat())]
     [item] = [i for i in store.agenda(7, date.today()) if i.what == "contact"]
     assert item.overdue and item.due == planned
+
+
+# A settled conflict keeps its two original values (issue 12 §5)
+
+
+def settled_story() -> tuple[list[Change], str]:
+    """A and B write the situation concurrently (B later); A settles the conflict with a
+    new text: its update, then its resolve change naming B's write as the one kept."""
+    base = opening().id
+    a = situation("w-aaa", 1, "Texte de A", hlc(10), base)
+    b = situation("w-bbb", 1, "Texte de B", hlc(20), base)
+    common = situation("w-aaa", 2, "Texte commun", hlc(30), b.id)
+    conflict = merge.conflict_id(CASE, "situation", a.id)
+    resolve = district_change(
+        seq=3,
+        case_id=CASE,
+        op="resolve",
+        entity="conflict",
+        entity_id=conflict,
+        fields={"field": "situation", "kept": b.id},
+        hlc=hlc(31),
+        origin="w-aaa",
+        author="worker-w-aaa",
+    )
+    return [a, b, common, resolve], conflict
+
+
+def test_a_settled_conflict_keeps_both_values_and_who_settled_it_in_every_order(tmp_path):
+    changes, conflict_id = settled_story()
+    b, common = changes[1], changes[2]
+    # Every order in which a write comes after the one it built on (as the district sends
+    # them); the resolution may come first, before the conflict exists.
+    orders = [o for o in permutations(changes) if o.index(b) < o.index(common)]
+    assert len(orders) == 12
+    seen = set()
+    for number, order in enumerate(orders):
+        with replica(tmp_path, f"r{number}") as store:
+            store.apply_remote([opening()])
+            apply_one_by_one(store, list(order))
+            assert store.conflicts() == []
+            [settled] = store.conflicts(include_resolved=True)
+            assert store.get_case(CASE)[0].situation == "Texte commun"
+            seen.add(json.dumps(settled.model_dump(mode="json"), sort_keys=True))
+    [shown] = [json.loads(s) for s in seen]  # the same on every replica, whatever the order
+    assert shown["id"] == conflict_id and shown["resolved"] is True
+    assert (shown["winner_value"], shown["winner_author"]) == ("Texte de B", "worker-w-bbb")
+    assert (shown["loser_value"], shown["loser_author"]) == ("Texte de A", "worker-w-aaa")
+    assert shown["resolved_by"] == "worker-w-aaa"
+    assert datetime.fromisoformat(shown["resolved_at"]) == datetime.fromtimestamp(
+        (T0 + 31) / 1000, UTC
+    )
+
+
+def test_a_resolution_cannot_show_a_value_from_another_case(store):
+    changes, _ = settled_story()
+    other = open_case_change(
+        seq=9, hlc=hlc(1), reference="CO-2026-0043", situation="Texte d'un autre dossier"
+    )
+    forged = changes[3].model_copy(update={"fields": {"field": "situation", "kept": other.id}})
+    store.apply_remote([opening(), other, *changes[:3], forged])
+    [settled] = store.conflicts(include_resolved=True)
+    assert settled.winner_value != "Texte d'un autre dossier"
+
+
+def test_a_store_from_before_keeps_its_settled_conflicts_with_who_and_when(home):
+    with WorkerStore.create(home, PASSPHRASE) as store:
+        changes, _ = settled_story()
+        store.apply_remote([opening(), *changes])
+        # The store as the previous version left it: no resolution columns yet.
+        conn = store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        for table, column in (
+            ("conflicts", "resolved_by"),
+            ("conflicts", "resolved_at"),
+            ("resolved_conflicts", "resolved_by"),
+            ("resolved_conflicts", "resolved_at"),
+            ("resolved_conflicts", "kept_change"),
+        ):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute("COMMIT")
+    with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(WORKER_MIGRATIONS)
+        [settled] = store.conflicts(include_resolved=True)
+        assert settled.resolved and settled.resolved_by == "worker-w-aaa"
+        assert settled.resolved_at == datetime.fromtimestamp((T0 + 31) / 1000, UTC)

@@ -239,8 +239,10 @@ def worker_op(r: Replicas, worker: WorkerStore, kind: str, args: list) -> None:
         conflict = pick(worker.conflicts(), args[0])
         if conflict is None:
             return
-        keep = args[1] if args[1] != "text" else "Situation arrêtée en réunion"
-        worker.resolve_conflict(conflict.id, keep)
+        if args[1] == "text":
+            worker.resolve_conflict(conflict.id, text="Situation arrêtée en réunion")
+        else:
+            worker.resolve_conflict(conflict.id, args[1])
         event("a conflict was settled")
 
 
@@ -290,15 +292,24 @@ def deliver(r: Replicas, i: int, bundle: bytes) -> None:
 
 
 def receive(r: Replicas, i: int, reply: bytes) -> None:
-    """Worker i applies a reply: refused iff it already applied this one or a later one."""
+    """Worker i applies a reply: the last one applied again is "already applied" and
+    changes nothing; an older one is refused; a newer one applies."""
     worker = r.workers[i]
-    stale = read_header(reply).counter <= meta.get_int(worker.conn, "district_counter_in")
+    counter = read_header(reply).counter
+    applied = meta.get_int(worker.conn, "district_counter_in")
+    stale = counter <= applied
     before = worker_marks(worker)
     try:
-        client.apply_reply(worker, reply)
+        result = client.apply_reply(worker, reply)
     except BundleRejected:
         event("a stale reply was refused")
         assert stale, "a fresh reply was rejected"
+        assert counter < applied, "the reply last applied was refused, not recognised"
+        assert worker_marks(worker) == before
+        return
+    if result.status == "already-applied":
+        event("a reply applied again was recognised")
+        assert counter == applied, "a reply not yet applied was taken as already applied"
         assert worker_marks(worker) == before
         return
     assert not stale, "a replayed or stale reply was accepted"
