@@ -220,8 +220,12 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
         half_done = journal_path(home, "worker").exists()
         if half_done:  # where the kill landed: before or after the rekey's commit
             under_way = read_rotation(home, "worker")
-            old_key = unlock_keyfile(read_keyfile(home, "worker"), old)
-            rekeyed = current_key(home, under_way, old_key) != old_key
+            keyfile = read_keyfile(home, "worker")
+            if keyfile == under_way.keyfile:
+                rekeyed = True  # killed after the new key file went in, before the journal went
+            else:
+                old_key = unlock_keyfile(keyfile, old)
+                rekeyed = current_key(home, under_way, old_key) != old_key
             outcomes["of which the rekey had committed" if rekeyed else "of which not"] += 1
         # Whatever the moment, the store opens with the old or the new passphrase and
         # holds every follow-up; that open completes a half-done change.
