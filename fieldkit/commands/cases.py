@@ -11,7 +11,7 @@ import typer
 
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
-from fieldkit.commands.render import case_json, label, labeller, short
+from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus
 from fieldkit.errors import InvalidValue
@@ -130,10 +130,17 @@ def show(
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
-    out.print(followup_table(history, total))
+    out.print(followup_table(history, total, names=assignee_names(item)))
 
 
-def followup_table(history: list, total: int | None = None) -> Table:
+def assignee_names(case) -> dict[str, str]:
+    """Worker id -> name, for the workers this case names."""
+    return {a.id: a.name for a in case.assignees if a.name}
+
+
+def followup_table(
+    history: list, total: int | None = None, names: dict[str, str] | None = None
+) -> Table:
     """The follow-ups as a table; `total` says how many there are when `history` is a part."""
     from rich.table import Table
 
@@ -148,7 +155,8 @@ def followup_table(history: list, total: int | None = None) -> Table:
         item = original.current()
         summary = plain(item.summary, multiline=True)
         if original.amended:
-            summary.append(f"  [{t('followup.amended_mark')}]")
+            marks = "; ".join(amendment_text(a, names or {}) for a in original.amendments)
+            summary.append(f"  [{t('followup.amended_mark')} {escape(marks)}]")
         table.add_row(
             short(item.id),
             item.occurred_on.isoformat(),

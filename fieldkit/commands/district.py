@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.cases import followup_table, history_limit
+from fieldkit.commands.cases import assignee_names, followup_table, history_limit
 from fieldkit.commands.common import (
     console,
     err_console,
@@ -291,7 +291,7 @@ def case_show(
     heading = plain(item.reference, style="bold")
     heading.append(escape(f" — {item.display_name} ({item.unit})"))
     console().print(heading)
-    console().print(followup_table(history, total))
+    console().print(followup_table(history, total, names=assignee_names(item)))
 
 
 @case_app.command("assign", help=t("help.district_case_assign"))

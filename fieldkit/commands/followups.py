@@ -16,7 +16,7 @@ from fieldkit.commands.common import (
     say,
     state,
 )
-from fieldkit.commands.render import followup_json, label, short
+from fieldkit.commands.render import amendment_text, followup_json, label, short
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import InvalidValue, UsageError
@@ -145,6 +145,7 @@ def show(
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         original = store.get_followup(followup_id)
+        names = store.worker_names(original.case_id)
     if as_json:
         print_json(followup_json(original))
         return
@@ -169,7 +170,10 @@ def show(
         grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
     if original.amended:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
-        grid.add_row(t("col.amendments"), str(len(original.amendments)))
+        for amendment in original.amendments:
+            fields = ", ".join(label("field", name) for name in sorted(amendment.fields))
+            text = f"{amendment_text(amendment, names)} ({fields})"
+            grid.add_row(t("col.amendments"), plain(text))
     console().print(Panel(grid, title=short(item.id), expand=False))
 
 

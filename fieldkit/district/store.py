@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from fieldkit import rules
 from fieldkit.district import backend, postgres, refusals, retention
 from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
 from fieldkit.model import (
@@ -318,6 +319,7 @@ class DistrictStore(ReplicaStore):
         """A new worker and its one-time enrolment code (shown once, never stored)."""
         if not name.strip() or not unit.strip():
             raise InvalidValue("value.missing", field="--name/--unit")
+        rules.check_texts({"display_name": name.strip(), "unit": unit.strip()})
         worker_id = "wk-" + uuid.uuid4().hex[:12]
         secret = secrets.token_hex(16)
         expires = int(time.time()) + ttl_hours * 3600
@@ -400,6 +402,15 @@ class DistrictStore(ReplicaStore):
     ) -> Case:
         if not name.strip() or not unit.strip():
             raise InvalidValue("value.missing", field="--name/--unit")
+        rules.check_texts(
+            {
+                "display_name": name.strip(),
+                "unit": unit.strip(),
+                "referral_source": referral_source,
+                "reason": reason,
+                "situation": situation,
+            }
+        )
         if birth_year is not None and not 1900 <= birth_year <= date.today().year:
             raise InvalidValue("value.bad_year", field="--birth-year", value=birth_year)
         if referral_date is not None and referral_date > date.today():
@@ -504,6 +515,7 @@ class DistrictStore(ReplicaStore):
         case_id = cases.resolve_id(self.conn, case_ref)
         if not reason.strip():
             raise InvalidValue("value.missing", field="--reason")
+        rules.check_text("closure_reason", reason.strip())
         with transaction(self.conn):
             fields = {"status": CaseStatus.CLOSED.value, "closure_reason": reason.strip()}
             self._write("case", case_id, case_id, "update", fields, self._bases(case_id, fields))

@@ -263,6 +263,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Nombre de suivis montrés, les plus récents (par défaut : 20 à l'écran, tous avec --json ; 0 : tous).",
     ),
     "followup.amended_mark": ("amended", "rectifié"),
+    "followup.amended_by_on": ("by {name} on {when}", "par {name} le {when}"),
+    "followup.amended_by": ("by {name}", "par {name}"),
     "agenda.title": ("Agenda, next {days} days", "Agenda, {days} prochains jours"),
     "agenda.empty": (
         "Nothing due in the next {days} days.",

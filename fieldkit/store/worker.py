@@ -251,6 +251,14 @@ class WorkerStore(ReplicaStore):
         self._audit("view", "followup", item.id)
         return item
 
+    def worker_names(self, case_id: str) -> dict[str, str]:
+        """Worker id -> name for the workers of a case this device knows, itself included."""
+        names = {a.id: a.name for a in cases.load(self.conn, case_id).assignees if a.name}
+        own = meta.get(self.conn, "worker_name")
+        if own and self.worker_id:
+            names[self.worker_id] = own
+        return names
+
     def refused_changes(self, include_decided: bool = False) -> list[RefusedChange]:
         """This device's copies of the changes the district refused (audited: they hold text)."""
         items = refusals.listing(self.conn, include_decided=include_decided)

@@ -33,6 +33,13 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AmendmentMark(_Data):
+    """Who made one amendment (a display name) and on which day."""
+
+    by: str
+    on: date | None = None
+
+
 class HistoryEntry(_Data):
     """One follow-up as the summary shows it: its latest text, after amendments."""
 
@@ -48,6 +55,7 @@ class HistoryEntry(_Data):
     concern_level: ConcernLevel | None = None
     amendments: int = 0
     last_amended_on: date | None = None
+    amended_by: list[AmendmentMark] = Field(default_factory=list)
 
     @property
     def is_concern(self) -> bool:
@@ -179,6 +187,9 @@ def _entry(
         concern_level=fu.concern_level,
         amendments=len(amendments),
         last_amended_on=max(days, default=None),
+        amended_by=[
+            AmendmentMark(by=names.of(a.author), on=hlc_day(a.hlc, tz)) for a in amendments
+        ],
     )
 
 
@@ -330,6 +341,14 @@ def amended_note(entry: HistoryEntry) -> str | None:
     """'Amended 2× (latest …)' for an amended follow-up, else None."""
     if not entry.amendments:
         return None
+    if entry.amended_by:
+        marks = "; ".join(
+            t("summary.amended_by_on", name=mark.by, date=day(mark.on))
+            if mark.on
+            else t("summary.amended_by", name=mark.by)
+            for mark in entry.amended_by
+        )
+        return t("summary.amended_list", count=entry.amendments, marks=marks)
     if entry.last_amended_on is None:
         return t("summary.amended", count=entry.amendments)
     return t("summary.amended_on", count=entry.amendments, date=day(entry.last_amended_on))

@@ -6,10 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from fieldkit.errors import BundleRejected, InvalidValue, NotFound, UsageError
+from fieldkit import rules
+from fieldkit.errors import REFUSED, BundleRejected, InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import CaseStatus, ConcernLevel, FollowUpKind
 from fieldkit.store import audit, changelog
+from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
+from fieldkit.sync import clock
 from fieldkit.sync.clock import MAX_SKEW_MS, format_hlc, parse_hlc, wall_clock_ms
 from tests.helpers import district_change, next_district_seq, open_case, open_case_change
 
@@ -257,3 +260,48 @@ def test_editing_or_deleting_an_audit_event_breaks_the_chain_there(store):
 
     store.conn.execute("DELETE FROM audit WHERE seq = 2")
     assert store.verify_audit()[1] == 3
+
+
+def test_a_summary_longer_than_its_bound_is_refused_naming_the_limit(store):
+    case = open_case(store).case_id
+    with pytest.raises(InvalidValue) as too_long:
+        add(store, case, "x" * (rules.TEXT_LIMITS["summary"] + 1))
+    assert too_long.value.params == {"field": "summary", "limit": 20_000}
+    assert "20000" in too_long.value.message
+    assert store.list_followups() == []
+    assert add(store, case, "x" * rules.TEXT_LIMITS["summary"]).summary.startswith("xxx")
+
+
+def test_only_the_author_amends_a_followup_others_add_their_own(store):
+    case = open_case(store).case_id
+    item = add(store, case, "Entretien noté par ce poste")
+    with transaction(store.conn):  # as if a colleague had recorded it
+        store.conn.execute(
+            "UPDATE followups SET data = json_set(data, '$.recorded_by', 'wk-collegue')"
+            " WHERE id = ?",
+            (item.id,),
+        )
+    with pytest.raises(Refused) as refused:
+        store.amend_followup(item.id, TODAY, summary="Réécrit par un autre")
+    assert refused.value.exit_code == REFUSED
+    assert store.get_followup(item.id).amendments == []
+    assert len(local_changes(store)) == 1  # nothing queued for the district either
+
+
+def test_a_change_a_wrong_clock_dated_ahead_is_stamped_again_once_it_is_right(store, monkeypatch):
+    case = open_case(store).case_id
+    real = wall_clock_ms()
+    year = 365 * 86_400_000
+    monkeypatch.setattr(clock, "wall_clock_ms", lambda: real + year)
+    ahead = add(store, case, "Saisi avec une horloge en avance")
+    stamped = local_changes(store)[-1].hlc
+    assert parse_hlc(stamped)[0] >= real + year
+    monkeypatch.setattr(clock, "wall_clock_ms", lambda: real)
+    later = add(store, case, "Saisi une fois l'horloge juste")
+    changes = {c.entity_id: c.hlc for c in local_changes(store)}
+    # Both now carry a stamp of the right clock, in the order they were written, and the
+    # follow-ups read back with those stamps.
+    assert parse_hlc(changes[ahead.id])[0] < real + MAX_SKEW_MS
+    assert changes[ahead.id] < changes[later.id]
+    assert store.get_followup(ahead.id).hlc == changes[ahead.id]
+    assert [f.id for f in store.list_followups(case)] == [later.id, ahead.id]

@@ -117,7 +117,8 @@ def test_accents_and_other_scripts_are_intact(printed: Printed) -> None:
         "UT Nord — Saint-Éloi",
         "Signalement / inquiétude",
         "Visite à domicile",
-        "Rectifié 2 fois (dernière fois le 21/04/2025)",
+        "Rectifié 2 fois : par",
+        "le 21/04/2025",
         "Situation fragile : rupture avec la famille élargie.",
     ):
         assert phrase in text, phrase
