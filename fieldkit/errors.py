@@ -107,7 +107,7 @@ def duration(ms: int) -> str:
     """A clock difference in the current language: whole days, else hours, else minutes."""
     for unit, size in (("day", _DAY_MS), ("hour", _HOUR_MS), ("minute", _MINUTE_MS)):
         if ms >= size or unit == "minute":
-            n = max(1, ms // size)
+            n = max(1, (ms + size // 2) // size)  # the nearest whole unit
             return t(f"duration.{unit}" if n == 1 else f"duration.{unit}s", n=n)
     raise AssertionError("unreachable")
 

@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from fieldkit.commands.common import console, print_json, state
 from fieldkit.commands.render import label
+from fieldkit.display import plain
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from fieldkit.district.store import DistrictStore
     from fieldkit.model import Change, RefusedChange
 
 app = typer.Typer(no_args_is_help=True)
@@ -28,7 +31,7 @@ def what(change: Change) -> str:
     """What a change was, in a few words: "follow-up of 2026-11-12 (interview)"."""
     key = f"refused.what.{change.entity}.{change.op}"
     if change.entity == "followup" and change.op == "add":
-        kind = label("kind", change.fields.get("kind"))
+        kind = label("kind", change.fields.get("kind")).lower()
         return t(key, date=change.fields.get("occurred_on", "?"), kind=kind)
     if change.entity == "followup" and change.op == "amend":
         return t(key, ref=change.entity_id[:8])
@@ -41,14 +44,11 @@ def what(change: Change) -> str:
 
 
 def reason_text(reason: str) -> str:
-    """A refusal reason in the person's words; a broken rule says which and where."""
+    """A refusal reason in the person's words, naming the flag of a field."""
     from fieldkit.commands.common import FIELD_FLAGS
+    from fieldkit.district.authorise import reason_text as described
 
-    if reason.startswith("rule:"):
-        _, key, field = [*reason.split(":", 2), "", ""][:3]
-        return t(key, field=FIELD_FLAGS.get(field, field))
-    text = t(f"refusal.reason.{reason}")
-    return reason if text == f"refusal.reason.{reason}" else text
+    return described(reason, FIELD_FLAGS)
 
 
 def refusal_json(item: RefusedChange) -> dict[str, Any]:
@@ -64,7 +64,6 @@ def refusal_json(item: RefusedChange) -> dict[str, Any]:
 
 def refusal_table(items: list[RefusedChange], *, district: bool) -> Table:
     from rich.table import Table
-    from rich.text import Text
 
     from fieldkit.store.refusals import preview
 
@@ -82,10 +81,10 @@ def refusal_table(items: list[RefusedChange], *, district: bool) -> Table:
         row: list[Any] = [item.id] if district else []
         row += [
             item.at.strftime("%Y-%m-%d %H:%M"),
-            Text(item.case_reference or item.change.case_id[:8]),
-            Text(f"{what(item.change)}\n{preview(item.change, 60)}".rstrip()),
+            plain(item.case_reference or item.change.case_id[:8]),
+            plain(f"{what(item.change)}\n{preview(item.change, 60)}".rstrip(), multiline=True),
             reason_text(item.reason),
-            Text(status),
+            plain(status),
         ]
         if district:
             row.insert(2, item.worker_id)
@@ -119,36 +118,45 @@ def refusals_show(
     number: str = typer.Argument(..., metavar="ID", help=t("help.arg.refusal")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    _one(ctx, as_json, lambda store: store.refusal(number), _show)
+
+
+def _one(
+    ctx: typer.Context,
+    as_json: bool,
+    act: Callable[[DistrictStore], RefusedChange],
+    render: Callable[[RefusedChange], None],
+) -> None:
+    """Open the district, do one thing to one refused change, and show the outcome."""
     from fieldkit.district.store import DistrictStore
 
     st = state(ctx)
     with DistrictStore.open(st.home, st.credentials()) as store:
-        item = store.refusal(number)
+        item = act(store)
     if as_json:
         print_json(refusal_json(item))
         return
-    _show(item)
+    render(item)
 
 
 def _show(item: RefusedChange) -> None:
     from rich.panel import Panel
     from rich.table import Table
-    from rich.text import Text
 
     grid = Table.grid(padding=(0, 2))
     grid.add_row(t("col.at"), item.at.strftime("%Y-%m-%d %H:%M"))
     grid.add_row(t("col.worker"), item.worker_id)
-    grid.add_row(t("col.case"), Text(item.case_reference or item.change.case_id))
+    grid.add_row(t("col.case"), plain(item.case_reference or item.change.case_id))
     grid.add_row(t("col.what"), what(item.change))
     grid.add_row(t("col.refusal_reason"), reason_text(item.reason))
     grid.add_row(t("col.status"), t(f"refusal.status.{item.status}"))
     if item.decided_at:
         grid.add_row(t("col.decided_at"), item.decided_at.strftime("%Y-%m-%d %H:%M"))
     if item.decision_reason:
-        grid.add_row(t("col.decision_reason"), Text(item.decision_reason))
+        grid.add_row(t("col.decision_reason"), plain(item.decision_reason))
     for name, value in sorted(item.change.fields.items()):
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        grid.add_row(label("field", name), Text(shown))
+        grid.add_row(label("field", name), plain(shown, multiline=True))
     console().print(Panel(grid, title=f"#{item.id}", expand=False))
 
 
@@ -158,15 +166,12 @@ def refusals_accept(
     number: str = typer.Argument(..., metavar="ID", help=t("help.arg.refusal")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
-    from fieldkit.district.store import DistrictStore
-
-    st = state(ctx)
-    with DistrictStore.open(st.home, st.credentials()) as store:
-        item = store.accept_refusal(number)
-    if as_json:
-        print_json(refusal_json(item))
-        return
-    console().print(t("refusals.accepted", ref=item.id))
+    _one(
+        ctx,
+        as_json,
+        lambda store: store.accept_refusal(number),
+        lambda item: console().print(t("refusals.accepted", ref=item.id)),
+    )
 
 
 @app.command("dismiss", help=t("help.district_refusals_dismiss"))
@@ -176,14 +181,11 @@ def refusals_dismiss(
     reason: str = typer.Option(..., "--reason", help=t("help.opt.dismiss_reason")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
-    from fieldkit.district.store import DistrictStore
-
-    st = state(ctx)
     if reason == "-":
         reason = sys.stdin.read()
-    with DistrictStore.open(st.home, st.credentials()) as store:
-        item = store.dismiss_refusal(number, reason)
-    if as_json:
-        print_json(refusal_json(item))
-        return
-    console().print(t("refusals.dismissed", ref=item.id))
+    _one(
+        ctx,
+        as_json,
+        lambda store: store.dismiss_refusal(number, reason),
+        lambda item: console().print(t("refusals.dismissed", ref=item.id)),
+    )

@@ -238,10 +238,9 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
 
 def _report_refusals(result: client.SyncResult) -> None:
     """Name each refused change, why, and where its copy waits; and a clock ahead."""
-    from rich.text import Text
-
     from fieldkit.commands.refusals import reason_text
     from fieldkit.commands.render import label
+    from fieldkit.display import plain
     from fieldkit.errors import duration
 
     out = err_console()
@@ -262,7 +261,7 @@ def _report_refusals(result: client.SyncResult) -> None:
                 what=what,
                 reason=reason_text(item.reason),
             )
-            out.print(Text(line))
+            out.print(plain(line))
     if result.held_back:
         out.print(
             t("sync.clock_ahead", duration=duration(result.clock_ahead_ms), count=result.held_back)

@@ -134,3 +134,15 @@ def _followup(conn, followup_id: str) -> FollowUp | None:
         return followups.get(conn, followup_id)
     except NotFound:
         return None
+
+
+def reason_text(reason: str, field_names: dict[str, str] | None = None) -> str:
+    """A refusal reason in the person's words; a broken rule says which and where
+    (`field_names` maps a field to what the person knows it by, e.g. its flag)."""
+    from fieldkit.i18n import t
+
+    if reason.startswith("rule:"):
+        _, key, field = [*reason.split(":", 2), "", ""][:3]
+        return t(key, field=(field_names or {}).get(field, field))
+    text = t(f"refusal.reason.{reason}")
+    return reason if text == f"refusal.reason.{reason}" else text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fieldkit.district.authorise import refusal_reason
+from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import Change, RefusedChange
 from fieldkit.store import audit, cases
@@ -86,7 +86,7 @@ def accept(
         worker = item.worker_id
         reason = refusal_reason(conn, change, origin_of(worker), worker, set(assigned(worker)))
         if reason is not None:
-            raise Refused("refusal.still_refused", ref=item.id, reason=reason)
+            raise Refused("refusal.still_refused", ref=item.id, reason=reason_text(reason))
         merge.apply(conn, change)
         _decide(conn, item, ACCEPTED, "")
         audit.record(conn, "district", "refusal-accept", "refusal", item.id, change.id)

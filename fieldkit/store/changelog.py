@@ -256,5 +256,9 @@ def last_idx(conn: Connection) -> int:
     return row[0] or 0
 
 
+def delete_one(conn: Connection, change_id: str) -> None:
+    conn.execute("DELETE FROM changes WHERE id = ?", (change_id,))
+
+
 def delete_case(conn: Connection, case_id: str) -> int:
     return conn.execute("DELETE FROM changes WHERE case_id = ?", (case_id,)).rowcount

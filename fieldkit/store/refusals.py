@@ -122,6 +122,14 @@ def listing(conn: Connection, *, include_decided: bool = False) -> list[RefusedC
     return items
 
 
+def copy_of(conn: Connection, change_id: str) -> Change | None:
+    """The kept copy of a refused change, while the device still holds it."""
+    row = conn.execute("SELECT change FROM refusals WHERE change_id = ?", (change_id,)).fetchone()
+    if row is None or not row[0]:
+        return None
+    return Change.model_validate_json(unseal(conn, "refusals", "change", change_id, row[0]))
+
+
 def count_pending(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM refusals WHERE status = 'pending'").fetchone()[0]
 

@@ -319,6 +319,7 @@ def _note_refusals(
     """Keep a copy of each refused change (until the coordinator decides), count those
     held back for the clock (still queued), and record decisions on earlier refusals."""
     conn = store.conn
+    withdrawn: set[str] = set()
     for refusal in reply.refused:
         change = changelog.get(conn, refusal.change_id)
         if change is None or change.origin != store.replica_id:
@@ -331,12 +332,21 @@ def _note_refusals(
         reference = cases.reference_of(conn, change.case_id) or change.case_id[:8]
         refusals.record(conn, change, reference, refusal.reason)
         result.refused.append(_refused_item(change, reference, refusal.reason))
+        # The copy waits for the coordinator; the case reads as the district holds it.
+        changelog.delete_one(conn, change.id)
+        withdrawn.add(change.case_id)
     sent = set(refusals.decided_unconfirmed(conn))
     for decision in reply.decisions:
         if refusals.decide(
             conn, decision.change_id, decision.decision, decision.reason, decision.at
         ):
             result.decisions += 1
+            accepted = refusals.copy_of(conn, decision.change_id)
+            if decision.decision == "accepted" and accepted is not None:
+                merge.apply(conn, accepted)  # the district applied it: so does its author
+    for case_id in sorted(withdrawn):
+        if cases.exists(conn, case_id):
+            merge.rebuild_case(conn, case_id)
     # The district answered a request that told it of these: it will not send them again.
     refusals.confirm(conn, sorted(sent - {d.change_id for d in reply.decisions}))
 
