@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from fieldkit import __version__
 from fieldkit.commands import agenda, coercion, session, sync
-from fieldkit.commands.common import AppState, err_console, flag_for
+from fieldkit.commands.common import AppState, err_console, flag_for, install
 from fieldkit.errors import ERROR, FieldkitError, InvalidValue, StoreError, disk_full
 from fieldkit.i18n import t
 
@@ -210,7 +210,7 @@ def root(
         False, "--version", callback=_version, is_eager=True, help=t("help.opt.version")
     ),
 ) -> None:
-    ctx.obj = AppState(home_override=home, passphrase_file=passphrase_file, debug=debug)
+    install(ctx, home_override=home, passphrase_file=passphrase_file, debug=debug)
 
 
 session.register(app)

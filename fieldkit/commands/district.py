@@ -15,6 +15,7 @@ from fieldkit.commands.common import (
     is_interactive,
     parse_date,
     print_json,
+    say,
     state,
 )
 from fieldkit.commands.render import case_json, label, labeller
@@ -115,7 +116,7 @@ def worker_add(
         return
     console().print(t("district.worker_added", name=escape(worker.name), id=worker.id))
     console().print(t("district.code_intro", hours=ttl_hours))
-    print(code)
+    say(code)
     console().print(t("district.fingerprint", fingerprint=fingerprint))
 
 

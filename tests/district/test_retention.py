@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
-from fieldkit.commands import district as district_commands
+from fieldkit.commands.common import AppState
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import USAGE
 from fieldkit.model import FollowUpKind
@@ -346,13 +346,13 @@ def test_district_purge_through_the_cli(retention: Retention):
     assert json.loads(again.stdout) == {"purged": 0, "cases": [], "dry_run": False}
 
 
-def test_on_a_terminal_the_purge_asks_first(retention: Retention, monkeypatch: pytest.MonkeyPatch):
+def test_on_a_terminal_the_purge_asks_first(retention: Retention):
     r, home = retention, retention.world.district_home
-    monkeypatch.setattr(district_commands, "is_interactive", lambda: True)
+    terminal = AppState(stdin_isatty=True, stderr_isatty=True)
     args = ("purge", "--older-than", "1", "--json")
 
     declined = CliRunner().invoke(
-        app, ["--home", str(home), "district", *args], input="n\n",
+        app, ["--home", str(home), "district", *args], input="n\n", obj=terminal,
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
     )  # fmt: skip
     assert declined.exit_code == 1
@@ -364,7 +364,7 @@ def test_on_a_terminal_the_purge_asks_first(retention: Retention, monkeypatch: p
     ]
 
     accepted = CliRunner().invoke(
-        app, ["--home", str(home), "district", *args], input="y\n",
+        app, ["--home", str(home), "district", *args], input="y\n", obj=terminal,
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE},
     )  # fmt: skip
     assert accepted.exit_code == 0, accepted.output
