@@ -19,7 +19,7 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.render import case_json, label, labeller
-from fieldkit.commands.session import new_passphrase
+from fieldkit.commands.store_admin import new_passphrase
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError

@@ -389,7 +389,7 @@ def test_changing_the_passphrase_at_a_terminal_asks_for_the_new_one(
     worker: Worker, monkeypatch: pytest.MonkeyPatch
 ):
     answers = iter([NEW_PASSPHRASE, NEW_PASSPHRASE])
-    monkeypatch.setattr("fieldkit.commands.session.is_interactive", lambda: True)
+    monkeypatch.setattr("fieldkit.commands.store_admin.is_interactive", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     # FIELDKIT_PASSPHRASE holds the current passphrase; the new one must still be asked for.
     worker.ok("passphrase", "change")
