@@ -70,7 +70,8 @@ def test_hard_coded_constants_agree_with_the_store():
 
 def test_an_unknown_option_is_a_usage_error(tmp_path):
     from fieldkit.cli import app
+    from fieldkit.errors import USAGE
 
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "case", "list", "--bogus"])
-    assert result.exit_code == 2
+    assert result.exit_code == USAGE
     assert "unexpected error" not in result.output

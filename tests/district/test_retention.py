@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 from fieldkit.cli import app
 from fieldkit.commands.common import AppState
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import USAGE
+from fieldkit.errors import ERROR, NOT_FOUND, USAGE
 from fieldkit.model import FollowUpKind
 from fieldkit.store import meta
 from fieldkit.store.access import Credentials, data_key
@@ -341,7 +341,7 @@ def test_district_purge_through_the_cli(retention: Retention):
     assert done.exit_code == 0, done.output
     assert reference in done.stdout and "1 case purged" in done.stdout
     assert [show(home, r.late), show(home, r.kept)] == kept
-    assert run(home, "case", "show", r.old).exit_code == 4
+    assert run(home, "case", "show", r.old).exit_code == NOT_FOUND
     again = run(home, "purge", "--older-than", "30", "--yes", "--json")
     assert json.loads(again.stdout) == {"purged": 0, "cases": [], "dry_run": False}
 
@@ -355,7 +355,7 @@ def test_on_a_terminal_the_purge_asks_first(retention: Retention):
         app, ["--home", str(home), "district", *args], input="n\n", obj=terminal,
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
     )  # fmt: skip
-    assert declined.exit_code == 1
+    assert declined.exit_code == ERROR
     assert "Purger définitivement ces 2 dossiers" in declined.stderr
     # CliRunner echoes the typed answer on stdout, where a terminal would show it.
     assert "Rien n'a été purgé" in declined.stderr and declined.stdout.strip() == "n"

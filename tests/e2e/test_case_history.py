@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from fieldkit.cli import app
+from fieldkit.errors import USAGE
 from fieldkit.model import FollowUpKind
 from fieldkit.store import keys
 from fieldkit.store.access import Credentials
@@ -64,4 +65,4 @@ def test_case_show_lists_the_latest_and_says_how_many(tmp_path: Path, monkeypatc
     assert len(json.loads(scripted.stdout)["followups"]) == 25
 
     negative = runner.invoke(app, ["case", "show", ref, "--limit", "-1"], env=env)
-    assert negative.exit_code == 2
+    assert negative.exit_code == USAGE

@@ -243,7 +243,9 @@ def test_a_tampered_or_truncated_worker_bundle_is_refused_and_changes_nothing(qu
         assert snapshot(quick.world.district_home) == before, position
     for size in (0, 5, 8, 12, 13, 100, len(data) // 2, len(data) - 64, len(data) - 1):
         bad.write_bytes(data[:size])
-        assert "rejected" in refused(quick.district_run("sync-file", str(bad), str(reply)), 7)
+        assert "rejected" in refused(
+            quick.district_run("sync-file", str(bad), str(reply)), INTEGRITY
+        )
         assert snapshot(quick.world.district_home) == before, size
     bad.write_bytes(data + b"\x00")
     refused(quick.district_run("sync-file", str(bad), str(reply)), INTEGRITY)
@@ -260,7 +262,7 @@ def test_a_replayed_bundle_or_an_older_reply_is_refused(quick: Cli):
     quick.ok("a", "sync", "--to-file", str(bundle))
     quick.district("sync-file", str(bundle), str(reply))
     before = snapshot(quick.world.district_home)
-    assert "counter" in refused(quick.district_run("sync-file", str(bundle), str(again)), 7)
+    assert "counter" in refused(quick.district_run("sync-file", str(bundle), str(again)), INTEGRITY)
     assert snapshot(quick.world.district_home) == before
     assert not again.exists()
 

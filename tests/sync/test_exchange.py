@@ -15,7 +15,7 @@ import pytest
 
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected, Refused
+from fieldkit.errors import REFUSED, BundleRejected, Refused
 from fieldkit.model import FollowUpKind
 from fieldkit.store import meta
 from fieldkit.store.access import Credentials, data_key
@@ -413,4 +413,4 @@ def test_enrolment_code_and_request_are_as_the_protocol_page_describes(tmp_path,
             assert read_header(outcome.reply).counter == 1
             with pytest.raises(Refused) as again:
                 handle(district, request)  # the code is used
-            assert again.value.key == "enrol.code_used" and again.value.exit_code == 6
+            assert again.value.key == "enrol.code_used" and again.value.exit_code == REFUSED
