@@ -11,7 +11,7 @@ import pytest
 
 from fieldkit.district.backend import DATABASE_CONFIG, DATABASE_ENV
 from fieldkit.errors import USAGE
-from tests.district.test_authorisation import crafted, followup_fields, send
+from tests.district.conftest import crafted, followup_fields, send
 from tests.pg import Cluster
 from tests.world import Fieldkit, cli_world, file_sync, use_fast_kdf
 

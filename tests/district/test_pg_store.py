@@ -17,7 +17,7 @@ from fieldkit.district.backend import DATABASE_CONFIG, DATABASE_ENV
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, USAGE, StoreError
 from fieldkit.model import FollowUpKind
-from tests.district.test_authorisation import crafted, followup_fields, send
+from tests.district.conftest import crafted, followup_fields, send
 from tests.pg import Cluster
 from tests.world import CASE_NAME, WORKERS, Fieldkit, cli_world, credentials, file_sync
 

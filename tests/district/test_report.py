@@ -27,8 +27,7 @@ from fieldkit.store.db import transaction
 from fieldkit.summary.report_render import render_report_text
 from fieldkit.sync import merge
 from fieldkit.sync.clock import format_hlc, wall_clock_ms
-from tests.conftest import PASSPHRASE, cli_env
-from tests.district.conftest import BACKENDS
+from tests.conftest import BACKENDS, PASSPHRASE, cli_env
 from tests.pg import clone_district
 
 # The template below is built once per backend (its own parameter), not per test.

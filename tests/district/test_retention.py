@@ -31,7 +31,7 @@ from fieldkit.store.digest import state_digest
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import clock as clock_module
 from tests.conftest import PASSPHRASE
-from tests.district.test_authorisation import case_update, send
+from tests.district.conftest import case_update, send
 from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.pg import Cluster
 from tests.world import UNIT, World, api_sync, api_world, use_fast_kdf

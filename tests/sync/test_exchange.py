@@ -2,6 +2,8 @@
 
 Real stores in tmp_path (cheap key derivation), the district's `handle` and the
 worker's `build_request` / `apply_reply`, with the bytes a file or the server would carry.
+Every test runs with the district on each backend, its SQLCipher file and PostgreSQL
+(`district_backend`, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.world import UNIT, World, api_sync, api_world, use_fast_kdf
 
 TODAY = date.today()
+pytestmark = pytest.mark.usefixtures("district_backend")
 
 
 @pytest.fixture
