@@ -2,7 +2,8 @@
 
 The district keeps only `secret_hash(secret)`; the worker answers with an HMAC-SHA256,
 keyed with that hash, over its worker id, replica id and key fingerprint, so the
-secret itself never travels back. Byte format: docs/protocol.md, "Enrolment".
+secret itself never travels back. Byte format: docs/protocol.md, "Enrolment request and
+reply".
 """
 
 from __future__ import annotations

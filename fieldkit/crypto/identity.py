@@ -2,7 +2,7 @@
 
 `Identity` holds the private keys (serialised by `to_bytes` for the encrypted store),
 `PublicIdentity` what peers pin and compare by fingerprint. Formats: docs/protocol.md,
-"Identities".
+"Keys".
 """
 
 from __future__ import annotations
