@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import backend, postgres
 from fieldkit.district.schema import KIND, migrate_store
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import IntegrityError, UsageError
 from fieldkit.store import audit, cases
 from fieldkit.store.access import Credentials
-from fieldkit.store.columns import ColumnCipher, row_key
+from fieldkit.store.columns import row_key
 from fieldkit.store.db import db_path, transaction
 from fieldkit.store.digest import state_digest
 

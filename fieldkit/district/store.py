@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import backend, postgres, refusals, report, retention, schema
 from fieldkit.district import cases as district_cases
 from fieldkit.district import workers as district_workers
@@ -26,7 +27,6 @@ from fieldkit.errors import InvalidValue, StoreError
 from fieldkit.model import Case, CaseStatus, FollowUp, Priority, RefusedChange, Worker
 from fieldkit.store import access, audit, meta
 from fieldkit.store.access import Credentials
-from fieldkit.store.columns import ColumnCipher
 from fieldkit.store.db import Connection, connect, db_path, transaction
 from fieldkit.store.lifecycle import create_store
 from fieldkit.store.replica import ReplicaStore

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fieldkit import rules
+from fieldkit.crypto.enrolment import secret_hash
+from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.errors import InvalidValue, NotFound
 from fieldkit.model import Worker, WorkerStatus
 from fieldkit.store import audit, meta
 from fieldkit.store.columns import seal, unseal
 from fieldkit.store.db import Connection, transaction
-from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
-from fieldkit.sync.identity import PublicIdentity
+from fieldkit.sync.enrolment import EnrolmentCode, encode_code
 
 DEFAULT_CODE_TTL_HOURS = 72
 
