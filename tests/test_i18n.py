@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 import fieldkit
 from fieldkit.cli import app
+from fieldkit.errors import ERROR, NOT_FOUND
 from fieldkit.i18n import PLURAL_FORMS, catalogue, current_language, t, t_n
 from fieldkit.model import (
     CASE_FIELDS,
@@ -248,7 +249,7 @@ def test_an_error_reads_in_french(runner: CliRunner, tmp_path: Path):
     french = runner.invoke(
         app, ["case", "list"], env=cli_env(tmp_path / "none", FIELDKIT_LANG="fr")
     )
-    assert english.exit_code == french.exit_code == 1
+    assert english.exit_code == french.exit_code == ERROR
     assert "no fieldkit store" in english.stderr
     assert "aucun coffre fieldkit" in french.stderr
 
@@ -259,7 +260,7 @@ def test_unknown_case_reads_in_french(runner: CliRunner, tmp_path: Path):
     result = runner.invoke(
         app, ["case", "show", "CO-1999-0001"], env=cli_env(home, FIELDKIT_LANG="fr")
     )
-    assert result.exit_code == 4
+    assert result.exit_code == NOT_FOUND
     assert result.stderr.strip() == "fieldkit: aucun dossier CO-1999-0001 dans ce coffre"
 
 
