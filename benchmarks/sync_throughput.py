@@ -41,7 +41,8 @@ def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]
     from benchmarks.scale import _followup_rows
     from fieldkit.district.exchange import handle
     from fieldkit.district.store import DistrictStore
-    from fieldkit.store import keys, meta
+    from fieldkit.replica import meta
+    from fieldkit.store import keys
     from fieldkit.store.db import transaction
     from fieldkit.store.worker import WorkerStore
     from fieldkit.sync import client

@@ -27,7 +27,8 @@ from typer.testing import CliRunner, Result
 from fieldkit.cli import app
 from fieldkit.district.exchange import Outcome, handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.store import keys, meta
+from fieldkit.replica import meta
+from fieldkit.store import keys
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore

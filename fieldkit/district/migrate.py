@@ -21,11 +21,11 @@ from typing import Any
 from fieldkit.district import backend, postgres
 from fieldkit.district.store import KIND, DistrictStore, migrate_store
 from fieldkit.errors import IntegrityError, UsageError
+from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit
 from fieldkit.store.access import Credentials
 from fieldkit.store.columns import ColumnCipher, row_key
 from fieldkit.store.db import db_path, transaction
-from fieldkit.store.digest import state_digest
 
 # table -> column -> the row key its sealed value is bound to (fieldkit/store/columns.py).
 Row = dict[str, Any]

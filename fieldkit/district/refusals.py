@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import Change, RefusedChange
-from fieldkit.store import audit, cases
+from fieldkit.replica import cases, merge
+from fieldkit.store import audit
 from fieldkit.store.columns import row_key, seal, unseal
 from fieldkit.store.db import Connection, transaction
-from fieldkit.sync import merge
 from fieldkit.sync.payload import Decision
 
 PENDING, ACCEPTED, DISMISSED = "pending", "accepted", "dismissed"

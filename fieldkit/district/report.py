@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import NotFound
 from fieldkit.model import Case, CaseStatus
-from fieldkit.store import followups
+from fieldkit.replica import followups
 
 DEFAULT_SINCE_DAYS = 30
 DEFAULT_NOT_SEEN_DAYS = 30

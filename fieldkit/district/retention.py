@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from fieldkit.model import CaseStatus
-from fieldkit.store import audit, cases, changelog, followups
+from fieldkit.replica import cases, changelog, followups
+from fieldkit.replica.clock import format_hlc, parse_hlc
+from fieldkit.store import audit
 from fieldkit.store.columns import row_key, unseal
 from fieldkit.store.db import Connection
-from fieldkit.sync.clock import format_hlc, parse_hlc
 
 PURGE_ACTION = "purge"
 

@@ -33,14 +33,14 @@ from fieldkit.model import (
     Worker,
     WorkerStatus,
 )
-from fieldkit.store import access, audit, cases, changelog, followups, meta
+from fieldkit.replica import cases, changelog, followups, merge, meta
+from fieldkit.store import access, audit
 from fieldkit.store.access import Credentials
+from fieldkit.store.base import ReplicaStore
 from fieldkit.store.columns import ColumnCipher, seal, unseal
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
-from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA
-from fieldkit.sync import merge
 from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
 from fieldkit.sync.identity import PublicIdentity
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from fieldkit.errors import StoreError
-from fieldkit.store import audit, meta
+from fieldkit.replica import meta
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_home,

@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.errors import StoreError, WrongPassphrase, disk_full, warn
-from fieldkit.store import audit, meta
+from fieldkit.replica import meta
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, transaction
 from fieldkit.store.keys import (
     DATA_KEY_BYTES,

@@ -30,17 +30,17 @@ from fieldkit.model import (
     RefusedChange,
     StoreStatus,
 )
-from fieldkit.store import access, audit, cases, changelog, followups, meta, pending, refusals
+from fieldkit.replica import cases, changelog, clock, conflicts, followups, merge, meta
+from fieldkit.store import access, audit, pending, refusals
 from fieldkit.store.access import Credentials
+from fieldkit.store.base import ReplicaStore
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_passphrase,
     read_keyfile,
 )
-from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.session import check_ttl, end_sessions, start_session
-from fieldkit.sync import clock, merge
 
 if TYPE_CHECKING:
     pass
@@ -198,7 +198,7 @@ class WorkerStore(ReplicaStore):
             cases=cases.count(c),
             followups=followups.count(c),
             unsynced_changes=changelog.count_of_origin_above(c, self.replica_id, acked),
-            open_conflicts=len(cases.conflicts(c)),
+            open_conflicts=len(conflicts.listing(c)),
             last_sync=datetime.fromisoformat(last_sync) if last_sync else None,
             session_expires=(
                 datetime.fromtimestamp(self.session_expires, UTC) if self.session_expires else None
@@ -230,7 +230,7 @@ class WorkerStore(ReplicaStore):
         return SummaryData(
             case=cases.load(self.conn, case_id),
             followups=followups.for_case(self.conn, case_id),
-            conflicts=cases.conflicts(self.conn, case_id=case_id),
+            conflicts=conflicts.listing(self.conn, case_id=case_id),
             worker_names={worker_id: name} if worker_id and name else {},
             printed_by=name or self.author,
         )
@@ -407,7 +407,7 @@ class WorkerStore(ReplicaStore):
         """
         if (keep is None) == (text is None):
             raise UsageError("conflict.keep_or_text")
-        conflict = cases.get_conflict(self.conn, ref)
+        conflict = conflicts.get(self.conn, ref)
         if conflict.resolved:
             raise UsageError("conflict.already_resolved", ref=conflict.id[:8])
         mine_is_loser = conflict.loser_author == self.author
@@ -441,7 +441,7 @@ class WorkerStore(ReplicaStore):
             merge.apply(self.conn, resolve)
             audit.record(self.conn, self.author, "conflict-resolve", "case", conflict.case_id)
         self._maybe_auto_sync()
-        return cases.get_conflict(self.conn, conflict.id)
+        return conflicts.get(self.conn, conflict.id)
 
     # Sync support
 

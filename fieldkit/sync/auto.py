@@ -18,7 +18,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.access import PASSPHRASE_ENV
 from fieldkit.store.session import SESSION_ENV
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hpke
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fieldkit.errors import BundleRejected
-from fieldkit.sync import clock
+from fieldkit.replica import clock
 from fieldkit.sync.identity import SIGNATURE_BYTES, Identity, PublicIdentity
 
 BUNDLE_MAGIC = b"FKBUNDLE"

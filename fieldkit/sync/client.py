@@ -19,12 +19,13 @@ from pathlib import Path
 
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
-from fieldkit.store import audit, cases, changelog, followups, meta, refusals
+from fieldkit.replica import cases, changelog, clock, followups, merge, meta
+from fieldkit.replica.digest import state_digest
+from fieldkit.store import audit, refusals
 from fieldkit.store.db import checkpoint, transaction
-from fieldkit.store.digest import state_digest
 from fieldkit.store.keys import write_private_file
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import clock, merge, transport
+from fieldkit.sync import transport
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
 from fieldkit.sync.enrolment import EnrolmentCode
 from fieldkit.sync.enrolment import build_request as build_enrol_request

@@ -20,12 +20,12 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected
 from fieldkit.model import Change, FollowUpKind
-from fieldkit.store import changelog, meta
+from fieldkit.replica import changelog, meta
+from fieldkit.replica.merge import conflict_id
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.bundle import open_bundle
-from fieldkit.sync.merge import conflict_id
 from fieldkit.sync.payload import SyncReply, SyncRequest, decode
 from tests.conftest import PASSPHRASE
 from tests.world import (

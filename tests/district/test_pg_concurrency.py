@@ -18,7 +18,7 @@ import pytest
 
 from fieldkit.district.exchange import Outcome, handle
 from fieldkit.model import FollowUpKind
-from fieldkit.store import changelog
+from fieldkit.replica import changelog
 from fieldkit.sync import client
 from tests.world import api_sync, api_world, use_fast_kdf
 

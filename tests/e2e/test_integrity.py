@@ -21,10 +21,10 @@ import pytest
 
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import REFUSED, USAGE
+from fieldkit.replica import clock, merge
 from fieldkit.store import audit
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import clock, merge
 from tests.e2e.test_server import Net
 from tests.test_display import NOTE, TITLE_AND_CLEAR
 from tests.world import UNIT, WORKERS, Fieldkit, credentials, use_fast_kdf

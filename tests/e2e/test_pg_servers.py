@@ -20,7 +20,7 @@ import pytest
 from fieldkit.district.backend import DATABASE_ENV
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import FollowUpKind
-from fieldkit.store import changelog
+from fieldkit.replica import changelog
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.enrolment import decode_code

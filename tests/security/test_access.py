@@ -22,7 +22,7 @@ from fieldkit.district import exchange
 from fieldkit.district.exchange import handle
 from fieldkit.errors import BundleRejected, FieldkitError, Refused
 from fieldkit.model import Change
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client

@@ -8,7 +8,7 @@ The full disk is real where the machine allows it (a small tmpfs mounted as the
 worker's disk: root only) and injected everywhere: `os.fdopen`, which every file the
 tool writes goes through (key files, sessions, bundles, exports), hands out files
 whose writes fail with ENOSPC. The clock is shifted where the HLC reads it: the
-`HybridClock` that `fieldkit.store.changelog` builds for every change.
+`HybridClock` that `fieldkit.replica.changelog` builds for every change.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import LOCKED, BundleRejected, ClockSkew, take_warnings
 from fieldkit.i18n import t
-from fieldkit.store import access, audit, changelog, pending
+from fieldkit.replica import changelog
+from fieldkit.replica.clock import HybridClock, wall_clock_ms
+from fieldkit.store import access, audit, pending
 from fieldkit.store.access import FAILED_UNLOCKS
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
-from fieldkit.sync.clock import HybridClock, wall_clock_ms
 from tests.conftest import PASSPHRASE
 from tests.security.conftest import (
     Sandbox,

@@ -118,7 +118,7 @@ def test_damaged_payloads_signed_by_the_district_apply_whole_or_not_at_all(opene
         sender_key=lambda _: district.identity().public,
     )
     damaged = data.draw(mutated(payload))
-    from fieldkit.store import meta
+    from fieldkit.replica import meta
 
     counter = meta.get_int(worker.conn, "district_counter_in") + 1
     resealed = encode_bundle(

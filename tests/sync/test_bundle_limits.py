@@ -12,7 +12,7 @@ import pytest
 
 from fieldkit.district.exchange import handle
 from fieldkit.model import ConcernLevel, FollowUpKind
-from fieldkit.store import changelog, meta
+from fieldkit.replica import changelog, meta
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import bundle, client
 from fieldkit.sync.bundle import read_header

@@ -40,7 +40,7 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected, FieldkitError
 from fieldkit.model import ConcernLevel, FollowUpKind
-from fieldkit.store import cases, changelog, followups, meta
+from fieldkit.replica import cases, changelog, conflicts, followups, meta
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.bundle import read_header
@@ -338,11 +338,11 @@ def view(store, case_id: str) -> tuple:
     notes.sort(key=lambda f: f["id"])
     for note in notes:
         note["amendments"].sort(key=lambda a: a["id"])
-    conflicts = sorted(
+    settled = sorted(
         json.dumps(c.model_dump(mode="json"), sort_keys=True)
-        for c in cases.conflicts(conn, case_id=case_id, include_resolved=True)
+        for c in conflicts.listing(conn, case_id=case_id, include_resolved=True)
     )
-    return case.model_dump(mode="json"), notes, conflicts
+    return case.model_dump(mode="json"), notes, settled
 
 
 def check_converged(r: Replicas) -> None:

@@ -17,7 +17,7 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected, Refused
 from fieldkit.model import FollowUpKind
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.access import Credentials, data_key
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore

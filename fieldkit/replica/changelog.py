@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fieldkit.model import Change, ConcernLevel
-from fieldkit.store import meta
+from fieldkit.replica import meta
+from fieldkit.replica.clock import HybridClock
+from fieldkit.replica.db import Connection
 from fieldkit.store.columns import seal, unseal
-from fieldkit.store.db import Connection
-from fieldkit.sync.clock import HybridClock
 
 CHANGES_SCHEMA = """
 CREATE TABLE changes (

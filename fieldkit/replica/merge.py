@@ -21,10 +21,10 @@ from typing import Any
 
 from fieldkit.errors import BundleRejected
 from fieldkit.model import CASE_FIELDS, Amendment, Change, Conflict, FollowUp
-from fieldkit.store import cases, changelog, followups
-from fieldkit.store.cases import FieldVersion
-from fieldkit.store.db import Connection
-from fieldkit.sync.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
+from fieldkit.replica import cases, changelog, conflicts, followups
+from fieldkit.replica.cases import FieldVersion
+from fieldkit.replica.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
+from fieldkit.replica.db import Connection
 
 
 def conflict_id(case_id: str, field: str, loser_change: str) -> str:
@@ -124,13 +124,13 @@ def _case_fields(conn: Connection, change: Change) -> list[Conflict]:
                 winner_author=kept.author,
                 loser_author=loser.author,
             )
-            if cases.add_conflict(conn, conflict):
+            if conflicts.add(conn, conflict):
                 _settle(conn, conflict.id)  # its resolution may have come first
                 added.append(conflict)
         if newer or added:
             # A conflict shows the value the field holds now as the one kept, on every
             # replica alike (it is the latest write of all, whatever the arrival order).
-            cases.set_conflict_winner(conn, case_id, field, kept.change_id, kept.value, kept.author)
+            conflicts.set_winner(conn, case_id, field, kept.change_id, kept.value, kept.author)
         found.extend(added)
     return found
 
@@ -202,10 +202,10 @@ def _followup_amend(conn: Connection, change: Change) -> list[Conflict]:
 
 def _conflict_resolve(conn: Connection, change: Change) -> list[Conflict]:
     kept = change.fields.get("kept")
-    resolution = cases.Resolution(
+    resolution = conflicts.Resolution(
         change.author, change.hlc, kept if isinstance(kept, str) else None
     )
-    cases.record_resolution(conn, change.entity_id, resolution)
+    conflicts.record_resolution(conn, change.entity_id, resolution)
     _settle(conn, change.entity_id)
     return []
 
@@ -217,8 +217,8 @@ def _settle(conn: Connection, conflict_id: str) -> None:
     from the log, is the kept value every replica shows. A resolution without one (from
     an older version) settles the conflict on the values it shows when it arrives.
     """
-    resolution = cases.resolution(conn, conflict_id)
-    where = cases.conflict_field(conn, conflict_id)
+    resolution = conflicts.resolution(conn, conflict_id)
+    where = conflicts.conflict_field(conn, conflict_id)
     if resolution is None or where is None:
         return
     case_id, field = where
@@ -229,7 +229,7 @@ def _settle(conn: Connection, conflict_id: str) -> None:
         mine = kept is not None and kept.entity == "case" and kept.case_id == case_id
         if kept is not None and mine and field in kept.fields:
             winner = (kept.id, kept.fields[field], kept.author)
-    cases.mark_resolved(conn, conflict_id, resolution, winner)
+    conflicts.mark_resolved(conn, conflict_id, resolution, winner)
 
 
 _HANDLERS = {
