@@ -176,7 +176,6 @@ def run(changes: int = CHANGES) -> dict[str, float]:
             _wait_for(url, server)
             rows.clear()
             with WorkerStore.open(worker_home, Credentials()) as store:
-                store.after_write = None
                 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 started = time.perf_counter()
                 result = client.sync_online(store)

@@ -126,7 +126,6 @@ def _auto(home: Path) -> None:
     try:
         settings = config.load(home)
         with client.sync_lock(home, wait=False), WorkerStore.open(home, Credentials()) as store:
-            store.after_write = None
             client.sync_online(store, timeout=settings.auto_sync_timeout)
     except FieldkitError as exc:
         raise typer.Exit(exc.exit_code) from None

@@ -325,7 +325,6 @@ class WorkerStore(ReplicaStore):
             change = self._new_change("case", case_id, case_id, "update", fields, base)
             merge.apply(self.conn, change)
             audit.record(self.conn, self.author, action, "case", case_id, ",".join(sorted(fields)))
-        self._maybe_auto_sync()
         return change
 
     def add_followup(
@@ -367,7 +366,6 @@ class WorkerStore(ReplicaStore):
             audit.record(
                 self.conn, self.author, "followup-add", "followup", followup.id, kind.value
             )
-        self._maybe_auto_sync()
         return followups.get(self.conn, followup.id)
 
     def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:
@@ -394,7 +392,6 @@ class WorkerStore(ReplicaStore):
             merge.apply(self.conn, change)
             detail = ",".join(sorted(fields))
             audit.record(self.conn, self.author, "followup-amend", "followup", followup_id, detail)
-        self._maybe_auto_sync()
         return followups.get(self.conn, followup_id)
 
     def resolve_conflict(
@@ -440,7 +437,6 @@ class WorkerStore(ReplicaStore):
             )
             merge.apply(self.conn, resolve)
             audit.record(self.conn, self.author, "conflict-resolve", "case", conflict.case_id)
-        self._maybe_auto_sync()
         return conflicts.get(self.conn, conflict.id)
 
     # Sync support
@@ -505,21 +501,6 @@ class WorkerStore(ReplicaStore):
     def _audit(self, action: str, object_type: str, object_id: str, detail: str = "") -> None:
         """A view or an export: recorded now, or later on a full disk (see `_record`)."""
         self._record([pending.Event(self.author, action, object_type, object_id, detail)])
-
-    def _maybe_auto_sync(self) -> None:
-        """auto_sync: a quick background sync after a write (fieldkit/sync/auto.py).
-
-        `after_write` may be set on the instance to replace it (None turns it off).
-        """
-        hook = getattr(self, "after_write", _default_after_write)
-        if hook is not None:
-            hook(self)
-
-
-def _default_after_write(store: WorkerStore) -> None:
-    from fieldkit.sync.auto import after_write
-
-    after_write(store)
 
 
 def _json_value(name: str, value: Any) -> Any:

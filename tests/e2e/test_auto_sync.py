@@ -94,7 +94,6 @@ def test_progress_follows_a_large_bundle_to_the_end(net: Net, monkeypatch) -> No
     # Random text: the payload is compressed, a repeated sentence would shrink to nothing.
     texts = [secrets.token_hex(6000) for _ in range(50)]
     with WorkerStore.open(net.homes["a"], Credentials()) as store:
-        store.after_write = None
         for text in texts:
             net_note_direct(store, reference, text)
         seen: list[tuple[int, int]] = []

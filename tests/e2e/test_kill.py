@@ -164,7 +164,6 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
     home = tmp_path / "worker"
     recorded: set[str] = set()
     with WorkerStore.create(home, PASSPHRASES[0]) as store:
-        store.after_write = None
         case = open_case(store).case_id
         for n in range(100):  # a few MiB, so that the rekey takes a while
             recorded.add(

@@ -82,7 +82,6 @@ def free(store: DistrictStore) -> None:
 
 def note(home: Path, reference: str, text: str) -> None:
     with WorkerStore.open(home, credentials()) as worker:
-        worker.after_write = None
         today = date.today()
         worker.add_followup(
             reference,

@@ -29,7 +29,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 def notes(worker: WorkerStore, case: str, count: int) -> set[str]:
-    worker.after_write = None
     return {
         worker.add_followup(
             case,
@@ -47,7 +46,6 @@ def test_a_batch_over_the_size_limit_is_split_and_everything_gets_through(
 ):
     with world.open_district() as district, world.open_worker("a") as a:
         # Random text does not compress: 12 of these cannot share one small bundle.
-        a.after_write = None
         sent = {
             a.add_followup(
                 world.case_id,
@@ -95,7 +93,6 @@ def test_the_outgoing_changes_written_as_text_decode_to_the_models(world: World)
     """The bundle's payload is written from the change log's text; the district decodes
     exactly the changes, in exactly the order, that the models would have given."""
     with world.open_worker("a") as a:
-        a.after_write = None
         first = a.add_followup(
             world.case_id,
             kind=FollowUpKind.INTERVIEW,
