@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,15 @@ from fieldkit.replica import cases, changelog, conflicts, followups
 from fieldkit.replica.cases import FieldVersion
 from fieldkit.replica.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
 from fieldkit.replica.db import Connection
+
+
+@dataclass
+class Applied:
+    """What applying a batch of received changes did."""
+
+    applied: int = 0
+    skipped: int = 0  # already there, or for a case this replica does not hold
+    conflicts: list[Conflict] = dataclasses.field(default_factory=list)
 
 
 def conflict_id(case_id: str, field: str, loser_change: str) -> str:
@@ -49,6 +59,21 @@ def apply(conn: Connection, change: Change) -> list[Conflict] | None:
         return handler(conn, change)
     except (ValueError, TypeError, KeyError) as exc:
         raise BundleRejected("change.malformed", id=change.id) from exc
+
+
+def apply_received(conn: Connection, changes: list[Change]) -> Applied:
+    """Apply changes another replica sent, inside the caller's transaction: the local
+    clock moves past all of them first, then each applies as `apply` does."""
+    result = Applied()
+    changelog.observe(conn, changes)
+    for change in changes:
+        found = apply(conn, change)
+        if found is None:
+            result.skipped += 1
+        else:
+            result.applied += 1
+            result.conflicts.extend(found)
+    return result
 
 
 def restamp(conn: Connection, origin: str, above_seq: int, now_ms: int) -> int:
@@ -83,13 +108,18 @@ def rebuild_case(conn: Connection, case_id: str) -> None:
     """
     history = changelog.all_of_case(conn, case_id)
     pending_purge = case_id in set(cases.purge_pending(conn))
-    followups.delete_case(conn, case_id)
-    cases.delete(conn, case_id)
-    changelog.delete_case(conn, case_id)
+    forget_case(conn, case_id)
     for change in history:
         apply(conn, change)
     if pending_purge:
         cases.mark_purge(conn, case_id)
+
+
+def forget_case(conn: Connection, case_id: str) -> None:
+    """Remove a case from this replica: its fields, conflicts, follow-ups and change log."""
+    followups.delete_case(conn, case_id)
+    cases.delete(conn, case_id)
+    changelog.delete_case(conn, case_id)
 
 
 def _case_fields(conn: Connection, change: Change) -> list[Conflict]:

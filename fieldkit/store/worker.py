@@ -8,7 +8,7 @@ audit event. Reads that show a case or a follow-up are audited as views.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,13 +46,6 @@ if TYPE_CHECKING:
     pass
 
 KIND = "worker"
-
-
-@dataclass
-class ApplyResult:
-    applied: int = 0
-    skipped: int = 0
-    conflicts: list[Conflict] = field(default_factory=list)
 
 
 @dataclass
@@ -441,19 +434,10 @@ class WorkerStore(ReplicaStore):
 
     # Sync support
 
-    def apply_remote(self, changes: list[Change]) -> ApplyResult:
+    def apply_remote(self, changes: list[Change]) -> merge.Applied:
         """Apply changes received from the district, all or none (one transaction)."""
-        result = ApplyResult()
         with transaction(self.conn):
-            changelog.observe(self.conn, changes)
-            for change in changes:
-                found = merge.apply(self.conn, change)
-                if found is None:
-                    result.skipped += 1
-                else:
-                    result.applied += 1
-                    result.conflicts.extend(found)
-        return result
+            return merge.apply_received(self.conn, changes)
 
     def record_export(self, case_id: str, fmt: str) -> None:
         self.record_output(case_id, "export", fmt)

@@ -42,7 +42,7 @@ from fieldkit.errors import BundleRejected, FieldkitError
 from fieldkit.model import ConcernLevel, FollowUpKind
 from fieldkit.replica import cases, changelog, conflicts, followups, meta
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import read_header
 from tests.world import UNIT, api_sync, api_world, credentials, use_fast_kdf
 
@@ -184,7 +184,7 @@ def run(r: Replicas, op: tuple) -> None:
             worker_op(r, worker, kind, args[1:])
     elif kind == "send":
         i = args[0] % n
-        r.outbox[i].append(client.build_request(r.workers[i])[0])
+        r.outbox[i].append(worker_side.build_request(r.workers[i])[0])
     elif kind == "deliver":
         i = args[0] % n
         if r.outbox[i]:
@@ -200,7 +200,7 @@ def run(r: Replicas, op: tuple) -> None:
             (deliver if to_district else receive)(r, i, pick(passed, args[1]))
     elif kind == "sync":  # a round trip at once
         i = args[0] % n
-        bundle = client.build_request(r.workers[i])[0]
+        bundle = worker_side.build_request(r.workers[i])[0]
         r.outbox[i].append(bundle)
         deliver(r, i, bundle)
         receive(r, i, r.inbox[i][-1])
@@ -300,7 +300,7 @@ def receive(r: Replicas, i: int, reply: bytes) -> None:
     stale = counter <= applied
     before = worker_marks(worker)
     try:
-        result = client.apply_reply(worker, reply)
+        result = worker_side.apply_reply(worker, reply)
     except BundleRejected:
         event("a stale reply was refused")
         assert stale, "a fresh reply was rejected"
@@ -357,7 +357,7 @@ def check_converged(r: Replicas) -> None:
         assert held == expected, f"worker {i} holds {held}, should hold {expected}"
         for case_id in held:
             assert view(worker, case_id) == view(d, case_id), f"worker {i} differs on {case_id}"
-        assert client.queued(worker) == 0
+        assert worker_side.queued(worker) == 0
         assert cases.purge_pending(worker.conn) == []
         assert meta.get(worker.conn, "resync_needed") is None
 
