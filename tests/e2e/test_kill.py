@@ -154,8 +154,9 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
     from fieldkit.model import FollowUpKind
     from fieldkit.store.access import Credentials
     from fieldkit.store.keys import read_keyfile, unlock_keyfile
+    from fieldkit.store.passphrase import change_passphrase
     from fieldkit.store.rotation import current_key, journal_path, read_rotation
-    from fieldkit.store.worker import WorkerStore, change_passphrase
+    from fieldkit.store.worker import WorkerStore
     from tests.helpers import open_case
     from tests.world import use_fast_kdf
 

@@ -19,8 +19,9 @@ from fieldkit.store.keys import (
     rewrap_keyfile,
     unlock_keyfile,
 )
+from fieldkit.store.passphrase import change_passphrase
 from fieldkit.store.session import resume_session
-from fieldkit.store.worker import WorkerStore, change_passphrase
+from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE
 from tests.helpers import open_case
 
