@@ -15,8 +15,8 @@ from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import Change, RefusedChange
 from fieldkit.replica import cases, merge
+from fieldkit.replica.columns import row_key, seal, unseal
 from fieldkit.store import audit
-from fieldkit.store.columns import row_key, seal, unseal
 from fieldkit.store.db import Connection, transaction
 from fieldkit.sync.payload import Decision
 

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, time
 from fieldkit.model import CaseStatus
 from fieldkit.replica import cases, changelog, followups
 from fieldkit.replica.clock import format_hlc, parse_hlc
+from fieldkit.replica.columns import row_key, unseal
 from fieldkit.store import audit
-from fieldkit.store.columns import row_key, unseal
 from fieldkit.store.db import Connection
 
 PURGE_ACTION = "purge"

@@ -37,10 +37,10 @@ from fieldkit.model import (
     WorkerStatus,
 )
 from fieldkit.replica import cases, changelog, followups, merge, meta
+from fieldkit.replica.columns import seal, unseal
 from fieldkit.store import access, audit
 from fieldkit.store.access import Credentials
 from fieldkit.store.base import ReplicaStore
-from fieldkit.store.columns import seal, unseal
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
 from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA

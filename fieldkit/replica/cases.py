@@ -14,8 +14,8 @@ from typing import Any
 from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import Case
 from fieldkit.replica import conflicts
+from fieldkit.replica.columns import cipher, row_key, seal, unseal
 from fieldkit.replica.db import Connection, prefix_pattern
-from fieldkit.store.columns import cipher, row_key, seal, unseal
 
 CASES_SCHEMA = """
 CREATE TABLE cases (

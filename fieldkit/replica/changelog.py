@@ -13,8 +13,8 @@ from typing import Any
 from fieldkit.model import Change, ConcernLevel
 from fieldkit.replica import meta
 from fieldkit.replica.clock import HybridClock
+from fieldkit.replica.columns import seal, unseal
 from fieldkit.replica.db import Connection
-from fieldkit.store.columns import seal, unseal
 
 CHANGES_SCHEMA = """
 CREATE TABLE changes (

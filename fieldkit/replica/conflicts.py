@@ -14,8 +14,8 @@ from typing import Any
 
 from fieldkit.errors import NotFound
 from fieldkit.model import Conflict
+from fieldkit.replica.columns import row_key, seal, unseal
 from fieldkit.replica.db import Connection, prefix_pattern
-from fieldkit.store.columns import row_key, seal, unseal
 
 CONFLICTS_SCHEMA = """
 CREATE TABLE conflicts (
@@ -93,7 +93,7 @@ def set_winner(
     A settled conflict keeps the values it was settled on: the resolution's own write
     (a new text) must not replace what the colleague had written.
     """
-    # Row by row: a sealed value is bound to its conflict's id (fieldkit/store/columns.py).
+    # Row by row: a sealed value is bound to its conflict's id (fieldkit/replica/columns.py).
     ids = [
         r[0]
         for r in conn.execute(

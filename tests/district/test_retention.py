@@ -26,9 +26,9 @@ from fieldkit.errors import USAGE
 from fieldkit.model import FollowUpKind
 from fieldkit.replica import clock as clock_module
 from fieldkit.replica import meta
+from fieldkit.replica.columns import row_key, unseal
 from fieldkit.replica.digest import state_digest
 from fieldkit.store.access import Credentials, data_key
-from fieldkit.store.columns import row_key, unseal
 from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE
 from tests.district.test_authorisation import case_update, send

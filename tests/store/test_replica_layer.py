@@ -15,10 +15,6 @@ import fieldkit
 PACKAGE = Path(fieldkit.__file__).parent
 PROCESS_MODULES = ("subprocess", "multiprocessing", "os.system", "os.spawn", "os.exec", "pty")
 
-# Which values are sealed (the cipher itself is fieldkit/crypto/columns.py): still a
-# store module for now.
-NOT_YET_IN_CRYPTO = {"fieldkit.store.columns"}
-
 
 def imports_of(package: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
@@ -37,11 +33,7 @@ def imports_of(package: str) -> dict[str, set[str]]:
 def offending(package: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
     out = {}
     for module, names in imports_of(package).items():
-        bad = sorted(
-            n
-            for n in names
-            if n.startswith(forbidden) and not n.startswith(tuple(NOT_YET_IN_CRYPTO))
-        )
+        bad = sorted(n for n in names if n.startswith(forbidden))
         if bad:
             out[module] = bad
     return out
