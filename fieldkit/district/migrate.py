@@ -20,8 +20,10 @@ from typing import Any
 
 from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import backend, postgres
-from fieldkit.district.store import KIND, DistrictStore, migrate_store
+from fieldkit.district.schema import KIND, migrate_store
+from fieldkit.district.store import DistrictStore
 from fieldkit.errors import IntegrityError, UsageError
+from fieldkit.replica import cases
 from fieldkit.replica.columns import row_key
 from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit
@@ -179,7 +181,7 @@ def _check(source: DistrictStore, target: postgres.PgConnection, tables: list[st
         if _rows_digest(theirs) != _rows_digest(opened):
             raise IntegrityError("database.copy_mismatch", what=f"{table}: digest")
         done.rows[table] = len(ours)
-    case_ids = [r[0] for r in source.conn.execute("SELECT id FROM cases")]
+    case_ids = cases.all_ids(source.conn)
     done.state_digest = state_digest(source.conn, case_ids)
     if state_digest(target, case_ids) != done.state_digest:
         raise IntegrityError("database.copy_mismatch", what="state digest")

@@ -250,3 +250,14 @@ def get(conn: Connection, ref: str) -> Conflict:
     if len(rows) != 1:
         raise NotFound("conflict.not_found", ref=ref)
     return next(c for c in listing(conn, include_resolved=True) if c.id == rows[0][0])
+
+
+def ids_of_case(conn: Connection, case_id: str) -> set[str]:
+    """The ids of a case's conflicts, open or settled."""
+    return {r[0] for r in conn.execute("SELECT id FROM conflicts WHERE case_id = ?", (case_id,))}
+
+
+def delete_resolutions(conn: Connection, conflict_ids: set[str]) -> None:
+    """Forget these conflicts' settlements (kept by conflict id alone, see `record_resolution`)."""
+    for conflict_id in sorted(conflict_ids):
+        conn.execute("DELETE FROM resolved_conflicts WHERE id = ?", (conflict_id,))
