@@ -20,11 +20,11 @@ from pathlib import Path
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
+from fieldkit.paths import write_private_file
 from fieldkit.replica import cases, changelog, clock, merge, meta
 from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit, refusals
 from fieldkit.store.db import checkpoint, transaction
-from fieldkit.store.keys import write_private_file
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import transport
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
