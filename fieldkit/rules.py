@@ -8,7 +8,6 @@ A broken rule raises `InvalidValue` with a message key and the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -60,10 +59,28 @@ def _check_length(field: str, text: str, limit: int) -> None:
         raise InvalidValue("value.too_long", field=field, limit=limit)
 
 
-def check_texts(fields: dict[str, Any], names: Iterable[str] | None = None) -> None:
-    for name in names if names is not None else fields:
-        if name in fields:
-            check_text(name, fields[name])
+def check_texts(fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        check_text(name, value)
+
+
+def check_named(fields: dict[str, Any]) -> None:
+    """A case or a worker has a name and a unit, each within its bound."""
+    for name in ("display_name", "unit"):
+        if not str(fields.get(name) or "").strip():
+            raise InvalidValue("value.missing", field=name)
+    check_texts(fields)
+
+
+def check_case(fields: dict[str, Any], today: date) -> None:
+    """Every rule the fields of a new case keep, against the district's calendar."""
+    check_named(fields)
+    birth_year = fields.get("birth_year")
+    if birth_year is not None and not 1900 <= birth_year <= today.year:
+        raise InvalidValue("value.bad_year", field="birth_year", value=birth_year)
+    referral = fields.get("referral_date")
+    if referral is not None and referral > today:
+        raise InvalidValue("case.referral_in_future", field="referral_date")
 
 
 def check_followup(followup: Any, today: date | None) -> None:

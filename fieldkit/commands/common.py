@@ -44,8 +44,15 @@ FIELD_FLAGS = {
     "display_name": "--name",
     "unit": "--unit",
     "referral_source": "--referral-source",
+    "referral_date": "--referral-date",
+    "birth_year": "--birth-year",
     "reason": "--reason",
     "closure_reason": "--reason",
+    "district_name": "--name",
+    "status": "--status",
+    "keep": "--keep",
+    "text": "--text",
+    "ttl": "--ttl",
 }
 
 

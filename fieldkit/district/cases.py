@@ -36,21 +36,18 @@ def add(
     situation: str = "",
     next_review: date | None = None,
 ) -> Case:
-    if not name.strip() or not unit.strip():
-        raise InvalidValue("value.missing", field="--name/--unit")
-    rules.check_texts(
+    rules.check_case(
         {
             "display_name": name.strip(),
             "unit": unit.strip(),
+            "birth_year": birth_year,
+            "referral_date": referral_date,
             "referral_source": referral_source,
             "reason": reason,
             "situation": situation,
-        }
+        },
+        date.today(),
     )
-    if birth_year is not None and not 1900 <= birth_year <= date.today().year:
-        raise InvalidValue("value.bad_year", field="--birth-year", value=birth_year)
-    if referral_date is not None and referral_date > date.today():
-        raise InvalidValue("case.referral_in_future", field="--referral-date")
     case_id = uuid.uuid4().hex
     referral = referral_date or date.today()
     with transaction(conn):
@@ -152,7 +149,7 @@ def unassign(conn: Connection, case_ref: str, worker_ref: str) -> Case:
 def close(conn: Connection, case_ref: str, reason: str) -> Case:
     case_id = stored_cases.resolve_id(conn, case_ref)
     if not reason.strip():
-        raise InvalidValue("value.missing", field="--reason")
+        raise InvalidValue("value.missing", field="reason")
     rules.check_text("closure_reason", reason.strip())
     with transaction(conn):
         fields = {"status": CaseStatus.CLOSED.value, "closure_reason": reason.strip()}

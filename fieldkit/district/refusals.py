@@ -49,7 +49,7 @@ def listing(conn: Connection, status: str | None = None) -> list[RefusedChange]:
     """Refused changes, oldest first; all of them, or those with one status."""
     if status is not None and status not in STATUSES:
         raise InvalidValue(
-            "value.bad_choice", field="--status", value=status, choices=", ".join(STATUSES)
+            "value.bad_choice", field="status", value=status, choices=", ".join(STATUSES)
         )
     sql = f"SELECT {_COLUMNS} FROM refusals"
     params: tuple = ()
@@ -101,7 +101,7 @@ def accept(conn: Connection, ref: str) -> RefusedChange:
 def dismiss(conn: Connection, ref: str, reason: str) -> RefusedChange:
     """Record that a refused change will not be applied, and why (audited, sent back)."""
     if not reason.strip():
-        raise InvalidValue("value.missing", field="--reason")
+        raise InvalidValue("value.missing", field="reason")
     with transaction(conn):
         item = _pending(conn, ref)
         _decide(conn, item, DISMISSED, reason.strip())

@@ -72,7 +72,7 @@ class DistrictStore(ReplicaStore):
         """A new district; `database` is a PostgreSQL DSN, else FIELDKIT_DISTRICT_DATABASE,
         else the SQLCipher file in `home`."""
         if not name.strip():
-            raise InvalidValue("value.missing", field="--name")
+            raise InvalidValue("value.missing", field="district_name")
         config = backend.chosen(database)
         settings = {"district_name": name.strip(), "reference_prefix": prefix}
         if url:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from fieldkit import rules
 from fieldkit.crypto.enrolment import secret_hash
 from fieldkit.crypto.identity import PublicIdentity
-from fieldkit.errors import InvalidValue, NotFound
+from fieldkit.errors import NotFound
 from fieldkit.model import Worker, WorkerStatus
 from fieldkit.replica import meta
 from fieldkit.replica.columns import seal, unseal
@@ -82,9 +82,7 @@ def add(
     conn: Connection, name: str, unit: str, ttl_hours: int, district_keys: dict[str, str]
 ) -> tuple[Worker, str]:
     """A new worker and its one-time enrolment code (shown once, never stored)."""
-    if not name.strip() or not unit.strip():
-        raise InvalidValue("value.missing", field="--name/--unit")
-    rules.check_texts({"display_name": name.strip(), "unit": unit.strip()})
+    rules.check_named({"display_name": name.strip(), "unit": unit.strip()})
     worker_id = "wk-" + uuid.uuid4().hex[:12]
     secret = secrets.token_hex(16)
     expires = int(time.time()) + ttl_hours * 3600

@@ -38,7 +38,7 @@ def resolve_conflict(
     elif keep == "theirs":
         value = conflict.winner_value if mine_is_loser else conflict.loser_value
     elif keep is not None:
-        raise InvalidValue("conflict.bad_keep", field="--keep", value=keep)
+        raise InvalidValue("conflict.bad_keep", field="keep", value=keep)
     else:
         if conflict.field in ("goals", "related"):
             raise InvalidValue("conflict.text_not_for_lists", field=conflict.field)
@@ -70,5 +70,5 @@ def _parse_field_text(name: str, text: str) -> Any:
 
         return parse_day(text, "--text")
     if not text.strip():
-        raise InvalidValue("value.missing", field="--text")
+        raise InvalidValue("value.missing", field="text")
     return text

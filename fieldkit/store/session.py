@@ -29,7 +29,7 @@ MAX_TTL_SECONDS = 7 * 86400  # a week away from the office, at most
 def check_ttl(ttl_seconds: int) -> None:
     """Refuse a session longer than MAX_TTL_SECONDS (or not positive)."""
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
-        raise InvalidValue("session.ttl_too_long", field="--ttl", days=MAX_TTL_SECONDS // 86400)
+        raise InvalidValue("session.ttl_too_long", field="ttl", days=MAX_TTL_SECONDS // 86400)
 
 
 def sessions_dir(home: Path, store_id: str) -> Path:

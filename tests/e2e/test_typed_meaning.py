@@ -274,6 +274,29 @@ def test_district_dates_follow_the_same_rules(tmp_path: Path, monkeypatch: pytes
     assert len(fk.json(home, "district", "case", "list")) == 1
 
 
+def test_the_district_s_case_rules_name_the_flag_that_was_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The case rules live in fieldkit/rules.py under field names; the person reads the
+    flag they typed, one flag per message."""
+    use_fast_kdf(monkeypatch)
+    fk = Fieldkit()
+    home = tmp_path / "district"
+    fk.json(home, "district", "init", "--name", "District Nord")
+    name, unit = ["--name", "Amélie Durand"], ["--unit", UNIT]
+    for args, flag in [
+        ([*name, "--unit", "  "], "--unit"),
+        (["--name", "", *unit], "--name"),
+        ([*name, *unit, "--birth-year", "1850"], "--birth-year"),
+        ([*name, *unit, "--reason", "x" * 2_001], "--reason"),
+    ]:
+        line = refused(fk.run(home, "district", "case", "add", *args), USAGE)
+        assert flag in line and "display_name" not in line and "birth_year" not in line
+    line = refused(fk.run(home, "district", "worker", "add", "--name", "Léa", "--unit", ""), USAGE)
+    assert "--unit" in line
+    assert fk.json(home, "district", "case", "list") == []
+
+
 # --debug
 
 
