@@ -14,21 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.main
-from typer._click.core import Command
-from typer._click.exceptions import ClickException, UsageError
+from click.core import Command
+from click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
 from fieldkit import __version__
-from fieldkit.commands import agenda, coercion, session, sync
+from fieldkit.commands import agenda, session, sync
 from fieldkit.commands.common import AppState, err_console, flag_for
 from fieldkit.errors import ERROR, FieldkitError, InvalidValue, StoreError, disk_full
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
-    from typer._click import Context
-
-
-coercion.install()
+    from click import Context
 
 
 def _district_app() -> typer.Typer:
@@ -115,8 +112,8 @@ class FieldkitGroup(TyperGroup):
         try:
             result = super().invoke(ctx)
         except (ClickException, typer.Exit, typer.Abort):
-            # typer (>= 0.29) vendors click as typer._click: its usage errors must reach
-            # typer, which prints the usage and exits 2, not become an "unexpected error".
+            # click's usage errors and typer's exits must reach typer, which prints the
+            # usage and exits 2, not become an "unexpected error".
             _print_warnings(failed=False)
             raise
         except FieldkitError as exc:
