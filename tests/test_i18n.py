@@ -39,8 +39,8 @@ PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 KEY_SHAPE = re.compile(r"^[a-z][a-z_-]*(\.[a-z0-9_-]+)+$")
 # Words that are the same in both languages.
 SAME_IN_BOTH = {
-    "{n} minute",
-    "{n} minutes",
+    "{count} minute",
+    "{count} minutes",
     "Total",
     "Situation",
     "Date",

@@ -265,10 +265,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "followup.amended_mark": ("amended", "rectifié"),
     "followup.amended_by_on": ("by {name} on {when}", "par {name} le {when}"),
     "followup.amended_by": ("by {name}", "par {name}"),
-    "agenda.title": ("Agenda, next {days} days", "Agenda, {days} prochains jours"),
-    "agenda.empty": (
-        "Nothing due in the next {days} days.",
-        "Rien de prévu dans les {days} prochains jours.",
+    "agenda.title.one": ("Agenda, next {count} day", "Agenda, {count} prochain jour"),
+    "agenda.title.other": ("Agenda, next {count} days", "Agenda, {count} prochains jours"),
+    "agenda.empty.one": (
+        "Nothing due in the next {count} day.",
+        "Rien de prévu d'ici {count} jour.",
+    ),
+    "agenda.empty.other": (
+        "Nothing due in the next {count} days.",
+        "Rien de prévu dans les {count} prochains jours.",
     ),
     "agenda.overdue": ("overdue", "en retard"),
     "agenda.review": ("review", "revue"),

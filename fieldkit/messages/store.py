@@ -25,17 +25,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the disk is full or refused to write: this command saved nothing and nothing saved before was lost; free some space and run it again",
         "le disque est plein ou a refusé l'écriture : cette commande n'a rien enregistré et rien de ce qui l'était n'a été perdu ; libérez de la place et relancez-la",
     ),
-    "audit.deferred": (
-        "warning: the disk is full; {count} audit event(s) kept aside beside the store, recorded at the next command once there is room",
-        "attention : le disque est plein ; {count} événement(s) du journal d'audit mis de côté à côté du coffre, enregistré(s) à la prochaine commande quand il y aura de la place",
+    "audit.deferred.one": (
+        "warning: the disk is full; {count} audit event kept aside beside the store, recorded at the next command once there is room",
+        "attention : le disque est plein ; {count} événement du journal d'audit mis de côté à côté du coffre, enregistré à la prochaine commande quand il y aura de la place",
     ),
-    "audit.held_in_memory": (
-        "warning: the disk is full; {count} audit event(s) held in memory until this command ends; free some space",
-        "attention : le disque est plein ; {count} événement(s) du journal d'audit gardé(s) en mémoire jusqu'à la fin de cette commande ; libérez de la place",
+    "audit.deferred.other": (
+        "warning: the disk is full; {count} audit events kept aside beside the store, recorded at the next command once there is room",
+        "attention : le disque est plein ; {count} événements du journal d'audit mis de côté à côté du coffre, enregistrés à la prochaine commande quand il y aura de la place",
     ),
-    "audit.not_recorded": (
-        "warning: the disk is full; {count} audit event(s) of this command could not be recorded anywhere; free some space",
-        "attention : le disque est plein ; {count} événement(s) du journal d'audit de cette commande n'ont pu être enregistré(s) nulle part ; libérez de la place",
+    "audit.held_in_memory.one": (
+        "warning: the disk is full; {count} audit event held in memory until this command ends; free some space",
+        "attention : le disque est plein ; {count} événement du journal d'audit gardé en mémoire jusqu'à la fin de cette commande ; libérez de la place",
+    ),
+    "audit.held_in_memory.other": (
+        "warning: the disk is full; {count} audit events held in memory until this command ends; free some space",
+        "attention : le disque est plein ; {count} événements du journal d'audit gardés en mémoire jusqu'à la fin de cette commande ; libérez de la place",
+    ),
+    "audit.not_recorded.one": (
+        "warning: the disk is full; {count} audit event of this command could not be recorded anywhere; free some space",
+        "attention : le disque est plein ; {count} événement du journal d'audit de cette commande n'a pu être enregistré nulle part ; libérez de la place",
+    ),
+    "audit.not_recorded.other": (
+        "warning: the disk is full; {count} audit events of this command could not be recorded anywhere; free some space",
+        "attention : le disque est plein ; {count} événements du journal d'audit de cette commande n'ont pu être enregistrés nulle part ; libérez de la place",
     ),
     "audit.failed_unlock_not_noted": (
         "warning: the disk is full; this failed unlock could not be noted for the audit trail",

@@ -108,7 +108,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary.no_concerns": ("No concern recorded.", "Aucun signalement enregistré."),
     "summary.no_conflicts": ("No open conflict.", "Aucun conflit en attente."),
     "summary.no_history": ("No follow-up recorded.", "Aucun suivi enregistré."),
-    "summary.count": ("{total} follow-ups in all.", "{total} suivis au total."),
+    "summary.count.one": ("{count} follow-up in all.", "{count} suivi au total."),
+    "summary.count.other": ("{count} follow-ups in all.", "{count} suivis au total."),
     "summary.since": (
         "Limited to follow-ups since {date}: {shown} of {total}.",
         "Limité aux suivis depuis le {date} : {shown} sur {total}.",
@@ -139,10 +140,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Amended {count}× (latest {date})",
         "Rectifié {count} fois (dernière fois le {date})",
     ),
-    "summary.missing_glyphs": (
-        "{count} character(s) have no glyph in the fonts available and print as '?'.",
-        "{count} caractère(s) n'ont pas de glyphe dans les polices disponibles et "
-        "s'impriment « ? ».",
+    "summary.missing_glyphs.one": (
+        "{count} character has no glyph in the fonts available and prints as '?'.",
+        "{count} caractère n'a pas de glyphe dans les polices disponibles et s'imprime « ? ».",
+    ),
+    "summary.missing_glyphs.other": (
+        "{count} characters have no glyph in the fonts available and print as '?'.",
+        "{count} caractères n'ont pas de glyphe dans les polices disponibles et s'impriment « ? ».",
     ),
     "summary.missing_glyphs.package": (
         "Install the pymupdf-fonts package for a font that covers most scripts.",
@@ -255,9 +259,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Follow-ups and high concerns since {date} (the last meeting).",
         "Suivis et inquiétudes élevées depuis le {date} (la dernière réunion).",
     ),
-    "report.not_seen_rule": (
-        "Not seen: no follow-up in the last {days} days.",
-        "Sans contact : aucun suivi depuis {days} jours.",
+    "report.not_seen_rule.one": (
+        "Not seen: no follow-up in the last {count} day.",
+        "Sans contact : aucun suivi depuis {count} jour.",
+    ),
+    "report.not_seen_rule.other": (
+        "Not seen: no follow-up in the last {count} days.",
+        "Sans contact : aucun suivi depuis {count} jours.",
     ),
     "report.overdue_rule": (
         "Review overdue: the next review date has passed.",
@@ -272,7 +280,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.col.followups": ("Follow-ups since {date}", "Suivis depuis le {date}"),
     "report.col.overdue": ("Reviews overdue", "Revues en retard"),
     "report.col.high": ("High concerns", "Inquiétudes élevées"),
-    "report.col.not_seen": ("Not seen for {days} days", "Sans contact depuis {days} jours"),
+    "report.col.not_seen.one": ("Not seen for {count} day", "Sans contact depuis {count} jour"),
+    "report.col.not_seen.other": ("Not seen for {count} days", "Sans contact depuis {count} jours"),
     "report.col.conflicts": ("Conflicts waiting", "Conflits en attente"),
     "report.col.last_followup": ("Last follow-up", "Dernier suivi"),
     "report.col.flags": ("Flags", "Alertes"),

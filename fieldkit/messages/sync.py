@@ -243,24 +243,32 @@ MESSAGES.update(
             "  {reference}: {what}: {reason}",
             "  {reference} : {what} : {reason}",
         ),
-        "sync.decisions": (
-            "{count} decision(s) of the district on your refused changes received (fieldkit followup list --refused --all).",
-            "{count} décision(s) du district sur vos modifications refusées reçue(s) (fieldkit followup list --refused --all).",
+        "sync.decisions.one": (
+            "{count} decision of the district on your refused changes received (fieldkit followup list --refused --all).",
+            "{count} décision du district sur vos modifications refusées reçue (fieldkit followup list --refused --all).",
         ),
-        "sync.clock_ahead": (
-            "This computer's clock is {duration} ahead of the district's: fix its date and time, then sync again. {count} change(s) stay queued here; nothing is lost.",
-            "L'horloge de cet ordinateur est en avance de {duration} sur celle du district : corrigez sa date et son heure, puis synchronisez de nouveau. {count} modification(s) restent en attente ici ; rien n'est perdu.",
+        "sync.decisions.other": (
+            "{count} decisions of the district on your refused changes received (fieldkit followup list --refused --all).",
+            "{count} décisions du district sur vos modifications refusées reçues (fieldkit followup list --refused --all).",
+        ),
+        "sync.clock_ahead.one": (
+            "This computer's clock is {duration} ahead of the district's: fix its date and time, then sync again. {count} change stays queued here; nothing is lost.",
+            "L'horloge de cet ordinateur est en avance de {duration} sur celle du district : corrigez sa date et son heure, puis synchronisez de nouveau. {count} modification reste en attente ici ; rien n'est perdu.",
+        ),
+        "sync.clock_ahead.other": (
+            "This computer's clock is {duration} ahead of the district's: fix its date and time, then sync again. {count} changes stay queued here; nothing is lost.",
+            "L'horloge de cet ordinateur est en avance de {duration} sur celle du district : corrigez sa date et son heure, puis synchronisez de nouveau. {count} modifications restent en attente ici ; rien n'est perdu.",
         ),
         "sync.district_clock_ahead": (
             "the district's changes are dated {duration} ahead of this computer's clock: check this computer's date and time and sync again; if they are right, tell the district that its clock is ahead (nothing was applied; your changes are safe)",
             "les modifications du district sont datées de {duration} en avance sur l'horloge de cet ordinateur : vérifiez la date et l'heure de cet ordinateur puis synchronisez de nouveau ; si elles sont justes, signalez au district que son horloge est en avance (rien n'a été appliqué ; vos modifications sont en sécurité)",
         ),
-        "duration.day": ("{n} day", "{n} jour"),
-        "duration.days": ("{n} days", "{n} jours"),
-        "duration.hour": ("{n} hour", "{n} heure"),
-        "duration.hours": ("{n} hours", "{n} heures"),
-        "duration.minute": ("{n} minute", "{n} minute"),
-        "duration.minutes": ("{n} minutes", "{n} minutes"),
+        "duration.day.one": ("{count} day", "{count} jour"),
+        "duration.day.other": ("{count} days", "{count} jours"),
+        "duration.hour.one": ("{count} hour", "{count} heure"),
+        "duration.hour.other": ("{count} hours", "{count} heures"),
+        "duration.minute.one": ("{count} minute", "{count} minute"),
+        "duration.minute.other": ("{count} minutes", "{count} minutes"),
         "refused.what.followup.add": (
             "follow-up of {date} ({kind})",
             "suivi du {date} ({kind})",
