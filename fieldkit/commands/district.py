@@ -335,7 +335,12 @@ def purge(
         None, "--closed-before", metavar="DATE", help=t("help.opt.closed_before")
     ),
     older_than: int | None = typer.Option(
-        None, "--older-than", metavar="DAYS", min=0, max=36_600, help=t("help.opt.older_than")
+        None,
+        "--older-than",
+        metavar=t("metavar.days"),
+        min=0,
+        max=36_600,
+        help=t("help.opt.older_than"),
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help=t("help.opt.dry_run")),
     yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.yes")),
@@ -398,8 +403,8 @@ def _purge_table(due: list[ClosedCase], cutoff: date) -> Table:
 @app.command("sync-file", help=t("help.district_sync_file"))
 def sync_file(
     ctx: typer.Context,
-    incoming: Path = typer.Argument(..., metavar="IN", help=t("help.arg.bundle_in")),
-    outgoing: Path = typer.Argument(..., metavar="OUT", help=t("help.arg.bundle_out")),
+    incoming: Path = typer.Argument(..., metavar=t("metavar.in"), help=t("help.arg.bundle_in")),
+    outgoing: Path = typer.Argument(..., metavar=t("metavar.out"), help=t("help.arg.bundle_out")),
     accept_revoked: bool = typer.Option(
         False, "--accept-revoked", help=t("help.opt.accept_revoked")
     ),
