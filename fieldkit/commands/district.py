@@ -17,6 +17,7 @@ from fieldkit.commands.common import (
     print_json,
     state,
 )
+from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.session import new_passphrase
 from fieldkit.display import escape, plain
@@ -356,7 +357,7 @@ def purge(
             if not yes and due:
                 # On stderr, so that --json output stays one document on stdout.
                 err_console().print(_purge_table(due, cutoff))
-                if not typer.confirm(t("purge.confirm", count=len(due)), err=True):
+                if not confirm(t("purge.confirm", count=len(due))):
                     err_console().print(t("purge.cancelled"))
                     raise typer.Exit(1)
                 only = {item.case_id for item in due}
