@@ -48,15 +48,15 @@ def _free_port() -> int:
 def _build(
     root: Path, url: str, workers: int, changes: int, database: str | None = None
 ) -> tuple[Path, list[Path], list[str]]:
+    from fieldkit.crypto import keyfile
     from fieldkit.district.exchange import handle
     from fieldkit.district.store import DistrictStore
     from fieldkit.enums import FollowUpKind
-    from fieldkit.store import keys
     from fieldkit.store.worker import WorkerStore
     from fieldkit.sync import client
     from fieldkit.sync.enrolment import decode_code
 
-    keys.KDF_PARAMS = dict(FAST_KDF)
+    keyfile.KDF_PARAMS = dict(FAST_KDF)
     district_home = root / "district"
     homes: list[Path] = []
     references: list[str] = []

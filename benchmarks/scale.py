@@ -157,11 +157,11 @@ def _case_changes(count: int, origin: str, unit: str = "UT Nord"):
 
 
 def build_worker(home: Path, cases: int, followups: int, long_case: bool) -> None:
-    from fieldkit.store import keys
+    from fieldkit.crypto import keyfile
     from fieldkit.store.db import transaction
     from fieldkit.store.worker import WorkerStore
 
-    keys.KDF_PARAMS = dict(FAST_KDF)
+    keyfile.KDF_PARAMS = dict(FAST_KDF)
     with WorkerStore.create(home, PASSPHRASE) as store:
         store.apply_remote(_case_changes(cases, "d-bench"))
         case_ids = [f"case{i:06d}" for i in range(cases)]
@@ -177,12 +177,13 @@ def build_worker(home: Path, cases: int, followups: int, long_case: bool) -> Non
 
 
 def build_district(home: Path, cases: int, followups: int, long_case: bool) -> None:
+    from fieldkit.crypto import keyfile
     from fieldkit.district.store import DistrictStore
-    from fieldkit.store import changelog, keys
+    from fieldkit.store import changelog
     from fieldkit.store.db import transaction
     from fieldkit.sync import merge
 
-    keys.KDF_PARAMS = dict(FAST_KDF)
+    keyfile.KDF_PARAMS = dict(FAST_KDF)
     with DistrictStore.create(home, PASSPHRASE, "District de mesure", None) as store:
         added, _ = store.add_worker("Agent de mesure", "UT Nord")
         conn = store.conn

@@ -39,15 +39,16 @@ def _free_port() -> int:
 def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]:
     """A district, one enrolled worker with one assigned case and `changes` unsent follow-ups."""
     from benchmarks.scale import _followup_rows
+    from fieldkit.crypto import keyfile
     from fieldkit.district.exchange import handle
     from fieldkit.district.store import DistrictStore
-    from fieldkit.store import keys, meta
+    from fieldkit.store import meta
     from fieldkit.store.db import transaction
     from fieldkit.store.worker import WorkerStore
     from fieldkit.sync import client
     from fieldkit.sync.enrolment import decode_code
 
-    keys.KDF_PARAMS = dict(FAST_KDF)
+    keyfile.KDF_PARAMS = dict(FAST_KDF)
     district_home, worker_home = root / "district", root / "worker"
     with DistrictStore.create(district_home, PASSPHRASE, "District de mesure", url) as district:
         added, code = district.add_worker("Agent de mesure", "UT Nord")

@@ -17,9 +17,9 @@ import sys
 import atheris
 
 with atheris.instrument_imports(include=["fieldkit.sync.bundle"]):
+    from fieldkit.crypto.identity import Identity
     from fieldkit.errors import BundleRejected
     from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle, read_header
-    from fieldkit.sync.identity import Identity
 
 SENDER = Identity.generate()
 DISTRICT = Identity.generate()

@@ -25,9 +25,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
+from fieldkit.crypto import keyfile
 from fieldkit.district.exchange import Outcome, handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.store import keys, meta
+from fieldkit.store import meta
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
@@ -47,7 +48,7 @@ FAST_KDF = {"algorithm": "argon2id", "memory_kib": 8192, "iterations": 1, "lanes
 
 def use_fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stores created from now on in this test use the cheapest Argon2id a key file accepts."""
-    monkeypatch.setattr(keys, "KDF_PARAMS", dict(FAST_KDF))
+    monkeypatch.setattr(keyfile, "KDF_PARAMS", dict(FAST_KDF))
 
 
 def credentials() -> Credentials:

@@ -48,6 +48,7 @@ def register(district_app: typer.Typer) -> None:
 
         import uvicorn
 
+        from fieldkit.crypto.tls import key_password
         from fieldkit.district import tls
         from fieldkit.district.server import create_app
         from fieldkit.district.store import DistrictStore
@@ -65,7 +66,7 @@ def register(district_app: typer.Typer) -> None:
                 raise UsageError("serve.no_tls")
             ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
             if tls_key is None:
-                ssl["ssl_keyfile_password"] = tls.key_password(store.data_key).decode()
+                ssl["ssl_keyfile_password"] = key_password(store.data_key).decode()
         try:
             # Bound here, not by uvicorn: a busy port is one line in the user's language
             # (uvicorn would log its own English error and exit 3, the "locked" code).

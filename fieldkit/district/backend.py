@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import postgres
 from fieldkit.errors import StoreError, UsageError
-from fieldkit.store.columns import ColumnCipher
 from fieldkit.store.db import db_path
 from fieldkit.store.keys import write_private_file
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import backend, postgres
 from fieldkit.district.store import KIND, DistrictStore, migrate_store
 from fieldkit.errors import IntegrityError, UsageError
 from fieldkit.store import audit
 from fieldkit.store.access import Credentials
-from fieldkit.store.columns import ColumnCipher, row_key
+from fieldkit.store.columns import row_key
 from fieldkit.store.db import db_path, transaction
 from fieldkit.store.digest import state_digest
 

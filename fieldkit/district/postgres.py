@@ -7,7 +7,7 @@ this adapter makes the few differences explicit rather than rewriting their SQL:
 integers) come back as `int`, and DDL is translated by `translate_schema`. Every write
 transaction starts by taking one district-wide advisory lock, the counterpart of
 SQLite's BEGIN IMMEDIATE (docs/postgresql.md says why a row lock is not enough).
-Personal-data columns are sealed by fieldkit/store/columns.py with `column_cipher`.
+Personal-data columns are sealed by fieldkit/crypto/columns.py with `column_cipher`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.errors import StoreError
-from fieldkit.store.columns import ColumnCipher
 
 # pg_advisory_xact_lock key for every write transaction of a district ("fieldkit").
 WRITE_LOCK = 0x6669656C646B6974

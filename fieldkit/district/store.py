@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit import rules
+from fieldkit.crypto.columns import ColumnCipher
+from fieldkit.crypto.enrolment import secret_hash
+from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.district import backend, postgres, refusals, retention
 from fieldkit.errors import InvalidValue, NotFound, StoreError, UsageError
 from fieldkit.model import (
@@ -35,14 +38,13 @@ from fieldkit.model import (
 )
 from fieldkit.store import access, audit, cases, changelog, followups, meta
 from fieldkit.store.access import Credentials
-from fieldkit.store.columns import ColumnCipher, seal, unseal
+from fieldkit.store.columns import seal, unseal
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, migrate, transaction
 from fieldkit.store.lifecycle import create_store
 from fieldkit.store.replica import ReplicaStore
 from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA
 from fieldkit.sync import merge
-from fieldkit.sync.enrolment import EnrolmentCode, encode_code, secret_hash
-from fieldkit.sync.identity import PublicIdentity
+from fieldkit.sync.enrolment import EnrolmentCode, encode_code
 
 KIND = "district"
 DEFAULT_CODE_TTL_HOURS = 72

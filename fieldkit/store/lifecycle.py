@@ -14,17 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from fieldkit.crypto.identity import Identity
+from fieldkit.crypto.keyfile import create_keyfile
 from fieldkit.errors import StoreError
 from fieldkit.store import audit, meta
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_home,
     check_passphrase,
-    create_keyfile,
     keyfile_path,
     write_keyfile,
 )
-from fieldkit.sync.identity import Identity
 
 
 class NewDatabase(Protocol):

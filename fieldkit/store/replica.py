@@ -14,8 +14,8 @@ from fieldkit.store import audit, cases, followups, meta
 from fieldkit.store.db import Connection
 
 if TYPE_CHECKING:
+    from fieldkit.crypto.identity import Identity
     from fieldkit.model import AuditEvent, Conflict
-    from fieldkit.sync.identity import Identity
 
 
 class ReplicaStore:
@@ -36,7 +36,7 @@ class ReplicaStore:
 
     def identity(self) -> Identity:
         # Imported here: the signing and HPKE code is not needed to list or record.
-        from fieldkit.sync.identity import Identity
+        from fieldkit.crypto.identity import Identity
 
         return Identity.from_bytes(base64.b64decode(meta.get(self.conn, "identity") or ""))
 

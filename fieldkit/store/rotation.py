@@ -40,18 +40,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from fieldkit.crypto.keyfile import DATA_KEY_BYTES, KeyFile, rewrap_keyfile, unwrap_key, wrap_key
 from fieldkit.errors import StoreError, WrongPassphrase, disk_full, warn
 from fieldkit.store import audit, meta
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, transaction
-from fieldkit.store.keys import (
-    DATA_KEY_BYTES,
-    KeyFile,
-    _unwrap,
-    _wrap,
-    rewrap_keyfile,
-    write_keyfile,
-    write_private_file,
-)
+from fieldkit.store.keys import write_keyfile, write_private_file
 from fieldkit.store.session import end_sessions
 
 ROTATION_FORMAT = "fieldkit-rotation"
@@ -80,7 +73,7 @@ class Rotation:
             ("old-by-new", self.old_by_new),
         ):
             try:
-                other = _unwrap(wrapped, key, self.aad(direction))
+                other = unwrap_key(wrapped, key, self.aad(direction))
             except WrongPassphrase:
                 continue
             return (key, other) if direction == "new-by-old" else (other, key)
@@ -132,8 +125,8 @@ def start(home: Path, keyfile: KeyFile, old_key: bytes, new_passphrase: str) -> 
     draft = Rotation(rewrap_keyfile(keyfile, new_key, new_passphrase), b"", b"")
     rotation = Rotation(
         draft.keyfile,
-        new_by_old=_wrap(new_key, old_key, draft.aad("new-by-old")),
-        old_by_new=_wrap(old_key, new_key, draft.aad("old-by-new")),
+        new_by_old=wrap_key(new_key, old_key, draft.aad("new-by-old")),
+        old_by_new=wrap_key(old_key, new_key, draft.aad("old-by-new")),
         id=secrets.token_hex(8),
     )
     write_private_file(journal_path(home, keyfile.kind), rotation.to_json().encode())

@@ -5,28 +5,25 @@
 lives in the shell's FIELDKIT_SESSION variable. So the data key is never on disk
 in clear, a session file alone is useless, and `lock` (deleting the files) ends
 every session of the store at once. Session files go to XDG_RUNTIME_DIR (a tmpfs
-that disappears at logout) when there is one, else to the store's home.
+that disappears at logout) when there is one, else to the store's home. The token and
+the seal are fieldkit/crypto/session.py; this module keeps the files and the expiry.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fieldkit.crypto.session import new_token, open_data_key, parse_token, seal_data_key
 from fieldkit.errors import InvalidValue
 from fieldkit.store.keys import write_private_file
 
 SESSION_ENV = "FIELDKIT_SESSION"
-TOKEN_PREFIX = "fks1_"
 DEFAULT_TTL_SECONDS = 10 * 3600  # a working day
 MAX_TTL_SECONDS = 7 * 86400  # a week away from the office, at most
-_ID_BYTES = 12
-_SECRET_BYTES = 32
 
 
 def check_ttl(ttl_seconds: int) -> None:
@@ -42,22 +39,6 @@ def sessions_dir(home: Path, store_id: str) -> Path:
     return home / "sessions" / store_id
 
 
-def _session_key(secret: bytes, store_id: str) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=None,
-        info=f"fieldkit-session/{store_id}".encode(),
-    ).derive(secret)
-
-
-def _aad(store_id: str, session_id: str, expires: int) -> bytes:
-    return f"fieldkit-session/1/{store_id}/{session_id}/{expires}".encode()
-
-
 def start_session(
     home: Path,
     store_id: str,
@@ -66,46 +47,24 @@ def start_session(
     now: Callable[[], float] = time.time,
 ) -> tuple[str, int]:
     """A new session: returns (token, expiry as epoch seconds)."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     check_ttl(ttl_seconds)
 
-    session_id = secrets.token_hex(_ID_BYTES)
-    secret = secrets.token_bytes(_SECRET_BYTES)
+    token, session_id, secret = new_token()
     expires = int(now()) + ttl_seconds
-    nonce = secrets.token_bytes(12)
-    sealed = AESGCM(_session_key(secret, store_id)).encrypt(
-        nonce, data_key, _aad(store_id, session_id, expires)
-    )
+    nonce, sealed = seal_data_key(data_key, secret, store_id, session_id, expires)
     directory = sessions_dir(home, store_id)
     directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # mode= is for the leaf only
     directory.mkdir(exist_ok=True, mode=0o700)
     record = {"expires": expires, "nonce": nonce.hex(), "sealed": sealed.hex()}
     write_private_file(directory / f"{session_id}.json", json.dumps(record).encode())
-    token = TOKEN_PREFIX + base64.urlsafe_b64encode(bytes.fromhex(session_id) + secret).decode()
     return token, expires
-
-
-def _parse_token(token: str) -> tuple[str, bytes] | None:
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token[len(TOKEN_PREFIX) :].encode())
-    except ValueError:
-        return None
-    if len(raw) != _ID_BYTES + _SECRET_BYTES:
-        return None
-    return raw[:_ID_BYTES].hex(), raw[_ID_BYTES:]
 
 
 def resume_session(
     home: Path, store_id: str, token: str, now: Callable[[], float] = time.time
 ) -> tuple[bytes, int] | None:
     """(data key, expiry) for a live session of this store, else None. Expired files are removed."""
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    parsed = _parse_token(token)
+    parsed = parse_token(token)
     if parsed is None:
         return None
     session_id, secret = parsed
@@ -119,13 +78,8 @@ def resume_session(
     if now() >= expires:
         _shred(path)
         return None
-    try:
-        key = AESGCM(_session_key(secret, store_id)).decrypt(
-            nonce, sealed, _aad(store_id, session_id, expires)
-        )
-    except (InvalidTag, ValueError):
-        return None
-    return key, expires
+    key = open_data_key(nonce, sealed, secret, store_id, session_id, expires)
+    return None if key is None else (key, expires)
 
 
 def end_sessions(home: Path, store_id: str) -> int:

@@ -1,7 +1,9 @@
-"""Sync bundles: encode, sign, encrypt, verify and decode them, and nothing else.
+"""Sync bundles: frame, sign, encrypt, verify and decode them, and nothing else.
 
-The payload is opaque bytes here; what it holds is the sync layer's business. The byte
-layout, the order of the checks and the limits are specified in docs/protocol.md.
+The cipher suite is fieldkit/crypto/envelope.py and the signing keys
+fieldkit/crypto/identity.py; this module holds the framing. The payload is opaque
+bytes here; what it holds is the sync layer's business. The byte layout, the order of
+the checks and the limits are specified in docs/protocol.md.
 Replayed or rolled-back counters and revoked senders are the caller's checks: they
 need the store's state, which this module does not see.
 """
@@ -16,17 +18,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Annotated, Any
 
-from cryptography.hazmat.primitives import hpke
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fieldkit.crypto.envelope import (
+    DEFAULT_SUITE,
+    SUPPORTED_SUITES,
+    Undecryptable,
+    open_for,
+    seal_to,
+)
+from fieldkit.crypto.identity import SIGNATURE_BYTES, Identity, PublicIdentity
 from fieldkit.errors import BundleRejected
 from fieldkit.sync import clock
-from fieldkit.sync.identity import SIGNATURE_BYTES, Identity, PublicIdentity
 
 BUNDLE_MAGIC = b"FKBUNDLE"
 BUNDLE_VERSION = 1
-DEFAULT_SUITE = "MLKEM768X25519-HKDFSHA256-CHACHA20POLY1305"
-SUPPORTED_SUITES = frozenset({DEFAULT_SUITE})
 BUNDLE_KINDS = frozenset({"sync", "reply", "enrol-request", "enrol-reply", "wipe"})
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
@@ -44,12 +50,6 @@ COMPRESSION_LEVEL = 6
 ReplicaId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
 Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]
-
-
-# The suite DEFAULT_SUITE names: X-Wing (HPKE KEM 0x647A), HKDF-SHA256, ChaCha20-Poly1305.
-_HPKE_SUITE = hpke.Suite(
-    hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305
-)
 
 
 class BundleHeader(BaseModel):
@@ -117,9 +117,7 @@ def encode_bundle(
     if len(header_bytes) > MAX_HEADER_BYTES:
         raise ValueError("header too large")
     info = _PREFIX.pack(BUNDLE_MAGIC, BUNDLE_VERSION, len(header_bytes)) + header_bytes
-    ciphertext = _HPKE_SUITE.encrypt(
-        zlib.compress(payload, COMPRESSION_LEVEL), recipient.hpke_public_key(), info=info
-    )
+    ciphertext = seal_to(recipient, zlib.compress(payload, COMPRESSION_LEVEL), info)
     signed = info + _LENGTH.pack(len(ciphertext)) + ciphertext
     if len(signed) + SIGNATURE_BYTES > MAX_BUNDLE_BYTES:
         raise BundleRejected(
@@ -167,10 +165,8 @@ def open_bundle(
     if not key.verify(parsed.signature, parsed.signed):
         raise BundleRejected("bundle.bad_signature")
     try:
-        compressed = _HPKE_SUITE.decrypt(
-            parsed.ciphertext, recipient.hpke_private_key(), info=parsed.info
-        )
-    except Exception as exc:  # InvalidTag, or a backend error on a malformed encapsulation
+        compressed = open_for(recipient, parsed.ciphertext, parsed.info)
+    except Undecryptable as exc:
         raise BundleRejected("bundle.undecryptable") from exc
     return header, _decompress(compressed)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
 from fieldkit.store import audit, cases, changelog, followups, meta, refusals
@@ -28,7 +29,6 @@ from fieldkit.sync import clock, merge, transport
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
 from fieldkit.sync.enrolment import EnrolmentCode
 from fieldkit.sync.enrolment import build_request as build_enrol_request
-from fieldkit.sync.identity import PublicIdentity
 from fieldkit.sync.payload import CLOCK_AHEAD, EnrolReply, SyncReply, decode, encode_sync_request
 
 # Changes per outgoing bundle; `fieldkit sync` comes back for the rest.

@@ -3,15 +3,14 @@
 The code carries what the worker needs to reach and trust the district: its id,
 name, URL, public keys, the server certificate's fingerprint, the worker's id and a
 one-time secret. The request proves possession of the secret (an HMAC, the secret
-itself never travels back) and of the worker's signing key (a self-signature).
+itself never travels back: fieldkit/crypto/enrolment.py) and of the worker's signing
+key (a self-signature).
 It holds public keys and ids only, so it needs no encryption. Formats: docs/protocol.md.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import struct
 import time
@@ -19,14 +18,14 @@ import zlib
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fieldkit.crypto import enrolment as enrolment_proof
+from fieldkit.crypto.identity import SIGNATURE_BYTES, Identity, PublicIdentity
 from fieldkit.errors import BundleRejected, InvalidValue
-from fieldkit.sync.identity import Identity, PublicIdentity
 
 CODE_PREFIX = "FK1-"
 MAX_CODE_CHARS = 8192
 ENROL_MAGIC = b"FKENROL1"
 MAX_ENROL_BYTES = 64 * 1024
-SIGNATURE_BYTES = 64
 _LENGTH = struct.Struct(">I")
 
 
@@ -69,24 +68,15 @@ def decode_code(text: str) -> EnrolmentCode:
     return code
 
 
-def secret_hash(secret: str) -> str:
-    """What the district keeps of the one-time secret."""
-    return hashlib.sha256(f"fieldkit-enrol-secret/{secret}".encode()).hexdigest()
-
-
-def proof(secret: str, worker_id: str, replica_id: str, fingerprint_hex: str) -> str:
-    # Keyed with the secret's hash, which is all the district stores.
-    key = bytes.fromhex(secret_hash(secret))
-    message = f"fieldkit-enrol/1/{worker_id}/{replica_id}/{fingerprint_hex}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
 def check_proof(stored_hash: str, request: EnrolRequest) -> bool:
-    key = bytes.fromhex(stored_hash)
-    fingerprint = request.identity().fingerprint_hex
-    message = f"fieldkit-enrol/1/{request.worker_id}/{request.replica_id}/{fingerprint}".encode()
-    expected = hmac.new(key, message, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, request.proof)
+    """Whether the request proves the secret whose hash the district stored."""
+    return enrolment_proof.check_proof(
+        stored_hash,
+        request.worker_id,
+        request.replica_id,
+        request.identity().fingerprint_hex,
+        request.proof,
+    )
 
 
 class EnrolRequest(BaseModel):
@@ -110,7 +100,9 @@ def build_request(code: EnrolmentCode, identity: Identity, replica_id: str) -> b
         worker_id=code.worker_id,
         replica_id=replica_id,
         keys=public.to_dict(),
-        proof=proof(code.secret, code.worker_id, replica_id, public.fingerprint_hex),
+        proof=enrolment_proof.proof(
+            code.secret, code.worker_id, replica_id, public.fingerprint_hex
+        ),
     )
     body = json.dumps(request.model_dump(), sort_keys=True, separators=(",", ":")).encode()
     signed = ENROL_MAGIC + _LENGTH.pack(len(body)) + body

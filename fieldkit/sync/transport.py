@@ -2,16 +2,16 @@
 
 The bytes are the same either way. Over HTTPS the server's certificate is pinned by
 its SHA-256 fingerprint from the enrolment code (self-signed certificates need no
-public CA); a mismatch discards the answer. Timeouts are bounded; an unreachable
-server is `Offline` (exit 5), never a traceback.
+public CA; the pin is fieldkit/crypto/tls.py); a mismatch discards the answer.
+Timeouts are bounded; an unreachable server is `Offline` (exit 5), never a traceback.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from fieldkit.crypto.tls import pin_matches
 from fieldkit.errors import IntegrityError, Offline, Refused, UsageError
 from fieldkit.store.keys import write_private_file
 from fieldkit.sync.bundle import MAX_BUNDLE_BYTES
@@ -114,7 +114,7 @@ class Channel:
                 der = tls.getpeercert(True)
         except OSError:
             raise Offline("sync.offline_plain") from None
-        if der is None or cert_fingerprint(der) != self.tls_fingerprint:
+        if not pin_matches(der, self.tls_fingerprint):
             raise IntegrityError("sync.tls_pin_mismatch")
         context = ssl.create_default_context(cadata=der)
         # The pin names the certificate; which host name it was issued for is not the point.
@@ -202,9 +202,5 @@ def _check_pin(response, expected: str) -> None:
     stream = response.extensions.get("network_stream")
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
     der = ssl_object.getpeercert(True) if ssl_object is not None else None
-    if der is None or cert_fingerprint(der) != expected.lower():
+    if not pin_matches(der, expected):
         raise IntegrityError("sync.tls_pin_mismatch")
-
-
-def cert_fingerprint(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()

@@ -11,8 +11,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from fieldkit.cli import app
+from fieldkit.crypto import keyfile
 from fieldkit.model import FollowUpKind
-from fieldkit.store import keys
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE, cli_env
@@ -23,7 +23,7 @@ TODAY = date.today()
 
 def _worker_with_history(home: Path, monkeypatch, count: int) -> str:
     monkeypatch.setattr(
-        keys,
+        keyfile,
         "KDF_PARAMS",
         {"algorithm": "argon2id", "memory_kib": 8192, "iterations": 1, "lanes": 1},
     )

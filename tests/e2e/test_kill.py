@@ -151,9 +151,10 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
 ) -> None:
     from datetime import date
 
+    from fieldkit.crypto.keyfile import unlock_keyfile
     from fieldkit.model import FollowUpKind
     from fieldkit.store.access import Credentials
-    from fieldkit.store.keys import read_keyfile, unlock_keyfile
+    from fieldkit.store.keys import read_keyfile
     from fieldkit.store.rotation import current_key, journal_path, read_rotation
     from fieldkit.store.worker import WorkerStore, change_passphrase
     from tests.helpers import open_case

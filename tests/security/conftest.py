@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit.crypto import keyfile
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import FollowUpKind
-from fieldkit.store import keys
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.enrolment import decode_code
@@ -139,7 +139,7 @@ def _build(root: Path) -> Sandbox:
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(keys, "KDF_PARAMS", dict(FAST_KDF))
+        patch.setattr(keyfile, "KDF_PARAMS", dict(FAST_KDF))
         return _build(tmp_path_factory.mktemp("security-template"))
 
 

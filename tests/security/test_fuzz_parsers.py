@@ -21,11 +21,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fieldkit.crypto.keyfile import KeyFile, unlock_keyfile
 from fieldkit.district.exchange import handle
 from fieldkit.district.server import create_app
 from fieldkit.errors import FieldkitError, InvalidValue, StoreError, WrongPassphrase
 from fieldkit.store import session as sessions
-from fieldkit.store.keys import KeyFile, keyfile_path, read_keyfile, unlock_keyfile
+from fieldkit.store.keys import keyfile_path, read_keyfile
 from fieldkit.sync import client
 from fieldkit.sync.bundle import encode_bundle, open_bundle, read_header
 from fieldkit.sync.enrolment import EnrolmentCode, decode_code, encode_code

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.store import keys
+from fieldkit.crypto import keyfile
 from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE
 
@@ -20,7 +20,7 @@ FAST_KDF = {"algorithm": "argon2id", "memory_kib": 8192, "iterations": 1, "lanes
 
 @pytest.fixture(autouse=True)
 def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keys, "KDF_PARAMS", dict(FAST_KDF))
+    monkeypatch.setattr(keyfile, "KDF_PARAMS", dict(FAST_KDF))
 
 
 @pytest.fixture

@@ -6,19 +6,12 @@ import json
 
 import pytest
 
+from fieldkit.crypto import keyfile as keyfile_module
+from fieldkit.crypto.keyfile import KeyFile, create_keyfile, rewrap_keyfile, unlock_keyfile
 from fieldkit.errors import InvalidValue, StoreError, WrongPassphrase
-from fieldkit.store import keys
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import connect, db_path
-from fieldkit.store.keys import (
-    KeyFile,
-    check_passphrase,
-    create_keyfile,
-    keyfile_path,
-    read_keyfile,
-    rewrap_keyfile,
-    unlock_keyfile,
-)
+from fieldkit.store.keys import check_passphrase, keyfile_path, read_keyfile
 from fieldkit.store.session import resume_session
 from fieldkit.store.worker import WorkerStore, change_passphrase
 from tests.conftest import PASSPHRASE
@@ -54,7 +47,9 @@ def test_a_weak_passphrase_creates_nothing(home):
 )
 def test_a_good_passphrase_is_accepted_and_opens_a_store(passphrase, tmp_path, monkeypatch):
     check_passphrase(passphrase)  # raises InvalidValue when refused
-    monkeypatch.setattr(keys, "KDF_PARAMS", {**keys.KDF_PARAMS, "memory_kib": 8192})
+    monkeypatch.setattr(
+        keyfile_module, "KDF_PARAMS", {**keyfile_module.KDF_PARAMS, "memory_kib": 8192}
+    )
     WorkerStore.create(tmp_path / "w", passphrase).close()
     with WorkerStore.open(tmp_path / "w", Credentials(prompt=lambda: passphrase)) as store:
         assert store.status().cases == 0
@@ -191,4 +186,6 @@ def test_the_new_passphrase_must_pass_the_policy(home, store):
 
 def test_kdf_parameters_are_stored_with_the_key(home, store):
     stored = read_keyfile(home, "worker").kdf
-    assert stored == keys.KDF_PARAMS  # the (lowered) parameters of these tests, written down
+    assert (
+        stored == keyfile_module.KDF_PARAMS
+    )  # the (lowered) parameters of these tests, written down

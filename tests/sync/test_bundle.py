@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldkit import errors, i18n
+from fieldkit.crypto.identity import Identity, PublicIdentity
 from fieldkit.errors import BundleRejected
 from fieldkit.i18n import t
 from fieldkit.sync import bundle as bundle_module
@@ -37,7 +38,6 @@ from fieldkit.sync.bundle import (
     read_bundle,
     read_header,
 )
-from fieldkit.sync.identity import Identity, PublicIdentity
 
 WORKER = Identity.generate()
 DISTRICT = Identity.generate()

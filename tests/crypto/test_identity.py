@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hpke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit.sync.identity import (
+from fieldkit.crypto.identity import (
     HPKE_PUBLIC_BYTES,
     IDENTITY_BYTES,
     Identity,

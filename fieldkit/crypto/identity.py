@@ -1,7 +1,8 @@
 """A replica's long-term keys: Ed25519 to sign, ML-KEM-768+X25519 (HPKE) to receive.
 
 `Identity` holds the private keys (serialised by `to_bytes` for the encrypted store),
-`PublicIdentity` what peers pin and compare by fingerprint. Formats: docs/protocol.md.
+`PublicIdentity` what peers pin and compare by fingerprint. Formats: docs/protocol.md,
+"Keys".
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _IDENTITY_LAYOUT = struct.Struct(
     f">{len(IDENTITY_MAGIC)}sB{ED25519_SEED_BYTES}s{MLKEM_SEED_BYTES}s{X25519_KEY_BYTES}s"
 )
 IDENTITY_BYTES = _IDENTITY_LAYOUT.size  # 133
+_KEY_LENGTH = struct.Struct(">I")  # the length prefix of each key in the fingerprint
 
 
 def _b64decode(value: Any, name: str) -> bytes:
@@ -84,7 +86,7 @@ class PublicIdentity:
         """SHA-256 over the domain label and both length-prefixed keys (32 bytes)."""
         digest = hashlib.sha256(FINGERPRINT_DOMAIN)
         for key in (self.signing, self.hpke):
-            digest.update(struct.pack(">I", len(key)))
+            digest.update(_KEY_LENGTH.pack(len(key)))
             digest.update(key)
         return digest.digest()
 
