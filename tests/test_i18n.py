@@ -492,3 +492,33 @@ def test_the_same_help_and_errors_in_english_are_clicks():
     )
     nope = _cli("followup", "add", "x", "--nope", FIELDKIT_LANG="en").stderr
     assert "Error: No such option '--nope'." in nope
+
+
+# click's and typer's own strings that reach a user (msgids of click 8.4+ and typer 0.20+).
+CLICK_SHOWN = [
+    "Usage:",
+    "Options",
+    "Commands",
+    "Arguments",
+    "Show this message and exit.",
+    "Error: {message}",
+    "Try '{command} {option}' for help.",
+    "No such option {name!r}.",
+    "No such command {name!r}.",
+    "Missing argument",
+    "Missing option",
+    "Invalid value for {param_hint}: {message}",
+    "Option {name!r} requires an argument.",
+    "Got unexpected extra argument ({args})",
+    "Did you mean {possibility}?",
+    "Aborted!",
+    "required",
+    "default: {default}",
+]
+
+
+def test_clicks_own_strings_are_in_the_french_catalogue():
+    french = i18n.translation("fr")
+    for msgid in CLICK_SHOWN:
+        assert (None, msgid) in po(), f"{msgid!r} not in {PO.name}"
+        assert french.gettext(msgid) != msgid or msgid in ("Options", "Arguments"), msgid
