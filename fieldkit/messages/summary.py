@@ -1,4 +1,4 @@
-"""Messages of the summary area: key -> (English, French).
+"""Messages of the summary area: key -> English (the French: fieldkit/locale/fr/).
 
 Also the labels of the model's enums (`kind.*`, `status.*`, `priority.*`, `referral.*`,
 `concern.*`, `goal.*`, `worker-status.*`) and case fields (`field.*`), which every part

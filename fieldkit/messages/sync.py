@@ -1,4 +1,4 @@
-"""Messages of the sync area: key -> (English, French)."""
+"""Messages of the sync area: key -> English (the French: fieldkit/locale/fr/)."""
 
 from fieldkit.messages.plural import Plural
 
