@@ -205,7 +205,7 @@ def build_district(home: Path, cases: int, followups: int, long_case: bool) -> N
 
 
 def _cache_key() -> str:
-    from fieldkit.district.store import DISTRICT_MIGRATIONS
+    from fieldkit.district.schema import DISTRICT_MIGRATIONS
     from fieldkit.store.schema import WORKER_MIGRATIONS
 
     return f"w{len(WORKER_MIGRATIONS)}-d{len(DISTRICT_MIGRATIONS)}-l{LAYOUT}"

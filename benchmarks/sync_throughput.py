@@ -117,7 +117,7 @@ def _storage_floor(root: Path, rows: list[tuple[tuple, tuple]], attempt: int) ->
     much of the 3x the encrypted, logged storage alone already takes."""
     import secrets
 
-    from fieldkit.district.store import DISTRICT_MIGRATIONS
+    from fieldkit.district.schema import DISTRICT_MIGRATIONS
     from fieldkit.store.db import connect, migrate
 
     home = root / f"floor-{attempt}"

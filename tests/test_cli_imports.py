@@ -59,7 +59,7 @@ def test_the_enums_are_the_models_enums():
 def test_hard_coded_constants_agree_with_the_store():
     from fieldkit.commands import district as district_cmd
     from fieldkit.commands import session as session_cmd
-    from fieldkit.district.store import DEFAULT_CODE_TTL_HOURS
+    from fieldkit.district.workers import DEFAULT_CODE_TTL_HOURS
     from fieldkit.store.access import PASSPHRASE_ENV
     from fieldkit.store.session import DEFAULT_TTL_SECONDS
 

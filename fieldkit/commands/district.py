@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from fieldkit.district.retention import ClosedCase
     from fieldkit.district.store import DistrictStore
 
-# fieldkit.district.store.DEFAULT_CODE_TTL_HOURS, without importing the store for --help
+# fieldkit.district.workers.DEFAULT_CODE_TTL_HOURS, without importing the store for --help
 # (tests/test_cli_imports.py checks that they agree).
 DEFAULT_CODE_TTL_HOURS = 72
 

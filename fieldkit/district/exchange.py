@@ -7,19 +7,15 @@ reply is built from the same state. A refused worker's bundle changes nothing he
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from fieldkit.district import authorise, refusals
-from fieldkit.district.store import DistrictStore, WorkerRecord
+from fieldkit.district import authorise, refusals, workers
+from fieldkit.district import cases as district_cases
+from fieldkit.district.workers import WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
-from fieldkit.model import (
-    CaseStatus,
-    Change,
-    WorkerStatus,
-)
+from fieldkit.model import Change, WorkerStatus
 from fieldkit.store import audit, changelog
 from fieldkit.store.db import transaction
 from fieldkit.store.digest import state_digest
@@ -35,6 +31,9 @@ from fieldkit.sync.payload import (
     decode,
     encode,
 )
+
+if TYPE_CHECKING:
+    from fieldkit.district.store import DistrictStore
 
 # Changes a district sends in one reply; the worker comes back for the rest.
 MAX_REPLY_CHANGES = 100_000
@@ -66,7 +65,7 @@ def handle(store: DistrictStore, data: bytes, *, accept_revoked: bool = False) -
     if data[: len(ENROL_MAGIC)] == ENROL_MAGIC:
         return _enrol(store, data)
     header = read_header(data)
-    record = store.worker_by_replica(header.sender)
+    record = workers.by_replica(store.conn, header.sender)
     if record is None:
         raise Refused("sync.unknown_worker")
     public = record.public_identity()
@@ -102,7 +101,7 @@ def _sync(
     with transaction(conn):
         # Read again under the write lock: two processes handed the same bundle at once
         # (two `sync-file` runs, say) must not both get past the replay check.
-        record = store.worker(worker_id)
+        record = workers.get(conn, worker_id)
         if header.counter <= record.counter_in:
             raise BundleRejected("bundle.replayed", counter=header.counter)
         # A change stamped too far ahead of this clock is refused before the clock sees it,
@@ -111,7 +110,7 @@ def _sync(
         now = clock.wall_clock_ms()
         ahead = {c.id for c in request.changes if clock.too_far_ahead(c.hlc, now)}
         changelog.observe(conn, [c for c in request.changes if c.id not in ahead])
-        assigned = set(store.assigned_cases(worker_id))
+        assigned = set(district_cases.assigned(conn, worker_id))
         for change in sorted(request.changes, key=lambda c: c.seq):
             if change.id in ahead:
                 refused.append(Refusal(change_id=change.id, reason=CLOCK_AHEAD))
@@ -127,7 +126,7 @@ def _sync(
         acked = _contiguous_ack(conn, origin, worker_id, record.acked_seq)
         counter_out = record.counter_out + 1
 
-        open_cases = {c for c in assigned if _is_open(conn, c)}
+        open_cases = district_cases.open_among(conn, assigned)
         holding = set(request.holding)
         fresh = open_cases if request.resync else open_cases - holding
         purge = sorted(holding - open_cases)
@@ -137,10 +136,8 @@ def _sync(
             outgoing = outgoing[:MAX_REPLY_CHANGES]
             cursor = outgoing[-1][0]
         digest = state_digest(conn, open_cases) if len(outgoing) < MAX_REPLY_CHANGES else ""
-        conn.execute(
-            "UPDATE workers SET acked_seq = ?, counter_in = ?, counter_out = ?, last_sync = ?"
-            " WHERE id = ?",
-            (acked, header.counter, counter_out, _now(), worker_id),
+        workers.record_sync(
+            conn, worker_id, acked=acked, counter_in=header.counter, counter_out=counter_out
         )
         outcome.sent, outcome.purge, outcome.refused = len(outgoing), len(purge), len(refused)
         detail = (
@@ -159,11 +156,6 @@ def _sync(
         )
         outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
     return outcome
-
-
-def _is_open(conn, case_id: str) -> bool:
-    row = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
-    return row is not None and row[0] != CaseStatus.CLOSED.value
 
 
 def _outgoing(
@@ -189,19 +181,8 @@ def _contiguous_ack(conn, origin: str, worker_id: str, acked: int) -> int:
     origin must not acknowledge (and so lose) this worker's real change.
     """
     # Two range reads rather than two look-ups per change (a bundle holds up to 50,000).
-    done = {
-        row[0]
-        for row in conn.execute(
-            "SELECT seq FROM changes WHERE origin = ? AND seq > ?", (origin, acked)
-        )
-    }
-    done.update(
-        row[0]
-        for row in conn.execute(
-            "SELECT seq FROM refusals WHERE worker_id = ? AND origin = ? AND seq > ?",
-            (worker_id, origin, acked),
-        )
-    )
+    done = changelog.seqs_of_origin_above(conn, origin, acked)
+    done |= refusals.refused_seqs(conn, worker_id, origin, acked)
     while acked + 1 in done:
         acked += 1
     return acked
@@ -259,10 +240,8 @@ def _handover(
     with transaction(store.conn):
         # One past the dropped reply and any wipe notice already sent (those are not
         # persisted), so that the device does not take this one for a replay.
-        store.conn.execute(
-            "UPDATE workers SET counter_out = counter_out + 1 WHERE id = ?", (worker_id,)
-        )
-        record = store.worker(worker_id)
+        workers.skip_reply(store.conn, worker_id)
+        record = workers.get(store.conn, worker_id)
         audit.record(store.conn, "district", "handover", "worker", worker_id, "reply=wipe")
         notice = SyncReply(wipe=True, district_name=store.name)
         outcome.reply = _seal(
@@ -277,7 +256,7 @@ def _enrol(store: DistrictStore, data: bytes) -> Outcome:
     if request.district_id != store.replica_id:
         raise BundleRejected("bundle.wrong_recipient")
     try:
-        record = store.worker(request.worker_id)
+        record = workers.get(store.conn, request.worker_id)
     except NotFound:
         raise Refused("enrol.unknown_worker") from None
     if record.worker.status == WorkerStatus.REVOKED:
@@ -288,26 +267,16 @@ def _enrol(store: DistrictStore, data: bytes) -> Outcome:
         raise Refused("enrol.code_expired")
     if not check_proof(record.secret_hash, request):
         raise Refused("enrol.bad_proof")
-    if store.worker_by_replica(request.replica_id) is not None:
+    if workers.by_replica(store.conn, request.replica_id) is not None:
         raise Refused("enrol.replica_taken")
     public = request.identity()
     conn = store.conn
     with transaction(conn):
         # Checked again under the write lock: two servers given two requests for one code.
-        enrolled = conn.execute(
-            "UPDATE workers SET status = 'enrolled', replica_id = ?, keys = ?, fingerprint = ?,"
-            " code_used = 1, counter_out = 1 WHERE id = ? AND code_used = 0 AND status = 'pending'",
-            (
-                request.replica_id,
-                json.dumps(public.to_dict()),
-                public.fingerprint,
-                record.worker.id,
-            ),
-        ).rowcount
-        if not enrolled:
+        if not workers.enrol(conn, record.worker.id, request.replica_id, public):
             raise Refused("enrol.code_used")
         audit.record(conn, "district", "worker-enrol", "worker", record.worker.id)
-    record = store.worker(record.worker.id)
+    record = workers.get(conn, record.worker.id)
     reply = EnrolReply(
         district_id=store.replica_id,
         district_name=store.name,
@@ -319,7 +288,3 @@ def _enrol(store: DistrictStore, data: bytes) -> Outcome:
     return Outcome(
         reply=sealed, kind="enrol-reply", worker_id=record.worker.id, fingerprint=public.fingerprint
     )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

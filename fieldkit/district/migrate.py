@@ -20,9 +20,10 @@ from typing import Any
 
 from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import backend, postgres
-from fieldkit.district.store import KIND, DistrictStore, migrate_store
+from fieldkit.district.schema import KIND, migrate_store
+from fieldkit.district.store import DistrictStore
 from fieldkit.errors import IntegrityError, UsageError
-from fieldkit.store import audit
+from fieldkit.store import audit, cases
 from fieldkit.store.access import Credentials
 from fieldkit.store.columns import row_key
 from fieldkit.store.db import db_path, transaction
@@ -179,7 +180,7 @@ def _check(source: DistrictStore, target: postgres.PgConnection, tables: list[st
         if _rows_digest(theirs) != _rows_digest(opened):
             raise IntegrityError("database.copy_mismatch", what=f"{table}: digest")
         done.rows[table] = len(ours)
-    case_ids = [r[0] for r in source.conn.execute("SELECT id FROM cases")]
+    case_ids = cases.all_ids(source.conn)
     done.state_digest = state_digest(source.conn, case_ids)
     if state_digest(target, case_ids) != done.state_digest:
         raise IntegrityError("database.copy_mismatch", what="state digest")

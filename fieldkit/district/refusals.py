@@ -8,9 +8,11 @@ travels back to the worker at its next sync, which then lets go of its own copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from datetime import UTC, datetime
 
+from fieldkit.district import cases as district_cases
+from fieldkit.district import workers
 from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import Change, RefusedChange
@@ -70,21 +72,24 @@ def get(conn: Connection, ref: str) -> RefusedChange:
     return _build(conn, row)
 
 
-def accept(
-    conn: Connection,
-    ref: str,
-    origin_of: Callable[[str], str],
-    assigned: Callable[[str], list[str]],
-) -> RefusedChange:
-    """Apply a refused change now that the rules allow it; Refused when they still don't.
+def show(conn: Connection, ref: str) -> RefusedChange:
+    """One refused change, as a coordinator views it (audited)."""
+    item = get(conn, ref)
+    with transaction(conn):
+        audit.record(conn, "district", "view", "refusal", item.id)
+    return item
 
-    `origin_of` and `assigned` give a worker's replica id and the cases assigned to it now.
-    """
+
+def accept(conn: Connection, ref: str) -> RefusedChange:
+    """Apply a refused change now that the rules allow it (the worker's assignments as they
+    are now); Refused when they still don't."""
     with transaction(conn):
         item = _pending(conn, ref)
         change = item.change
         worker = item.worker_id
-        reason = refusal_reason(conn, change, origin_of(worker), worker, set(assigned(worker)))
+        origin = workers.get(conn, worker).replica_id or ""
+        assigned = set(district_cases.assigned(conn, worker))
+        reason = refusal_reason(conn, change, origin, worker, assigned)
         if reason is not None:
             raise Refused("refusal.still_refused", ref=item.id, reason=reason_text(reason))
         merge.apply(conn, change)
@@ -134,6 +139,37 @@ def mark_notified(conn: Connection, worker_id: str, change_ids: list[str]) -> No
             " AND status != 'pending'",
             (worker_id, origin, int(seq)),
         )
+
+
+def refused_seqs(conn: Connection, worker_id: str, origin: str, above_seq: int) -> set[int]:
+    """The seqs above `above_seq` of `origin`'s changes refused to this worker."""
+    return {
+        row[0]
+        for row in conn.execute(
+            "SELECT seq FROM refusals WHERE worker_id = ? AND origin = ? AND seq > ?",
+            (worker_id, origin, above_seq),
+        )
+    }
+
+
+def any_kept(conn: Connection) -> bool:
+    return conn.execute("SELECT 1 FROM refusals LIMIT 1").fetchone() is not None
+
+
+def delete_about(conn: Connection, now: set[str], earlier: set[str]) -> int:
+    """Delete the refused changes about these cases, purged `now` or `earlier` (the case id
+    is inside the sealed change); returns how many were about the `earlier` ones."""
+    rows = conn.execute("SELECT id, worker_id, origin, seq, change FROM refusals").fetchall()
+    doomed, late = [], 0
+    for refusal_id, worker_id, origin, seq, sealed in rows:
+        text = unseal(conn, "refusals", "change", row_key(worker_id, origin, str(seq)), sealed)
+        case_id = json.loads(text).get("case_id")
+        if case_id in now or case_id in earlier:
+            doomed.append(refusal_id)
+            late += case_id in earlier
+    for refusal_id in doomed:
+        conn.execute("DELETE FROM refusals WHERE id = ?", (refusal_id,))
+    return late
 
 
 def _pending(conn: Connection, ref: str) -> RefusedChange:

@@ -11,13 +11,17 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldkit.district.store import DistrictStore
 from fieldkit.errors import NotFound
 from fieldkit.model import Case, CaseStatus
-from fieldkit.store import followups
+from fieldkit.store import audit, followups
+from fieldkit.store.db import Connection, transaction
+
+if TYPE_CHECKING:
+    from fieldkit.district.store import DistrictStore
 
 DEFAULT_SINCE_DAYS = 30
 DEFAULT_NOT_SEEN_DAYS = 30
@@ -141,6 +145,18 @@ def build_report(
         total=total,
         cases=lines if with_cases else None,
     )
+
+
+def record_use(conn: Connection, action: str, detail: str, unit: str | None = None) -> None:
+    """Audit a meeting report shown on a terminal ("view") or sent out ("export").
+
+    `detail` says the format, where it went and whether it held the per-case annex
+    (e.g. "pdf file with-cases"), never the path.
+    """
+    if action not in ("view", "export"):
+        raise ValueError(action)
+    with transaction(conn):
+        audit.record(conn, "district", action, "report", unit or "", detail)
 
 
 def _known_unit(wanted: str, units: list[str]) -> str:

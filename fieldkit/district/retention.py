@@ -8,14 +8,13 @@ Audit events stay (ids, never content); refused changes about a purged case go t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from fieldkit.model import CaseStatus
+from fieldkit.district import cases as district_cases
+from fieldkit.district import refusals
 from fieldkit.store import audit, cases, changelog, followups
-from fieldkit.store.columns import row_key, unseal
-from fieldkit.store.db import Connection
+from fieldkit.store.db import Connection, checkpoint, transaction
 from fieldkit.sync.clock import format_hlc, parse_hlc
 
 PURGE_ACTION = "purge"
@@ -42,12 +41,6 @@ def closed_before(conn: Connection, cutoff: date) -> list[ClosedCase]:
     """Closed cases whose closing time is before `cutoff` (00:00 UTC), oldest first."""
     start = datetime.combine(cutoff, time.min, tzinfo=UTC)
     bound = format_hlc(int(start.timestamp()) * 1000, 0)
-    rows = conn.execute(
-        "SELECT c.id, c.reference, f.hlc FROM cases AS c"
-        " JOIN case_fields AS f ON f.case_id = c.id AND f.field = 'status'"
-        " WHERE c.status = ? AND f.hlc < ? ORDER BY f.hlc, c.reference",
-        (CaseStatus.CLOSED.value, bound),
-    ).fetchall()
     return [
         ClosedCase(
             case_id=case_id,
@@ -55,8 +48,29 @@ def closed_before(conn: Connection, cutoff: date) -> list[ClosedCase]:
             closed_on=_day(hlc),
             followups=followups.count(conn, case_id),
         )
-        for case_id, reference, hlc in rows
+        for case_id, reference, hlc in cases.closed_stamps(conn, bound)
     ]
+
+
+def purge_closed(
+    conn: Connection, cutoff: date, only: set[str] | None = None, *, on_file: bool = True
+) -> list[ClosedCase]:
+    """Delete every closed case closed before `cutoff` (those of them in `only`, the ids
+    a person confirmed, when given), in one transaction; returns what went.
+
+    Selected again under the write lock, so an open case is never touched. On the file,
+    the WAL is checkpointed afterwards so that the freed content leaves it too
+    (`secure_delete` has zeroed it in the pages); on PostgreSQL the rows' space is
+    reclaimed by VACUUM (docs/postgresql.md).
+    """
+    with transaction(conn):
+        due = closed_before(conn, cutoff)
+        if only is not None:
+            due = [item for item in due if item.case_id in only]
+        purge(conn, due)
+    if on_file:
+        checkpoint(conn)
+    return due
 
 
 def purge(conn: Connection, due: list[ClosedCase]) -> int:
@@ -71,8 +85,9 @@ def purge(conn: Connection, due: list[ClosedCase]) -> int:
         audit.record(conn, "district", PURGE_ACTION, "case", item.case_id, detail)
     now = {item.case_id for item in due}
     late = 0
-    if conn.execute("SELECT 1 FROM refusals LIMIT 1").fetchone():
-        late = _delete_refusals(conn, now, _purged_before(conn) - now)
+    if refusals.any_kept(conn):
+        earlier = audit.object_ids(conn, "district", PURGE_ACTION, "case") - now
+        late = refusals.delete_about(conn, now, earlier)
     if late:
         audit.record(conn, "district", PURGE_ACTION, "refusals", "", f"count={late}")
     return late
@@ -81,49 +96,12 @@ def purge(conn: Connection, due: list[ClosedCase]) -> int:
 def _delete_case(conn: Connection, case_id: str) -> None:
     # Resolutions are keyed by conflict id alone: those of this case's conflicts, and those
     # that arrived before their conflict did (known only from the change log).
-    resolved = {
-        r[0] for r in conn.execute("SELECT id FROM conflicts WHERE case_id = ?", (case_id,))
-    }
-    resolved.update(
-        r[0]
-        for r in conn.execute(
-            "SELECT entity_id FROM changes WHERE case_id = ? AND entity = 'conflict'", (case_id,)
-        )
-    )
-    for conflict_id in sorted(resolved):
-        conn.execute("DELETE FROM resolved_conflicts WHERE id = ?", (conflict_id,))
-    conn.execute("DELETE FROM assignments WHERE case_id = ?", (case_id,))
+    resolved = cases.conflict_ids(conn, case_id)
+    resolved.update(changelog.entity_ids_of_case(conn, case_id, "conflict"))
+    district_cases.delete_assignments(conn, case_id)
     followups.delete_case(conn, case_id)
     changelog.delete_case(conn, case_id)
-    conn.execute("DELETE FROM case_fields WHERE case_id = ?", (case_id,))
-    cases.delete(conn, case_id)
-
-
-def _purged_before(conn: Connection) -> set[str]:
-    return {
-        r[0]
-        for r in conn.execute(
-            "SELECT object_id FROM audit WHERE actor = 'district' AND action = ?"
-            " AND object_type = 'case'",
-            (PURGE_ACTION,),
-        )
-    }
-
-
-def _delete_refusals(conn: Connection, now: set[str], earlier: set[str]) -> int:
-    """Delete the refused changes about these cases (the case id is inside the sealed
-    change); returns how many were about the `earlier` ones."""
-    rows = conn.execute("SELECT id, worker_id, origin, seq, change FROM refusals").fetchall()
-    doomed, late = [], 0
-    for refusal_id, worker_id, origin, seq, sealed in rows:
-        text = unseal(conn, "refusals", "change", row_key(worker_id, origin, str(seq)), sealed)
-        case_id = json.loads(text).get("case_id")
-        if case_id in now or case_id in earlier:
-            doomed.append(refusal_id)
-            late += case_id in earlier
-    for refusal_id in doomed:
-        conn.execute("DELETE FROM refusals WHERE id = ?", (refusal_id,))
-    return late
+    cases.purge(conn, case_id, resolved)
 
 
 def _day(hlc: str) -> date:

@@ -22,13 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from fieldkit import __version__
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected, FieldkitError, Refused, disk_full
-from fieldkit.i18n import t
+from fieldkit.errors import FieldkitError
+from fieldkit.sync import wire
 from fieldkit.sync.bundle import MAX_BUNDLE_BYTES
 from fieldkit.sync.enrolment import MAX_ENROL_BYTES
 
 log = logging.getLogger("fieldkit.server")
-BUNDLE_MEDIA_TYPE = "application/vnd.fieldkit.bundle"
 
 
 def create_app(store: DistrictStore) -> FastAPI:
@@ -48,7 +47,7 @@ def create_app(store: DistrictStore) -> FastAPI:
 
     def exchange(data: bytes, endpoint: str) -> Response:
         started = time.monotonic()
-        worker, status, counts = "-", 200, ""
+        worker, status, counts = "-", wire.OK, ""
         try:
             with store.lease() as leased:
                 outcome = handle(leased, data)
@@ -57,25 +56,18 @@ def create_app(store: DistrictStore) -> FastAPI:
                 f"in={outcome.received} applied={outcome.applied}"
                 f" refused={outcome.refused} out={outcome.sent}"
             )
-            status = 403 if outcome.refused_worker else 200
-            return Response(outcome.reply, status_code=status, media_type=BUNDLE_MEDIA_TYPE)
-        except Refused as exc:
-            status = 403
-            return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
-        except BundleRejected as exc:
-            status = 409
-            return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
+            # A revoked worker's refusal carries a signed wipe notice, not JSON.
+            status = wire.REFUSED if outcome.refused_worker else wire.OK
+            return Response(outcome.reply, status_code=status, media_type=wire.BUNDLE_MEDIA_TYPE)
         except FieldkitError as exc:
-            status = 400
-            return JSONResponse({"error": exc.message, "code": exc.key}, status_code=status)
+            status, body = wire.answer(exc)
+            return JSONResponse(body, status_code=status)
         except Exception as exc:
             # The bundle's transaction was rolled back; the worker keeps its changes queued
             # and sends them again. Never the exception's text: it could quote case data.
-            full = disk_full(exc)
-            status = 503 if full else 500
-            key = "serve.disk_full" if full else "serve.internal_error"
+            status, body = wire.fault(exc)
             log.error("%s failed: %s", endpoint, type(exc).__name__)
-            return JSONResponse({"error": t(key), "code": key}, status_code=status)
+            return JSONResponse(body, status_code=status)
         finally:
             elapsed = (time.monotonic() - started) * 1000
             log.info("%s worker=%s status=%d %s ms=%.0f", endpoint, worker, status, counts, elapsed)
@@ -87,7 +79,7 @@ def create_app(store: DistrictStore) -> FastAPI:
     async def carry(request: Request, limit: int, endpoint: str) -> Response:
         data = await read_limited(request, limit)
         if data is None:
-            return JSONResponse({"error": "too large"}, status_code=413)
+            return JSONResponse(wire.TOO_LARGE_BODY, status_code=wire.TOO_LARGE)
         return await run_in_threadpool(exchange, data, endpoint)
 
     @app.post("/v1/enrol")

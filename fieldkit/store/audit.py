@@ -113,3 +113,14 @@ def verify(conn: Connection) -> tuple[int, int | None]:
             return count, seq
         prev, expected_seq = digest, seq + 1
     return count, None
+
+
+def object_ids(conn: Connection, actor: str, action: str, object_type: str) -> set[str]:
+    """The ids of the objects an actor did an action to (e.g. the cases the district purged)."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT object_id FROM audit WHERE actor = ? AND action = ? AND object_type = ?",
+            (actor, action, object_type),
+        )
+    }

@@ -430,3 +430,41 @@ def get_conflict(conn: Connection, ref: str) -> Conflict:
     if len(rows) != 1:
         raise NotFound("conflict.not_found", ref=ref)
     return next(c for c in conflicts(conn, include_resolved=True) if c.id == rows[0][0])
+
+
+# Named reads and deletes for the district (fieldkit/district/), which owns no case table.
+
+
+def status_of(conn: Connection, case_id: str) -> str | None:
+    """A case's status as stored, without loading the case; None when there is no such case."""
+    row = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return row[0] if row else None
+
+
+def all_ids(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM cases")]
+
+
+def closed_stamps(conn: Connection, before_hlc: str) -> list[tuple[str, str, str]]:
+    """(id, reference, HLC of the write that closed it) of each closed case closed before
+    `before_hlc`, oldest first."""
+    return conn.execute(
+        "SELECT c.id, c.reference, f.hlc FROM cases AS c"
+        " JOIN case_fields AS f ON f.case_id = c.id AND f.field = 'status'"
+        " WHERE c.status = 'closed' AND f.hlc < ? ORDER BY f.hlc, c.reference",
+        (before_hlc,),
+    ).fetchall()
+
+
+def conflict_ids(conn: Connection, case_id: str) -> set[str]:
+    """The ids of a case's conflicts, open or settled."""
+    return {r[0] for r in conn.execute("SELECT id FROM conflicts WHERE case_id = ?", (case_id,))}
+
+
+def purge(conn: Connection, case_id: str, resolutions: set[str]) -> None:
+    """Delete a case, its fields and conflicts, and these conflicts' resolutions (which are
+    keyed by conflict id alone), inside the caller's transaction."""
+    for conflict_id in sorted(resolutions):
+        conn.execute("DELETE FROM resolved_conflicts WHERE id = ?", (conflict_id,))
+    conn.execute("DELETE FROM case_fields WHERE case_id = ?", (case_id,))
+    delete(conn, case_id)

@@ -262,3 +262,23 @@ def delete_one(conn: Connection, change_id: str) -> None:
 
 def delete_case(conn: Connection, case_id: str) -> int:
     return conn.execute("DELETE FROM changes WHERE case_id = ?", (case_id,)).rowcount
+
+
+def seqs_of_origin_above(conn: Connection, origin: str, above_seq: int) -> set[int]:
+    """The seqs of the changes of `origin` above `above_seq` that this replica holds."""
+    return {
+        row[0]
+        for row in conn.execute(
+            "SELECT seq FROM changes WHERE origin = ? AND seq > ?", (origin, above_seq)
+        )
+    }
+
+
+def entity_ids_of_case(conn: Connection, case_id: str, entity: str) -> set[str]:
+    """The ids of the entities of one kind that a case's changes name."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT entity_id FROM changes WHERE case_id = ? AND entity = ?", (case_id, entity)
+        )
+    }

@@ -249,3 +249,12 @@ def pending_contacts(conn: Connection, until: str) -> list[tuple[str, str, str]]
 def delete_case(conn: Connection, case_id: str) -> None:
     conn.execute("DELETE FROM amendments WHERE case_id = ?", (case_id,))
     conn.execute("DELETE FROM followups WHERE case_id = ?", (case_id,))
+
+
+def high_concern_counts(conn: Connection) -> dict[str, int]:
+    """Per case, how many follow-ups have a high concern level now (cases with none left out)."""
+    return dict(
+        conn.execute(
+            "SELECT case_id, count(*) FROM followups WHERE concern_level = 'high' GROUP BY case_id"
+        ).fetchall()
+    )

@@ -14,12 +14,12 @@ from pathlib import Path
 from fieldkit.crypto.tls import pin_matches
 from fieldkit.errors import IntegrityError, Offline, Refused, UsageError
 from fieldkit.store.keys import write_private_file
+from fieldkit.sync import wire
 from fieldkit.sync.bundle import MAX_BUNDLE_BYTES
 
 API = "/v1"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 120.0
-BUNDLE_MEDIA_TYPE = "application/vnd.fieldkit.bundle"
 
 
 def read_file(path: Path) -> bytes:
@@ -125,7 +125,7 @@ class Channel:
         """POST a bundle, return the answer's bytes. 403 with a signed body is a refusal."""
         import httpx
 
-        headers = {"content-type": BUNDLE_MEDIA_TYPE, "content-length": str(len(data))}
+        headers = {"content-type": wire.BUNDLE_MEDIA_TYPE, "content-length": str(len(data))}
         content: bytes | Iterator[bytes] = data
         if progress is not None:
             content = _chunks(data, progress)
@@ -139,16 +139,10 @@ class Channel:
                 body = response.content
         except (httpx.TransportError, OSError):
             raise Offline("sync.offline_plain") from None
-        if response.status_code == 403:
+        if response.status_code == wire.REFUSED:
             return _refusal(body)
-        if response.status_code == 409:
-            raise IntegrityError("sync.server_rejected", reason=_reason(body))
-        if response.status_code >= 500:
-            # The server could not take it now (disk full, restarting, a bug): nothing of
-            # ours is lost, the changes stay queued, and `sync --watch` tries again.
-            raise Offline("sync.server_unavailable", status=response.status_code)
-        if response.status_code >= 400:
-            raise UsageError("sync.server_error", status=response.status_code, reason=_reason(body))
+        if response.status_code >= wire.BAD_REQUEST:
+            raise wire.error_for(response.status_code, body)
         return body
 
 
@@ -186,16 +180,7 @@ def _refusal(body: bytes) -> bytes:
 
     if body.startswith(BUNDLE_MAGIC):
         raise RefusedReply(body)  # a signed notice, e.g. a wipe for a revoked device
-    raise Refused("sync.server_refused", reason=_reason(body))
-
-
-def _reason(body: bytes) -> str:
-    try:
-        import json
-
-        return str(json.loads(body).get("error", ""))[:200]
-    except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
-        return ""
+    raise wire.error_for(wire.REFUSED, body)
 
 
 def _check_pin(response, expected: str) -> None:

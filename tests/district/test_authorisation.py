@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fieldkit.district import store as district_store
+from fieldkit.district import schema as district_schema
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected
@@ -303,8 +303,8 @@ def test_a_change_with_a_control_character_in_an_id_is_refused_not_stored(stores
 @pytest.mark.sqlcipher_only
 def test_a_district_store_of_the_first_schema_keeps_its_refusals(tmp_path, monkeypatch):
     use_fast_kdf(monkeypatch)
-    latest = district_store.DISTRICT_MIGRATIONS
-    monkeypatch.setattr(district_store, "DISTRICT_MIGRATIONS", latest[:1])
+    latest = district_schema.DISTRICT_MIGRATIONS
+    monkeypatch.setattr(district_schema, "DISTRICT_MIGRATIONS", latest[:1])
     old = DistrictStore.create(tmp_path, PASSPHRASE, "District", None)
     refused = Change(
         id="w-1:1",
@@ -324,7 +324,7 @@ def test_a_district_store_of_the_first_schema_keeps_its_refusals(tmp_path, monke
             " VALUES ('wk-1', 'w-1', 1, 'not-assigned', ?, '2026-01-01T00:00:00+00:00')",
             (refused.model_dump_json(),),
         )
-    monkeypatch.setattr(district_store, "DISTRICT_MIGRATIONS", latest)
+    monkeypatch.setattr(district_schema, "DISTRICT_MIGRATIONS", latest)
     with DistrictStore.open(tmp_path, credentials()) as migrated:
         assert migrated.conn.execute("PRAGMA user_version").fetchone() == (len(latest),)
         assert [(r.worker_id, r.change_id) for r in migrated.refusals()] == [("wk-1", "w-1:1")]

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from fieldkit.district.server import BUNDLE_MEDIA_TYPE, create_app
+from fieldkit.district.server import create_app
+from fieldkit.sync.wire import BUNDLE_MEDIA_TYPE
 from tests.security.conftest import Sandbox, copy_sandbox, store_bytes
 from tests.security.mutate import mutated
 

@@ -1,0 +1,227 @@
+"""Cases as the district runs them: opening one (with its reference), assigning workers,
+closing, and the reads a coordinator makes.
+
+The district's own writes go through the change log and merge like any replica's
+(`_write`), so that they travel to the workers. Owns the `assignments` and
+`references_used` tables (fieldkit/district/schema.py); the case rows themselves are
+fieldkit/store/cases.py's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fieldkit import rules
+from fieldkit.district import workers
+from fieldkit.errors import InvalidValue, NotFound, UsageError
+from fieldkit.model import Assignee, Case, CaseStatus, Change, FollowUp, Priority, WorkerStatus
+from fieldkit.store import audit, changelog, followups, meta
+from fieldkit.store import cases as stored_cases
+from fieldkit.store.db import Connection, transaction
+from fieldkit.sync import merge
+
+
+def add(
+    conn: Connection,
+    *,
+    name: str,
+    unit: str,
+    birth_year: int | None = None,
+    referral_date: date | None = None,
+    referral_source: str | None = None,
+    reason: str | None = None,
+    priority: Priority = Priority.NORMAL,
+    situation: str = "",
+    next_review: date | None = None,
+) -> Case:
+    if not name.strip() or not unit.strip():
+        raise InvalidValue("value.missing", field="--name/--unit")
+    rules.check_texts(
+        {
+            "display_name": name.strip(),
+            "unit": unit.strip(),
+            "referral_source": referral_source,
+            "reason": reason,
+            "situation": situation,
+        }
+    )
+    if birth_year is not None and not 1900 <= birth_year <= date.today().year:
+        raise InvalidValue("value.bad_year", field="--birth-year", value=birth_year)
+    if referral_date is not None and referral_date > date.today():
+        raise InvalidValue("case.referral_in_future", field="--referral-date")
+    case_id = uuid.uuid4().hex
+    referral = referral_date or date.today()
+    with transaction(conn):
+        reference = _next_reference(conn, referral.year)
+        fields: dict[str, Any] = {
+            "reference": reference,
+            "display_name": name.strip(),
+            "birth_year": birth_year,
+            "unit": unit.strip(),
+            "referral_date": referral.isoformat(),
+            "referral_source": referral_source,
+            "reason": reason,
+            "status": CaseStatus.ACTIVE.value,
+            "priority": priority.value,
+            "assignees": [],
+            "situation": situation,
+            "goals": [],
+            "related": [],
+            "next_review": next_review.isoformat() if next_review else None,
+        }
+        _write(conn, case_id, "open", fields)
+        audit.record(conn, "district", "case-add", "case", case_id)
+    return stored_cases.load(conn, case_id)
+
+
+def _next_reference(conn: Connection, year: int) -> str:
+    row = conn.execute("SELECT last FROM references_used WHERE year = ?", (year,)).fetchone()
+    number = (row[0] if row else 0) + 1
+    conn.execute(
+        "INSERT INTO references_used (year, last) VALUES (?, ?)"
+        " ON CONFLICT (year) DO UPDATE SET last = excluded.last",
+        (year, number),
+    )
+    prefix = meta.get(conn, "reference_prefix") or "CO"
+    return f"{prefix}-{year}-{number:04d}"
+
+
+def show(conn: Connection, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
+    """A case and its follow-ups, newest first: the `limit` latest, or all of them (audited)."""
+    case_id = stored_cases.resolve_id(conn, ref)
+    case = stored_cases.load(conn, case_id)
+    history = followups.for_case(conn, case_id, limit=limit)
+    with transaction(conn):
+        audit.record(conn, "district", "view", "case", case_id)
+    return case, history
+
+
+def listing(
+    conn: Connection, status: CaseStatus | None = None, unit: str | None = None
+) -> list[Case]:
+    items = stored_cases.list_cases(conn, status.value if status else None)
+    if unit:
+        items = [c for c in items if c.unit == unit]
+    return items
+
+
+def high_concerns(conn: Connection) -> dict[str, int]:
+    """Open cases' count of follow-ups whose current concern level is high."""
+    return followups.high_concern_counts(conn)
+
+
+def assign(conn: Connection, case_ref: str, worker_ref: str, lead: bool = False) -> Case:
+    case_id = stored_cases.resolve_id(conn, case_ref)
+    record = workers.get(conn, worker_ref)
+    if record.worker.status == WorkerStatus.REVOKED:
+        raise UsageError("worker.is_revoked", ref=record.worker.id)
+    case = stored_cases.load(conn, case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    with transaction(conn):
+        if lead:
+            conn.execute("UPDATE assignments SET lead = 0 WHERE case_id = ?", (case_id,))
+        conn.execute(
+            "INSERT INTO assignments (case_id, worker_id, lead, assigned_at)"
+            " VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (case_id, worker_id) DO UPDATE SET lead = excluded.lead",
+            (case_id, record.worker.id, int(lead), _now()),
+        )
+        _write_assignees(conn, case_id)
+        audit.record(conn, "district", "case-assign", "case", case_id, record.worker.id)
+    return stored_cases.load(conn, case_id)
+
+
+def unassign(conn: Connection, case_ref: str, worker_ref: str) -> Case:
+    case_id = stored_cases.resolve_id(conn, case_ref)
+    record = workers.get(conn, worker_ref)
+    with transaction(conn):
+        deleted = conn.execute(
+            "DELETE FROM assignments WHERE case_id = ? AND worker_id = ?",
+            (case_id, record.worker.id),
+        ).rowcount
+        if not deleted:
+            raise NotFound("assignment.not_found", case=case_ref, worker=record.worker.id)
+        _write_assignees(conn, case_id)
+        audit.record(conn, "district", "case-unassign", "case", case_id, record.worker.id)
+    return stored_cases.load(conn, case_id)
+
+
+def close(conn: Connection, case_ref: str, reason: str) -> Case:
+    case_id = stored_cases.resolve_id(conn, case_ref)
+    if not reason.strip():
+        raise InvalidValue("value.missing", field="--reason")
+    rules.check_text("closure_reason", reason.strip())
+    with transaction(conn):
+        fields = {"status": CaseStatus.CLOSED.value, "closure_reason": reason.strip()}
+        _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
+        audit.record(conn, "district", "case-close", "case", case_id)
+    return stored_cases.load(conn, case_id)
+
+
+def assigned(conn: Connection, worker_id: str) -> list[str]:
+    """The ids of the cases assigned to a worker."""
+    return [
+        r[0]
+        for r in conn.execute("SELECT case_id FROM assignments WHERE worker_id = ?", (worker_id,))
+    ]
+
+
+def open_among(conn: Connection, case_ids: set[str]) -> set[str]:
+    """Those of these cases that are not closed."""
+    closed = (None, CaseStatus.CLOSED.value)
+    return {c for c in case_ids if stored_cases.status_of(conn, c) not in closed}
+
+
+def delete_assignments(conn: Connection, case_id: str) -> None:
+    """A purged case's assignments (inside the purge's transaction)."""
+    conn.execute("DELETE FROM assignments WHERE case_id = ?", (case_id,))
+
+
+def _write_assignees(conn: Connection, case_id: str) -> None:
+    rows = conn.execute(
+        "SELECT worker_id, lead FROM assignments WHERE case_id = ?", (case_id,)
+    ).fetchall()
+    known = workers.names(conn, [r[0] for r in rows])
+    named = [(worker_id, known[worker_id], lead) for worker_id, lead in rows if worker_id in known]
+    named.sort(key=lambda r: (-r[2], r[1]))
+    assignees = [Assignee(id=r[0], name=r[1], lead=bool(r[2])).model_dump() for r in named]
+    fields = {"assignees": assignees}
+    _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
+
+
+def _bases(conn: Connection, case_id: str, fields: dict[str, Any]) -> dict[str, str | None]:
+    bases: dict[str, str | None] = {}
+    for name in fields:
+        version = stored_cases.field_version(conn, case_id, name)
+        bases[name] = version.change_id if version else None
+    return bases
+
+
+def _write(
+    conn: Connection,
+    case_id: str,
+    op: str,
+    fields: dict[str, Any],
+    base: dict[str, str | None] | None = None,
+) -> Change:
+    """A write of the district itself on a case, logged and applied as any replica's."""
+    change = changelog.new_local(
+        conn,
+        origin=meta.get(conn, "replica_id") or "",
+        author="district",
+        entity="case",
+        entity_id=case_id,
+        case_id=case_id,
+        op=op,
+        fields=fields,
+        base=base,
+    )
+    merge.apply(conn, change)
+    return change
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,102 @@
+"""The district store's schema: the replicated tables every replica has, the district's
+own (workers, assignments, refusals, references), and the numbered steps to the latest.
+
+A step is never edited once released: a new one is appended (STYLE.md, "SQL is plain SQL").
+"""
+
+from __future__ import annotations
+
+from fieldkit.district import postgres
+from fieldkit.store.db import Connection, migrate
+from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA
+
+KIND = "district"
+
+DISTRICT_SCHEMA = """
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    status TEXT NOT NULL,
+    replica_id TEXT UNIQUE,
+    keys TEXT,
+    fingerprint TEXT,
+    secret_hash TEXT NOT NULL,
+    code_expires INTEGER NOT NULL,
+    code_used INTEGER NOT NULL DEFAULT 0,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    counter_in INTEGER NOT NULL DEFAULT 0,
+    counter_out INTEGER NOT NULL DEFAULT 0,
+    last_sync TEXT,
+    revoked_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE assignments (
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    worker_id TEXT NOT NULL REFERENCES workers (id),
+    lead INTEGER NOT NULL DEFAULT 0,
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, worker_id)
+) WITHOUT ROWID;
+CREATE INDEX assignments_worker ON assignments (worker_id);
+CREATE TABLE refusals (
+    id INTEGER PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    change TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (origin, seq)
+);
+CREATE TABLE references_used (year INTEGER PRIMARY KEY, last INTEGER NOT NULL)
+"""
+
+# 2: a refusal belongs to the worker that sent the change. Keyed on (origin, seq) alone, a
+# change forged by one worker under another's origin took the place of the other's own
+# change, and counted in that worker's acknowledgement: its real change was then lost.
+REFUSALS_PER_WORKER = """
+CREATE TABLE refusals_by_worker (
+    id INTEGER PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    change TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (worker_id, origin, seq)
+);
+INSERT INTO refusals_by_worker SELECT id, worker_id, origin, seq, reason, change, at FROM refusals;
+DROP TABLE refusals;
+ALTER TABLE refusals_by_worker RENAME TO refusals
+"""
+
+# 3: the case list's high concerns and the report's per-case activity read the concerns
+# and the recent follow-ups of each case through this index, not by scanning them all.
+CONCERNS_INDEX = "CREATE INDEX followups_concern ON followups (concern_level, case_id, occurred_on)"
+
+# 4: a coordinator decides on each refused change (accept once the rules allow it, or
+# dismiss with a reason), and the decision travels back to the worker (issue 12 §3).
+REFUSAL_DECISIONS = """
+ALTER TABLE refusals ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE refusals ADD COLUMN decided_at TEXT;
+ALTER TABLE refusals ADD COLUMN decision_reason TEXT;
+ALTER TABLE refusals ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
+"""
+
+DISTRICT_MIGRATIONS: list[str] = [
+    REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
+    REFUSALS_PER_WORKER.strip(),
+    CONCERNS_INDEX,
+    CONFLICT_RESOLUTION,
+    REFUSAL_DECISIONS.strip(),
+]
+
+
+def migrate_store(conn: Connection) -> None:
+    """The district schema to its latest step, on either backend."""
+    if isinstance(conn, postgres.PgConnection):
+        postgres.migrate(conn, DISTRICT_MIGRATIONS)
+    else:
+        migrate(conn, DISTRICT_MIGRATIONS)

@@ -1,0 +1,195 @@
+"""The district's workers: adding one with its enrolment code, enrolment, revocation, the
+bundle counters of each, and their names (sealed, so compared here rather than in SQL).
+
+Owns the `workers` table (fieldkit/district/schema.py).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fieldkit import rules
+from fieldkit.crypto.enrolment import secret_hash
+from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.errors import InvalidValue, NotFound
+from fieldkit.model import Worker, WorkerStatus
+from fieldkit.store import audit, meta
+from fieldkit.store.columns import seal, unseal
+from fieldkit.store.db import Connection, transaction
+from fieldkit.sync.enrolment import EnrolmentCode, encode_code
+
+DEFAULT_CODE_TTL_HOURS = 72
+
+
+@dataclass
+class WorkerRecord:
+    worker: Worker
+    replica_id: str | None
+    acked_seq: int
+    counter_in: int
+    counter_out: int
+    secret_hash: str
+    code_expires: int
+    code_used: bool
+    last_sync: str | None
+    revoked_at: str | None
+
+    def public_identity(self) -> PublicIdentity | None:
+        if not self.worker.signing_key or not self.worker.hpke_key:
+            return None
+        return PublicIdentity.from_dict(
+            {"signing": self.worker.signing_key, "hpke": self.worker.hpke_key}
+        )
+
+
+_COLUMNS = (
+    "id, name, unit, status, replica_id, keys, fingerprint, secret_hash, code_expires, code_used,"
+    " acked_seq, counter_in, counter_out, last_sync, revoked_at"
+)
+
+
+def _record(conn: Connection, row: tuple) -> WorkerRecord:
+    keys = json.loads(row[5]) if row[5] else {}
+    return WorkerRecord(
+        worker=Worker(
+            id=row[0],
+            name=unseal(conn, "workers", "name", row[0], row[1]),
+            unit=unseal(conn, "workers", "unit", row[0], row[2]),
+            status=WorkerStatus(row[3]),
+            signing_key=keys.get("signing"),
+            hpke_key=keys.get("hpke"),
+            fingerprint=row[6],
+        ),
+        replica_id=row[4],
+        secret_hash=row[7],
+        code_expires=row[8],
+        code_used=bool(row[9]),
+        acked_seq=row[10],
+        counter_in=row[11],
+        counter_out=row[12],
+        last_sync=row[13],
+        revoked_at=row[14],
+    )
+
+
+def add(
+    conn: Connection, name: str, unit: str, ttl_hours: int, district_keys: dict[str, str]
+) -> tuple[Worker, str]:
+    """A new worker and its one-time enrolment code (shown once, never stored)."""
+    if not name.strip() or not unit.strip():
+        raise InvalidValue("value.missing", field="--name/--unit")
+    rules.check_texts({"display_name": name.strip(), "unit": unit.strip()})
+    worker_id = "wk-" + uuid.uuid4().hex[:12]
+    secret = secrets.token_hex(16)
+    expires = int(time.time()) + ttl_hours * 3600
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO workers"
+            " (id, name, unit, status, secret_hash, code_expires, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                worker_id,
+                seal(conn, "workers", "name", worker_id, name.strip()),
+                seal(conn, "workers", "unit", worker_id, unit.strip()),
+                "pending",
+                secret_hash(secret),
+                expires,
+                _now(),
+            ),
+        )
+        audit.record(conn, "district", "worker-add", "worker", worker_id)
+    code = EnrolmentCode(
+        district_id=meta.get(conn, "replica_id") or "",
+        district_name=meta.get(conn, "district_name") or "",
+        url=meta.get(conn, "url"),
+        tls_fingerprint=meta.get(conn, "tls_fingerprint"),
+        district_keys=district_keys,
+        worker_id=worker_id,
+        secret=secret,
+        expires=expires,
+    )
+    return get(conn, worker_id).worker, encode_code(code)
+
+
+def get(conn: Connection, ref: str) -> WorkerRecord:
+    """A worker by id, or by name when exactly one has it."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM workers WHERE id = ?", (ref,)).fetchone()
+    if row:
+        return _record(conn, row)
+    named = [r for r in listing(conn) if r.worker.name == ref]
+    if len(named) != 1:
+        raise NotFound("worker.not_found", ref=ref)
+    return named[0]
+
+
+def by_replica(conn: Connection, replica_id: str) -> WorkerRecord | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM workers WHERE replica_id = ?", (replica_id,)
+    ).fetchone()
+    return _record(conn, row) if row else None
+
+
+def listing(conn: Connection) -> list[WorkerRecord]:
+    """Every worker, by name."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM workers").fetchall()
+    records = [_record(conn, r) for r in rows]
+    return sorted(records, key=lambda r: (r.worker.name, r.worker.id))
+
+
+def names(conn: Connection, worker_ids: list[str]) -> dict[str, str]:
+    """Each of these workers' name, by id (those that exist)."""
+    found = {}
+    for worker_id in worker_ids:
+        row = conn.execute("SELECT name FROM workers WHERE id = ?", (worker_id,)).fetchone()
+        if row:
+            found[worker_id] = unseal(conn, "workers", "name", worker_id, row[0])
+    return found
+
+
+def revoke(conn: Connection, ref: str) -> Worker:
+    record = get(conn, ref)
+    with transaction(conn):
+        conn.execute(
+            "UPDATE workers SET status = 'revoked', revoked_at = ?, code_used = 1 WHERE id = ?",
+            (_now(), record.worker.id),
+        )
+        audit.record(conn, "district", "worker-revoke", "worker", record.worker.id)
+    return get(conn, record.worker.id).worker
+
+
+def enrol(conn: Connection, worker_id: str, replica_id: str, public: PublicIdentity) -> bool:
+    """A pending worker's device and keys, its code spent; False when the code was spent
+    meanwhile (checked in the same statement, under the caller's write lock)."""
+    return bool(
+        conn.execute(
+            "UPDATE workers SET status = 'enrolled', replica_id = ?, keys = ?, fingerprint = ?,"
+            " code_used = 1, counter_out = 1 WHERE id = ? AND code_used = 0 AND status = 'pending'",
+            (replica_id, json.dumps(public.to_dict()), public.fingerprint, worker_id),
+        ).rowcount
+    )
+
+
+def record_sync(
+    conn: Connection, worker_id: str, *, acked: int, counter_in: int, counter_out: int
+) -> None:
+    """A sync handled: what is acknowledged of the worker's changes, the counters of the
+    bundle it sent and of the reply."""
+    conn.execute(
+        "UPDATE workers SET acked_seq = ?, counter_in = ?, counter_out = ?, last_sync = ?"
+        " WHERE id = ?",
+        (acked, counter_in, counter_out, _now(), worker_id),
+    )
+
+
+def skip_reply(conn: Connection, worker_id: str) -> None:
+    """One reply counter spent on a reply that is never sent (a dropped handover reply)."""
+    conn.execute("UPDATE workers SET counter_out = counter_out + 1 WHERE id = ?", (worker_id,))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
