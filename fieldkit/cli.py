@@ -21,8 +21,8 @@ from click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
 from fieldkit import __version__
-from fieldkit.commands import agenda, session, sync
-from fieldkit.commands.common import AppState, err_console, flag_for
+from fieldkit.commands import agenda, store_admin, sync
+from fieldkit.commands.common import AppState, err_console, flag_for, install
 from fieldkit.errors import ERROR, FieldkitError, InvalidValue, StoreError, disk_full
 from fieldkit.i18n import activate, t
 
@@ -47,8 +47,8 @@ GROUPS: dict[str, tuple[Callable[[], typer.Typer], str]] = {
     "followup": (lambda: import_module("fieldkit.commands.followups").app, "help.followup"),
     "conflicts": (lambda: import_module("fieldkit.commands.conflicts").app, "help.conflicts"),
     "audit": (lambda: import_module("fieldkit.commands.audit").app, "help.audit"),
-    "passphrase": (lambda: session.passphrase_app, "help.passphrase"),
-    "config": (lambda: import_module("fieldkit.commands.settings").app, "help.config"),
+    "passphrase": (lambda: store_admin.passphrase_app, "help.passphrase"),
+    "config": (lambda: import_module("fieldkit.commands.config").app, "help.config"),
     "district": (cache(_district_app), "help.district"),
 }
 
@@ -263,10 +263,10 @@ def root(
         False, "--version", callback=_version, is_eager=True, help=t("help.opt.version")
     ),
 ) -> None:
-    ctx.obj = AppState(home_override=home, passphrase_file=passphrase_file, debug=debug)
+    install(ctx, home_override=home, passphrase_file=passphrase_file, debug=debug)
 
 
-session.register(app)
+store_admin.register(app)
 agenda.register(app)
 sync.register(app)
 

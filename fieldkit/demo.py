@@ -19,8 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
+from rich.text import Text
 
+from fieldkit.display import make_console
 from fieldkit.i18n import t
 
 DEMO_PASSPHRASE = "démonstration du coffre fieldkit"
@@ -32,10 +33,10 @@ class Demo:
         self.env = dict(os.environ, FIELDKIT_PASSPHRASE=DEMO_PASSPHRASE, COLUMNS="100")
         self.env.pop("FIELDKIT_SESSION", None)
         self.sessions: dict[str, str] = {}
-        self.console = Console()
+        self.console = make_console()
 
     def say(self, key: str, **params: object) -> None:
-        self.console.print(f"\n[bold]== {t(key, **params)}[/bold]", highlight=False)
+        self.console.print(Text.assemble("\n", (f"== {t(key, **params)}", "bold")))
 
     def run(self, home: str, *args: str, capture: bool = False, check: bool = True) -> str:
         command = ["fieldkit", "--home", str(self.root / home), *args]

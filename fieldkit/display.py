@@ -8,16 +8,18 @@ characters (Unicode category Cf), lone surrogates and the line and paragraph sep
 Those are written out, as `git` and `less` do: `\\x1b`, `<U+202E>` (DESIGN §11).
 `--json` keeps the exact text; only what a person reads goes through here.
 
-Cheap to import (the CLI's start-up is measured): `re` only, rich when a `Text` is asked for.
+Cheap to import (the CLI's start-up is measured): `re` only, rich when a `Text` or a
+console is asked for.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
 Document = TypeVar("Document")
@@ -91,6 +93,17 @@ def plain(value: str | None, *, multiline: bool = False, style: str = "") -> Tex
     from rich.text import Text
 
     return Text(escape(value or "", multiline), style=style)
+
+
+def make_console(file: IO[str] | None = None, **options: Any) -> Console:
+    """A rich Console on `file` (None: standard output, or error with `stderr=True`), the
+    one way fieldkit makes one: no markup, no emoji codes, no highlighting, so a str that
+    reaches rich unwrapped still prints as it is; a person's text goes in through `plain`
+    or `escape` (DESIGN §11). `options`: rich's others (width, no_color, soft_wrap).
+    """
+    from rich.console import Console
+
+    return Console(file=file, highlight=False, markup=False, emoji=False, **options)
 
 
 def escaped_model(model: Document) -> Document:

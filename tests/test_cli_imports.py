@@ -58,21 +58,22 @@ def test_the_enums_are_the_models_enums():
 
 def test_hard_coded_constants_agree_with_the_store():
     from fieldkit.commands import district as district_cmd
-    from fieldkit.commands import session as session_cmd
+    from fieldkit.commands import store_admin as store_admin_cmd
     from fieldkit.district.workers import DEFAULT_CODE_TTL_HOURS
     from fieldkit.store.access import PASSPHRASE_ENV
     from fieldkit.store.session import DEFAULT_TTL_SECONDS
 
     assert district_cmd.DEFAULT_CODE_TTL_HOURS == DEFAULT_CODE_TTL_HOURS
-    assert session_cmd.PASSPHRASE_ENV == PASSPHRASE_ENV
-    assert session_cmd.DEFAULT_TTL_SECONDS == DEFAULT_TTL_SECONDS
+    assert store_admin_cmd.PASSPHRASE_ENV == PASSPHRASE_ENV
+    assert store_admin_cmd.DEFAULT_TTL_SECONDS == DEFAULT_TTL_SECONDS
 
 
 def test_an_unknown_option_is_a_usage_error(tmp_path):
     from fieldkit.cli import app
+    from fieldkit.errors import USAGE
 
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "case", "list", "--bogus"])
-    assert result.exit_code == 2
+    assert result.exit_code == USAGE
     assert "unexpected error" not in result.output
 
 

@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from fieldkit.cli import GROUPS, app
+from fieldkit.errors import ERROR, USAGE
 
 
 def _modules_after(*args: str) -> tuple[int, list[str]]:
@@ -47,7 +48,7 @@ def test_the_root_help_lists_every_group_without_loading_them():
 
 def test_a_command_loads_its_own_group_only(tmp_path: Path):
     code, modules = _modules_after("--home", str(tmp_path / "none"), "case", "list")
-    assert code == 1  # no store there
+    assert code == ERROR  # no store there
     assert "fieldkit.commands.cases" in modules
     assert "fieldkit.commands.district" not in modules
     code, modules = _modules_after("--home", str(tmp_path), "config", "show", "--json")
@@ -62,7 +63,7 @@ def test_lazy_groups_run_and_show_their_help(tmp_path: Path):
     serve = runner.invoke(app, ["district", "serve", "--help"])  # registered on load
     assert serve.exit_code == 0 and "--insecure-http" in serve.output
     typo = runner.invoke(app, ["distric"])
-    assert typo.exit_code == 2 and "district" in typo.output
+    assert typo.exit_code == USAGE and "district" in typo.output
 
 
 def _probe() -> typer.Typer:
@@ -92,8 +93,8 @@ def test_plain_values_are_coerced_by_click():
     defaults = runner.invoke(probe, ["Lina"], env={"PROBE_FLAG": "yes"})
     assert json.loads(defaults.output) == ["Lina", "None", "NoneType", 7, None, True]
     # click's integers are whole numbers written as such (typer 0.29's pydantic took "5.0").
-    assert runner.invoke(probe, ["Lina", "--days", "5.0"]).exit_code == 2
+    assert runner.invoke(probe, ["Lina", "--days", "5.0"]).exit_code == USAGE
     bad = runner.invoke(probe, ["Lina", "--days", "douze"])
-    assert bad.exit_code == 2 and "douze" in bad.output
+    assert bad.exit_code == USAGE and "douze" in bad.output
     bad_flag = runner.invoke(probe, ["Lina"], env={"PROBE_FLAG": "peut-être"})
-    assert bad_flag.exit_code == 2
+    assert bad_flag.exit_code == USAGE

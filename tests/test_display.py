@@ -15,13 +15,8 @@ from fieldkit.display import HIDDEN, escape, escaped_model, plain
 from fieldkit.model import FollowUpKind
 from fieldkit.summary.markdown import render_markdown
 from fieldkit.summary.text import render_text
+from tests.conftest import CLIPBOARD, LINK, NOTE, RLO, TITLE_AND_CLEAR
 from tests.summary.conftest import build_world, summarise
-
-TITLE_AND_CLEAR = "\x1b]0;X\x07\x1b[2J"
-CLIPBOARD = "\x1b]52;c;aGk=\x07"
-RLO = "\u202e"
-LINK = "[link=https://x]clic[/link]"
-NOTE = "Vu avec la CPE [/] et le [urgent] référent"
 
 # Categories shown escaped: controls, format characters, surrogates, line/paragraph separators.
 HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}

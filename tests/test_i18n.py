@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 import fieldkit
 from fieldkit import i18n
 from fieldkit.cli import GROUPS, app
+from fieldkit.errors import ERROR, NOT_FOUND, OK, USAGE
 from fieldkit.i18n import LOCALE_DIR, catalogue, current_language, t, t_n, text
 from fieldkit.messages.plural import Plural
 from fieldkit.model import (
@@ -402,7 +403,7 @@ def test_an_error_reads_in_french(runner: CliRunner, tmp_path: Path):
     french = runner.invoke(
         app, ["case", "list"], env=cli_env(tmp_path / "none", FIELDKIT_LANG="fr")
     )
-    assert english.exit_code == french.exit_code == 1
+    assert english.exit_code == french.exit_code == ERROR
     assert "no fieldkit store" in english.stderr
     assert "aucun coffre fieldkit" in french.stderr
 
@@ -413,7 +414,7 @@ def test_unknown_case_reads_in_french(runner: CliRunner, tmp_path: Path):
     result = runner.invoke(
         app, ["case", "show", "CO-1999-0001"], env=cli_env(home, FIELDKIT_LANG="fr")
     )
-    assert result.exit_code == 4
+    assert result.exit_code == NOT_FOUND
     assert result.stderr.strip() == "fieldkit: aucun dossier CO-1999-0001 dans ce coffre"
 
 
@@ -462,14 +463,18 @@ ENGLISH = re.compile(
 @pytest.mark.parametrize(
     ("args", "code", "french"),
     [
-        (["followup", "add", "--help"], 0, ["Utilisation :", "Afficher ce message et quitter."]),
-        (["followup", "add", "x", "--nope"], 2, ["Erreur : Option inconnue '--nope'.", "Essayez"]),
-        (["followup", "add"], 2, ["Erreur : Argument manquant 'DOSSIER'."]),
-        (["--help"], 0, ["Commandes", "COMMANDE [ARGUMENTS]..."]),
-        (["distric"], 2, ["Commande inconnue 'distric'. Vouliez-vous dire 'district' ?"]),
-        (["case", "lst"], 2, ["Vouliez-vous dire 'list' ?"]),
-        (["agenda", "--days", "douze"], 2, ["Valeur non valide pour '--days'"]),
-        (["district", "purge", "--help"], 0, ["--older-than JOURS"]),
+        (["followup", "add", "--help"], OK, ["Utilisation :", "Afficher ce message et quitter."]),
+        (
+            ["followup", "add", "x", "--nope"],
+            USAGE,
+            ["Erreur : Option inconnue '--nope'.", "Essayez"],
+        ),
+        (["followup", "add"], USAGE, ["Erreur : Argument manquant 'DOSSIER'."]),
+        (["--help"], OK, ["Commandes", "COMMANDE [ARGUMENTS]..."]),
+        (["distric"], USAGE, ["Commande inconnue 'distric'. Vouliez-vous dire 'district' ?"]),
+        (["case", "lst"], USAGE, ["Vouliez-vous dire 'list' ?"]),
+        (["agenda", "--days", "douze"], USAGE, ["Valeur non valide pour '--days'"]),
+        (["district", "purge", "--help"], OK, ["--older-than JOURS"]),
     ],
 )
 def test_french_help_and_usage_errors_have_no_english_word(args, code, french):

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fieldkit.cli import app
-from fieldkit.commands import district as district_commands
-from fieldkit.errors import ERROR
+from fieldkit.commands.common import AppState
+from fieldkit.errors import ERROR, OK
 from tests.conftest import PASSPHRASE
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
@@ -128,7 +128,7 @@ def test_at_a_terminal_yes_purges(district: Path, answer: str, language: str):
     child = _purge_at_terminal(district, language)
     child.expect_exact("[o/N]" if language == "fr" else "[y/N]")
     child.sendline(answer)
-    assert _ends(child) == 0
+    assert _ends(child) == OK
     assert reference not in _due(district) and _due(district) == []
 
 
@@ -145,16 +145,14 @@ def test_at_a_terminal_yes_purges(district: Path, answer: str, language: str):
         ("bof\nsi\no\n", True),  # asked again until the answer is known
     ],
 )
-def test_the_answer_is_read_without_case_or_accents(
-    district: Path, monkeypatch: pytest.MonkeyPatch, typed: str, purged: bool
-):
-    monkeypatch.setattr(district_commands, "is_interactive", lambda: True)
+def test_the_answer_is_read_without_case_or_accents(district: Path, typed: str, purged: bool):
     if not _due(district):
         _closed_case(district)
     result = CliRunner().invoke(
         app,
         ["--home", str(district), "district", "purge", "--closed-before", TOMORROW],
         input=typed,
+        obj=AppState(stdin_isatty=True, stderr_isatty=True),  # as at a terminal
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
     )
     assert result.exit_code == (0 if purged else ERROR), result.output

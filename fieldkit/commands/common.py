@@ -1,19 +1,22 @@
-"""What every command shares: the state from the root options, output, parsing of dates."""
+"""What every command shares: the environment (root options, streams, consoles), output,
+parsing of dates."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import sys
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import typer
 
 from fieldkit.errors import InvalidValue, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import current_language, t
 from fieldkit.paths import resolve_home
 
 if TYPE_CHECKING:
@@ -56,59 +59,142 @@ def flag_for(error: InvalidValue) -> InvalidValue:
 
 @dataclass
 class AppState:
+    """The application's environment, as httpie's `Environment`: the root options, the
+    standard streams and whether each is a terminal, the two consoles and the language.
+
+    Every command's input and output goes through the environment of the run: the root
+    callback installs one (`install`) and code reaches it with `environment()`. A test
+    gives its own streams, or says a stream is a terminal, with
+    `runner.invoke(app, args, obj=AppState(stdin_isatty=True, stderr_isatty=True))`: the
+    root options come from the command line, what the test left as None from the run
+    (the runner's streams, and whether they are terminals).
+    """
+
     home_override: Path | None = None
     passphrase_file: Path | None = None
     debug: bool = False
+    # None until `complete`: the process's streams as the run starts (in a CliRunner's
+    # invoke, the runner's), and whether each is a terminal as the stream says.
+    stdin: TextIO = None  # type: ignore[assignment]
+    stdout: TextIO = None  # type: ignore[assignment]
+    stderr: TextIO = None  # type: ignore[assignment]
+    stdin_isatty: bool = None  # type: ignore[assignment]
+    stdout_isatty: bool = None  # type: ignore[assignment]
+    stderr_isatty: bool = None  # type: ignore[assignment]
+    language: str = None  # type: ignore[assignment]  # fieldkit.i18n's
+
+    def complete(self, **options: Any) -> AppState:
+        """This environment with `options` (fields) set and every field left as None
+        taken from the process as it is now."""
+        env = replace(self, **options)
+        env.stdin = sys.stdin if env.stdin is None else env.stdin
+        env.stdout = sys.stdout if env.stdout is None else env.stdout
+        env.stderr = sys.stderr if env.stderr is None else env.stderr
+        if env.stdin_isatty is None:
+            env.stdin_isatty = _isatty(env.stdin)
+        if env.stdout_isatty is None:
+            env.stdout_isatty = _isatty(env.stdout)
+        if env.stderr_isatty is None:
+            env.stderr_isatty = _isatty(env.stderr)
+        if env.language is None:
+            env.language = current_language()
+        return env
 
     @property
     def home(self) -> Path:
         return resolve_home(self.home_override)
 
+    @property
+    def interactive(self) -> bool:
+        """A person at a terminal can answer a prompt (stdin and stderr are terminals)."""
+        return bool(self.stdin_isatty and self.stderr_isatty)
+
+    @cached_property
+    def console(self) -> Console:
+        """Standard output as a rich console (fieldkit.display: no markup read)."""
+        from fieldkit.display import make_console
+
+        return make_console(self.stdout)
+
+    @cached_property
+    def err_console(self) -> Console:
+        """Standard error as a rich console; soft_wrap: an error stays one line however
+        narrow the terminal (scripts read it whole)."""
+        from fieldkit.display import make_console
+
+        return make_console(self.stderr, soft_wrap=True)
+
     def credentials(self) -> Credentials:
         from fieldkit.store.access import Credentials
 
         prompt = None
-        if is_interactive():
+        if self.interactive:
             prompt = lambda: getpass.getpass(t("prompt.passphrase"))  # noqa: E731
         return Credentials(passphrase_file=self.passphrase_file, prompt=prompt)
+
+
+def _isatty(stream: IO[Any] | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+# The environment of the command being run; None outside a run.
+_current: ContextVar[AppState | None] = ContextVar("fieldkit_environment", default=None)
+
+
+def install(ctx: typer.Context, **options: Any) -> AppState:
+    """The environment of this run, from the root options (`options`, AppState's fields)
+    and the one the caller gave as `obj` if any; it is the current one until the run ends."""
+    given = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    env = given.complete(**options)
+    ctx.obj = env
+    token = _current.set(env)
+    ctx.call_on_close(lambda: _current.reset(token))
+    return env
+
+
+def environment() -> AppState:
+    """The environment of the command being run; outside a run, one on the process's
+    streams as they are now."""
+    env = _current.get()
+    return env if env is not None else AppState().complete()
 
 
 def state(ctx: typer.Context) -> AppState:
     root = ctx.find_root()
     if not isinstance(root.obj, AppState):
-        root.obj = AppState()
+        root.obj = environment()
     return root.obj
 
 
 def is_interactive() -> bool:
-    return sys.stdin.isatty() and sys.stderr.isatty()
+    return environment().interactive
 
 
 def console() -> Console:
-    from rich.console import Console
-
-    # No markup, no emoji codes: a str that reaches rich unwrapped still prints as it is
-    # (texts that people wrote go through fieldkit.display, DESIGN §11).
-    return Console(highlight=False, markup=False, emoji=False)
+    """The current environment's standard output console."""
+    return environment().console
 
 
 def err_console() -> Console:
-    from rich.console import Console
-
-    # soft_wrap: an error stays one line however narrow the terminal (scripts read it whole).
-    return Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    """The current environment's standard error console."""
+    return environment().err_console
 
 
 def say(message: str) -> None:
     """One plain line for a person, e.g. what a write did. Rich costs ~20 ms to import,
     more than a write command's own work, for a line with no markup or layout (issue 7)."""
-    sys.stdout.write(message + "\n")
-    sys.stdout.flush()
+    out = environment().stdout
+    out.write(message + "\n")
+    out.flush()
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str))
-    sys.stdout.write("\n")
+    out = environment().stdout
+    out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+    out.write("\n")
 
 
 def parse_date(text: str | None, field: str, today: date | None = None) -> date | None:
@@ -126,7 +212,7 @@ def read_text_option(
 ) -> str | None:
     """A long text from the option, stdin (`-`), or a prompt on a terminal (not argv/history)."""
     if value == "-":
-        return sys.stdin.read().strip()
+        return environment().stdin.read().strip()
     if value is not None:
         return value
     if is_interactive():

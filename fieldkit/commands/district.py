@@ -15,11 +15,12 @@ from fieldkit.commands.common import (
     is_interactive,
     parse_date,
     print_json,
+    say,
     state,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, label, labeller
-from fieldkit.commands.session import new_passphrase
+from fieldkit.commands.store_admin import new_passphrase
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
@@ -116,7 +117,7 @@ def worker_add(
         return
     console().print(t("district.worker_added", name=escape(worker.name), id=worker.id))
     console().print(t("district.code_intro", hours=ttl_hours))
-    print(code)
+    say(code)
     console().print(t("district.fingerprint", fingerprint=fingerprint))
 
 

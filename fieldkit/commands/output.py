@@ -3,14 +3,13 @@ lines on stderr after the document went out (missing glyphs, the export reminder
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fieldkit.commands.common import err_console
+from fieldkit.commands.common import environment, err_console
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
@@ -38,13 +37,15 @@ def output_format(value: str | None, as_json: bool) -> OutputFormat:
 
 
 def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+    return bool(environment().stdout_isatty)
 
 
 def choose_target(output: Path | None, fmt: OutputFormat, force: bool) -> Target:
     from fieldkit.summary.export import Target
 
-    return Target.choose(output, fmt, force=force, terminal=stdout_is_terminal())
+    return Target.choose(
+        output, fmt, force=force, terminal=stdout_is_terminal(), stdout=environment().stdout
+    )
 
 
 @contextmanager

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from fieldkit.commands.common import console, print_json, state
+from fieldkit.commands.common import console, environment, print_json, state
 from fieldkit.commands.render import label
 from fieldkit.display import plain
 from fieldkit.i18n import t
@@ -182,7 +181,7 @@ def refusals_dismiss(
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     if reason == "-":
-        reason = sys.stdin.read()
+        reason = environment().stdin.read()
     _one(
         ctx,
         as_json,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.common import err_console, state
+from fieldkit.commands.common import environment, err_console, state
 from fieldkit.errors import Busy, FieldkitError, UsageError
 from fieldkit.i18n import t
 
@@ -130,7 +129,7 @@ def _setup_logging(log_file: Path | None) -> None:
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8")
         if log_file
-        else logging.StreamHandler(sys.stderr)
+        else logging.StreamHandler(environment().stderr)
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     logger = logging.getLogger("fieldkit.server")

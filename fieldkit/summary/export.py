@@ -19,13 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TextIO, TypeVar
 
 from pydantic import BaseModel
-from rich.console import Console
 
+from fieldkit.display import make_console
 from fieldkit.errors import FieldkitError, UsageError
 from fieldkit.store.keys import write_new_file, write_private_file
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 STDOUT = "-"
 # Width of the text rendering written to a file or a pipe (a terminal uses its own).
@@ -46,10 +49,17 @@ class Target:
     path: Path | None = None  # None: standard output
     force: bool = False
     terminal: bool = False  # standard output is a terminal (path is None)
+    stdout: TextIO | None = None  # the command's standard output; None: the process's
 
     @classmethod
     def choose(
-        cls, output: Path | None, fmt: OutputFormat, *, force: bool, terminal: bool
+        cls,
+        output: Path | None,
+        fmt: OutputFormat,
+        *,
+        force: bool,
+        terminal: bool,
+        stdout: TextIO | None = None,
     ) -> Target:
         """The target for `-o output`, checked before anything is read or written.
 
@@ -58,7 +68,7 @@ class Target:
         if output is None or str(output) == STDOUT:
             if fmt is OutputFormat.PDF and terminal:
                 raise UsageError("export.pdf_needs_file")
-            return cls(None, terminal=terminal)
+            return cls(None, terminal=terminal, stdout=stdout)
         check_target(output, force=force)
         return cls(output, force=force)
 
@@ -81,9 +91,10 @@ class Target:
         if self.path is not None:
             write_private(self.path, data, force=self.force)
             return
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        out = self.stdout if self.stdout is not None else sys.stdout
+        out.flush()
+        out.buffer.write(data)
+        out.buffer.flush()
 
 
 def check_target(path: Path, *, force: bool) -> None:
@@ -187,13 +198,7 @@ def render_bytes(document: Document, fmt: OutputFormat, renderers: Renderers[Doc
         return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     # Text in a file: what the terminal shows, without colours, at a fixed width.
     buffer = io.StringIO()
-    plain = Console(
-        file=buffer,
-        width=TEXT_FILE_WIDTH,
-        no_color=True,
-        highlight=False,
-        markup=False,  # people's text goes in as rich Text; a str is never read as markup
-        emoji=False,
-    )
+    # People's text goes in as rich Text; a str is never read as markup (make_console).
+    plain = make_console(buffer, width=TEXT_FILE_WIDTH, no_color=True)
     renderers.text(document, plain)
     return buffer.getvalue().encode()

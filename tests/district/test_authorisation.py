@@ -9,9 +9,7 @@ not applied, and acknowledged so that the device does not resend it forever.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,14 +18,13 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected
 from fieldkit.model import Change, FollowUpKind
-from fieldkit.store import changelog, meta
+from fieldkit.store import meta
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
-from fieldkit.sync.bundle import open_bundle
 from fieldkit.sync.merge import conflict_id
-from fieldkit.sync.payload import SyncReply, SyncRequest, decode
 from tests.conftest import PASSPHRASE
+from tests.district.conftest import TODAY, case_update, crafted, followup_fields, send
 from tests.world import (
     UNIT,
     Fieldkit,
@@ -35,11 +32,8 @@ from tests.world import (
     api_sync,
     api_world,
     credentials,
-    signed_request,
     use_fast_kdf,
 )
-
-TODAY = date.today()
 
 
 @pytest.fixture
@@ -52,58 +46,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 def stores(world: World) -> Iterator[tuple[DistrictStore, WorkerStore, WorkerStore]]:
     with world.open_district() as d, world.open_worker("a") as a, world.open_worker("b") as b:
         yield d, a, b
-
-
-def crafted(worker: WorkerStore, **overrides: Any) -> Change:
-    """A change under this worker's next sequence number, never applied on its own device."""
-    with transaction(worker.conn):
-        change = changelog.new_local(
-            worker.conn,
-            origin=worker.replica_id,
-            author=worker.author,
-            entity=overrides.pop("entity", "followup"),
-            entity_id=overrides.pop("entity_id", "f" * 32),
-            case_id=overrides.pop("case_id"),
-            op=overrides.pop("op", "add"),
-            fields=overrides.pop("fields", {}),
-        )
-    return change.model_copy(update=overrides)
-
-
-def case_update(worker: WorkerStore, case_id: str, **fields: Any) -> Change:
-    return crafted(
-        worker, entity="case", entity_id=case_id, case_id=case_id, op="update", fields=fields
-    )
-
-
-def followup_fields(worker: WorkerStore, summary: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "occurred_on": TODAY.isoformat(),
-        "recorded_by": worker.author,
-        "kind": "interview",
-        "summary": summary,
-        "partners": [],
-        "referral_to": None,
-        "next_steps": None,
-        "next_contact": None,
-        "concern_level": None,
-        **extra,
-    }
-
-
-def send(district: DistrictStore, worker: WorkerStore, changes: list[Change]):
-    """A bundle signed and encrypted with the worker's real keys; returns (outcome, reply, ack)."""
-    d = client.district(worker)
-    identity = worker.identity()
-    request = SyncRequest(changes=changes, holding=[c.id for c in worker.list_cases()])
-    outcome = handle(district, signed_request(worker, request))
-    reply_header, raw = open_bundle(
-        outcome.reply,
-        recipient=identity,
-        recipient_id=worker.replica_id,
-        sender_key=lambda sender: d.keys,
-    )
-    return outcome, decode(SyncReply, raw), reply_header.ack
 
 
 def district_state(district: DistrictStore) -> list:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from fieldkit.district.backend import DATABASE_CONFIG, DATABASE_ENV
-from tests.district.test_authorisation import crafted, followup_fields, send
+from fieldkit.errors import USAGE
+from tests.district.conftest import crafted, followup_fields, send
 from tests.pg import Cluster
 from tests.world import Fieldkit, cli_world, file_sync, use_fast_kdf
 
@@ -70,7 +71,7 @@ def test_a_district_moves_to_postgresql_checked_and_keeps_syncing(
 
     # Moving again is refused: the district is no longer on its file.
     again = fk.run(home, "district", "migrate", "--to", pg_cluster.create_database())
-    assert again.exit_code == 2 and "already" in again.stderr
+    assert again.exit_code == USAGE and "already" in again.stderr
 
 
 def test_migrate_refuses_a_database_that_is_not_empty(
@@ -84,6 +85,6 @@ def test_migrate_refuses_a_database_that_is_not_empty(
     monkeypatch.setenv(DATABASE_ENV, busy)
     fk.ok(tmp_path / "other", "district", "init", "--name", "Déjà là")
     result = fk.run(home, "district", "migrate", "--to", busy)
-    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert result.exit_code == USAGE and "not empty" in result.stderr
     assert not (home / DATABASE_CONFIG).exists()
     assert fk.json(home, "district", "worker", "list") == []

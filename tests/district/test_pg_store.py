@@ -15,9 +15,9 @@ import pytest
 
 from fieldkit.district.backend import DATABASE_CONFIG, DATABASE_ENV
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import StoreError
+from fieldkit.errors import ERROR, USAGE, StoreError
 from fieldkit.model import FollowUpKind
-from tests.district.test_authorisation import crafted, followup_fields, send
+from tests.district.conftest import crafted, followup_fields, send
 from tests.pg import Cluster
 from tests.world import CASE_NAME, WORKERS, Fieldkit, cli_world, credentials, file_sync
 
@@ -123,7 +123,7 @@ def test_a_sealed_value_moved_to_another_row_does_not_open(
         district.case(world.case_id)
     assert caught.value.key == "store.value_damaged"
     result = Fieldkit().run(world.district_home, "district", "case", "show", world.reference)
-    assert result.exit_code == 1
+    assert result.exit_code == ERROR
     assert "damaged" in result.stderr and "Traceback" not in result.output
 
 
@@ -144,7 +144,7 @@ def test_the_dsn_password_is_never_shown_and_the_config_is_owner_only(
     again = fk.run(
         tmp_path / "again", "district", "init", "--name", "E", "--database", with_password
     )
-    assert again.exit_code == 2 and "not empty" in again.stderr
+    assert again.exit_code == USAGE and "not empty" in again.stderr
     assert "Secret" not in again.output + again.stderr
     assert not (tmp_path / "again" / "district.key").exists()
     other = pg_cluster.create_database().replace("fieldkit@", "fieldkit:Secret-Passw0rd@")
@@ -162,10 +162,10 @@ def test_a_bad_or_unreachable_database_is_one_clear_line(
 ) -> None:
     monkeypatch.delenv(DATABASE_ENV)
     bad = fk.run(tmp_path / "d1", "district", "init", "--name", "D", "--database", "mysql://x")
-    assert bad.exit_code == 2 and "postgresql://" in bad.stderr
+    assert bad.exit_code == USAGE and "postgresql://" in bad.stderr
     closed = "postgresql://u:Secret-Passw0rd@127.0.0.1:1/fieldkit"
     down = fk.run(tmp_path / "d2", "district", "init", "--name", "D", "--database", closed)
-    assert down.exit_code == 1, down.output
+    assert down.exit_code == ERROR, down.output
     assert "cannot reach" in down.stderr and "Secret" not in down.output + down.stderr
     assert "Traceback" not in down.output
     assert not (tmp_path / "d2" / "district.key").exists()  # nothing half-made

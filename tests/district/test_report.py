@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from fieldkit.cli import app
 from fieldkit.district.report import CaseFlag, build_report
 from fieldkit.district.store import DistrictStore
+from fieldkit.errors import ERROR, NOT_FOUND
 from fieldkit.model import Change
 from fieldkit.store import cases as case_store
 from fieldkit.store.access import Credentials
@@ -26,8 +27,7 @@ from fieldkit.store.db import transaction
 from fieldkit.summary.report_render import render_report_text
 from fieldkit.sync import merge
 from fieldkit.sync.clock import format_hlc, wall_clock_ms
-from tests.conftest import PASSPHRASE, cli_env
-from tests.district.conftest import BACKENDS
+from tests.conftest import BACKENDS, PASSPHRASE, cli_env
 from tests.pg import clone_district
 
 # The template below is built once per backend (its own parameter), not per test.
@@ -218,7 +218,7 @@ def test_an_unknown_unit_is_named_with_the_known_ones(
 ) -> None:
     result = _run(runner, district, "--unit", "UT Ouest")
 
-    assert result.exit_code == 4
+    assert result.exit_code == NOT_FOUND
     assert "UT Ouest" in result.stderr and "UT Est, UT Nord, UT Sud" in result.stderr
 
 
@@ -307,7 +307,7 @@ def test_a_report_file_is_owner_only_marked_audited_and_never_overwritten(
         assert "Printed by Métropole Sud on " in page
         assert page.endswith(f"CONFIDENTIAL — restricted distribution page {number}/{len(pages)}")
     assert "no longer protected by the store" in first.stderr
-    assert again.exit_code == 1
+    assert again.exit_code == ERROR
     assert "already exists" in again.stderr
     with DistrictStore.open(district.home, Credentials(prompt=lambda: PASSPHRASE)) as store:
         events = [e for e in store.audit_events() if e.object_type == "report"]

@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
-from fieldkit.commands import district as district_commands
+from fieldkit.commands.common import AppState
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import USAGE
+from fieldkit.errors import ERROR, NOT_FOUND, USAGE
 from fieldkit.model import FollowUpKind
 from fieldkit.store import meta
 from fieldkit.store.access import Credentials, data_key
@@ -31,7 +31,7 @@ from fieldkit.store.digest import state_digest
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import clock as clock_module
 from tests.conftest import PASSPHRASE
-from tests.district.test_authorisation import case_update, send
+from tests.district.conftest import case_update, send
 from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.pg import Cluster
 from tests.world import UNIT, World, api_sync, api_world, use_fast_kdf
@@ -341,21 +341,21 @@ def test_district_purge_through_the_cli(retention: Retention):
     assert done.exit_code == 0, done.output
     assert reference in done.stdout and "1 case purged" in done.stdout
     assert [show(home, r.late), show(home, r.kept)] == kept
-    assert run(home, "case", "show", r.old).exit_code == 4
+    assert run(home, "case", "show", r.old).exit_code == NOT_FOUND
     again = run(home, "purge", "--older-than", "30", "--yes", "--json")
     assert json.loads(again.stdout) == {"purged": 0, "cases": [], "dry_run": False}
 
 
-def test_on_a_terminal_the_purge_asks_first(retention: Retention, monkeypatch: pytest.MonkeyPatch):
+def test_on_a_terminal_the_purge_asks_first(retention: Retention):
     r, home = retention, retention.world.district_home
-    monkeypatch.setattr(district_commands, "is_interactive", lambda: True)
+    terminal = AppState(stdin_isatty=True, stderr_isatty=True)
     args = ("purge", "--older-than", "1", "--json")
 
     declined = CliRunner().invoke(
-        app, ["--home", str(home), "district", *args], input="n\n",
+        app, ["--home", str(home), "district", *args], input="n\n", obj=terminal,
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
     )  # fmt: skip
-    assert declined.exit_code == 1
+    assert declined.exit_code == ERROR
     assert "Purger définitivement ces 2 dossiers" in declined.stderr
     # CliRunner echoes the typed answer after the question, on stderr: stdout stays empty.
     assert "Rien n'a été purgé" in declined.stderr and declined.stdout == ""
@@ -365,7 +365,7 @@ def test_on_a_terminal_the_purge_asks_first(retention: Retention, monkeypatch: p
     ]
 
     accepted = CliRunner().invoke(
-        app, ["--home", str(home), "district", *args], input="y\n",
+        app, ["--home", str(home), "district", *args], input="y\n", obj=terminal,
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE},
     )  # fmt: skip
     assert accepted.exit_code == 0, accepted.output

@@ -16,7 +16,7 @@ from fieldkit.errors import ERROR
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client, transport
-from tests.e2e.test_server import Net
+from tests.e2e.conftest import Net
 
 POLL_SECONDS = 45.0
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from fieldkit.cli import app
 from fieldkit.crypto import keyfile
+from fieldkit.errors import USAGE
 from fieldkit.model import FollowUpKind
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
@@ -64,4 +65,4 @@ def test_case_show_lists_the_latest_and_says_how_many(tmp_path: Path, monkeypatc
     assert len(json.loads(scripted.stdout)["followups"]) == 25
 
     negative = runner.invoke(app, ["case", "show", ref, "--limit", "-1"], env=env)
-    assert negative.exit_code == 2
+    assert negative.exit_code == USAGE

@@ -23,8 +23,7 @@ from fieldkit.district.store import DistrictStore
 from fieldkit.errors import NOT_FOUND
 from fieldkit.model import ConcernLevel, FollowUpKind
 from fieldkit.store.worker import WorkerStore
-from tests.conftest import PASSPHRASE
-from tests.test_display import CLIPBOARD, LINK, NOTE, RLO, TITLE_AND_CLEAR
+from tests.conftest import CLIPBOARD, LINK, NOTE, PASSPHRASE, RLO, TITLE_AND_CLEAR
 from tests.world import api_sync, credentials, enrol_api, use_fast_kdf
 
 # One line: a name, a unit, a partner. Several lines: a summary, a reason, a situation.

@@ -25,8 +25,8 @@ from fieldkit.store import audit
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import clock, merge
-from tests.e2e.test_server import Net
-from tests.test_display import NOTE, TITLE_AND_CLEAR
+from tests.conftest import NOTE, TITLE_AND_CLEAR
+from tests.e2e.conftest import Net
 from tests.world import UNIT, WORKERS, Fieldkit, credentials, use_fast_kdf
 
 DAY_MS = 86_400_000

@@ -4,7 +4,8 @@ A real server subprocess (HTTPS, pinned self-signed certificate) and real
 `fieldkit sync` subprocesses. The client is killed mid-sync several times; the
 server is killed several times while two workers sync in a loop, then restarted.
 Afterwards, syncing until quiet, the district and every worker hold the same
-follow-ups, each exactly once, none lost. The seed is fixed for reproducibility.
+follow-ups, each exactly once, none lost. The seed is fixed for reproducibility. The
+sync tests run with the district on each backend (SQLCipher, PostgreSQL).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from fieldkit.errors import OFFLINE
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import Net
+from tests.e2e.conftest import Net
 from tests.world import WORKERS
 
 SEED = 20260404
@@ -60,6 +63,7 @@ def assert_converged(net: Net, reference: str, recorded: set[str]) -> None:
         assert len(held) == len(set(held)) and set(held) == recorded, who
 
 
+@pytest.mark.usefixtures("district_backend")  # on SQLCipher and on PostgreSQL
 def test_client_killed_mid_sync_loses_and_duplicates_nothing(net: Net) -> None:
     rng = random.Random(SEED)
     reference = net.new_case("Amélie Durand", "a", "b")
@@ -90,6 +94,7 @@ def test_client_killed_mid_sync_loses_and_duplicates_nothing(net: Net) -> None:
     assert_converged(net, reference, recorded)
 
 
+@pytest.mark.usefixtures("district_backend")  # on SQLCipher and on PostgreSQL
 def test_server_killed_mid_sync_loses_and_duplicates_nothing(net: Net) -> None:
     rng = random.Random(SEED + 1)
     reference = net.new_case("Amélie Durand", "a", "b")

@@ -25,7 +25,7 @@ from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.enrolment import decode_code
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import Server, free_port
+from tests.e2e.conftest import Server, free_port
 from tests.pg import Cluster, pg_cluster  # noqa: F401
 from tests.world import UNIT, Fieldkit, credentials, use_fast_kdf
 

@@ -25,7 +25,7 @@ from fieldkit.errors import OFFLINE
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import free_port
+from tests.e2e.conftest import free_port
 from tests.world import UNIT, Fieldkit, api_sync, credentials, enrol_api, use_fast_kdf
 
 UNLIMITED_PAGES = 1_073_741_823

@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fieldkit.cli import app
-from fieldkit.commands import output
+from fieldkit.commands.common import AppState
+from fieldkit.errors import ERROR, NOT_FOUND, USAGE
 from fieldkit.store import meta
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
@@ -117,8 +118,12 @@ def world(template: World, tmp_path: Path) -> World:
     return World(home, template.case_id, template.days)
 
 
-def _run(runner: CliRunner, world: World, *args: str, **env: str):
-    return runner.invoke(app, list(args), env=cli_env(world.home, **env))
+def _run(runner: CliRunner, world: World, *args: str, obj: AppState | None = None, **env: str):
+    return runner.invoke(app, list(args), env=cli_env(world.home, **env), obj=obj)
+
+
+# Standard output on a terminal (the runner's is a pipe).
+TERMINAL = AppState(stdout_isatty=True)
 
 
 def _audit(runner: CliRunner, world: World) -> list[dict]:
@@ -231,11 +236,10 @@ def test_since_limits_the_history(runner: CliRunner, world: World) -> None:
 
 
 def test_output_to_a_pipe_is_an_export_and_a_terminal_view_is_a_view(
-    runner: CliRunner, world: World, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, world: World
 ) -> None:
     piped = _run(runner, world, "case", "summary", REFERENCE, "-f", "md")
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
-    shown = _run(runner, world, "case", "summary", REFERENCE)
+    shown = _run(runner, world, "case", "summary", REFERENCE, obj=TERMINAL)
 
     assert piped.exit_code == shown.exit_code == 0
     assert "no longer protected by the store" in piped.stderr
@@ -249,13 +253,10 @@ def test_output_to_a_pipe_is_an_export_and_a_terminal_view_is_a_view(
     assert events == [("export", "md stdout"), ("view", "text terminal")]
 
 
-def test_a_pdf_is_not_sent_to_a_terminal(
-    runner: CliRunner, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
-    result = _run(runner, world, "case", "summary", REFERENCE, "-f", "pdf")
+def test_a_pdf_is_not_sent_to_a_terminal(runner: CliRunner, world: World) -> None:
+    result = _run(runner, world, "case", "summary", REFERENCE, "-f", "pdf", obj=TERMINAL)
 
-    assert result.exit_code == 2
+    assert result.exit_code == USAGE
     assert "-o FILE" in result.stderr
     assert not [e for e in _audit(runner, world) if e["action"] in ("view", "export")]
 
@@ -268,7 +269,7 @@ def test_an_existing_file_is_kept_unless_forced(
     target.chmod(0o644)
 
     refused = _run(runner, world, "case", "summary", REFERENCE, "-f", "md", "-o", str(target))
-    assert refused.exit_code == 1
+    assert refused.exit_code == ERROR
     assert "already exists" in refused.stderr
     assert target.read_text() == "mes notes\n"
     assert not [e for e in _audit(runner, world) if e["action"] == "export"]
@@ -312,7 +313,7 @@ def test_unknown_case_writes_nothing(runner: CliRunner, world: World, tmp_path: 
     target = tmp_path / "none.pdf"
     result = _run(runner, world, "case", "summary", "CO-1999-0001", "-f", "pdf", "-o", str(target))
 
-    assert result.exit_code == 4
+    assert result.exit_code == NOT_FOUND
     assert not target.exists()
     assert not list(tmp_path.glob(".none.pdf.*"))
 
@@ -320,5 +321,5 @@ def test_unknown_case_writes_nothing(runner: CliRunner, world: World, tmp_path: 
 def test_json_and_format_together_are_refused(runner: CliRunner, world: World) -> None:
     result = _run(runner, world, "case", "summary", REFERENCE, "--json", "-f", "md")
 
-    assert result.exit_code == 2
+    assert result.exit_code == USAGE
     assert "--json" in result.stderr

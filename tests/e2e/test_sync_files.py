@@ -9,76 +9,16 @@ leaves the receiving store byte for byte as it was; a revoked device hands over 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import Result
 
 from fieldkit.errors import INTEGRITY, REFUSED
 from fieldkit.store.access import Credentials, data_key
 from tests.conftest import PASSPHRASE
+from tests.e2e.conftest import Cli, flipped, refused, snapshot
 from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
-from tests.world import Fieldkit, World, cli_world, file_sync, use_fast_kdf
-
-
-@dataclass
-class Cli:
-    """The world's three stores driven through `fieldkit`."""
-
-    fk: Fieldkit
-    world: World
-
-    def run(self, who: str, *args: str) -> Result:
-        """In worker `who`'s store (its session if it has one), whatever the outcome."""
-        home = self.world.homes[who]
-        return self.fk.run(home, *args, session=self.world.sessions.get(who))
-
-    def ok(self, who: str, *args: str) -> Result:
-        return self.fk.ok(self.world.homes[who], *args, session=self.world.sessions.get(who))
-
-    def json(self, who: str, *args: str) -> Any:
-        return self.fk.json(self.world.homes[who], *args, session=self.world.sessions.get(who))
-
-    def district_run(self, *args: str) -> Result:
-        return self.fk.run(self.world.district_home, "district", *args)
-
-    def district(self, *args: str) -> Any:
-        return self.fk.json(self.world.district_home, "district", *args)
-
-    def note(self, who: str, kind: str, summary: str, *extra: str) -> str:
-        """A follow-up recorded on the world's case; returns its id."""
-        args = ["followup", "add", self.world.reference, "--kind", kind, "--summary", summary]
-        return self.json(who, *args, *extra)["id"]
-
-    def sync(self, *order: str, tag: str) -> None:
-        for who in order:
-            file_sync(self.fk, self.world, who, f"{tag}-{who}")
-
-    # What each side shows
-
-    def followups(self, who: str) -> list[str]:
-        return sorted(f["id"] for f in self.json(who, "followup", "list", self.world.reference))
-
-    def district_followups(self) -> list[str]:
-        return sorted(
-            f["id"] for f in self.district("case", "show", self.world.reference)["followups"]
-        )
-
-    def conflicts(self, who: str) -> list[str]:
-        return sorted(c["id"] for c in self.json(who, "conflicts", "list"))
-
-    def district_conflicts(self) -> list[str]:
-        return sorted(
-            c["id"] for c in self.district("case", "show", self.world.reference)["conflicts"]
-        )
-
-    def case(self, who: str) -> dict:
-        return self.json(who, "case", "show", self.world.reference)
-
-    def district_case(self) -> dict:
-        return self.district("case", "show", self.world.reference)
+from tests.world import Fieldkit, cli_world, file_sync
 
 
 def test_two_workers_converge_by_file_and_settle_their_conflict(tmp_path: Path):
@@ -156,18 +96,6 @@ def test_two_workers_converge_by_file_and_settle_their_conflict(tmp_path: Path):
         assert (status["unsynced_changes"], status["open_conflicts"]) == (0, 0)
 
 
-@pytest.fixture
-def quick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The world with cheap key derivation and a session per worker.
-
-    With a session, opening a worker's store writes nothing (opening with the
-    passphrase records an unlock event), so its files can be compared byte for byte.
-    """
-    use_fast_kdf(monkeypatch)
-    fk = Fieldkit()
-    return Cli(fk, cli_world(tmp_path, fk, sessions=True))
-
-
 @pytest.mark.parametrize("keep", ["mine", "theirs"])
 def test_a_conflict_settled_with_mine_or_theirs_is_settled_everywhere(quick: Cli, keep: str):
     ref = quick.world.reference
@@ -188,26 +116,6 @@ def test_a_conflict_settled_with_mine_or_theirs_is_settled_everywhere(quick: Cli
 
 
 # Bad bundles
-
-
-def snapshot(home: Path) -> dict[str, bytes]:
-    """Every file of a store's home, byte for byte."""
-    files = sorted(p for p in home.rglob("*") if p.is_file())
-    return {str(p.relative_to(home)): p.read_bytes() for p in files}
-
-
-def refused(result: Result, code: int) -> str:
-    """The refusal's one line on stderr, after checking the exit code and that nothing crashed."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
-def flipped(data: bytes, position: int) -> bytes:
-    return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
 
 
 def positions(data: bytes, spread: int) -> list[int]:
@@ -243,7 +151,9 @@ def test_a_tampered_or_truncated_worker_bundle_is_refused_and_changes_nothing(qu
         assert snapshot(quick.world.district_home) == before, position
     for size in (0, 5, 8, 12, 13, 100, len(data) // 2, len(data) - 64, len(data) - 1):
         bad.write_bytes(data[:size])
-        assert "rejected" in refused(quick.district_run("sync-file", str(bad), str(reply)), 7)
+        assert "rejected" in refused(
+            quick.district_run("sync-file", str(bad), str(reply)), INTEGRITY
+        )
         assert snapshot(quick.world.district_home) == before, size
     bad.write_bytes(data + b"\x00")
     refused(quick.district_run("sync-file", str(bad), str(reply)), INTEGRITY)
@@ -260,7 +170,7 @@ def test_a_replayed_bundle_or_an_older_reply_is_refused(quick: Cli):
     quick.ok("a", "sync", "--to-file", str(bundle))
     quick.district("sync-file", str(bundle), str(reply))
     before = snapshot(quick.world.district_home)
-    assert "counter" in refused(quick.district_run("sync-file", str(bundle), str(again)), 7)
+    assert "counter" in refused(quick.district_run("sync-file", str(bundle), str(again)), INTEGRITY)
     assert snapshot(quick.world.district_home) == before
     assert not again.exists()
 

@@ -25,12 +25,10 @@ import pytest
 from fieldkit.cli import app
 from fieldkit.errors import ERROR, INTEGRITY, USAGE
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import Server, free_port
-from tests.e2e.test_sync_files import Cli, flipped, refused, snapshot
+from tests.e2e.conftest import Cli, Server, flipped, free_port, refused, snapshot
 from tests.world import Fieldkit, cli_world, use_fast_kdf
 
 
-@pytest.fixture
 def quick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     use_fast_kdf(monkeypatch)
     fk = Fieldkit()

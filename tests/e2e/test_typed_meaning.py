@@ -36,14 +36,12 @@ from fieldkit.errors import (
     InvalidValue,
 )
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import free_port
-from tests.e2e.test_sync_files import Cli, refused, snapshot
+from tests.e2e.conftest import Cli, free_port, refused, snapshot
 from tests.world import UNIT, Fieldkit, cli_world, use_fast_kdf
 
 A_TEXT, B_TEXT = "Situation selon A", "Situation selon B"
 
 
-@pytest.fixture
 def quick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     use_fast_kdf(monkeypatch)
     fk = Fieldkit()

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
-from fieldkit.errors import LOCKED
+from fieldkit.errors import ERROR, INTEGRITY, LOCKED, NOT_FOUND, USAGE
 from fieldkit.store import access
 from fieldkit.store.access import FAILED_UNLOCKS, Credentials
 from fieldkit.store.db import connect, db_path
@@ -291,7 +291,7 @@ def test_wrong_passphrase_exits_3_and_touches_nothing(worker: Worker):
     before = snapshot(worker.home)
 
     result = fieldkit(worker.home, "case", "list", FIELDKIT_PASSPHRASE="pas la bonne phrase")
-    assert result.returncode == 3
+    assert result.returncode == LOCKED
     assert "passphrase" in one_line(result.stderr)
     assert result.stdout == ""
 
@@ -301,7 +301,7 @@ def test_wrong_passphrase_exits_3_and_touches_nothing(worker: Worker):
     assert len(journal.decode().splitlines()) == 1
 
     wrong = worker.run("status", FIELDKIT_PASSPHRASE="encore une mauvaise phrase")
-    assert wrong.exit_code == 3
+    assert wrong.exit_code == LOCKED
     assert len((worker.home / FAILED_UNLOCKS).read_text().splitlines()) == 2
 
     # The next successful unlock moves the attempts into the audit trail.
@@ -318,10 +318,10 @@ def test_changing_the_passphrase(worker: Worker, tmp_path: Path):
     result = worker.ok("passphrase", "change", FIELDKIT_NEW_PASSPHRASE=NEW_PASSPHRASE)
     assert "(1 session ended)" in result.stdout
     old = worker.run("case", "list", "--json")
-    assert old.exit_code == 3
+    assert old.exit_code == LOCKED
     assert (
         worker.run("case", "list", FIELDKIT_SESSION=session, FIELDKIT_PASSPHRASE=None).exit_code
-        == 3
+        == LOCKED
     )
     cases = worker.json("case", "list", FIELDKIT_PASSPHRASE=NEW_PASSPHRASE)
     assert [c["id"] for c in cases] == [change.case_id]
@@ -338,7 +338,7 @@ def test_changing_the_passphrase(worker: Worker, tmp_path: Path):
         str(new_file),
         FIELDKIT_PASSPHRASE=NEW_PASSPHRASE,
     )
-    assert worker.run("status", FIELDKIT_PASSPHRASE=NEW_PASSPHRASE).exit_code == 3
+    assert worker.run("status", FIELDKIT_PASSPHRASE=NEW_PASSPHRASE).exit_code == LOCKED
     assert worker.json("case", "list", FIELDKIT_PASSPHRASE=third)[0]["id"] == change.case_id
 
     # A wrong current passphrase changes nothing.
@@ -346,14 +346,14 @@ def test_changing_the_passphrase(worker: Worker, tmp_path: Path):
     refused = worker.run(
         "passphrase", "change", FIELDKIT_PASSPHRASE=PASSPHRASE, FIELDKIT_NEW_PASSPHRASE=third
     )
-    assert refused.exit_code == 3
+    assert refused.exit_code == LOCKED
     assert read_keyfile(worker.home, "worker") == before
 
     # A weak new passphrase is refused with its reason.
     weak = worker.run(
         "passphrase", "change", FIELDKIT_PASSPHRASE=third, FIELDKIT_NEW_PASSPHRASE="court"
     )
-    assert weak.exit_code == 2
+    assert weak.exit_code == USAGE
     assert read_keyfile(worker.home, "worker") == before
 
 
@@ -389,11 +389,11 @@ def test_changing_the_passphrase_at_a_terminal_asks_for_the_new_one(
     worker: Worker, monkeypatch: pytest.MonkeyPatch
 ):
     answers = iter([NEW_PASSPHRASE, NEW_PASSPHRASE])
-    monkeypatch.setattr("fieldkit.commands.session.is_interactive", lambda: True)
+    monkeypatch.setattr("fieldkit.commands.store_admin.is_interactive", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     # FIELDKIT_PASSPHRASE holds the current passphrase; the new one must still be asked for.
     worker.ok("passphrase", "change")
-    assert worker.run("status").exit_code == 3
+    assert worker.run("status").exit_code == LOCKED
     assert worker.ok("status", FIELDKIT_PASSPHRASE=NEW_PASSPHRASE).exit_code == 0
 
 
@@ -419,18 +419,18 @@ def test_an_unlocked_session_replaces_the_passphrase_until_lock(worker: Worker, 
     tampered = (
         worker.session[:-6] + ("A" if worker.session[-6] != "A" else "B") + worker.session[-5:]
     )
-    assert worker.run("case", "list", FIELDKIT_SESSION=tampered).exit_code == 3
+    assert worker.run("case", "list", FIELDKIT_SESSION=tampered).exit_code == LOCKED
     other = Worker(worker.runner, tmp_path / "other")
     other.ok("init")
     foreign = other.unlock()
     refused = worker.run("case", "list", FIELDKIT_SESSION=foreign)
-    assert refused.exit_code == 3
+    assert refused.exit_code == LOCKED
     assert "unlock" in one_line(refused.stderr)
 
     locked = worker.ok("lock")
     assert "unset FIELDKIT_SESSION" in locked.stdout
-    assert worker.run("case", "list").exit_code == 3
-    assert worker.run("status").exit_code == 3
+    assert worker.run("case", "list").exit_code == LOCKED
+    assert worker.run("status").exit_code == LOCKED
     assert list(sessions_dir(worker.home, store_id).iterdir()) == []
     # the passphrase still works
     worker.session = None
@@ -441,7 +441,7 @@ def test_a_session_expires(worker: Worker):
     worker.session = worker.unlock("--ttl", "1s")
     time.sleep(1.2)
     expired = worker.run("case", "list")
-    assert expired.exit_code == 3
+    assert expired.exit_code == LOCKED
     assert "unlock" in one_line(expired.stderr)
 
 
@@ -462,7 +462,7 @@ def test_eval_unlock_in_a_real_shell(worker: Worker):
     )
     cases = json.loads(result.stdout[: result.stdout.rindex("]") + 1])
     assert cases[0]["reference"] == "CO-2026-0042"
-    assert result.stdout.strip().endswith("rc=3")
+    assert result.stdout.strip().endswith(f"rc={LOCKED}")
     assert "Traceback" not in result.stderr
 
 
@@ -498,7 +498,7 @@ def test_invalid_values_exit_2_naming_the_field(worker: Worker):
     worker.session = worker.unlock()
     for args, field in INVALID:
         result = worker.run(*args, FIELDKIT_PASSPHRASE=PASSPHRASE)
-        assert result.exit_code == 2, (args, result.output)
+        assert result.exit_code == USAGE, (args, result.output)
         assert field in one_line(result.stderr), args
     assert worker.json("followup", "list") == []
     assert worker.json("case", "show", "CO-2026-0042")["situation"] == ""
@@ -508,36 +508,37 @@ def test_invalid_values_exit_2_naming_the_field(worker: Worker):
 
 def test_unknown_case_and_followup_exit_4(worker: Worker):
     result = worker.run("case", "show", "CO-1999-0001")
-    assert result.exit_code == 4
+    assert result.exit_code == NOT_FOUND
     assert "CO-1999-0001" in one_line(result.stderr)
-    assert worker.run("followup", "show", "0123456789ab").exit_code == 4
+    assert worker.run("followup", "show", "0123456789ab").exit_code == NOT_FOUND
     assert (
-        worker.run("followup", "add", "CO-1999-0001", "-k", "interview", "-s", "x").exit_code == 4
+        worker.run("followup", "add", "CO-1999-0001", "-k", "interview", "-s", "x").exit_code
+        == NOT_FOUND
     )
-    assert worker.run("followup", "list", "CO-1999-0001").exit_code == 4
+    assert worker.run("followup", "list", "CO-1999-0001").exit_code == NOT_FOUND
 
 
 def test_no_store_is_a_clear_error(runner: CliRunner, tmp_path: Path):
     result = runner.invoke(app, ["case", "list"], env=cli_env(tmp_path / "empty"))
-    assert result.exit_code == 1
+    assert result.exit_code == ERROR
     assert "fieldkit init" in one_line(result.stderr)
-    assert runner.invoke(app, ["lock"], env=cli_env(tmp_path / "empty")).exit_code == 1
+    assert runner.invoke(app, ["lock"], env=cli_env(tmp_path / "empty")).exit_code == ERROR
 
 
 def test_init_refuses_a_weak_passphrase_and_a_second_store(runner: CliRunner, tmp_path: Path):
     home = tmp_path / "home"
     weak = runner.invoke(app, ["--home", str(home), "init"], env={"FIELDKIT_PASSPHRASE": "court"})
-    assert weak.exit_code == 2
+    assert weak.exit_code == USAGE
     assert "12" in one_line(weak.stderr)
     assert not home.exists() or list(home.iterdir()) == []
     none = runner.invoke(app, ["--home", str(home), "init"])
-    assert none.exit_code == 3
+    assert none.exit_code == LOCKED
     first = runner.invoke(app, ["--home", str(home), "init"], env=cli_env(tmp_path / "elsewhere"))
     assert first.exit_code == 0
     assert not (tmp_path / "elsewhere").exists()  # --home wins over FIELDKIT_HOME
     before = snapshot(home)
     again = runner.invoke(app, ["--home", str(home), "init"], env=cli_env(home))
-    assert again.exit_code == 1
+    assert again.exit_code == ERROR
     assert "already" in one_line(again.stderr)
     assert snapshot(home) == before
 
@@ -551,8 +552,8 @@ def test_a_damaged_store_gives_one_line_and_no_traceback(worker: Worker):
     path.write_bytes(bytes(raw))
 
     result = fieldkit(worker.home, "case", "list", COLUMNS="40")
-    assert result.returncode not in (0, 3)
-    assert result.returncode in (1, 7)
+    assert result.returncode not in (0, LOCKED)
+    assert result.returncode in (ERROR, INTEGRITY)
     assert "damaged" in one_line(result.stderr)  # one line even on a narrow terminal
 
     debug = fieldkit(worker.home, "--debug", "case", "list")
@@ -568,7 +569,7 @@ def test_an_emptied_or_truncated_store_is_not_rebuilt_silently(worker: Worker, k
         handle.truncate(keep)
     for command in (["case", "list", "--json"], ["status"]):
         result = worker.run(*command)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == ERROR, result.output
         assert "damaged" in one_line(result.stderr)
     assert path.stat().st_size == keep
 
@@ -579,7 +580,7 @@ def test_a_store_header_overwritten_is_refused(worker: Worker):
     raw[:16] = b"SQLite format 3\x00"
     path.write_bytes(bytes(raw))
     result = worker.run("audit", "verify")
-    assert result.exit_code in (1, 7)
+    assert result.exit_code in (ERROR, INTEGRITY)
     assert "damaged" in one_line(result.stderr)
 
 
@@ -588,7 +589,7 @@ def test_a_damaged_key_file_gives_one_line_and_no_traceback(worker: Worker):
     text = keyfile.read_bytes()
     keyfile.write_bytes(text[: len(text) // 2] + b"\x00garbage" + text[len(text) // 2 + 8 :])
     result = fieldkit(worker.home, "status")
-    assert result.returncode == 1
+    assert result.returncode == ERROR
     assert "key file" in one_line(result.stderr)
 
 
@@ -619,15 +620,15 @@ def test_audit_verify_finds_an_edited_or_deleted_event(worker: Worker, tmp_path:
 
     _tamper_audit(edited.home, "UPDATE audit SET actor = 'quelqu-un' WHERE seq = 4")
     result = edited.run("audit", "verify")
-    assert result.exit_code == 7
+    assert result.exit_code == INTEGRITY
     assert "4" in one_line(result.stderr)
     as_json = edited.run("audit", "verify", "--json")
-    assert as_json.exit_code == 7
+    assert as_json.exit_code == INTEGRITY
     assert json.loads(as_json.stdout) == {"events": 4, "ok": False, "first_broken": 4}
 
     _tamper_audit(deleted.home, "DELETE FROM audit WHERE seq = 3")
     result = deleted.run("audit", "verify")
-    assert result.exit_code == 7
+    assert result.exit_code == INTEGRITY
     assert "event 4" in one_line(result.stderr)
 
     # the untouched original still verifies

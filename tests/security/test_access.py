@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from fieldkit.district import exchange
 from fieldkit.district.exchange import handle
-from fieldkit.errors import BundleRejected, FieldkitError, Refused
+from fieldkit.errors import REFUSED, BundleRejected, FieldkitError, Refused
 from fieldkit.model import Change
 from fieldkit.store import meta
 from fieldkit.store.db import transaction
@@ -266,7 +266,7 @@ def test_an_enrolment_code_works_once(opened, tmp_path):
         stolen = client.enrol_request(thief, decode_code(world.code_c))
     with pytest.raises(Refused) as used:
         handle(district, stolen)
-    assert used.value.key == "enrol.code_used" and used.value.exit_code == 6
+    assert used.value.key == "enrol.code_used" and used.value.exit_code == REFUSED
     assert store_bytes(world.district_home) == before
 
 
@@ -303,12 +303,12 @@ def test_the_cli_refuses_an_expired_code_on_both_sides(sandbox, fk, monkeypatch,
     fk.json(home, "init")
     monkeypatch.setattr(time, "time", lambda: late)
     result = fk.run(home, "enrol", world.code_c, "--to-file", str(tmp_path / "req.fkb"))
-    assert result.exit_code == 6 and "expired" in result.stderr, result.stderr
+    assert result.exit_code == REFUSED and "expired" in result.stderr, result.stderr
     assert not (tmp_path / "req.fkb").exists()
     assert fk.json(home, "status")["enrolled"] is False
     request = tmp_path / "c.fkb"
     request.write_bytes(world.enrol_request_c)
     args = ("district", "sync-file", str(request), str(tmp_path / "reply.fkb"))
     refused = fk.run(world.district_home, *args)
-    assert refused.exit_code == 6 and "expired" in refused.stderr, refused.stderr
+    assert refused.exit_code == REFUSED and "expired" in refused.stderr, refused.stderr
     assert not (tmp_path / "reply.fkb").exists()

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from fieldkit.cli import app
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import LOCKED, BundleRejected, ClockSkew, take_warnings
+from fieldkit.errors import ERROR, LOCKED, BundleRejected, ClockSkew, take_warnings
 from fieldkit.i18n import t
 from fieldkit.store import access, audit, changelog, pending
 from fieldkit.store.access import FAILED_UNLOCKS
@@ -133,7 +133,7 @@ def test_a_bundle_written_to_a_full_stick_loses_nothing(sandbox, fk, full_disk, 
     queued = fk.json(home, "status")["unsynced_changes"]
     assert queued == 1
     with full_disk() as faults:
-        line = one_line(fk.run(home, "sync", "--to-file", str(stick / "a.fkb")), 1)
+        line = one_line(fk.run(home, "sync", "--to-file", str(stick / "a.fkb")), ERROR)
     assert DISK_FULL in line and faults
     tally("ENOSPC injected at the write layer", len(faults))
     assert list(stick.iterdir()) == []  # no partial bundle, no temporary file
@@ -158,7 +158,7 @@ def test_a_district_reply_that_cannot_be_written_is_made_again_next_time(
     fk.json(home, "sync", "--to-file", str(bundle))
     with full_disk() as faults:
         args = ("district", "sync-file", str(bundle), str(reply))
-        assert DISK_FULL in one_line(fk.run(world.district_home, *args), 1)
+        assert DISK_FULL in one_line(fk.run(world.district_home, *args), ERROR)
     assert faults and not reply.exists() and leftovers(tmp_path) == []
     tally("ENOSPC injected at the write layer", len(faults))
     # The district kept what it applied; the worker never heard back, so it sends again.
@@ -180,7 +180,7 @@ def test_a_passphrase_change_on_a_full_disk_keeps_the_old_passphrase(sandbox, fk
 
     with full_disk() as faults:
         result = fk.runner.invoke(app, ["--home", str(home), "passphrase", "change"], env=env)
-    assert DISK_FULL in one_line(result, 1) and faults
+    assert DISK_FULL in one_line(result, ERROR) and faults
     tally("ENOSPC injected at the write layer", len(faults))
     assert key_file.read_bytes() == before and leftovers(home) == []
     assert followup_ids(fk, home)  # the old passphrase still opens everything
@@ -193,9 +193,9 @@ def test_an_unlock_or_an_export_on_a_full_disk_leaves_nothing_behind(
     reference = fk.json(home, "case", "list")[0]["reference"]
     target = tmp_path / "summary.md"
     with full_disk() as faults:
-        assert DISK_FULL in one_line(fk.run(home, "unlock"), 1)
+        assert DISK_FULL in one_line(fk.run(home, "unlock"), ERROR)
         args = ("case", "summary", reference, "--format", "md", "-o", str(target))
-        assert "No space left" in one_line(fk.run(home, *args), 1)  # the export says it its way
+        assert "No space left" in one_line(fk.run(home, *args), ERROR)  # the export says it its way
     assert len(faults) >= 2
     tally("ENOSPC injected at the write layer", len(faults))
     assert not target.exists() and list(tmp_path.iterdir()) == [sandbox.root]
@@ -261,10 +261,10 @@ def test_a_really_full_disk_saves_nothing_loses_nothing_and_sync_converges(
         if result.exit_code == 0:
             recorded.add(json.loads(result.stdout)["id"])
         else:
-            assert DISK_FULL in one_line(result, 1)
+            assert DISK_FULL in one_line(result, ERROR)
             refused += 1
         if leave == 0:
-            assert DISK_FULL in one_line(fk.run(home, "sync", "--from-file", str(reply)), 1)
+            assert DISK_FULL in one_line(fk.run(home, "sync", "--from-file", str(reply)), ERROR)
         filler.unlink()
         assert followup_ids(fk, home) == recorded  # nothing saved is lost, nothing half-saved
     assert refused >= 1, "the full disk should have refused at least one write"
@@ -402,7 +402,7 @@ def test_a_damaged_store_says_so_in_one_line_and_is_never_overwritten(sandbox, f
             tried += 1
             result = fk.run(home, *args)
             if result.exit_code != 0:
-                assert "damaged" in one_line(result, 1), (label, args)
+                assert "damaged" in one_line(result, ERROR), (label, args)
                 assert db.read_bytes() == damaged, (label, args)  # never overwritten
                 assert not (tmp_path / "out.fkb").exists()
                 caught = True
@@ -429,7 +429,7 @@ def test_a_damaged_district_store_refuses_in_one_line(sandbox, fk, tmp_path):
     raw = db.read_bytes()
     db.write_bytes(raw[:8192] + bytes([raw[8192] ^ 0xFF]) + raw[8193:])
     args = ("district", "sync-file", str(bundle), str(reply))
-    assert "damaged" in one_line(fk.run(world.district_home, *args), 1)
+    assert "damaged" in one_line(fk.run(world.district_home, *args), ERROR)
     tally("store file damaged (byte flipped or truncated)")
     assert not reply.exists()
     db.write_bytes(raw)

@@ -24,7 +24,17 @@ from hypothesis import strategies as st
 from fieldkit.crypto.keyfile import KeyFile, unlock_keyfile
 from fieldkit.district.exchange import handle
 from fieldkit.district.server import create_app
-from fieldkit.errors import FieldkitError, InvalidValue, StoreError, WrongPassphrase
+from fieldkit.errors import (
+    ERROR,
+    INTEGRITY,
+    OFFLINE,
+    REFUSED,
+    USAGE,
+    FieldkitError,
+    InvalidValue,
+    StoreError,
+    WrongPassphrase,
+)
 from fieldkit.store import session as sessions
 from fieldkit.store.keys import keyfile_path, read_keyfile
 from fieldkit.sync import client
@@ -48,7 +58,7 @@ def refused_by(call, *args) -> FieldkitError:
     """Run `call`; it must raise one of fieldkit's errors and nothing else."""
     with pytest.raises(FieldkitError) as caught:
         call(*args)
-    assert caught.value.message and caught.value.exit_code in (1, 2, 6, 7)
+    assert caught.value.message and caught.value.exit_code in (ERROR, USAGE, REFUSED, INTEGRITY)
     return caught.value
 
 
@@ -132,7 +142,7 @@ def test_damaged_payloads_signed_by_the_district_apply_whole_or_not_at_all(opene
     try:
         client.apply_reply(worker, resealed)
     except FieldkitError as exc:
-        assert exc.exit_code in (1, 2, 6, 7)
+        assert exc.exit_code in (ERROR, USAGE, REFUSED, INTEGRITY)
         assert store_bytes(world.homes["a"]) == before
     else:
         # Accepted only when the damaged bytes still form a valid reply.
@@ -148,7 +158,7 @@ def test_arbitrary_text_is_not_an_enrolment_code(text):
     try:
         code = decode_code(text)
     except InvalidValue as exc:
-        assert exc.key == "enrol.bad_code" and exc.exit_code == 2
+        assert exc.key == "enrol.bad_code" and exc.exit_code == USAGE
     else:
         assert isinstance(code, EnrolmentCode)
 
@@ -403,7 +413,7 @@ def test_damaged_settings_files_are_usage_errors_or_valid_settings(tmp_path_fact
     try:
         loaded = config.load(home)
     except FieldkitError as exc:
-        assert exc.exit_code == 2 and exc.message
+        assert exc.exit_code == USAGE and exc.message
         assert "Traceback" not in exc.message
     else:
         assert isinstance(loaded.auto_sync, bool)
@@ -414,7 +424,7 @@ def test_the_cli_reports_a_damaged_settings_file_in_one_line(sandbox, fk):
     home = sandbox.homes["a"]
     config.path_of(home).write_bytes(b"auto_sync = [\xff")
     result = fk.run(home, "config", "show")
-    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.exit_code == USAGE, (result.stdout, result.stderr)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 
 
@@ -483,6 +493,6 @@ def test_any_server_answer_is_a_fieldkit_error_or_bytes_for_the_bundle_decoder(
     try:
         got = transport.post(answers.url, "/sync", b"bundle", None, timeout=5)
     except FieldkitError as exc:
-        assert exc.message and exc.exit_code in (2, 5, 6, 7)
+        assert exc.message and exc.exit_code in (USAGE, OFFLINE, REFUSED, INTEGRITY)
     else:
         assert status < 400 and got == body

@@ -21,7 +21,7 @@ import pytest
 
 from fieldkit.store.access import Credentials, data_key
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import Net
+from tests.e2e.conftest import Net
 from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.world import Fieldkit, use_fast_kdf
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.errors import InvalidValue, Locked, WrongPassphrase
+from fieldkit.errors import LOCKED, InvalidValue, Locked, WrongPassphrase
 from fieldkit.store import access
 from fieldkit.store.access import FAILED_UNLOCKS, Credentials
 from fieldkit.store.session import (
@@ -157,5 +157,5 @@ def test_no_passphrase_and_no_session_is_locked(home, store):
     store.close()
     with pytest.raises(Locked) as locked:
         WorkerStore.open(home, Credentials())
-    assert locked.value.exit_code == 3
+    assert locked.value.exit_code == LOCKED
     assert not Path(home / FAILED_UNLOCKS).exists()

@@ -16,7 +16,10 @@ offline, and rounds of syncs run until nothing moves. Then:
 - nothing is left unacknowledged, awaiting purge, or flagged for a resync.
 
 Real stores (SQLCipher, real bundles); the stores are built once per module (key
-derivation is the slow part) and copied, closed, for each example. For a longer hunt:
+derivation is the slow part) and copied, closed, for each example. The property runs
+with the district on each backend: its SQLCipher file, then PostgreSQL, where the
+template district is built on a database and each example gets its own copy of that
+database (CREATE DATABASE ... TEMPLATE) beside its copy of the homes. For a longer hunt:
 FIELDKIT_CONVERGENCE_EXAMPLES=500 pytest tests/sync/test_convergence.py
 """
 
@@ -36,6 +39,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from fieldkit.district.backend import DATABASE_ENV
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected, FieldkitError
@@ -44,6 +48,8 @@ from fieldkit.store import cases, changelog, followups, meta
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client
 from fieldkit.sync.bundle import read_header
+from tests.conftest import BACKENDS
+from tests.pg import Cluster, clone_district
 from tests.world import UNIT, api_sync, api_world, credentials, use_fast_kdf
 
 TODAY = date.today()
@@ -56,12 +62,21 @@ GOALS = [["Reprendre l'école"], ["Reprendre l'école", "Suivi santé"], []]
 _examples = itertools.count()
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def cluster(request: pytest.FixtureRequest) -> Cluster | None:
+    """The district's backend: None for its SQLCipher file, else the PostgreSQL cluster
+    its database is on (the test skips, saying why, when none can start)."""
+    return request.getfixturevalue("pg_cluster") if request.param == "postgresql" else None
+
+
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster | None) -> Path:
     """A district, three enrolled workers, one case assigned to all three and held by each."""
     root = tmp_path_factory.mktemp("template")
     with pytest.MonkeyPatch.context() as patch:
         use_fast_kdf(patch)
+        if cluster is not None:
+            patch.setenv(DATABASE_ENV, cluster.create_database())
         api_world(root, workers={f"w{i}": f"Intervenant {i}" for i in range(MAX_WORKERS)})
     return root
 
@@ -89,7 +104,7 @@ class Replicas:
 
 
 @pytest.fixture
-def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory):
+def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory, cluster: Cluster | None):
     """Open a private copy of the template (called once per example)."""
     base = tmp_path_factory.mktemp("examples", numbered=True)
 
@@ -97,6 +112,9 @@ def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory):
     def make(count: int) -> Iterator[Replicas]:
         home = base / f"example-{next(_examples)}"
         shutil.copytree(template, home)
+        dsn = None
+        if cluster is not None:
+            dsn = clone_district(cluster, template / "district", home / "district")
         district = DistrictStore.open(home / "district", credentials())
         workers = [WorkerStore.open(home / f"w{i}", credentials()) for i in range(count)]
         try:
@@ -104,6 +122,8 @@ def fresh(template: Path, tmp_path_factory: pytest.TempPathFactory):
         finally:
             for store in (district, *workers):
                 store.close()
+            if cluster is not None and dsn is not None:
+                cluster.drop_database(dsn)
             shutil.rmtree(home, ignore_errors=True)
 
     return make

@@ -2,6 +2,8 @@
 
 Real stores in tmp_path (cheap key derivation), the district's `handle` and the
 worker's `build_request` / `apply_reply`, with the bytes a file or the server would carry.
+Every test runs with the district on each backend, its SQLCipher file and PostgreSQL
+(`district_backend`, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected, Refused
+from fieldkit.errors import REFUSED, BundleRejected, Refused
 from fieldkit.model import FollowUpKind
 from fieldkit.store import meta
 from fieldkit.store.access import Credentials, data_key
@@ -29,6 +31,7 @@ from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.world import UNIT, World, api_sync, api_world, use_fast_kdf
 
 TODAY = date.today()
+pytestmark = pytest.mark.usefixtures("district_backend")
 
 
 @pytest.fixture
@@ -413,4 +416,4 @@ def test_enrolment_code_and_request_are_as_the_protocol_page_describes(tmp_path,
             assert read_header(outcome.reply).counter == 1
             with pytest.raises(Refused) as again:
                 handle(district, request)  # the code is used
-            assert again.value.key == "enrol.code_used" and again.value.exit_code == 6
+            assert again.value.key == "enrol.code_used" and again.value.exit_code == REFUSED

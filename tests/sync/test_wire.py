@@ -20,7 +20,7 @@ from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import client, transport, wire
 from fieldkit.sync.enrolment import MAX_ENROL_BYTES, decode_code
 from tests.conftest import PASSPHRASE
-from tests.e2e.test_server import free_port
+from tests.e2e.conftest import free_port
 from tests.world import UNIT, credentials, use_fast_kdf
 
 

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.common import console, err_console, is_interactive, print_json, state
+from fieldkit.commands.common import (
+    console,
+    err_console,
+    is_interactive,
+    print_json,
+    say,
+    state,
+)
 from fieldkit.errors import InvalidValue, Locked, UsageError
 from fieldkit.i18n import t
 
@@ -99,7 +106,7 @@ def register(app: typer.Typer) -> None:
                 {"session": token, "expires": datetime.fromtimestamp(expires, UTC).isoformat()}
             )
             return
-        print(f"export FIELDKIT_SESSION={token}")
+        say(f"export FIELDKIT_SESSION={token}")
         err_console().print(t("unlock.done", until=until))
 
     @app.command("lock", help=t("help.lock"))
@@ -111,7 +118,7 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         keyfile = read_keyfile(st.home, KIND)
         ended = end_sessions(st.home, keyfile.store_id)
-        print("unset FIELDKIT_SESSION")
+        say("unset FIELDKIT_SESSION")
         err_console().print(t("lock.done", count=ended))
 
     @app.command("status", help=t("help.status"))
