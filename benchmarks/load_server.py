@@ -53,7 +53,7 @@ def _build(
     from fieldkit.district.store import DistrictStore
     from fieldkit.enums import FollowUpKind
     from fieldkit.store.worker import WorkerStore
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
     from fieldkit.sync.enrolment import decode_code
 
     keyfile.KDF_PARAMS = dict(FAST_KDF)
@@ -71,9 +71,11 @@ def _build(
             references.append(case.reference)
             home = root / f"w{n:04d}"
             with WorkerStore.create(home, PASSPHRASE) as worker:
-                request = client.enrol_request(worker, decode_code(code))
-                client.enrol_complete(worker, handle(district, request).reply)
-                client.apply_reply(worker, handle(district, client.build_request(worker)[0]).reply)
+                request = worker_side.enrol_request(worker, decode_code(code))
+                worker_side.enrol_complete(worker, handle(district, request).reply)
+                worker_side.apply_reply(
+                    worker, handle(district, worker_side.build_request(worker)[0]).reply
+                )
                 for i in range(changes):
                     worker.add_followup(
                         case.reference,
@@ -94,7 +96,7 @@ def run(
     from fieldkit.district.store import DistrictStore
     from fieldkit.store.access import Credentials
     from fieldkit.store.worker import WorkerStore
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
 
     os.environ["FIELDKIT_PASSPHRASE"] = PASSPHRASE
     credentials = Credentials()
@@ -110,7 +112,7 @@ def run(
         stores = [WorkerStore.open(home, credentials) for home in homes]
         requests = []
         for store in stores:
-            data, count, more = client.build_request(store)
+            data, count, more = worker_side.build_request(store)
             assert count == changes and not more
             requests.append(data)
 
@@ -176,8 +178,8 @@ def run(
             for n, store in enumerate(stores):
                 if replies[n] is not None:
                     try:
-                        client.apply_reply(store, replies[n])
-                        if client.queued(store) != 0:
+                        worker_side.apply_reply(store, replies[n])
+                        if worker_side.queued(store) != 0:
                             errors.append(f"{n}: changes still queued")
                     except Exception as exc:  # counted and reported
                         errors.append(f"{n}: apply {type(exc).__name__}")

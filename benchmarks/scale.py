@@ -179,9 +179,8 @@ def build_worker(home: Path, cases: int, followups: int, long_case: bool) -> Non
 def build_district(home: Path, cases: int, followups: int, long_case: bool) -> None:
     from fieldkit.crypto import keyfile
     from fieldkit.district.store import DistrictStore
-    from fieldkit.store import changelog
+    from fieldkit.replica import changelog, merge
     from fieldkit.store.db import transaction
-    from fieldkit.sync import merge
 
     keyfile.KDF_PARAMS = dict(FAST_KDF)
     with DistrictStore.create(home, PASSPHRASE, "District de mesure", None) as store:

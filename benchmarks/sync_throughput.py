@@ -42,10 +42,10 @@ def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]
     from fieldkit.crypto import keyfile
     from fieldkit.district.exchange import handle
     from fieldkit.district.store import DistrictStore
-    from fieldkit.store import meta
+    from fieldkit.replica import meta
     from fieldkit.store.db import transaction
     from fieldkit.store.worker import WorkerStore
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
     from fieldkit.sync.enrolment import decode_code
 
     keyfile.KDF_PARAMS = dict(FAST_KDF)
@@ -55,9 +55,11 @@ def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]
         case = district.add_case(name="Personne mesurée", unit="UT Nord", reason="Mesure")
         district.assign(case.id, added.id, lead=True)
         with WorkerStore.create(worker_home, PASSPHRASE) as worker:
-            request = client.enrol_request(worker, decode_code(code))
-            client.enrol_complete(worker, handle(district, request).reply)
-            client.apply_reply(worker, handle(district, client.build_request(worker)[0]).reply)
+            request = worker_side.enrol_request(worker, decode_code(code))
+            worker_side.enrol_complete(worker, handle(district, request).reply)
+            worker_side.apply_reply(
+                worker, handle(district, worker_side.build_request(worker)[0]).reply
+            )
             # The worker's own follow-ups, as `followup add` would have logged them.
             conn, origin = worker.conn, worker.replica_id
             first_seq = meta.get_int(conn, "seq") + 1
@@ -152,7 +154,7 @@ def _wait_for(url: str, server: subprocess.Popen) -> None:
 def run(changes: int = CHANGES) -> dict[str, float]:
     from fieldkit.store.access import Credentials
     from fieldkit.store.worker import WorkerStore
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
 
     os.environ["FIELDKIT_PASSPHRASE"] = PASSPHRASE
     with tempfile.TemporaryDirectory(prefix="fieldkit-sync-") as tmp:
@@ -176,13 +178,12 @@ def run(changes: int = CHANGES) -> dict[str, float]:
             _wait_for(url, server)
             rows.clear()
             with WorkerStore.open(worker_home, Credentials()) as store:
-                store.after_write = None
                 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 started = time.perf_counter()
-                result = client.sync_online(store)
+                result = worker_side.sync_online(store)
                 elapsed = time.perf_counter() - started
                 rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                queued = client.queued(store)
+                queued = worker_side.queued(store)
         finally:
             server.terminate()
             _, _, usage = os.wait4(server.pid, 0)

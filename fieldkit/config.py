@@ -44,7 +44,7 @@ def load(home: Path) -> Config:
     except FileNotFoundError:
         return Config()
     except NotADirectoryError:
-        from fieldkit.store.keys import check_home
+        from fieldkit.paths import check_home
 
         check_home(home)
         raise UsageError("config.unreadable", path=str(path)) from None
@@ -67,7 +67,7 @@ def set_value(home: Path, key: str, text: str) -> Config:
     """Parse `text` for `key`, write the whole file back, and return the new settings."""
     from dataclasses import replace
 
-    from fieldkit.store.keys import write_private_file
+    from fieldkit.paths import write_private_file
 
     current = load(home)
     updated = replace(current, **{key: parse(key, text)})

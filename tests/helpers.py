@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.model import Change
-from fieldkit.store import changelog
+from fieldkit.replica import changelog
+from fieldkit.replica.clock import HybridClock
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync.clock import HybridClock
 
 DISTRICT_ORIGIN = "d-test"
 DISTRICT_AUTHOR = "district-admin"

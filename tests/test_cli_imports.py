@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 HEAVY = (
     "fieldkit.store",
     "fieldkit.sync",
+    "fieldkit.replica",
     "fieldkit.district",
     "fieldkit.summary",
     "fieldkit.model",

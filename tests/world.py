@@ -5,7 +5,7 @@ Built the way a user builds it, by one of two public routes:
 - `cli_world(tmp_path)` drives `fieldkit` through typer's CliRunner (district init,
   worker add, enrol by file on both sides, case add, assign, a first sync by file);
 - `api_world(tmp_path)` does the same through the library (`DistrictStore`,
-  `WorkerStore`, `fieldkit.sync.client`, `fieldkit.district.exchange`).
+  `WorkerStore`, `fieldkit.sync.worker_side`, `fieldkit.district.exchange`).
 
 Both return a `World`: the homes, the ids and the fingerprints, with every store
 closed, so that a test (or a district server started on the district home) can open
@@ -28,15 +28,15 @@ from fieldkit.cli import app
 from fieldkit.crypto import keyfile
 from fieldkit.district.exchange import Outcome, handle
 from fieldkit.district.store import DistrictStore
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import BundleHeader, encode_bundle
-from fieldkit.sync.client import SyncResult
 from fieldkit.sync.enrolment import decode_code
 from fieldkit.sync.payload import SyncRequest, encode
+from fieldkit.sync.worker_side import SyncResult
 from tests.conftest import PASSPHRASE
 
 DISTRICT_NAME = "District de test"
@@ -184,7 +184,7 @@ def cli_world(
 
 def signed_request(worker: WorkerStore, request: SyncRequest, *, cursor: int | None = None):
     """A sync bundle from `worker`, signed with its own genuine key, carrying `request`."""
-    district = client.district(worker)
+    district = worker_side.district(worker)
     identity = worker.identity()
     with transaction(worker.conn):
         counter = meta.next_counter(worker.conn, "counter_out")
@@ -205,16 +205,16 @@ def signed_request(worker: WorkerStore, request: SyncRequest, *, cursor: int | N
 
 def api_sync(district: DistrictStore, worker: WorkerStore) -> tuple[Outcome, SyncResult]:
     """One round trip through the library: the same bytes the files would carry."""
-    outgoing, _, _ = client.build_request(worker)
+    outgoing, _, _ = worker_side.build_request(worker)
     outcome = handle(district, outgoing)
-    return outcome, client.apply_reply(worker, outcome.reply)
+    return outcome, worker_side.apply_reply(worker, outcome.reply)
 
 
 def enrol_api(district: DistrictStore, worker: WorkerStore, code: str) -> None:
-    request = client.enrol_request(worker, decode_code(code))
+    request = worker_side.enrol_request(worker, decode_code(code))
     outcome = handle(district, request)
     assert outcome.kind == "enrol-reply"
-    client.enrol_complete(worker, outcome.reply)
+    worker_side.enrol_complete(worker, outcome.reply)
 
 
 def api_world(

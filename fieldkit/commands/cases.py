@@ -178,6 +178,7 @@ def update(
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
 
     st = state(ctx)
     if situation == "-":
@@ -191,6 +192,7 @@ def update(
             goals=goal or None,
             related=related or None,
         )
+        after_write(store)
     if as_json:
         print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
         return

@@ -125,6 +125,7 @@ def resolve(
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
 
     if (keep is None) == (text is None):
         raise UsageError("conflict.keep_or_text")
@@ -137,6 +138,7 @@ def resolve(
         if new_text is not None and not yes and is_interactive():
             _confirm(store.conflict(conflict_id), new_text)
         conflict = store.resolve_conflict(conflict_id, choice, new_text)
+        after_write(store)
     if as_json:
         print_json(conflict.model_dump(mode="json"))
         return

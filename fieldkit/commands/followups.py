@@ -61,6 +61,7 @@ def add(
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
 
     st = state(ctx)
     today = date.today()
@@ -90,6 +91,7 @@ def add(
             next_contact=contact,
             concern_level=level,
         )
+        after_write(store)
     if as_json:
         print_json({"id": item.id, "case_id": item.case_id})
         return
@@ -195,6 +197,7 @@ def amend(
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
 
     st = state(ctx)
     text = (
@@ -214,6 +217,7 @@ def amend(
             next_contact=parse_date(next_contact, "--next-contact"),
             concern_level=_choice(ConcernLevel, concern_level, "--concern-level"),
         )
+        after_write(store)
     if as_json:
         print_json(followup_json(item))
         return

@@ -66,7 +66,7 @@ def amendment_text(amendment: Any, names: dict[str, str]) -> str:
     2026-11-03 14:05". The time is the amendment's HLC, shown in local time."""
     from datetime import datetime
 
-    from fieldkit.sync.clock import parse_hlc
+    from fieldkit.replica.clock import parse_hlc
 
     who = names.get(amendment.author) or amendment.author
     try:

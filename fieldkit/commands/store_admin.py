@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         ttl: str = typer.Option(f"{DEFAULT_TTL_SECONDS // 3600}h", "--ttl", help=t("help.opt.ttl")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
-        from fieldkit.store.worker import unlock
+        from fieldkit.store.passphrase import unlock
 
         st = state(ctx)
         token, expires = unlock(st.home, st.credentials(), parse_duration(ttl))
@@ -166,7 +166,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         from fieldkit.store.access import read_passphrase_file
-        from fieldkit.store.worker import change_passphrase
+        from fieldkit.store.passphrase import change_passphrase
 
         st = state(ctx)
         if new_passphrase_file is not None:

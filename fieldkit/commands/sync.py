@@ -17,7 +17,7 @@ from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from fieldkit.store.worker import WorkerStore
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
 
 BACKOFF_START = 2.0
 BACKOFF_CAP = 300.0
@@ -35,13 +35,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
         from fieldkit.store.worker import WorkerStore
-        from fieldkit.sync import client, transport
+        from fieldkit.sync import transport, worker_side
         from fieldkit.sync.enrolment import decode_code
 
         st = state(ctx)
         with WorkerStore.open(st.home, st.credentials()) as store:
             if from_file is not None:
-                reply = client.enrol_complete(store, transport.read_file(from_file))
+                reply = worker_side.enrol_complete(store, transport.read_file(from_file))
                 _enrolled(store, reply, as_json)
                 return
             if code is None:
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
             fingerprint = parsed.district_identity().fingerprint
             if to_file is not None:
                 transport.check_destination(to_file)
-                transport.write_file(to_file, client.enrol_request(store, parsed))
+                transport.write_file(to_file, worker_side.enrol_request(store, parsed))
                 if as_json:
                     print_json(
                         {
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
                 )
                 return
             try:
-                reply = client.enrol_online(store, parsed)
+                reply = worker_side.enrol_online(store, parsed)
             except Offline:
                 raise Offline("enrol.offline") from None
             _enrolled(store, reply, as_json)
@@ -87,22 +87,22 @@ def register(app: typer.Typer) -> None:
         auto: bool = typer.Option(False, "--auto", hidden=True),
     ) -> None:
         from fieldkit.store.worker import WorkerStore
-        from fieldkit.sync import client, transport
+        from fieldkit.sync import transport, worker_side
 
         st = state(ctx)
         if auto:
             _auto(st.home)
             return
-        with WorkerStore.open(st.home, st.credentials()) as store, client.sync_lock(st.home):
+        with WorkerStore.open(st.home, st.credentials()) as store, worker_side.sync_lock(st.home):
             if to_file is not None or from_file is not None:
-                client.ensure_not_revoked(store)
+                worker_side.ensure_not_revoked(store)
                 if to_file is not None:
                     transport.check_destination(to_file)  # before a counter is spent
-                result = client.SyncResult(status="ok")
+                result = worker_side.SyncResult(status="ok")
                 if from_file is not None:
-                    result = client.apply_reply(store, transport.read_file(from_file))
+                    result = worker_side.apply_reply(store, transport.read_file(from_file))
                 if to_file is not None:
-                    data, count, more = client.build_request(store)
+                    data, count, more = worker_side.build_request(store)
                     transport.write_file(to_file, data)
                     result.sent, result.more = count, more
                     if result.status == "already-applied" and not as_json:
@@ -121,27 +121,29 @@ def _auto(home: Path) -> None:
     from fieldkit.errors import FieldkitError
     from fieldkit.store.access import Credentials
     from fieldkit.store.worker import WorkerStore
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
 
     try:
         settings = config.load(home)
-        with client.sync_lock(home, wait=False), WorkerStore.open(home, Credentials()) as store:
-            store.after_write = None
-            client.sync_online(store, timeout=settings.auto_sync_timeout)
+        with (
+            worker_side.sync_lock(home, wait=False),
+            WorkerStore.open(home, Credentials()) as store,
+        ):
+            worker_side.sync_online(store, timeout=settings.auto_sync_timeout)
     except FieldkitError as exc:
         raise typer.Exit(exc.exit_code) from None
 
 
-def _online(store: WorkerStore, watch: bool, *, show_progress: bool) -> client.SyncResult:
-    from fieldkit.sync import client
+def _online(store: WorkerStore, watch: bool, *, show_progress: bool) -> worker_side.SyncResult:
+    from fieldkit.sync import worker_side
 
     delay = BACKOFF_START
     while True:
         try:
             with _progress(show_progress) as progress:
-                return client.sync_online(store, progress=progress)
+                return worker_side.sync_online(store, progress=progress)
         except Offline as exc:
-            queued = client.queued(store)
+            queued = worker_side.queued(store)
             if not watch:
                 if exc.key == "sync.server_unavailable":
                     raise Offline(
@@ -204,7 +206,7 @@ def _progress(wanted: bool) -> Iterator[Callable[[int, int], None] | None]:
             bar.stop()
 
 
-def _report(result: client.SyncResult, as_json: bool) -> None:
+def _report(result: worker_side.SyncResult, as_json: bool) -> None:
     if as_json:
         data = result.as_dict()
         if result.handover:
@@ -236,7 +238,7 @@ def _report(result: client.SyncResult, as_json: bool) -> None:
         raise Refused("sync.revoked")
 
 
-def _report_refusals(result: client.SyncResult) -> None:
+def _report_refusals(result: worker_side.SyncResult) -> None:
     """Name each refused change, why, and where its copy waits; and a clock ahead."""
     from fieldkit.commands.refusals import reason_text
     from fieldkit.commands.render import label
@@ -271,9 +273,9 @@ def _report_refusals(result: client.SyncResult) -> None:
 
 
 def _enrolled(store: WorkerStore, reply, as_json: bool) -> None:
-    from fieldkit.sync import client
+    from fieldkit.sync import worker_side
 
-    district = client.district(store)
+    district = worker_side.district(store)
     if as_json:
         print_json(
             {

@@ -4,7 +4,7 @@ Each value is sealed with AES-256-GCM under a key derived by HKDF-SHA256 from th
 store's data key, with a random 96-bit nonce per value and, as associated data, the
 table, the column and the row's key, so that a value moved to another row, column or
 table no longer opens. Stored form: `COLUMN_FORMAT` + base64(nonce || ciphertext || tag).
-Which connections seal, and which columns: fieldkit/store/columns.py. Byte format:
+Which connections seal, and which columns: fieldkit/replica/columns.py. Byte format:
 docs/protocol.md, "The sealed column value".
 """
 

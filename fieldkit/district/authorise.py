@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from fieldkit import rules
 from fieldkit.errors import InvalidValue, NotFound
 from fieldkit.model import AMENDABLE_FOLLOWUP_FIELDS, WORKER_CASE_FIELDS, Case, Change, FollowUp
-from fieldkit.store import cases, changelog, followups
+from fieldkit.replica import cases, changelog, conflicts, followups
 
 
 def refusal_reason(
@@ -62,7 +62,7 @@ def refusal_reason(
             return "operation"
         # Only a conflict the district knows on this case: a resolution sent ahead for a
         # conflict still to come (its id is predictable) would make that one silent.
-        known = cases.conflicts(conn, case_id=change.case_id, include_resolved=True)
+        known = conflicts.listing(conn, case_id=change.case_id, include_resolved=True)
         if change.entity_id not in {c.id for c in known}:
             return "unknown-conflict"
     else:

@@ -16,8 +16,8 @@ from pathlib import Path
 from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import postgres
 from fieldkit.errors import StoreError, UsageError
+from fieldkit.paths import write_private_file
 from fieldkit.store.db import db_path
-from fieldkit.store.keys import write_private_file
 
 DATABASE_CONFIG = "district-database.json"
 DATABASE_ENV = "FIELDKIT_DISTRICT_DATABASE"

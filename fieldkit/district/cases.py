@@ -4,7 +4,7 @@ closing, and the reads a coordinator makes.
 The district's own writes go through the change log and merge like any replica's
 (`_write`), so that they travel to the workers. Owns the `assignments` and
 `references_used` tables (fieldkit/district/schema.py); the case rows themselves are
-fieldkit/store/cases.py's.
+fieldkit/replica/cases.py's.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from fieldkit import rules
 from fieldkit.district import workers
 from fieldkit.errors import InvalidValue, NotFound, UsageError
 from fieldkit.model import Assignee, Case, CaseStatus, Change, FollowUp, Priority, WorkerStatus
-from fieldkit.store import audit, changelog, followups, meta
-from fieldkit.store import cases as stored_cases
+from fieldkit.replica import cases as stored_cases
+from fieldkit.replica import changelog, followups, merge, meta
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, transaction
-from fieldkit.sync import merge
 
 
 def add(

@@ -16,10 +16,10 @@ from fieldkit.district import cases as district_cases
 from fieldkit.district.workers import WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
 from fieldkit.model import Change, WorkerStatus
-from fieldkit.store import audit, changelog
+from fieldkit.replica import changelog, clock, merge
+from fieldkit.replica.digest import state_digest
+from fieldkit.store import audit
 from fieldkit.store.db import transaction
-from fieldkit.store.digest import state_digest
-from fieldkit.sync import clock, merge
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle, read_header
 from fieldkit.sync.enrolment import ENROL_MAGIC, check_proof, read_request
 from fieldkit.sync.payload import (
@@ -106,7 +106,7 @@ def _sync(
             raise BundleRejected("bundle.replayed", counter=header.counter)
         # A change stamped too far ahead of this clock is refused before the clock sees it,
         # and neither applied nor acknowledged: it stays queued on the device, which stamps
-        # it again once its own clock is right (fieldkit/sync/merge.py, `restamp`).
+        # it again once its own clock is right (fieldkit/replica/merge.py, `restamp`).
         now = clock.wall_clock_ms()
         ahead = {c.id for c in request.changes if clock.too_far_ahead(c.hlc, now)}
         changelog.observe(conn, [c for c in request.changes if c.id not in ahead])

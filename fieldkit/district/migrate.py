@@ -23,13 +23,14 @@ from fieldkit.district import backend, postgres
 from fieldkit.district.schema import KIND, migrate_store
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import IntegrityError, UsageError
-from fieldkit.store import audit, cases
+from fieldkit.replica import cases
+from fieldkit.replica.columns import row_key
+from fieldkit.replica.digest import state_digest
+from fieldkit.store import audit
 from fieldkit.store.access import Credentials
-from fieldkit.store.columns import row_key
 from fieldkit.store.db import db_path, transaction
-from fieldkit.store.digest import state_digest
 
-# table -> column -> the row key its sealed value is bound to (fieldkit/store/columns.py).
+# table -> column -> the row key its sealed value is bound to (fieldkit/replica/columns.py).
 Row = dict[str, Any]
 SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "meta": {"value": lambda r: r["key"]},

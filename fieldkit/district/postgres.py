@@ -1,7 +1,7 @@
 """The district store on PostgreSQL: a connection that runs the store modules' SQL, the
 schema translated from the same migrations, and the pool the server draws from.
 
-The store modules (fieldkit/store/*.py, fieldkit/sync/merge.py) are written for SQLite;
+The store modules (fieldkit/store/*.py, fieldkit/replica/merge.py) are written for SQLite;
 this adapter makes the few differences explicit rather than rewriting their SQL:
 `?` placeholders become `%s`, integral `numeric` results (PostgreSQL's `sum()` of
 integers) come back as `int`, and DDL is translated by `translate_schema`. Every write

@@ -16,10 +16,10 @@ from fieldkit.district import workers
 from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import Change, RefusedChange
-from fieldkit.store import audit, cases
-from fieldkit.store.columns import row_key, seal, unseal
+from fieldkit.replica import cases, merge
+from fieldkit.replica.columns import row_key, seal, unseal
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, transaction
-from fieldkit.sync import merge
 from fieldkit.sync.payload import Decision
 
 PENDING, ACCEPTED, DISMISSED = "pending", "accepted", "dismissed"

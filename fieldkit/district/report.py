@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldkit.errors import NotFound
 from fieldkit.model import Case, CaseStatus
-from fieldkit.store import audit, followups
+from fieldkit.replica import followups
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, transaction
 
 if TYPE_CHECKING:

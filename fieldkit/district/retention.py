@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime, time
 
 from fieldkit.district import cases as district_cases
 from fieldkit.district import refusals
-from fieldkit.store import audit, cases, changelog, followups
+from fieldkit.replica import cases, changelog, conflicts, followups
+from fieldkit.replica.clock import format_hlc, parse_hlc
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, checkpoint, transaction
-from fieldkit.sync.clock import format_hlc, parse_hlc
 
 PURGE_ACTION = "purge"
 
@@ -96,7 +97,7 @@ def purge(conn: Connection, due: list[ClosedCase]) -> int:
 def _delete_case(conn: Connection, case_id: str) -> None:
     # Resolutions are keyed by conflict id alone: those of this case's conflicts, and those
     # that arrived before their conflict did (known only from the change log).
-    resolved = cases.conflict_ids(conn, case_id)
+    resolved = conflicts.ids_of_case(conn, case_id)
     resolved.update(changelog.entity_ids_of_case(conn, case_id, "conflict"))
     district_cases.delete_assignments(conn, case_id)
     followups.delete_case(conn, case_id)

@@ -25,11 +25,12 @@ from fieldkit.district.schema import KIND, migrate_store
 from fieldkit.district.workers import DEFAULT_CODE_TTL_HOURS, WorkerRecord
 from fieldkit.errors import InvalidValue, StoreError
 from fieldkit.model import Case, CaseStatus, FollowUp, Priority, RefusedChange, Worker
-from fieldkit.store import access, audit, meta
+from fieldkit.replica import meta
+from fieldkit.store import access, audit
 from fieldkit.store.access import Credentials
+from fieldkit.store.base import ReplicaStore
 from fieldkit.store.db import Connection, connect, db_path, transaction
 from fieldkit.store.lifecycle import create_store
-from fieldkit.store.replica import ReplicaStore
 
 
 class DistrictStore(ReplicaStore):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldkit.crypto import tls as tls_crypto
-from fieldkit.store.keys import write_private_file
+from fieldkit.paths import write_private_file
 
 CERT_NAME = "tls-cert.pem"
 KEY_NAME = "tls-key.pem"

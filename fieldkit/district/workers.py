@@ -18,8 +18,9 @@ from fieldkit.crypto.enrolment import secret_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.errors import InvalidValue, NotFound
 from fieldkit.model import Worker, WorkerStatus
-from fieldkit.store import audit, meta
-from fieldkit.store.columns import seal, unseal
+from fieldkit.replica import meta
+from fieldkit.replica.columns import seal, unseal
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, transaction
 from fieldkit.sync.enrolment import EnrolmentCode, encode_code
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from fieldkit.crypto.keyfile import KeyFile, unlock_keyfile
 from fieldkit.errors import Locked, WrongPassphrase, warn
-from fieldkit.store.keys import read_keyfile, write_private_file
+from fieldkit.paths import write_private_file
+from fieldkit.store.keys import read_keyfile
 from fieldkit.store.session import SESSION_ENV, resume_session
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"

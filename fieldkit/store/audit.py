@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from fieldkit.errors import StoreError
 from fieldkit.model import AuditEvent
-from fieldkit.store.columns import seal, unseal
+from fieldkit.replica.columns import seal, unseal
 from fieldkit.store.db import Connection
 
 GENESIS = "0" * 64

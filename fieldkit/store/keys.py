@@ -2,17 +2,16 @@
 
 The key file's content (the KDF, the wrapped data key, its JSON form) is
 fieldkit/crypto/keyfile.py; this module only finds, reads and atomically writes the
-file, and holds the owner-only file helpers the rest of the store uses.
+file (the owner-only file helpers are fieldkit/paths.py).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from fieldkit.crypto.keyfile import KeyFile, normalize
 from fieldkit.errors import InvalidValue, StoreError
+from fieldkit.paths import check_home, write_private_file
 
 MIN_PASSPHRASE_LENGTH = 12
 _COMMON_PASSPHRASES = frozenset(
@@ -61,13 +60,6 @@ def keyfile_path(home: Path, kind: str) -> Path:
     return home / f"{kind}-key.json"
 
 
-def check_home(home: Path) -> None:
-    """A store's home, when it exists, is a folder: a file there is a wrong --home, not a
-    damaged key file."""
-    if home.exists() and not home.is_dir():
-        raise StoreError("store.home_not_folder", path=str(home))
-
-
 def read_keyfile(home: Path, kind: str) -> KeyFile:
     path = keyfile_path(home, kind)
     try:
@@ -86,32 +78,3 @@ def read_keyfile(home: Path, kind: str) -> KeyFile:
 def write_keyfile(home: Path, keyfile: KeyFile) -> None:
     """Atomically replace the key file (write, fsync, rename), owner-only."""
     write_private_file(keyfile_path(home, keyfile.kind), keyfile.to_json().encode())
-
-
-def write_new_file(path: Path, data: bytes) -> None:
-    """Create `path` (never over an existing file), owner-only, with `data` on disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically with mode 0600."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    write_new_file(tmp, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

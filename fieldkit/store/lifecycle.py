@@ -17,7 +17,8 @@ from typing import Protocol
 from fieldkit.crypto.identity import Identity
 from fieldkit.crypto.keyfile import create_keyfile
 from fieldkit.errors import StoreError
-from fieldkit.store import audit, meta
+from fieldkit.replica import meta
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_home,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fieldkit.model import Change, RefusedChange
-from fieldkit.store.columns import seal, unseal
+from fieldkit.replica.columns import seal, unseal
 from fieldkit.store.db import Connection
 
 REFUSALS_SCHEMA = """

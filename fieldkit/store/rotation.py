@@ -42,9 +42,11 @@ from pathlib import Path
 
 from fieldkit.crypto.keyfile import DATA_KEY_BYTES, KeyFile, rewrap_keyfile, unwrap_key, wrap_key
 from fieldkit.errors import StoreError, WrongPassphrase, disk_full, warn
-from fieldkit.store import audit, meta
+from fieldkit.paths import write_private_file
+from fieldkit.replica import meta
+from fieldkit.store import audit
 from fieldkit.store.db import Connection, checkpoint, connect, db_path, transaction
-from fieldkit.store.keys import write_keyfile, write_private_file
+from fieldkit.store.keys import write_keyfile
 from fieldkit.store.session import end_sessions
 
 ROTATION_FORMAT = "fieldkit-rotation"

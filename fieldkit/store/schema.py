@@ -5,15 +5,24 @@ changes, conflicts, audit); the district adds its own in fieldkit/district/.
 Append new steps at the end; never edit a step that has shipped.
 """
 
+from fieldkit.replica.cases import CASES_SCHEMA
+from fieldkit.replica.changelog import CHANGES_SCHEMA
+from fieldkit.replica.conflicts import CONFLICT_RESOLUTION_SCHEMA, CONFLICTS_SCHEMA
+from fieldkit.replica.followups import FOLLOWUPS_SCHEMA
+from fieldkit.replica.meta import META_SCHEMA
 from fieldkit.store.audit import AUDIT_SCHEMA
-from fieldkit.store.cases import CASES_SCHEMA, CONFLICT_RESOLUTION_SCHEMA
-from fieldkit.store.changelog import CHANGES_SCHEMA
-from fieldkit.store.followups import FOLLOWUPS_SCHEMA
-from fieldkit.store.meta import META_SCHEMA
 from fieldkit.store.refusals import REFUSALS_SCHEMA
 
 REPLICA_SCHEMA = ";\n".join(
-    s.strip() for s in (META_SCHEMA, CASES_SCHEMA, FOLLOWUPS_SCHEMA, CHANGES_SCHEMA, AUDIT_SCHEMA)
+    s.strip()
+    for s in (
+        META_SCHEMA,
+        CASES_SCHEMA,
+        CONFLICTS_SCHEMA,
+        FOLLOWUPS_SCHEMA,
+        CHANGES_SCHEMA,
+        AUDIT_SCHEMA,
+    )
 )
 
 # 2: the agenda finds each case's latest planned contact with one seek per case, instead

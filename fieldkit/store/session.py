@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fieldkit.crypto.session import new_token, open_data_key, parse_token, seal_data_key
 from fieldkit.errors import InvalidValue
-from fieldkit.store.keys import write_private_file
+from fieldkit.paths import write_private_file
 
 SESSION_ENV = "FIELDKIT_SESSION"
 DEFAULT_TTL_SECONDS = 10 * 3600  # a working day

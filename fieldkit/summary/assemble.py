@@ -26,7 +26,7 @@ from fieldkit.model import (
     Priority,
     ReferralDomain,
 )
-from fieldkit.sync.clock import parse_hlc
+from fieldkit.replica.clock import parse_hlc
 
 
 class _Data(BaseModel):

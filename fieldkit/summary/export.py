@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from fieldkit.display import make_console
 from fieldkit.errors import FieldkitError, UsageError
-from fieldkit.store.keys import write_new_file, write_private_file
+from fieldkit.paths import write_new_file, write_private_file
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -7,6 +7,9 @@ stay queued either way. The background process needs the same credentials withou
 a prompt, so it starts only when the store is unlocked for a session (`fieldkit
 unlock`) or the passphrase is in the environment. It skips its turn when another
 sync of the store is running (the sync lock).
+
+The write commands (fieldkit/commands/) call `after_write` once the store committed
+the write: the store itself never starts a process (issue 13).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.access import PASSPHRASE_ENV
 from fieldkit.store.session import SESSION_ENV
 

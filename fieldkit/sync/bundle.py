@@ -29,7 +29,7 @@ from fieldkit.crypto.envelope import (
 )
 from fieldkit.crypto.identity import SIGNATURE_BYTES, Identity, PublicIdentity
 from fieldkit.errors import BundleRejected
-from fieldkit.sync import clock
+from fieldkit.replica import clock
 
 BUNDLE_MAGIC = b"FKBUNDLE"
 BUNDLE_VERSION = 1

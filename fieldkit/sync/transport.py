@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fieldkit.crypto.tls import pin_matches
 from fieldkit.errors import IntegrityError, Offline, Refused, UsageError
-from fieldkit.store.keys import write_private_file
+from fieldkit.paths import write_private_file
 from fieldkit.sync import wire
 from fieldkit.sync.bundle import MAX_BUNDLE_BYTES
 

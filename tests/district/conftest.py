@@ -15,10 +15,10 @@ import pytest
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import Change
-from fieldkit.store import changelog
+from fieldkit.replica import changelog
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import open_bundle
 from fieldkit.sync.payload import SyncReply, SyncRequest, decode
 from tests.world import signed_request
@@ -74,7 +74,7 @@ def followup_fields(worker: WorkerStore, summary: str, **extra: Any) -> dict[str
 
 def send(district: DistrictStore, worker: WorkerStore, changes: list[Change]):
     """A bundle signed and encrypted with the worker's real keys; returns (outcome, reply, ack)."""
-    d = client.district(worker)
+    d = worker_side.district(worker)
     identity = worker.identity()
     request = SyncRequest(changes=changes, holding=[c.id for c in worker.list_cases()])
     outcome = handle(district, signed_request(worker, request))

@@ -18,11 +18,11 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected
 from fieldkit.model import Change, FollowUpKind
-from fieldkit.store import meta
+from fieldkit.replica import meta
+from fieldkit.replica.merge import conflict_id
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
-from fieldkit.sync.merge import conflict_id
+from fieldkit.sync import worker_side
 from tests.conftest import PASSPHRASE
 from tests.district.conftest import TODAY, case_update, crafted, followup_fields, send
 from tests.world import (
@@ -214,11 +214,11 @@ def test_high_concerns_are_flagged_in_the_district_listing(world):
 
 def test_a_change_forged_under_another_workers_origin_does_not_acknowledge_its_work(stores, world):
     district, a, b = stores
-    early, _, _ = client.build_request(b)  # B's bundle leaves before its next note
+    early, _, _ = worker_side.build_request(b)  # B's bundle leaves before its next note
     note = b.add_followup(
         world.case_id, kind=FollowUpKind.INTERVIEW, summary="Note", occurred_on=TODAY, today=TODAY
     )
-    [pending] = client.unsynced(b)
+    [pending] = worker_side.unsynced(b)
     # A forges a change under B's origin and B's next sequence number.
     forged = crafted(a, case_id=world.case_id, fields=followup_fields(a, "Faux"))
     forged = forged.model_copy(
@@ -227,8 +227,8 @@ def test_a_change_forged_under_another_workers_origin_does_not_acknowledge_its_w
     _, reply, _ = send(district, a, [forged])
     assert [r.reason for r in reply.refused] == ["origin"]
 
-    client.apply_reply(b, handle(district, early).reply)
-    assert client.queued(b) == 1  # B's note is not acknowledged by A's forgery
+    worker_side.apply_reply(b, handle(district, early).reply)
+    assert worker_side.queued(b) == 1  # B's note is not acknowledged by A's forgery
     api_sync(district, b)
     assert note.id in {f.id for f in district.case(world.case_id)[1]}
     # B's own refusals are B's: a refused change of B's under the same number is recorded too.
@@ -295,7 +295,7 @@ def test_a_bundle_handled_twice_at_once_is_applied_once(stores, world, monkeypat
     a.add_followup(
         world.case_id, kind=FollowUpKind.INTERVIEW, summary="Une", occurred_on=TODAY, today=TODAY
     )
-    bundle, _, _ = client.build_request(a)
+    bundle, _, _ = worker_side.build_request(a)
     as_read_before = district.worker_by_replica(a.replica_id)
     handle(district, bundle)
     monkeypatch.setattr(district, "worker_by_replica", lambda replica_id: as_read_before)

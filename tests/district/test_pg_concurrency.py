@@ -18,8 +18,8 @@ import pytest
 
 from fieldkit.district.exchange import Outcome, handle
 from fieldkit.model import FollowUpKind
-from fieldkit.store import changelog
-from fieldkit.sync import client
+from fieldkit.replica import changelog
+from fieldkit.sync import worker_side
 from tests.world import api_sync, api_world, use_fast_kdf
 
 DISTRICT_BACKENDS = ("postgresql",)
@@ -55,8 +55,8 @@ def test_a_sync_waits_for_another_process_sync_and_misses_none_of_its_changes(
         from_b = b.add_followup(
             world.case_id, kind=FollowUpKind.INTERVIEW, summary="B", occurred_on=TODAY, today=TODAY
         )
-        bundle_a, _, _ = client.build_request(a)
-        bundle_b, _, _ = client.build_request(b)
+        bundle_a, _, _ = worker_side.build_request(a)
+        bundle_b, _, _ = worker_side.build_request(b)
         outcomes: dict[str, Outcome] = {}
 
         def sync_a() -> None:
@@ -77,8 +77,8 @@ def test_a_sync_waits_for_another_process_sync_and_misses_none_of_its_changes(
         holder.join(30)
         waiter.join(30)
         assert set(outcomes) == {"a", "b"}
-        client.apply_reply(a, outcomes["a"].reply)
-        client.apply_reply(b, outcomes["b"].reply)
+        worker_side.apply_reply(a, outcomes["a"].reply)
+        worker_side.apply_reply(b, outcomes["b"].reply)
         # One more round each, through either connection: nothing is missing anywhere.
         api_sync(second, a)
         api_sync(first, b)

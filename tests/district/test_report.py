@@ -21,12 +21,12 @@ from fieldkit.district.report import CaseFlag, build_report
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, NOT_FOUND
 from fieldkit.model import Change
-from fieldkit.store import cases as case_store
+from fieldkit.replica import cases as case_store
+from fieldkit.replica import merge
+from fieldkit.replica.clock import format_hlc, wall_clock_ms
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import transaction
 from fieldkit.summary.report_render import render_report_text
-from fieldkit.sync import merge
-from fieldkit.sync.clock import format_hlc, wall_clock_ms
 from tests.conftest import BACKENDS, PASSPHRASE, cli_env
 from tests.pg import clone_district
 

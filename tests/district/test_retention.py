@@ -24,12 +24,12 @@ from fieldkit.commands.common import AppState
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, NOT_FOUND, USAGE
 from fieldkit.model import FollowUpKind
-from fieldkit.store import meta
+from fieldkit.replica import clock as clock_module
+from fieldkit.replica import meta
+from fieldkit.replica.columns import row_key, unseal
+from fieldkit.replica.digest import state_digest
 from fieldkit.store.access import Credentials, data_key
-from fieldkit.store.columns import row_key, unseal
-from fieldkit.store.digest import state_digest
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import clock as clock_module
 from tests.conftest import PASSPHRASE
 from tests.district.conftest import case_update, send
 from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
@@ -49,7 +49,7 @@ PURGED_MARKERS = (OLD_NAME, OLD_TEXT, OLD_AMENDED, OLD_SITUATION, OLD_REFUSED, O
 
 
 class Clock:
-    """The wall clock the HLC reads (fieldkit/sync/clock.py), set to a chosen instant."""
+    """The wall clock the HLC reads (fieldkit/replica/clock.py), set to a chosen instant."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.at: datetime | None = None

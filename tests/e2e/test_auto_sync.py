@@ -15,7 +15,7 @@ import time
 from fieldkit.errors import ERROR
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client, transport
+from fieldkit.sync import transport, worker_side
 from tests.e2e.conftest import Net
 
 POLL_SECONDS = 45.0
@@ -72,9 +72,9 @@ def test_one_sync_at_a_time_per_store(net: Net, monkeypatch) -> None:
     reference = net.new_case("Amélie Durand", "a")
     net.sync("a")
     waiting = net.note("a", reference, "Note en attente.")
-    monkeypatch.setattr(client, "LOCK_WAIT", 0.5)
+    monkeypatch.setattr(worker_side, "LOCK_WAIT", 0.5)
 
-    with client.sync_lock(net.homes["a"], wait=False):
+    with worker_side.sync_lock(net.homes["a"], wait=False):
         busy = net.run("a", "sync")
         assert busy.exit_code == ERROR, (busy.stdout, busy.stderr)
         assert "another sync" in busy.stderr
@@ -94,11 +94,12 @@ def test_progress_follows_a_large_bundle_to_the_end(net: Net, monkeypatch) -> No
     # Random text: the payload is compressed, a repeated sentence would shrink to nothing.
     texts = [secrets.token_hex(6000) for _ in range(50)]
     with WorkerStore.open(net.homes["a"], Credentials()) as store:
-        store.after_write = None
         for text in texts:
             net_note_direct(store, reference, text)
         seen: list[tuple[int, int]] = []
-        result = client.sync_online(store, progress=lambda sent, total: seen.append((sent, total)))
+        result = worker_side.sync_online(
+            store, progress=lambda sent, total: seen.append((sent, total))
+        )
     assert result.sent == 50
     total = seen[-1][1]
     assert total > 4 * transport.CHUNK  # several chunks, so the bar really moves

@@ -30,7 +30,6 @@ def _worker_with_history(home: Path, monkeypatch, count: int) -> str:
     )
     WorkerStore.create(home, PASSPHRASE).close()
     with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as store:
-        store.after_write = None
         case = open_case(store, reference="CO-2026-0042").case_id
         for n in range(count):
             store.add_followup(

@@ -21,10 +21,10 @@ import pytest
 
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import REFUSED, USAGE
-from fieldkit.store import audit
+from fieldkit.replica import clock, merge
+from fieldkit.store import audit, writing
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import clock, merge
 from tests.conftest import NOTE, TITLE_AND_CLEAR
 from tests.e2e.conftest import Net
 from tests.world import UNIT, WORKERS, Fieldkit, credentials, use_fast_kdf
@@ -59,7 +59,7 @@ def craft(net: Net, who: str, op: str, followup_id: str, case: str, fields: dict
     """A follow-up change written into `who`'s change log past the device's own checks,
     the way its store writes one; returns the change id."""
     with WorkerStore.open(net.homes[who], credentials()) as store, transaction(store.conn):
-        change = store._new_change("followup", followup_id, case, op, fields)
+        change = writing.new_change(store, "followup", followup_id, case, op, fields)
         merge.apply(store.conn, change)
     return change.id
 

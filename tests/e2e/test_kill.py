@@ -160,8 +160,9 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
     from fieldkit.model import FollowUpKind
     from fieldkit.store.access import Credentials
     from fieldkit.store.keys import read_keyfile
+    from fieldkit.store.passphrase import change_passphrase
     from fieldkit.store.rotation import current_key, journal_path, read_rotation
-    from fieldkit.store.worker import WorkerStore, change_passphrase
+    from fieldkit.store.worker import WorkerStore
     from tests.helpers import open_case
     from tests.world import use_fast_kdf
 
@@ -170,7 +171,6 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
     home = tmp_path / "worker"
     recorded: set[str] = set()
     with WorkerStore.create(home, PASSPHRASES[0]) as store:
-        store.after_write = None
         case = open_case(store).case_id
         for n in range(100):  # a few MiB, so that the rekey takes a while
             recorded.add(

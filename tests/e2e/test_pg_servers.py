@@ -20,9 +20,9 @@ import pytest
 from fieldkit.district.backend import DATABASE_ENV
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import FollowUpKind
-from fieldkit.store import changelog
+from fieldkit.replica import changelog
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.enrolment import decode_code
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import Server, free_port
@@ -71,16 +71,16 @@ def test_two_servers_on_one_database_lose_nothing_and_apply_nothing_twice(
         homes = [tmp_path / f"w{i}" for i in range(WORKERS)]
         for i, added in enumerate(codes):
             with WorkerStore.create(homes[i], PASSPHRASE) as worker:
-                request = client.enrol_request(worker, decode_code(added["enrolment_code"]))
-                client.enrol_complete(worker, post(servers[i % 2], "/v1/enrol", request, cert))
+                request = worker_side.enrol_request(worker, decode_code(added["enrolment_code"]))
+                worker_side.enrol_complete(worker, post(servers[i % 2], "/v1/enrol", request, cert))
 
         written: dict[int, list[str]] = {i: [] for i in range(WORKERS)}
         errors: list[BaseException] = []
         start = threading.Barrier(WORKERS)
 
         def sync(worker: WorkerStore, server: Server) -> None:
-            bundle, _, _ = client.build_request(worker)
-            client.apply_reply(worker, post(server, "/v1/sync", bundle, cert))
+            bundle, _, _ = worker_side.build_request(worker)
+            worker_side.apply_reply(worker, post(server, "/v1/sync", bundle, cert))
 
         def run(i: int) -> None:
             try:
@@ -135,7 +135,7 @@ def test_two_servers_on_one_database_lose_nothing_and_apply_nothing_twice(
                 # 1 first sync + ROUNDS + 2 quiet rounds, each counted once, in order.
                 assert record.counter_in == 1 + ROUNDS + 2
                 assert record.acked_seq == changelog.max_seq(worker.conn, worker.replica_id)
-                assert client.queued(worker) == 0
+                assert worker_side.queued(worker) == 0
                 held = sorted(f.id for f in worker.list_followups(case.id))
                 assert held == every, f"worker {i} misses {set(every) - set(held)}"
     for i in range(2):

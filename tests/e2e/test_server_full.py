@@ -23,7 +23,7 @@ from fieldkit.district.store import DistrictStore
 from fieldkit.enums import FollowUpKind
 from fieldkit.errors import OFFLINE
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import free_port
 from tests.world import UNIT, Fieldkit, api_sync, credentials, enrol_api, use_fast_kdf
@@ -82,7 +82,6 @@ def free(store: DistrictStore) -> None:
 
 def note(home: Path, reference: str, text: str) -> None:
     with WorkerStore.open(home, credentials()) as worker:
-        worker.after_write = None
         today = date.today()
         worker.add_followup(
             reference,
@@ -137,4 +136,4 @@ def test_sync_watch_waits_out_a_full_server_disk(world, monkeypatch) -> None:
     assert "HTTP 503" in result.stderr  # it said why it was waiting
     assert len(district_followups(store, reference)) == 1
     with WorkerStore.open(home, credentials()) as worker:
-        assert client.queued(worker) == 0
+        assert worker_side.queued(worker) == 0

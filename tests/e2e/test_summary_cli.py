@@ -20,12 +20,12 @@ from typer.testing import CliRunner
 from fieldkit.cli import app
 from fieldkit.commands.common import AppState
 from fieldkit.errors import ERROR, NOT_FOUND, USAGE
-from fieldkit.store import meta
+from fieldkit.replica import meta
+from fieldkit.replica.clock import format_hlc, wall_clock_ms
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.summary.assemble import CaseSummary
 from fieldkit.summary.markdown import render_markdown
-from fieldkit.sync.clock import format_hlc, wall_clock_ms
 from tests.conftest import PASSPHRASE, cli_env
 from tests.helpers import district_change, next_district_seq, open_case
 

@@ -31,7 +31,7 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import FollowUpKind
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.enrolment import decode_code
 from tests.conftest import PASSPHRASE
 from tests.world import FAST_KDF, UNIT, Fieldkit, api_sync, credentials, enrol_api
@@ -110,10 +110,10 @@ def _build(root: Path) -> Sandbox:
             with WorkerStore.open(homes[who], credentials()) as worker:
                 api_sync(district, worker)
         with WorkerStore.create(homes["c"], PASSPHRASE) as worker:
-            enrol_request_c = client.enrol_request(worker, decode_code(codes["c"]))
+            enrol_request_c = worker_side.enrol_request(worker, decode_code(codes["c"]))
         with WorkerStore.open(homes["a"], credentials()) as worker:
             note(worker, shared.id, "Entretien au local, rendez-vous fixé")
-            bundle_a, _, _ = client.build_request(worker)
+            bundle_a, _, _ = worker_side.build_request(worker)
     # The answers come from copies of the district, so the district itself never saw them.
     scratch = root / "scratch"
     shutil.copytree(district_home, scratch)

@@ -22,10 +22,10 @@ from fieldkit.district import exchange
 from fieldkit.district.exchange import handle
 from fieldkit.errors import REFUSED, BundleRejected, FieldkitError, Refused
 from fieldkit.model import Change
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import open_bundle
 from fieldkit.sync.enrolment import decode_code
 from fieldkit.sync.payload import SyncReply, SyncRequest, decode
@@ -36,7 +36,7 @@ from tests.world import UNIT, api_sync, signed_request
 
 
 def reply_to(worker: WorkerStore, data: bytes) -> SyncReply:
-    district = client.district(worker)
+    district = worker_side.district(worker)
     _, payload = open_bundle(
         data,
         recipient=worker.identity(),
@@ -74,7 +74,7 @@ def test_asking_for_a_case_not_assigned_gives_nothing_of_it(secret):
     assert reply.changes, "the shared case is resent whole"
     assert {c.case_id for c in reply.changes} == {world.shared_case}
     assert reply.purge == [world.secret_case]  # what B claims to hold, it must drop
-    client.apply_reply(b, outcome.reply)
+    worker_side.apply_reply(b, outcome.reply)
     assert [c.id for c in b.list_cases()] == [world.shared_case]
 
 
@@ -193,7 +193,7 @@ def test_a_handover_import_answers_the_revoked_device_with_no_case_content(secre
     district.revoke_worker(world.worker_ids["b"])
     with transaction(b.conn):
         meta.put(b.conn, "resync_needed", "1")  # a diverged device: asks for everything
-    wiped = client.apply_reply(b, handle(district, client.build_request(b)[0]).reply)
+    wiped = worker_side.apply_reply(b, handle(district, worker_side.build_request(b)[0]).reply)
     assert wiped.wiped and wiped.handover
 
     outcome = handle(district, Path(wiped.handover).read_bytes(), accept_revoked=True)
@@ -206,7 +206,7 @@ def test_a_handover_import_answers_the_revoked_device_with_no_case_content(secre
         outcome.reply,
         recipient=b.identity(),
         recipient_id=b.replica_id,
-        sender_key=lambda _: client.district(b).keys,
+        sender_key=lambda _: worker_side.district(b).keys,
     )
     reply = decode(SyncReply, payload)
     assert header.kind == "wipe" and reply.wipe
@@ -214,7 +214,7 @@ def test_a_handover_import_answers_the_revoked_device_with_no_case_content(secre
     assert header.ack == meta.get_int(b.conn, "seq")  # all of B's work acknowledged
     for secret_text in ("Amélie Durand", "Texte récent", "Note de B", "Signalement"):
         assert secret_text.encode() not in payload
-    client.apply_reply(b, outcome.reply)  # and the device takes it as the notice it is
+    worker_side.apply_reply(b, outcome.reply)  # and the device takes it as the notice it is
     assert b.list_cases() == []
 
 
@@ -224,20 +224,20 @@ def test_a_wipe_notice_replayed_to_another_worker_wipes_nothing(secret):
     notice = handle(district, signed_request(b, SyncRequest())).reply
     before = store_bytes(world.homes["a"])
     with pytest.raises(BundleRejected) as caught:
-        client.apply_reply(a, notice)
+        worker_side.apply_reply(a, notice)
     assert caught.value.key == "bundle.wrong_recipient"
     assert store_bytes(world.homes["a"]) == before and a.list_cases()
 
 
 def test_replies_replayed_to_another_worker_are_refused(secret):
     world, district, a, b, _ = secret
-    for_a = handle(district, client.build_request(a)[0]).reply
+    for_a = handle(district, worker_side.build_request(a)[0]).reply
     before = store_bytes(world.homes["b"])
     with pytest.raises(BundleRejected) as caught:
-        client.apply_reply(b, for_a)
+        worker_side.apply_reply(b, for_a)
     assert caught.value.key == "bundle.wrong_recipient"
     assert store_bytes(world.homes["b"]) == before
-    client.apply_reply(a, for_a)  # and it is A's to apply
+    worker_side.apply_reply(a, for_a)  # and it is A's to apply
 
 
 # Enrolment codes
@@ -247,10 +247,10 @@ def test_an_enrolment_reply_replayed_to_another_new_device_is_refused(opened, tm
     world, district, _ = opened
     _, code = district.add_worker("Inès Garnier", UNIT)
     with WorkerStore.create(tmp_path / "d", PASSPHRASE) as d:
-        client.enrol_request(d, decode_code(code))
+        worker_side.enrol_request(d, decode_code(code))
         before = store_bytes(tmp_path / "d")
         with pytest.raises(BundleRejected):
-            client.enrol_complete(d, world.enrol_reply_c)  # C's reply, not D's
+            worker_side.enrol_complete(d, world.enrol_reply_c)  # C's reply, not D's
         assert store_bytes(tmp_path / "d") == before and d.worker_id is None
 
 
@@ -263,7 +263,7 @@ def test_an_enrolment_code_works_once(opened, tmp_path):
         handle(district, world.enrol_request_c)
     assert again.value.key == "enrol.code_used"
     with WorkerStore.create(tmp_path / "thief", PASSPHRASE) as thief:
-        stolen = client.enrol_request(thief, decode_code(world.code_c))
+        stolen = worker_side.enrol_request(thief, decode_code(world.code_c))
     with pytest.raises(Refused) as used:
         handle(district, stolen)
     assert used.value.key == "enrol.code_used" and used.value.exit_code == REFUSED

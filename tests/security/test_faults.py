@@ -8,7 +8,7 @@ The full disk is real where the machine allows it (a small tmpfs mounted as the
 worker's disk: root only) and injected everywhere: `os.fdopen`, which every file the
 tool writes goes through (key files, sessions, bundles, exports), hands out files
 whose writes fail with ENOSPC. The clock is shifted where the HLC reads it: the
-`HybridClock` that `fieldkit.store.changelog` builds for every change.
+`HybridClock` that `fieldkit.replica.changelog` builds for every change.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, LOCKED, BundleRejected, ClockSkew, take_warnings
 from fieldkit.i18n import t
-from fieldkit.store import access, audit, changelog, pending
+from fieldkit.replica import changelog
+from fieldkit.replica.clock import HybridClock, wall_clock_ms
+from fieldkit.store import access, audit, pending
 from fieldkit.store.access import FAILED_UNLOCKS
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
-from fieldkit.sync.clock import HybridClock, wall_clock_ms
+from fieldkit.sync import worker_side
 from tests.conftest import PASSPHRASE
 from tests.security.conftest import (
     Sandbox,
@@ -526,7 +527,7 @@ def test_a_district_clock_years_off_loses_nothing_and_converges(opened, offset_y
     held = {f.id for f in a.list_followups()} | {f.id for f in b.list_followups()}
     at_district = {f.id for c in (world.shared_case, fresh.id) for f in district.case(c)[1]}
     assert notes <= held and notes <= at_district
-    assert client.queued(a) == client.queued(b) == 0
+    assert worker_side.queued(a) == worker_side.queued(b) == 0
 
 
 # Bundles delivered twice, late or out of order
@@ -562,7 +563,7 @@ def test_any_delivery_order_loses_nothing_and_converges(template, tmp_path_facto
                 if action == "note":
                     recorded.add(note(worker, world.shared_case, f"Note {len(recorded)}"))
                 elif action == "bundle":
-                    bundles.append((who, client.build_request(worker)[0]))
+                    bundles.append((who, worker_side.build_request(worker)[0]))
                 elif action == "deliver":  # any bundle made so far, again or late
                     sender, data = bundles[pick % len(bundles)]
                     tally("bundles delivered in a random order (twice, late, out of order)")
@@ -570,7 +571,7 @@ def test_any_delivery_order_loses_nothing_and_converges(template, tmp_path_facto
                 elif action == "answer" and replies:  # any reply, again or late
                     to, data = replies[pick % len(replies)]
                     tally("replies delivered in a random order (twice, late, out of order)")
-                    client.apply_reply(workers[to], data)
+                    worker_side.apply_reply(workers[to], data)
                 elif action == "district":  # the district's own work travels in the replies
                     case = district.add_case(name=f"Personne {pick}", unit=UNIT, reason="Test")
                     district.assign(case.id, world.worker_ids[who], lead=True)
@@ -587,7 +588,7 @@ def test_any_delivery_order_loses_nothing_and_converges(template, tmp_path_facto
         for worker in (a, b):
             held = [f.id for f in worker.list_followups(world.shared_case)]
             assert sorted(held) == sorted(recorded)
-            assert client.queued(worker) == 0
+            assert worker_side.queued(worker) == 0
         for who, worker in workers.items():
             assigned = set(district.assigned_cases(world.worker_ids[who]))
             assert {c.id for c in worker.list_cases()} == assigned

@@ -37,7 +37,7 @@ from fieldkit.errors import (
 )
 from fieldkit.store import session as sessions
 from fieldkit.store.keys import keyfile_path, read_keyfile
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import encode_bundle, open_bundle, read_header
 from fieldkit.sync.enrolment import EnrolmentCode, decode_code, encode_code
 from fieldkit.sync.payload import SyncReply
@@ -89,7 +89,7 @@ def test_mutated_replies_are_refused_and_the_worker_store_is_unchanged(opened, g
     world, _, workers = opened
     before = store_bytes(world.homes["a"])
     bad = data.draw(arbitrary_or_mutated(world.reply_a, (genuine[0], genuine[3])))
-    refused_by(client.apply_reply, workers["a"], bad)
+    refused_by(worker_side.apply_reply, workers["a"], bad)
     assert store_bytes(world.homes["a"]) == before
 
 
@@ -99,7 +99,7 @@ def test_mutated_enrolment_replies_are_refused_and_the_worker_stays_pending(open
     world, _, workers = opened
     before = store_bytes(world.homes["c"])
     bad = data.draw(arbitrary_or_mutated(world.enrol_reply_c, (genuine[1],)))
-    refused_by(client.enrol_complete, workers["c"], bad)
+    refused_by(worker_side.enrol_complete, workers["c"], bad)
     assert store_bytes(world.homes["c"]) == before
     assert workers["c"].worker_id is None
 
@@ -108,9 +108,9 @@ def test_the_genuine_inputs_are_accepted(opened):
     """The mutations above start from inputs that do go through: the refusals are earned."""
     world, district, workers = opened
     assert handle(district, world.bundle_a).applied == 1
-    assert client.apply_reply(workers["a"], world.reply_a).status == "ok"
+    assert worker_side.apply_reply(workers["a"], world.reply_a).status == "ok"
     assert handle(district, world.enrol_request_c).kind == "enrol-reply"
-    assert client.enrol_complete(workers["c"], world.enrol_reply_c).worker_id
+    assert worker_side.enrol_complete(workers["c"], world.enrol_reply_c).worker_id
 
 
 # A payload signed and encrypted by the genuine district key, whose JSON is damaged: the
@@ -129,7 +129,7 @@ def test_damaged_payloads_signed_by_the_district_apply_whole_or_not_at_all(opene
         sender_key=lambda _: district.identity().public,
     )
     damaged = data.draw(mutated(payload))
-    from fieldkit.store import meta
+    from fieldkit.replica import meta
 
     counter = meta.get_int(worker.conn, "district_counter_in") + 1
     resealed = encode_bundle(
@@ -140,7 +140,7 @@ def test_damaged_payloads_signed_by_the_district_apply_whole_or_not_at_all(opene
     )
     before = store_bytes(world.homes["a"])
     try:
-        client.apply_reply(worker, resealed)
+        worker_side.apply_reply(worker, resealed)
     except FieldkitError as exc:
         assert exc.exit_code in (ERROR, USAGE, REFUSED, INTEGRITY)
         assert store_bytes(world.homes["a"]) == before

@@ -12,8 +12,9 @@ from fieldkit.errors import InvalidValue, StoreError, WrongPassphrase
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import connect, db_path
 from fieldkit.store.keys import check_passphrase, keyfile_path, read_keyfile
+from fieldkit.store.passphrase import change_passphrase
 from fieldkit.store.session import resume_session
-from fieldkit.store.worker import WorkerStore, change_passphrase
+from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE
 from tests.helpers import open_case
 

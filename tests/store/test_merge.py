@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from fieldkit.model import Change, FollowUp
-from fieldkit.store import changelog, followups
+from fieldkit.replica import changelog, followups, merge
+from fieldkit.replica.clock import format_hlc
 from fieldkit.store.access import Credentials
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import merge
-from fieldkit.sync.clock import format_hlc
 from tests.conftest import PASSPHRASE
 from tests.helpers import district_change, open_case_change
 

@@ -11,7 +11,8 @@ import pytest
 
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import CaseStatus, ConcernLevel, FollowUpKind
-from fieldkit.store import cases, db, followups
+from fieldkit.replica import cases, followups
+from fieldkit.store import db
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE

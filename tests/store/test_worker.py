@@ -9,11 +9,11 @@ import pytest
 from fieldkit import rules
 from fieldkit.errors import REFUSED, BundleRejected, InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import CaseStatus, ConcernLevel, FollowUpKind
-from fieldkit.store import audit, changelog
+from fieldkit.replica import changelog, clock
+from fieldkit.replica.clock import MAX_SKEW_MS, format_hlc, parse_hlc, wall_clock_ms
+from fieldkit.store import audit
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import clock
-from fieldkit.sync.clock import MAX_SKEW_MS, format_hlc, parse_hlc, wall_clock_ms
 from tests.helpers import district_change, next_district_seq, open_case, open_case_change
 
 TODAY = date.today()

@@ -12,9 +12,9 @@ import pytest
 
 from fieldkit.district.exchange import handle
 from fieldkit.model import ConcernLevel, FollowUpKind
-from fieldkit.store import changelog, meta
+from fieldkit.replica import changelog, meta
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import bundle, client
+from fieldkit.sync import bundle, worker_side
 from fieldkit.sync.bundle import read_header
 from fieldkit.sync.payload import SyncRequest, decode, encode_sync_request
 from tests.world import World, api_sync, api_world, use_fast_kdf
@@ -29,7 +29,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 def notes(worker: WorkerStore, case: str, count: int) -> set[str]:
-    worker.after_write = None
     return {
         worker.add_followup(
             case,
@@ -47,7 +46,6 @@ def test_a_batch_over_the_size_limit_is_split_and_everything_gets_through(
 ):
     with world.open_district() as district, world.open_worker("a") as a:
         # Random text does not compress: 12 of these cannot share one small bundle.
-        a.after_write = None
         sent = {
             a.add_followup(
                 world.case_id,
@@ -59,11 +57,11 @@ def test_a_batch_over_the_size_limit_is_split_and_everything_gets_through(
             for _ in range(12)
         }
         monkeypatch.setattr(bundle, "MAX_BUNDLE_BYTES", 6_000)
-        data, count, more = client.build_request(a)
+        data, count, more = worker_side.build_request(a)
         assert 0 < count < 12 and more
         assert len(data) <= 6_000 and read_header(data).changes == count
         rounds = 0
-        while client.queued(a):
+        while worker_side.queued(a):
             rounds += 1
             assert rounds < 20
             api_sync(district, a)
@@ -73,14 +71,14 @@ def test_a_batch_over_the_size_limit_is_split_and_everything_gets_through(
 def test_a_revoked_device_hands_over_everything_in_numbered_files(
     world: World, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(client, "MAX_SEND", 3)
+    monkeypatch.setattr(worker_side, "MAX_SEND", 3)
     with world.open_worker("a") as a:
         written = notes(a, world.case_id, 7)
     with world.open_district() as district:
         district.revoke_worker(world.worker_ids["a"])
         with world.open_worker("a") as a:
-            outcome = handle(district, client.build_request(a)[0])
-            result = client.apply_reply(a, outcome.reply)
+            outcome = handle(district, worker_side.build_request(a)[0])
+            result = worker_side.apply_reply(a, outcome.reply)
             assert result.wiped
             assert not a.list_cases()  # wiped, after sealing
         files = result.handover_files
@@ -95,7 +93,6 @@ def test_the_outgoing_changes_written_as_text_decode_to_the_models(world: World)
     """The bundle's payload is written from the change log's text; the district decodes
     exactly the changes, in exactly the order, that the models would have given."""
     with world.open_worker("a") as a:
-        a.after_write = None
         first = a.add_followup(
             world.case_id,
             kind=FollowUpKind.INTERVIEW,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit.sync.clock import MAX_COUNTER, MAX_WALL_MS, HybridClock, format_hlc, parse_hlc
+from fieldkit.replica.clock import MAX_COUNTER, MAX_WALL_MS, HybridClock, format_hlc, parse_hlc
 
 YEAR_MS = 365 * 24 * 3600 * 1000
 NOW = 1_780_000_000_000  # mid-2026

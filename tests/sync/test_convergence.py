@@ -44,9 +44,9 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import BundleRejected, FieldkitError
 from fieldkit.model import ConcernLevel, FollowUpKind
-from fieldkit.store import cases, changelog, followups, meta
+from fieldkit.replica import cases, changelog, conflicts, followups, meta
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import read_header
 from tests.conftest import BACKENDS
 from tests.pg import Cluster, clone_district
@@ -204,7 +204,7 @@ def run(r: Replicas, op: tuple) -> None:
             worker_op(r, worker, kind, args[1:])
     elif kind == "send":
         i = args[0] % n
-        r.outbox[i].append(client.build_request(r.workers[i])[0])
+        r.outbox[i].append(worker_side.build_request(r.workers[i])[0])
     elif kind == "deliver":
         i = args[0] % n
         if r.outbox[i]:
@@ -220,7 +220,7 @@ def run(r: Replicas, op: tuple) -> None:
             (deliver if to_district else receive)(r, i, pick(passed, args[1]))
     elif kind == "sync":  # a round trip at once
         i = args[0] % n
-        bundle = client.build_request(r.workers[i])[0]
+        bundle = worker_side.build_request(r.workers[i])[0]
         r.outbox[i].append(bundle)
         deliver(r, i, bundle)
         receive(r, i, r.inbox[i][-1])
@@ -320,7 +320,7 @@ def receive(r: Replicas, i: int, reply: bytes) -> None:
     stale = counter <= applied
     before = worker_marks(worker)
     try:
-        result = client.apply_reply(worker, reply)
+        result = worker_side.apply_reply(worker, reply)
     except BundleRejected:
         event("a stale reply was refused")
         assert stale, "a fresh reply was rejected"
@@ -358,11 +358,11 @@ def view(store, case_id: str) -> tuple:
     notes.sort(key=lambda f: f["id"])
     for note in notes:
         note["amendments"].sort(key=lambda a: a["id"])
-    conflicts = sorted(
+    settled = sorted(
         json.dumps(c.model_dump(mode="json"), sort_keys=True)
-        for c in cases.conflicts(conn, case_id=case_id, include_resolved=True)
+        for c in conflicts.listing(conn, case_id=case_id, include_resolved=True)
     )
-    return case.model_dump(mode="json"), notes, conflicts
+    return case.model_dump(mode="json"), notes, settled
 
 
 def check_converged(r: Replicas) -> None:
@@ -377,7 +377,7 @@ def check_converged(r: Replicas) -> None:
         assert held == expected, f"worker {i} holds {held}, should hold {expected}"
         for case_id in held:
             assert view(worker, case_id) == view(d, case_id), f"worker {i} differs on {case_id}"
-        assert client.queued(worker) == 0
+        assert worker_side.queued(worker) == 0
         assert cases.purge_pending(worker.conn) == []
         assert meta.get(worker.conn, "resync_needed") is None
 

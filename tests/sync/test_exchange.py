@@ -19,11 +19,11 @@ from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import REFUSED, BundleRejected, Refused
 from fieldkit.model import FollowUpKind
-from fieldkit.store import meta
+from fieldkit.replica import meta
 from fieldkit.store.access import Credentials, data_key
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client
+from fieldkit.sync import worker_side
 from fieldkit.sync.bundle import read_header
 from fieldkit.sync.payload import SyncRequest, decode
 from tests.conftest import PASSPHRASE
@@ -75,16 +75,16 @@ def raw_store_bytes(home: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
 def test_the_district_acknowledges_what_it_applied_and_the_worker_stops_resending(stores, world):
     district, a, _ = stores
     first, second = note(a, world.case_id, "Un"), note(a, world.case_id, "Deux")
-    assert client.queued(a) == 2
-    outgoing, count, more = client.build_request(a)
+    assert worker_side.queued(a) == 2
+    outgoing, count, more = worker_side.build_request(a)
     assert (count, more) == (2, False)
     outcome = handle(district, outgoing)
     assert outcome.applied == 2
     ack = read_header(outcome.reply).ack
     assert ack == meta.get_int(a.conn, "seq")  # every local change of A so far
-    client.apply_reply(a, outcome.reply)
-    assert client.queued(a) == 0
-    again, count, _ = client.build_request(a)
+    worker_side.apply_reply(a, outcome.reply)
+    assert worker_side.queued(a) == 0
+    again, count, _ = worker_side.build_request(a)
     assert count == 0
     assert {f.id for f in district.case(world.case_id)[1]} >= {first, second}
     assert handle(district, again).applied == 0
@@ -93,11 +93,11 @@ def test_the_district_acknowledges_what_it_applied_and_the_worker_stops_resendin
 def test_a_lost_reply_only_means_resending_and_nothing_is_applied_twice(stores, world):
     district, a, b = stores
     note(a, world.case_id, "Une note")
-    lost = handle(district, client.build_request(a)[0])  # the reply never reaches A
+    lost = handle(district, worker_side.build_request(a)[0])  # the reply never reaches A
     assert lost.applied == 1
     outcome, result = api_sync(district, a)
     assert (outcome.received, outcome.applied) == (1, 0)  # resent, recognised, acknowledged
-    assert client.queued(a) == 0 and result.received == 0
+    assert worker_side.queued(a) == 0 and result.received == 0
     _, at_b = api_sync(district, b)
     assert at_b.received == 1
     assert len(b.list_followups(world.case_id)) == 1
@@ -116,11 +116,11 @@ def test_replies_carry_only_what_is_new_for_the_worker(stores, world):
 
 def test_an_older_reply_is_refused_after_a_newer_one(stores):
     district, a, _ = stores
-    older = handle(district, client.build_request(a)[0]).reply
-    newer = handle(district, client.build_request(a)[0]).reply
-    client.apply_reply(a, newer)
+    older = handle(district, worker_side.build_request(a)[0]).reply
+    newer = handle(district, worker_side.build_request(a)[0]).reply
+    worker_side.apply_reply(a, newer)
     with pytest.raises(BundleRejected):
-        client.apply_reply(a, older)
+        worker_side.apply_reply(a, older)
 
 
 def test_high_concerns_travel_first(stores, world):
@@ -128,7 +128,7 @@ def test_high_concerns_travel_first(stores, world):
     note(a, world.case_id, "Routine")
     concern = note(a, world.case_id, "Alerte", kind=FollowUpKind.CONCERN, concern_level="high")
     note(a, world.case_id, "Routine encore")
-    outgoing, _, _ = client.build_request(a)
+    outgoing, _, _ = worker_side.build_request(a)
     identity = district.identity()
     from fieldkit.sync.bundle import open_bundle
 
@@ -162,7 +162,7 @@ def test_an_unassigned_case_is_purged_after_ack_and_leaves_no_bytes(
             note(a, case.id, marker_note)
             a.update_case(case.id, situation=marker_situation)
             api_sync(district, a)
-            assert client.queued(a) == 0
+            assert worker_side.queued(a) == 0
     raw = raw_store_bytes(world.homes["a"], monkeypatch)
     assert marker_note.encode() in raw  # the helper does see the text while it is held
 
@@ -188,10 +188,10 @@ def test_an_unassigned_case_is_purged_after_ack_and_leaves_no_bytes(
 
 def test_a_case_with_unacknowledged_work_is_kept_until_the_ack(stores, world):
     district, a, b = stores
-    outgoing, _, _ = client.build_request(a)  # A's device writes its bundle...
+    outgoing, _, _ = worker_side.build_request(a)  # A's device writes its bundle...
     late = note(a, world.case_id, "Écrit après le départ du paquet")  # ...then works on
     district.unassign(world.case_id, world.worker_ids["a"])
-    result = client.apply_reply(a, handle(district, outgoing).reply)
+    result = worker_side.apply_reply(a, handle(district, outgoing).reply)
     assert result.purged == 0  # told to purge, but the note is not acknowledged yet
     assert [f.id for f in a.list_followups(world.case_id)] == [late]
 
@@ -200,7 +200,7 @@ def test_a_case_with_unacknowledged_work_is_kept_until_the_ack(stores, world):
     # The district kept the late note as a refusal (A is no longer assigned): never lost.
     [refusal] = district.refusals()
     assert refusal.reason == "not-assigned" and refusal.worker_id == world.worker_ids["a"]
-    assert outcome.refused == 1 and client.queued(a) == 0
+    assert outcome.refused == 1 and worker_side.queued(a) == 0
     # B still follows the case.
     api_sync(district, b)
     assert [c.id for c in b.list_cases()] == [world.case_id]
@@ -220,15 +220,15 @@ def test_a_closed_case_is_purged_from_every_device(stores, world):
 def test_a_case_reassigned_while_awaiting_purge_comes_back_complete(stores, world):
     district, a, b = stores
     # A keeps working on the case after it was taken away: each bundle leaves work behind.
-    outgoing, _, _ = client.build_request(a)
+    outgoing, _, _ = worker_side.build_request(a)
     first = note(a, world.case_id, "Écrit avant de savoir")
     district.unassign(world.case_id, world.worker_ids["a"])
-    client.apply_reply(a, handle(district, outgoing).reply)
+    worker_side.apply_reply(a, handle(district, outgoing).reply)
     from_b = note(b, world.case_id, "Pendant ce temps, B")
     api_sync(district, b)
-    outgoing, _, _ = client.build_request(a)
+    outgoing, _, _ = worker_side.build_request(a)
     second = note(a, world.case_id, "Écrit encore")
-    client.apply_reply(a, handle(district, outgoing).reply)  # A's cursor is past B's note
+    worker_side.apply_reply(a, handle(district, outgoing).reply)  # A's cursor is past B's note
     assert [c.id for c in a.list_cases()] == [world.case_id]  # unacknowledged work: kept
     assert from_b not in {f.id for f in a.list_followups()}
 
@@ -247,7 +247,10 @@ def test_a_case_reassigned_while_awaiting_purge_comes_back_complete(stores, worl
 
 def test_changes_for_a_case_purged_in_between_are_not_lost_when_it_comes_back(stores, world):
     district, a, b = stores
-    first, second = client.build_request(a)[0], client.build_request(a)[0]  # both in flight
+    first, second = (
+        worker_side.build_request(a)[0],
+        worker_side.build_request(a)[0],
+    )  # both in flight
     district.unassign(world.case_id, world.worker_ids["a"])
     purging = handle(district, first).reply
     district.assign(world.case_id, world.worker_ids["a"])
@@ -255,9 +258,9 @@ def test_changes_for_a_case_purged_in_between_are_not_lost_when_it_comes_back(st
     b.update_case(world.case_id, situation="Vue par B")
     api_sync(district, b)
     late = handle(district, second).reply  # A still held the case when it wrote `second`
-    client.apply_reply(a, purging)
+    worker_side.apply_reply(a, purging)
     assert a.list_cases() == []
-    client.apply_reply(a, late)  # B's changes, for a case A no longer holds
+    worker_side.apply_reply(a, late)  # B's changes, for a case A no longer holds
     for _ in range(2):
         api_sync(district, a)
     case, history = district.case(world.case_id)
@@ -338,8 +341,8 @@ def test_the_reply_digest_is_the_one_the_protocol_page_describes(stores, world):
     note(b, world.case_id, "Note")
     b.update_case(world.case_id, situation="Élan retrouvé", goals=["Reprendre l'école"])
     api_sync(district, b)
-    reply = handle(district, client.build_request(a)[0]).reply
-    client.apply_reply(a, reply)
+    reply = handle(district, worker_side.build_request(a)[0]).reply
+    worker_side.apply_reply(a, reply)
 
     h = hashlib.sha256(b"fieldkit-digest-v1\n")
     for case in sorted(a.list_cases(), key=lambda c: c.id):
@@ -388,7 +391,7 @@ def test_enrolment_code_and_request_are_as_the_protocol_page_describes(tmp_path,
         with WorkerStore.create(tmp_path / "w", PASSPHRASE) as worker:
             from fieldkit.sync.enrolment import decode_code
 
-            request = client.enrol_request(worker, decode_code(code))
+            request = worker_side.enrol_request(worker, decode_code(code))
             assert request[:8] == b"FKENROL1"
             length = int.from_bytes(request[8:12], "big")
             raw, signature = request[12 : 12 + length], request[12 + length :]

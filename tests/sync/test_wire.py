@@ -17,7 +17,7 @@ from fieldkit.district.server import create_app
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import FieldkitError
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import client, transport, wire
+from fieldkit.sync import transport, wire, worker_side
 from fieldkit.sync.enrolment import MAX_ENROL_BYTES, decode_code
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import free_port
@@ -115,7 +115,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
         added, code = district.add_worker("Léa Martin", UNIT)
         district.revoke_worker(added.id)
     with WorkerStore.create(tmp_path / "lea", PASSPHRASE) as worker:
-        request = client.enrol_request(worker, decode_code(code))
+        request = worker_side.enrol_request(worker, decode_code(code))
     store = DistrictStore.open(tmp_path / "district", credentials())
     try:
         with LoopbackServer(store, int(url.rsplit(":", 1)[1])):

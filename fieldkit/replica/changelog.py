@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fieldkit.model import Change, ConcernLevel
-from fieldkit.store import meta
-from fieldkit.store.columns import seal, unseal
-from fieldkit.store.db import Connection
-from fieldkit.sync.clock import HybridClock
+from fieldkit.replica import meta
+from fieldkit.replica.clock import HybridClock
+from fieldkit.replica.columns import seal, unseal
+from fieldkit.replica.db import Connection
 
 CHANGES_SCHEMA = """
 CREATE TABLE changes (
@@ -215,6 +215,14 @@ def count_of_origin_above(conn: Connection, origin: str, above_seq: int) -> int:
     ).fetchone()[0]
 
 
+def count_of_case_origin_above(conn: Connection, case_id: str, origin: str, above_seq: int) -> int:
+    """How many of one origin's changes to a case lie above `above_seq` (unacknowledged)."""
+    return conn.execute(
+        "SELECT count(*) FROM changes WHERE case_id = ? AND origin = ? AND seq > ?",
+        (case_id, origin, above_seq),
+    ).fetchone()[0]
+
+
 def max_seq(conn: Connection, origin: str) -> int:
     row = conn.execute("SELECT max(seq) FROM changes WHERE origin = ?", (origin,)).fetchone()
     return row[0] or 0
@@ -262,6 +270,10 @@ def delete_one(conn: Connection, change_id: str) -> None:
 
 def delete_case(conn: Connection, case_id: str) -> int:
     return conn.execute("DELETE FROM changes WHERE case_id = ?", (case_id,)).rowcount
+
+
+def delete_all(conn: Connection) -> int:
+    return conn.execute("DELETE FROM changes").rowcount
 
 
 def seqs_of_origin_above(conn: Connection, origin: str, above_seq: int) -> set[int]:

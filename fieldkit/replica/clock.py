@@ -74,7 +74,7 @@ class HybridClock:
     The clock only ever moves forward, so a change made here after seeing a remote change
     always sorts after it, which the last-writer-wins merge needs. Receivers refuse changes
     stamped more than ``MAX_SKEW_MS`` ahead of their own clock before they are observed
-    (fieldkit/district/exchange.py, fieldkit/sync/client.py), so a remote clock can pull
+    (fieldkit/district/exchange.py, fieldkit/sync/worker_side.py), so a remote clock can pull
     this one ahead by that bound at most; ``ahead_ms`` says by how much. Timestamps after
     year 9999 come from no real clock (a corrupt or forged value); ``observe`` ignores
     them rather than pin the clock at the end of its range, and never raises for a

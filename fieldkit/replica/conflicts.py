@@ -1,8 +1,8 @@
-"""Cases as the store keeps them: one row per case, one row per field with its version.
+"""Conflicts: the writes of a case field that lost to a concurrent write, and their settlement.
 
-Each field remembers the change that wrote it (id, HLC, origin), which is what
-per-field last-writer-wins merging compares (see fieldkit/sync/merge.py).
-Conflicts (the losing concurrent values) live here too.
+fieldkit/replica/merge.py finds them (a property of the set of changes, not of their
+arrival order) and records them here; a settlement (`conflict`/`resolve` change) may
+arrive before the conflict itself, so it is kept on its own until then.
 """
 
 from __future__ import annotations
@@ -12,30 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fieldkit.errors import NotFound, UsageError
-from fieldkit.model import Case, Conflict
-from fieldkit.store.columns import cipher, row_key, seal, unseal
-from fieldkit.store.db import Connection
+from fieldkit.errors import NotFound
+from fieldkit.model import Conflict
+from fieldkit.replica.columns import row_key, seal, unseal
+from fieldkit.replica.db import Connection, prefix_pattern
 
-CASES_SCHEMA = """
-CREATE TABLE cases (
-    id TEXT PRIMARY KEY,
-    reference TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL DEFAULT 'active',
-    next_review TEXT,
-    purge_pending INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX cases_status ON cases (status, reference);
-CREATE INDEX cases_review ON cases (next_review);
-CREATE TABLE case_fields (
-    case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    field TEXT NOT NULL,
-    value TEXT NOT NULL,
-    change_id TEXT NOT NULL,
-    hlc TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    PRIMARY KEY (case_id, field)
-) WITHOUT ROWID;
+CONFLICTS_SCHEMA = """
 CREATE TABLE conflicts (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL,
@@ -54,7 +36,7 @@ CREATE TABLE resolved_conflicts (id TEXT PRIMARY KEY) WITHOUT ROWID
 
 # Who settled a conflict and when (the author and HLC of its `conflict`/`resolve` change),
 # and which write it showed as kept then: a settled conflict keeps its two original values
-# (set_conflict_winner no longer moves it) and every replica shows the same. Existing
+# (set_winner no longer moves it) and every replica shows the same. Existing
 # settled conflicts get who and when from their resolve change in the log.
 CONFLICT_RESOLUTION_SCHEMA = """
 ALTER TABLE conflicts ADD COLUMN resolved_by TEXT;
@@ -73,174 +55,12 @@ UPDATE conflicts SET
  WHERE resolved = 1
 """
 
-# Fields mirrored into columns of `cases` for indexes (listing, agenda).
-_MIRRORED = {"reference", "status", "next_review"}
 
-
-@dataclass(frozen=True)
-class FieldVersion:
-    value: Any
-    change_id: str
-    hlc: str
-    origin: str
-
-
-def ensure_case(conn: Connection, case_id: str, reference: str) -> None:
-    conn.execute(
-        "INSERT INTO cases (id, reference) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-        (case_id, reference),
-    )
-
-
-def exists(conn: Connection, case_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
-
-
-def field_version(conn: Connection, case_id: str, field: str) -> FieldVersion | None:
-    row = conn.execute(
-        "SELECT value, change_id, hlc, origin FROM case_fields WHERE case_id = ? AND field = ?",
-        (case_id, field),
-    ).fetchone()
-    if not row:
-        return None
-    value = unseal(conn, "case_fields", "value", row_key(case_id, field), row[0])
-    return FieldVersion(json.loads(value), row[1], row[2], row[3])
-
-
-def set_field(conn: Connection, case_id: str, field: str, version: FieldVersion) -> None:
-    conn.execute(
-        "INSERT INTO case_fields (case_id, field, value, change_id, hlc, origin)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, field) DO UPDATE SET"
-        " value = excluded.value, change_id = excluded.change_id, hlc = excluded.hlc,"
-        " origin = excluded.origin",
-        (
-            case_id,
-            field,
-            seal(
-                conn,
-                "case_fields",
-                "value",
-                row_key(case_id, field),
-                json.dumps(version.value, ensure_ascii=False, sort_keys=True),
-            ),
-            version.change_id,
-            version.hlc,
-            version.origin,
-        ),
-    )
-    if field in _MIRRORED:
-        conn.execute(f"UPDATE cases SET {field} = ? WHERE id = ?", (version.value, case_id))
-
-
-def resolve_id(conn: Connection, ref: str) -> str:
-    """The case id for an id, an id prefix or a district reference (case-insensitive)."""
-    ref = ref.strip()
-    row = conn.execute(
-        "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (ref, ref)
-    ).fetchone()
-    if row:
-        return row[0]
-    if len(ref) >= 6:
-        rows = conn.execute(
-            "SELECT id FROM cases WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (_prefix(ref),)
-        ).fetchall()
-        if len(rows) == 1:
-            return rows[0][0]
-        if len(rows) > 1:
-            raise UsageError("case.ambiguous", ref=ref)
-    raise NotFound("case.not_found", ref=ref)
-
-
-def _prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def load(conn: Connection, case_id: str) -> Case:
-    fields = {
-        field: json.loads(unseal(conn, "case_fields", "value", row_key(case_id, field), value))
-        for field, value in conn.execute(
-            "SELECT field, value FROM case_fields WHERE case_id = ?", (case_id,)
-        )
-    }
-    if not fields and not exists(conn, case_id):
-        raise NotFound("case.not_found", ref=case_id)
-    return _to_case(case_id, fields)
-
-
-def _to_case(case_id: str, fields: dict[str, Any]) -> Case:
-    data = {"id": case_id, "display_name": "", "unit": "", "reference": ""}
-    data.update({k: v for k, v in fields.items() if k in Case.model_fields and v is not None})
-    return Case.model_validate(data)
-
-
-def list_cases(conn: Connection, status: str | None = None) -> list[Case]:
-    """Every case (or those with a status), ordered by reference, in two queries."""
-    sql = "SELECT id FROM cases"
-    params: tuple = ()
-    if status:
-        sql += " WHERE status = ?"
-        params = (status,)
-    ids = [row[0] for row in conn.execute(sql + " ORDER BY reference", params)]
-    # Each case is validated from one JSON text made of its fields' stored JSON: pydantic
-    # parses it in one go, three times faster than loading every field first (issue 7:
-    # a district lists thousands of cases). Same result as `_to_case`.
-    texts: dict[str, dict[str, str]] = {case_id: {} for case_id in ids}
-    known = _CASE_MODEL_FIELDS
-    sealed = cipher(conn) is not None  # asked once, not for each of the rows
-    for case_id, field, value in conn.execute("SELECT case_id, field, value FROM case_fields"):
-        if case_id in texts and field in known:
-            if sealed:
-                value = unseal(conn, "case_fields", "value", row_key(case_id, field), value)
-            if value != "null":
-                texts[case_id][field] = value
-    return [Case.model_validate_json(_case_json(case_id, texts[case_id])) for case_id in ids]
-
-
-_CASE_MODEL_FIELDS = frozenset(Case.model_fields)
-_CASE_DEFAULTS = {"display_name": '""', "unit": '""', "reference": '""'}
-
-
-def _case_json(case_id: str, fields: dict[str, str]) -> str:
-    """A case as JSON from its fields' JSON texts (names are model fields, values JSON)."""
-    parts = {**_CASE_DEFAULTS, **fields, "id": json.dumps(case_id)}
-    return "{" + ",".join(f'"{name}":{text}' for name, text in parts.items()) + "}"
-
-
-def count(conn: Connection) -> int:
-    return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-
-
-def due_reviews(conn: Connection, until: str) -> list[tuple[str, str]]:
-    """(case id, next review) for open cases whose review falls on or before `until`."""
-    return conn.execute(
-        "SELECT id, next_review FROM cases WHERE next_review IS NOT NULL AND next_review <= ?"
-        " AND status != 'closed' ORDER BY next_review",
-        (until,),
-    ).fetchall()
-
-
-def reference_of(conn: Connection, case_id: str) -> str | None:
-    row = conn.execute("SELECT reference FROM cases WHERE id = ?", (case_id,)).fetchone()
-    return row[0] if row else None
-
-
-def mark_purge(conn: Connection, case_id: str) -> None:
-    conn.execute("UPDATE cases SET purge_pending = 1 WHERE id = ?", (case_id,))
-
-
-def purge_pending(conn: Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT id FROM cases WHERE purge_pending = 1")]
-
-
-def delete(conn: Connection, case_id: str) -> None:
+def delete_case(conn: Connection, case_id: str) -> None:
     conn.execute("DELETE FROM conflicts WHERE case_id = ?", (case_id,))
-    conn.execute("DELETE FROM cases WHERE id = ?", (case_id,))
 
 
-# Conflicts
-
-
-def add_conflict(conn: Connection, conflict: Conflict) -> bool:
+def add(conn: Connection, conflict: Conflict) -> bool:
     """Record a conflict once; it is born resolved if a resolution already arrived."""
     resolved = conn.execute(
         "SELECT 1 FROM resolved_conflicts WHERE id = ?", (conflict.id,)
@@ -265,7 +85,7 @@ def add_conflict(conn: Connection, conflict: Conflict) -> bool:
     return cursor.rowcount > 0
 
 
-def set_conflict_winner(
+def set_winner(
     conn: Connection, case_id: str, field: str, change_id: str, value: Any, author: str
 ) -> None:
     """Every open conflict on this field now shows this write as the value kept.
@@ -273,7 +93,7 @@ def set_conflict_winner(
     A settled conflict keeps the values it was settled on: the resolution's own write
     (a new text) must not replace what the colleague had written.
     """
-    # Row by row: a sealed value is bound to its conflict's id (fieldkit/store/columns.py).
+    # Row by row: a sealed value is bound to its conflict's id (fieldkit/replica/columns.py).
     ids = [
         r[0]
         for r in conn.execute(
@@ -357,7 +177,7 @@ def mark_resolved(
         )
 
 
-def conflicts(
+def listing(
     conn: Connection, *, case_id: str | None = None, include_resolved: bool = False
 ) -> list[Conflict]:
     """Open conflicts with the value each field holds now as the kept one; settled ones
@@ -413,7 +233,7 @@ def conflicts(
 
 def hlc_time(hlc: str) -> datetime | None:
     """The wall-clock time (UTC) of an HLC timestamp."""
-    from fieldkit.sync.clock import parse_hlc
+    from fieldkit.replica.clock import parse_hlc
 
     try:
         wall_ms, _ = parse_hlc(hlc)
@@ -422,49 +242,22 @@ def hlc_time(hlc: str) -> datetime | None:
         return None
 
 
-def get_conflict(conn: Connection, ref: str) -> Conflict:
+def get(conn: Connection, ref: str) -> Conflict:
     rows = conn.execute(
         "SELECT id FROM conflicts WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 2",
-        (ref, _prefix(ref) if len(ref) >= 6 else ref),
+        (ref, prefix_pattern(ref) if len(ref) >= 6 else ref),
     ).fetchall()
     if len(rows) != 1:
         raise NotFound("conflict.not_found", ref=ref)
-    return next(c for c in conflicts(conn, include_resolved=True) if c.id == rows[0][0])
+    return next(c for c in listing(conn, include_resolved=True) if c.id == rows[0][0])
 
 
-# Named reads and deletes for the district (fieldkit/district/), which owns no case table.
-
-
-def status_of(conn: Connection, case_id: str) -> str | None:
-    """A case's status as stored, without loading the case; None when there is no such case."""
-    row = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
-    return row[0] if row else None
-
-
-def all_ids(conn: Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT id FROM cases")]
-
-
-def closed_stamps(conn: Connection, before_hlc: str) -> list[tuple[str, str, str]]:
-    """(id, reference, HLC of the write that closed it) of each closed case closed before
-    `before_hlc`, oldest first."""
-    return conn.execute(
-        "SELECT c.id, c.reference, f.hlc FROM cases AS c"
-        " JOIN case_fields AS f ON f.case_id = c.id AND f.field = 'status'"
-        " WHERE c.status = 'closed' AND f.hlc < ? ORDER BY f.hlc, c.reference",
-        (before_hlc,),
-    ).fetchall()
-
-
-def conflict_ids(conn: Connection, case_id: str) -> set[str]:
+def ids_of_case(conn: Connection, case_id: str) -> set[str]:
     """The ids of a case's conflicts, open or settled."""
     return {r[0] for r in conn.execute("SELECT id FROM conflicts WHERE case_id = ?", (case_id,))}
 
 
-def purge(conn: Connection, case_id: str, resolutions: set[str]) -> None:
-    """Delete a case, its fields and conflicts, and these conflicts' resolutions (which are
-    keyed by conflict id alone), inside the caller's transaction."""
-    for conflict_id in sorted(resolutions):
+def delete_resolutions(conn: Connection, conflict_ids: set[str]) -> None:
+    """Forget these conflicts' settlements (kept by conflict id alone, see `record_resolution`)."""
+    for conflict_id in sorted(conflict_ids):
         conn.execute("DELETE FROM resolved_conflicts WHERE id = ?", (conflict_id,))
-    conn.execute("DELETE FROM case_fields WHERE case_id = ?", (case_id,))
-    delete(conn, case_id)

@@ -15,16 +15,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from fieldkit.errors import BundleRejected
 from fieldkit.model import CASE_FIELDS, Amendment, Change, Conflict, FollowUp
-from fieldkit.store import cases, changelog, followups
-from fieldkit.store.cases import FieldVersion
-from fieldkit.store.db import Connection
-from fieldkit.sync.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
+from fieldkit.replica import cases, changelog, conflicts, followups
+from fieldkit.replica.cases import FieldVersion
+from fieldkit.replica.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
+from fieldkit.replica.db import Connection
+
+
+@dataclass
+class Applied:
+    """What applying a batch of received changes did."""
+
+    applied: int = 0
+    skipped: int = 0  # already there, or for a case this replica does not hold
+    conflicts: list[Conflict] = dataclasses.field(default_factory=list)
 
 
 def conflict_id(case_id: str, field: str, loser_change: str) -> str:
@@ -49,6 +59,21 @@ def apply(conn: Connection, change: Change) -> list[Conflict] | None:
         return handler(conn, change)
     except (ValueError, TypeError, KeyError) as exc:
         raise BundleRejected("change.malformed", id=change.id) from exc
+
+
+def apply_received(conn: Connection, changes: list[Change]) -> Applied:
+    """Apply changes another replica sent, inside the caller's transaction: the local
+    clock moves past all of them first, then each applies as `apply` does."""
+    result = Applied()
+    changelog.observe(conn, changes)
+    for change in changes:
+        found = apply(conn, change)
+        if found is None:
+            result.skipped += 1
+        else:
+            result.applied += 1
+            result.conflicts.extend(found)
+    return result
 
 
 def restamp(conn: Connection, origin: str, above_seq: int, now_ms: int) -> int:
@@ -83,13 +108,18 @@ def rebuild_case(conn: Connection, case_id: str) -> None:
     """
     history = changelog.all_of_case(conn, case_id)
     pending_purge = case_id in set(cases.purge_pending(conn))
-    followups.delete_case(conn, case_id)
-    cases.delete(conn, case_id)
-    changelog.delete_case(conn, case_id)
+    forget_case(conn, case_id)
     for change in history:
         apply(conn, change)
     if pending_purge:
         cases.mark_purge(conn, case_id)
+
+
+def forget_case(conn: Connection, case_id: str) -> None:
+    """Remove a case from this replica: its fields, conflicts, follow-ups and change log."""
+    followups.delete_case(conn, case_id)
+    cases.delete(conn, case_id)
+    changelog.delete_case(conn, case_id)
 
 
 def _case_fields(conn: Connection, change: Change) -> list[Conflict]:
@@ -124,13 +154,13 @@ def _case_fields(conn: Connection, change: Change) -> list[Conflict]:
                 winner_author=kept.author,
                 loser_author=loser.author,
             )
-            if cases.add_conflict(conn, conflict):
+            if conflicts.add(conn, conflict):
                 _settle(conn, conflict.id)  # its resolution may have come first
                 added.append(conflict)
         if newer or added:
             # A conflict shows the value the field holds now as the one kept, on every
             # replica alike (it is the latest write of all, whatever the arrival order).
-            cases.set_conflict_winner(conn, case_id, field, kept.change_id, kept.value, kept.author)
+            conflicts.set_winner(conn, case_id, field, kept.change_id, kept.value, kept.author)
         found.extend(added)
     return found
 
@@ -202,10 +232,10 @@ def _followup_amend(conn: Connection, change: Change) -> list[Conflict]:
 
 def _conflict_resolve(conn: Connection, change: Change) -> list[Conflict]:
     kept = change.fields.get("kept")
-    resolution = cases.Resolution(
+    resolution = conflicts.Resolution(
         change.author, change.hlc, kept if isinstance(kept, str) else None
     )
-    cases.record_resolution(conn, change.entity_id, resolution)
+    conflicts.record_resolution(conn, change.entity_id, resolution)
     _settle(conn, change.entity_id)
     return []
 
@@ -217,8 +247,8 @@ def _settle(conn: Connection, conflict_id: str) -> None:
     from the log, is the kept value every replica shows. A resolution without one (from
     an older version) settles the conflict on the values it shows when it arrives.
     """
-    resolution = cases.resolution(conn, conflict_id)
-    where = cases.conflict_field(conn, conflict_id)
+    resolution = conflicts.resolution(conn, conflict_id)
+    where = conflicts.conflict_field(conn, conflict_id)
     if resolution is None or where is None:
         return
     case_id, field = where
@@ -229,7 +259,7 @@ def _settle(conn: Connection, conflict_id: str) -> None:
         mine = kept is not None and kept.entity == "case" and kept.case_id == case_id
         if kept is not None and mine and field in kept.fields:
             winner = (kept.id, kept.fields[field], kept.author)
-    cases.mark_resolved(conn, conflict_id, resolution, winner)
+    conflicts.mark_resolved(conn, conflict_id, resolution, winner)
 
 
 _HANDLERS = {

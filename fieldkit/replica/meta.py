@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fieldkit.store.columns import seal, unseal
-from fieldkit.store.db import Connection
+from fieldkit.replica.columns import seal, unseal
+from fieldkit.replica.db import Connection
 
 META_SCHEMA = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
 

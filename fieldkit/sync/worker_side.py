@@ -20,12 +20,13 @@ from pathlib import Path
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
-from fieldkit.store import audit, cases, changelog, followups, meta, refusals
+from fieldkit.paths import write_private_file
+from fieldkit.replica import cases, changelog, clock, merge, meta
+from fieldkit.replica.digest import state_digest
+from fieldkit.store import audit, refusals
 from fieldkit.store.db import checkpoint, transaction
-from fieldkit.store.digest import state_digest
-from fieldkit.store.keys import write_private_file
 from fieldkit.store.worker import WorkerStore
-from fieldkit.sync import clock, merge, transport
+from fieldkit.sync import transport
 from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle
 from fieldkit.sync.enrolment import EnrolmentCode
 from fieldkit.sync.enrolment import build_request as build_enrol_request
@@ -275,12 +276,8 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     with transaction(conn):
         meta.put(conn, "district_counter_in", header.counter)
         _note_refusals(store, reply, header, result)
-        changelog.observe(conn, reply.changes)
-        for change in reply.changes:
-            found = merge.apply(conn, change)
-            if found is not None:
-                result.received += 1
-                result.conflicts += len(found)
+        applied = merge.apply_received(conn, reply.changes)
+        result.received, result.conflicts = applied.applied, len(applied.conflicts)
         acked = max(meta.get_int(conn, "acked_seq"), min(header.ack, _max_local_seq(store)))
         meta.put(conn, "acked_seq", acked)
         meta.put(conn, "cursor", max(meta.get_int(conn, "cursor"), header.cursor))
@@ -373,15 +370,9 @@ def _purge_ready(store: WorkerStore, acked: int) -> int:
     conn = store.conn
     purged = 0
     for case_id in cases.purge_pending(conn):
-        unacked = conn.execute(
-            "SELECT count(*) FROM changes WHERE case_id = ? AND origin = ? AND seq > ?",
-            (case_id, store.replica_id, acked),
-        ).fetchone()[0]
-        if unacked:
+        if changelog.count_of_case_origin_above(conn, case_id, store.replica_id, acked):
             continue
-        followups.delete_case(conn, case_id)
-        changelog.delete_case(conn, case_id)
-        cases.delete(conn, case_id)
+        merge.forget_case(conn, case_id)
         audit.record(conn, store.author, "purge", "case", case_id)
         purged += 1
     return purged
@@ -429,11 +420,9 @@ def _wipe(store: WorkerStore, counter: int, ack: int) -> SyncResult:
     with transaction(conn):
         meta.put(conn, "district_counter_in", counter)
         for case in cases.list_cases(conn):
-            followups.delete_case(conn, case.id)
-            changelog.delete_case(conn, case.id)
-            cases.delete(conn, case.id)
+            merge.forget_case(conn, case.id)
             result.purged += 1
-        conn.execute("DELETE FROM changes")
+        changelog.delete_all(conn)
         meta.put(conn, "revoked", "1")
         audit.record(conn, store.author, "wipe", "store", store.store_id, f"cases={result.purged}")
     checkpoint(conn)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from fieldkit.store.columns import row_key, unseal
-from fieldkit.store.db import Connection
+from fieldkit.replica.columns import row_key, unseal
+from fieldkit.replica.db import Connection
 
 
 def state_digest(conn: Connection, case_ids: Iterable[str]) -> str:

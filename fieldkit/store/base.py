@@ -1,8 +1,8 @@
-"""What every store is as a replica: its id and identity, conflicts and audit trail.
+"""The base of WorkerStore and DistrictStore: a replica's id and identity, conflicts, audit.
 
-Worker and district stores hold the same replicated tables (fieldkit/store/schema.py);
-the reads of those tables that both offer live here once. Subclasses set `conn` and
-define `close()`.
+Worker and district stores hold the same replicated tables (fieldkit/replica/, their
+migrations in fieldkit/store/schema.py); the reads of those tables that both offer live
+here once. Subclasses set `conn` and define `close()`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Self
 
-from fieldkit.store import audit, cases, followups, meta
+from fieldkit.replica import conflicts, followups, meta
+from fieldkit.store import audit
 from fieldkit.store.db import Connection
 
 if TYPE_CHECKING:
@@ -44,15 +45,15 @@ class ReplicaStore:
         return followups.count(self.conn, case_id)
 
     def conflicts(self, include_resolved: bool = False) -> list[Conflict]:
-        return cases.conflicts(self.conn, include_resolved=include_resolved)
+        return conflicts.listing(self.conn, include_resolved=include_resolved)
 
     def conflict(self, ref: str) -> Conflict:
         """One conflict, open or settled, by its id or an id prefix."""
-        return cases.get_conflict(self.conn, ref)
+        return conflicts.get(self.conn, ref)
 
     def case_conflicts(self, case_id: str) -> list[Conflict]:
         """A case's open conflicts."""
-        return cases.conflicts(self.conn, case_id=case_id)
+        return conflicts.listing(self.conn, case_id=case_id)
 
     def audit_events(self, limit: int | None = None) -> list[AuditEvent]:
         return audit.events(self.conn, limit)

@@ -7,8 +7,8 @@ from typing import Any
 
 from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import Amendment, FollowUp
-from fieldkit.store.columns import seal, unseal
-from fieldkit.store.db import Connection
+from fieldkit.replica.columns import seal, unseal
+from fieldkit.replica.db import Connection
 
 FOLLOWUPS_SCHEMA = """
 CREATE TABLE followups (

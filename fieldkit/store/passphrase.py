@@ -1,0 +1,46 @@
+"""What the worker's passphrase does beyond opening the store: unlock for a session, change.
+
+Opening itself (with a session or the passphrase) is fieldkit/store/access.py's; the
+key file and the session token are the crypto's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fieldkit.store import access
+from fieldkit.store.access import Credentials
+from fieldkit.store.db import connect, db_path
+from fieldkit.store.keys import check_passphrase, read_keyfile
+from fieldkit.store.worker import KIND, WorkerStore
+
+
+def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: str = KIND) -> int:
+    """A new passphrase and a new data key; ends every session. Returns sessions ended.
+
+    The database is re-encrypted under the new data key (fieldkit/store/rotation.py), so
+    that an old copy of the key file with the old passphrase no longer opens the store;
+    a kill at any point leaves a store that opens with the old or the new passphrase,
+    and the next command completes the change.
+    """
+    from fieldkit.store import rotation
+
+    check_passphrase(new_passphrase)
+    # The passphrase, never a session; a change a kill interrupted is completed first.
+    data_key = access.passphrase_key(home, read_keyfile(home, kind), old)
+    data_key = access.complete_rotation(home, kind, data_key)
+    keyfile = read_keyfile(home, kind)
+    connect(db_path(home, kind), data_key).close()  # the full check, before any change
+    under_way = rotation.start(home, keyfile, data_key, new_passphrase)
+    return rotation.finish(home, under_way, data_key)[1]
+
+
+def unlock(home: Path, credentials: Credentials, ttl_seconds: int) -> tuple[str, int]:
+    """Open the store with the passphrase (never a session) and start a session.
+
+    Returns (token, expiry as epoch seconds).
+    """
+    keyfile = read_keyfile(home, KIND)
+    data_key = access.passphrase_key(home, keyfile, credentials)
+    with WorkerStore.from_key(home, keyfile.store_id, data_key, None) as store:
+        return store.start_session(ttl_seconds)

@@ -1,0 +1,157 @@
+"""What a worker reads from the store: status, cases, follow-ups, the agenda, summaries.
+
+A read that shows a person's text (a case, follow-ups, refused changes) is audited as a
+view; a summary is audited by its caller once it knows where it goes (`record_output`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from fieldkit.model import (
+    AgendaItem,
+    Case,
+    CaseStatus,
+    Conflict,
+    FollowUp,
+    RefusedChange,
+    StoreStatus,
+)
+from fieldkit.replica import cases, changelog, conflicts, followups, meta
+from fieldkit.store import refusals
+
+if TYPE_CHECKING:
+    from fieldkit.store.worker import WorkerStore
+
+
+@dataclass
+class SummaryData:
+    """What a case summary is assembled from (see fieldkit/summary/assemble.py)."""
+
+    case: Case
+    followups: list[FollowUp]
+    conflicts: list[Conflict]
+    worker_names: dict[str, str]  # worker id -> name, for those this store knows
+    printed_by: str  # this worker's name, or its id when the store has no name
+
+
+def status(store: WorkerStore) -> StoreStatus:
+    c = store.conn
+    acked = meta.get_int(c, "acked_seq")
+    last_sync = meta.get(c, "last_sync")
+    return StoreStatus(
+        path=str(store.home),
+        kind=store.KIND,
+        worker_id=store.worker_id,
+        worker_name=meta.get(c, "worker_name"),
+        fingerprint=store.identity().public.fingerprint,
+        enrolled=store.worker_id is not None,
+        district=meta.get(c, "district_name"),
+        cases=cases.count(c),
+        followups=followups.count(c),
+        unsynced_changes=changelog.count_of_origin_above(c, store.replica_id, acked),
+        open_conflicts=len(conflicts.listing(c)),
+        last_sync=datetime.fromisoformat(last_sync) if last_sync else None,
+        session_expires=(
+            datetime.fromtimestamp(store.session_expires, UTC) if store.session_expires else None
+        ),
+    )
+
+
+def list_cases(store: WorkerStore, status: CaseStatus | None = None) -> list[Case]:
+    return cases.list_cases(store.conn, status.value if status else None)
+
+
+def get_case(store: WorkerStore, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
+    """A case and its follow-ups, newest first: the `limit` latest, or all of them."""
+    case_id = cases.resolve_id(store.conn, ref)
+    case = cases.load(store.conn, case_id)
+    history = followups.for_case(store.conn, case_id, limit=limit)
+    store.trail.event("view", "case", case_id)
+    return case, history
+
+
+def summary_data(store: WorkerStore, ref: str) -> SummaryData:
+    """Everything a summary of case `ref` needs, loaded in one place.
+
+    Not audited here: the caller records a view or an export once it knows where
+    the summary goes (`record_output`).
+    """
+    case_id = cases.resolve_id(store.conn, ref)
+    name = meta.get(store.conn, "worker_name")
+    worker_id = store.worker_id
+    return SummaryData(
+        case=cases.load(store.conn, case_id),
+        followups=followups.for_case(store.conn, case_id),
+        conflicts=conflicts.listing(store.conn, case_id=case_id),
+        worker_names={worker_id: name} if worker_id and name else {},
+        printed_by=name or store.author,
+    )
+
+
+def list_followups(store: WorkerStore, case_ref: str | None = None) -> list[FollowUp]:
+    """Follow-ups with their text: a view of content, so audited like `get_case`."""
+    if case_ref is None:
+        items = followups.all_followups(store.conn)
+        store.trail.event("view", "followups", "", f"count={len(items)}")
+        return items
+    case_id = cases.resolve_id(store.conn, case_ref)
+    items = followups.for_case(store.conn, case_id)
+    store.trail.event("view", "case", case_id, "followups")
+    return items
+
+
+def get_followup(store: WorkerStore, ref: str) -> FollowUp:
+    item = followups.get(store.conn, followups.resolve_id(store.conn, ref))
+    store.trail.event("view", "followup", item.id)
+    return item
+
+
+def worker_names(store: WorkerStore, case_id: str) -> dict[str, str]:
+    """Worker id -> name for the workers of a case this device knows, itself included."""
+    names = {a.id: a.name for a in cases.load(store.conn, case_id).assignees if a.name}
+    own = meta.get(store.conn, "worker_name")
+    if own and store.worker_id:
+        names[store.worker_id] = own
+    return names
+
+
+def refused_changes(store: WorkerStore, include_decided: bool = False) -> list[RefusedChange]:
+    """This device's copies of the changes the district refused (audited: they hold text)."""
+    items = refusals.listing(store.conn, include_decided=include_decided)
+    store.trail.event("view", "refusals", "", f"count={len(items)}")
+    return items
+
+
+def agenda(store: WorkerStore, days: int, today: date) -> list[AgendaItem]:
+    until = (today + timedelta(days=days)).isoformat()
+    items: list[AgendaItem] = []
+    names: dict[str, Case] = {}
+
+    def case_of(case_id: str) -> Case:
+        if case_id not in names:
+            names[case_id] = cases.load(store.conn, case_id)
+        return names[case_id]
+
+    for case_id, due in cases.due_reviews(store.conn, until):
+        items.append(_agenda_item(case_of(case_id), due, "review", today))
+    for case_id, followup_id, due in followups.pending_contacts(store.conn, until):
+        item = _agenda_item(case_of(case_id), due, "contact", today)
+        item.followup_id = followup_id
+        items.append(item)
+    items.sort(key=lambda i: (not i.overdue, i.due, i.reference, i.what))
+    return items
+
+
+def _agenda_item(case: Case, due: str, what: str, today: date) -> AgendaItem:
+    when = date.fromisoformat(due)
+    return AgendaItem(
+        due=when,
+        what=what,
+        case_id=case.id,
+        reference=case.reference,
+        display_name=case.display_name,
+        overdue=when < today,
+    )

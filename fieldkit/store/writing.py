@@ -1,0 +1,180 @@
+"""What a worker writes: case fields, follow-ups and their amendments.
+
+The rules a value must keep are fieldkit/rules.py's. Each write is one transaction that
+appends its change to the change log, applies it through the same merge that applies
+the district's changes (fieldkit/replica/merge.py), and records an audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from fieldkit import rules
+from fieldkit.errors import InvalidValue, UsageError
+from fieldkit.model import (
+    AMENDABLE_FOLLOWUP_FIELDS,
+    WORKER_CASE_FIELDS,
+    CaseStatus,
+    Change,
+    ConcernLevel,
+    FollowUp,
+    FollowUpKind,
+    Goal,
+)
+from fieldkit.replica import cases, changelog, clock, followups, merge, meta
+from fieldkit.store import audit
+from fieldkit.store.db import transaction
+
+if TYPE_CHECKING:
+    from fieldkit.store.worker import WorkerStore
+
+
+def update_case(store: WorkerStore, ref: str, **values: Any) -> Change:
+    """Change worker-owned case fields (situation, next review, goals, related persons)."""
+    case_id = cases.resolve_id(store.conn, ref)
+    case = cases.load(store.conn, case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name not in WORKER_CASE_FIELDS:
+            raise InvalidValue("case.field_not_editable", field=name)
+        fields[name] = json_value(name, value)
+    if not fields:
+        raise UsageError("case.nothing_to_update")
+    rules.check_texts(fields)
+    return _write_case_fields(store, case_id, fields, "update")
+
+
+def _write_case_fields(
+    store: WorkerStore, case_id: str, fields: dict[str, Any], action: str
+) -> Change:
+    with transaction(store.conn):
+        base = {}
+        for name in fields:
+            version = cases.field_version(store.conn, case_id, name)
+            base[name] = version.change_id if version else None
+        change = new_change(store, "case", case_id, case_id, "update", fields, base)
+        merge.apply(store.conn, change)
+        audit.record(store.conn, store.author, action, "case", case_id, ",".join(sorted(fields)))
+    return change
+
+
+def add_followup(
+    store: WorkerStore,
+    case_ref: str,
+    *,
+    kind: FollowUpKind,
+    summary: str,
+    occurred_on: date,
+    today: date,
+    partners: list[str] | None = None,
+    referral_to: str | None = None,
+    next_steps: str | None = None,
+    next_contact: date | None = None,
+    concern_level: ConcernLevel | None = None,
+) -> FollowUp:
+    case_id = cases.resolve_id(store.conn, case_ref)
+    case = cases.load(store.conn, case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    followup = FollowUp(
+        id=uuid.uuid4().hex,
+        case_id=case_id,
+        occurred_on=occurred_on,
+        recorded_by=store.author,
+        kind=kind,
+        summary=summary.strip(),
+        partners=[p.strip() for p in partners or [] if p.strip()],
+        referral_to=referral_to,
+        next_steps=(next_steps or "").strip() or None,
+        next_contact=next_contact,
+        concern_level=concern_level,
+    )
+    rules.check_followup(followup, today)
+    fields = followup.model_dump(mode="json", exclude={"id", "case_id", "hlc", "amendments"})
+    with transaction(store.conn):
+        change = new_change(store, "followup", followup.id, case_id, "add", fields)
+        merge.apply(store.conn, change)
+        audit.record(store.conn, store.author, "followup-add", "followup", followup.id, kind.value)
+    return followups.get(store.conn, followup.id)
+
+
+def amend_followup(store: WorkerStore, ref: str, today: date, **values: Any) -> FollowUp:
+    followup_id = followups.resolve_id(store.conn, ref)
+    original = followups.get(store.conn, followup_id)
+    rules.check_amendment_author(original, store.author)
+    case = cases.load(store.conn, original.case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    current = original.current()
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name not in AMENDABLE_FOLLOWUP_FIELDS:
+            raise InvalidValue("followup.field_not_amendable", field=name)
+        fields[name] = json_value(name, value)
+    fields = {k: v for k, v in fields.items() if json_value(k, getattr(current, k)) != v}
+    if not fields:
+        raise UsageError("followup.nothing_to_amend")
+    rules.check_followup(FollowUp.model_validate({**current.model_dump(), **fields}), today)
+    with transaction(store.conn):
+        change = new_change(store, "followup", followup_id, original.case_id, "amend", fields)
+        merge.apply(store.conn, change)
+        detail = ",".join(sorted(fields))
+        audit.record(store.conn, store.author, "followup-amend", "followup", followup_id, detail)
+    return followups.get(store.conn, followup_id)
+
+
+def restamp(store: WorkerStore) -> int:
+    """Stamp again the queued changes a wrong clock dated ahead, once it is right again
+    (see `merge.restamp`); inside the caller's transaction. Returns how many."""
+    acked = meta.get_int(store.conn, "acked_seq")
+    return merge.restamp(store.conn, store.replica_id, acked, clock.wall_clock_ms())
+
+
+def new_change(
+    store: WorkerStore,
+    entity: str,
+    entity_id: str,
+    case_id: str,
+    op: str,
+    fields: dict[str, Any],
+    base: dict[str, str | None] | None = None,
+) -> Change:
+    """This device's next change (inside the caller's transaction), not yet applied."""
+    restamp(store)
+    return changelog.new_local(
+        store.conn,
+        origin=store.replica_id,
+        author=store.author,
+        entity=entity,
+        entity_id=entity_id,
+        case_id=case_id,
+        op=op,
+        fields=fields,
+        base=base,
+    )
+
+
+def json_value(name: str, value: Any) -> Any:
+    """A field value in the form the change log and merge compare (JSON-ready)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if name == "goals":
+        return [
+            Goal.model_validate(g).model_dump(mode="json")
+            if not isinstance(g, str)
+            else Goal(text=g).model_dump(mode="json")
+            for g in value
+        ]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if hasattr(value, "value"):
+        return value.value
+    return value
