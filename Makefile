@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench fuzz clean tools
+.PHONY: demo test lint bench fuzz clean tools catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,10 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The message catalogues: each .po source (fieldkit/locale/LANG/LC_MESSAGES/) compiled to
+# the .mo that gettext reads, with Babel. The .mo is a build product (gitignored); the
+# wheel's build compiles it too (setup.py).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard fieldkit/locale/*/LC_MESSAGES/*.po))
+
+catalogues: $(CATALOGUES)
+
+fieldkit/locale/%.mo: fieldkit/locale/%.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+demo: $(STAMP) catalogues
 	$(BIN)/python -m fieldkit.demo
 
-test: $(STAMP) tools
+test: $(STAMP) tools catalogues
 	$(BIN)/python -m pytest -n 2 tests
 
 # System tools the tests use: poppler-utils (pdftotext, pdfinfo) for the PDF checks, and
@@ -36,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check fieldkit tests benchmarks
 	$(BIN)/ruff format --check fieldkit tests benchmarks
 
-bench: $(STAMP)
+bench: $(STAMP) catalogues
 	$(BIN)/python -m benchmarks
 
 # Coverage-guided fuzzing of the bundle decoder (atheris); not part of `make test`.
@@ -51,4 +61,4 @@ fuzz: $(STAMP)
 	  echo "fuzz_bundle: $$runs executions ran clean (log: $(FUZZ_LOG))"
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(CATALOGUES)

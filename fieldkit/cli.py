@@ -8,27 +8,26 @@ import sys
 from collections.abc import Callable, Iterator
 from difflib import get_close_matches
 from functools import cache
+from gettext import ngettext
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 import typer
 import typer.main
-from typer._click.core import Command
-from typer._click.exceptions import ClickException, UsageError
+from click.core import Command
+from click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
 from fieldkit import __version__
-from fieldkit.commands import agenda, coercion, store_admin, sync
+from fieldkit.commands import agenda, store_admin, sync
 from fieldkit.commands.common import AppState, err_console, flag_for, install
 from fieldkit.errors import ERROR, FieldkitError, InvalidValue, StoreError, disk_full
-from fieldkit.i18n import t
+from fieldkit.i18n import activate, t
 
 if TYPE_CHECKING:
-    from typer._click import Context
-
-
-coercion.install()
+    from click import Context
 
 
 def _district_app() -> typer.Typer:
@@ -57,12 +56,51 @@ GROUPS: dict[str, tuple[Callable[[], typer.Typer], str]] = {
 def group_command(name: str, markup: Any) -> Command:
     """The click group of one of GROUPS, built as `add_typer` would have built it."""
     load, help_key = GROUPS[name]
-    group = typer.main.get_group(load())
+    app = load()
+    app.suggest_commands = False  # click (>= 8.4) suggests, translated; typer's is English
+    group = typer.main.get_group(app)
     group.name, group.help = name, t(help_key)
     for command in _walk(group):
         if hasattr(command, "rich_markup_mode"):
             command.rich_markup_mode = markup
-    return group
+    return localise(group)
+
+
+# click's placeholders in the help and usage lines, in the user's language: click writes
+# its types' names (TEXT, PATH) and the arguments' names (CASE) in capitals, untranslated.
+METAVAR_TYPES = {
+    "text": "metavar.text",
+    "integer": "metavar.integer",
+    "integer range": "metavar.integer_range",
+    "path": "metavar.path",
+}
+# click's Group defaults (the second when the group runs without a command too).
+SUBCOMMAND_METAVARS = {
+    "COMMAND [ARGS]...": "metavar.command",
+    "[COMMAND] [ARGS]...": "metavar.command_optional",
+}
+
+
+def localise(command: Command) -> Command:
+    """`command` and its sub-commands with their placeholders in the user's language.
+
+    Only placeholders click would write itself are set (a type's name, an argument's
+    name); one a command names (`metavar="ID"`) stays. English gives click's own words.
+    """
+    for sub in _walk(command):
+        if isinstance(sub, click.Group) and sub.subcommand_metavar in SUBCOMMAND_METAVARS:
+            sub.subcommand_metavar = t(SUBCOMMAND_METAVARS[sub.subcommand_metavar])
+        for param in sub.params:
+            if param.metavar is not None:
+                continue
+            if isinstance(param, click.Argument):
+                param.metavar = t(f"metavar.arg.{param.name}") + ("..." if param.nargs != 1 else "")
+            elif isinstance(param, click.Option) and not param.is_flag:
+                own = type(param.type).get_metavar is not click.ParamType.get_metavar
+                key = METAVAR_TYPES.get(param.type.name)
+                if key and not own:
+                    param.metavar = t(key) + ("..." if param.nargs != 1 else "")
+    return command
 
 
 def _walk(command: Command) -> Iterator[Command]:
@@ -104,19 +142,32 @@ class FieldkitGroup(TyperGroup):
         try:
             return super().resolve_command(ctx, args)
         except UsageError as exc:
-            # typer suggests among the groups already loaded; offer the lazy ones too.
+            # click suggests among the commands already loaded; offer the lazy groups too.
             close = get_close_matches(args[0], list(GROUPS)) if args else []
-            if close and "Did you mean" not in exc.message:
-                suggestions = ", ".join(repr(name) for name in close)
-                exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
+            if close and not getattr(exc, "possibilities", None):
+                names = ", ".join(repr(name) for name in close)
+                suggestion = ngettext(
+                    "Did you mean {possibility}?",
+                    "(Did you mean one of: {possibilities}?)",
+                    len(close),
+                )
+                exc.message = (
+                    f"{exc.message} {suggestion.format(possibility=names, possibilities=names)}"
+                )
             raise
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # The language is resolved once per invocation, and click's own strings follow it.
+        with activate():
+            localise(self)
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: Context) -> Any:
         try:
             result = super().invoke(ctx)
         except (ClickException, typer.Exit, typer.Abort):
-            # typer (>= 0.29) vendors click as typer._click: its usage errors must reach
-            # typer, which prints the usage and exits 2, not become an "unexpected error".
+            # click's usage errors and typer's exits must reach typer, which prints the
+            # usage and exits 2, not become an "unexpected error".
             _print_warnings(failed=False)
             raise
         except FieldkitError as exc:
@@ -188,6 +239,8 @@ app = typer.Typer(
     # Markdown and more, half the start-up of `fieldkit --help` (issue 7).
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    # typer's "Did you mean" is English only; click's (>= 8.4) is translated.
+    suggest_commands=False,
     add_completion=False,
 )
 

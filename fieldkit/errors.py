@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 OK = 0
 ERROR = 1
@@ -108,7 +108,7 @@ def duration(ms: int) -> str:
     for unit, size in (("day", _DAY_MS), ("hour", _HOUR_MS), ("minute", _MINUTE_MS)):
         if ms >= size or unit == "minute":
             n = max(1, (ms + size // 2) // size)  # the nearest whole unit
-            return t(f"duration.{unit}" if n == 1 else f"duration.{unit}s", n=n)
+            return t_n(f"duration.{unit}", n)
     raise AssertionError("unreachable")
 
 

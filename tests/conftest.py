@@ -3,9 +3,12 @@ district backends, and the hostile texts that people's text is tested with."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from typer.testing import CliRunner
 
+from fieldkit import i18n
 from fieldkit.district.backend import DATABASE_ENV
 from tests.pg import Cluster, pg_cluster  # noqa: F401
 
@@ -20,7 +23,7 @@ NOTE = "Vu avec la CPE [/] et le [urgent] référent"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> Iterator[None]:
     """No test sees the developer's stores, session, language or runtime dir."""
     for var in (
         "FIELDKIT_HOME",
@@ -31,12 +34,18 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> 
         "FIELDKIT_DISTRICT_DATABASE",
         "LC_ALL",
         "LC_MESSAGES",
+        "LANGUAGE",
         "XDG_RUNTIME_DIR",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    # The language is resolved once per process (fieldkit/i18n.py): each test resolves it
+    # anew from its own environment, at its first message.
+    i18n.reset()
+    yield
+    i18n.reset()
 
 
 @pytest.fixture

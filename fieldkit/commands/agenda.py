@@ -7,7 +7,7 @@ from datetime import date
 import typer
 
 from fieldkit.commands.common import console, print_json, state
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 
 def register(app: typer.Typer) -> None:
@@ -26,13 +26,13 @@ def register(app: typer.Typer) -> None:
             print_json([i.model_dump(mode="json") for i in items])
             return
         if not items:
-            console().print(t("agenda.empty", days=days))
+            console().print(t_n("agenda.empty", days))
             return
         from rich.table import Table
 
         from fieldkit.display import plain
 
-        table = Table(title=t("agenda.title", days=days))
+        table = Table(title=t_n("agenda.title", days))
         for column in ("col.due", "col.what", "col.reference", "col.name"):
             table.add_column(t(column))
         for item in items:

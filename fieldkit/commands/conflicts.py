@@ -15,6 +15,7 @@ from fieldkit.commands.common import (
     read_text_option,
     state,
 )
+from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import short
 from fieldkit.display import plain
 from fieldkit.errors import InvalidValue, UsageError
@@ -157,6 +158,6 @@ def _confirm(conflict: Conflict, new_text: str) -> None:
     out.print(Text(_value(conflict.loser_value)))
     out.print(t("conflicts.confirm_text"))
     out.print(Text(new_text))
-    if not typer.confirm(t("conflicts.confirm"), default=False):
+    if not confirm(t("conflicts.confirm"), err=False):
         out.print(t("conflicts.cancelled"))
         raise typer.Exit(1)

@@ -18,6 +18,7 @@ from fieldkit.commands.common import (
     say,
     state,
 )
+from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.store_admin import new_passphrase
 from fieldkit.display import escape, plain
@@ -336,7 +337,12 @@ def purge(
         None, "--closed-before", metavar="DATE", help=t("help.opt.closed_before")
     ),
     older_than: int | None = typer.Option(
-        None, "--older-than", metavar="DAYS", min=0, max=36_600, help=t("help.opt.older_than")
+        None,
+        "--older-than",
+        metavar=t("metavar.days"),
+        min=0,
+        max=36_600,
+        help=t("help.opt.older_than"),
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help=t("help.opt.dry_run")),
     yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.yes")),
@@ -352,7 +358,7 @@ def purge(
             if not yes and due:
                 # On stderr, so that --json output stays one document on stdout.
                 err_console().print(_purge_table(due, cutoff))
-                if not typer.confirm(t("purge.confirm", count=len(due)), err=True):
+                if not confirm(t("purge.confirm", count=len(due))):
                     err_console().print(t("purge.cancelled"))
                     raise typer.Exit(1)
                 only = {item.case_id for item in due}
@@ -399,8 +405,8 @@ def _purge_table(due: list[ClosedCase], cutoff: date) -> Table:
 @app.command("sync-file", help=t("help.district_sync_file"))
 def sync_file(
     ctx: typer.Context,
-    incoming: Path = typer.Argument(..., metavar="IN", help=t("help.arg.bundle_in")),
-    outgoing: Path = typer.Argument(..., metavar="OUT", help=t("help.arg.bundle_out")),
+    incoming: Path = typer.Argument(..., metavar=t("metavar.in"), help=t("help.arg.bundle_in")),
+    outgoing: Path = typer.Argument(..., metavar=t("metavar.out"), help=t("help.arg.bundle_out")),
     accept_revoked: bool = typer.Option(
         False, "--accept-revoked", help=t("help.opt.accept_revoked")
     ),

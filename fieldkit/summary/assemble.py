@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 from fieldkit.model import (
     Amendment,
     Case,
@@ -306,7 +306,7 @@ def referral_facts(summary: CaseSummary) -> list[tuple[str, str]]:
 def history_note(summary: CaseSummary) -> str:
     """What the history holds: all follow-ups, or those since a day."""
     if summary.since is None:
-        return t("summary.count", total=summary.followups_total)
+        return t_n("summary.count", summary.followups_total)
     return t(
         "summary.since",
         date=day(summary.since),

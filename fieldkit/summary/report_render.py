@@ -18,7 +18,7 @@ from rich.text import Text
 
 from fieldkit.display import escaped_model
 from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 from fieldkit.summary.assemble import day
 from fieldkit.summary.markdown import escape
 from fieldkit.summary.pdf import (
@@ -55,7 +55,7 @@ def notes(report: DistrictReport) -> list[str]:
     lines = [
         t("report.scope"),
         t("report.period", date=day(report.since)),
-        t("report.not_seen_rule", days=report.not_seen_days),
+        t_n("report.not_seen_rule", report.not_seen_days),
         t("report.overdue_rule"),
     ]
     if report.unit:
@@ -70,7 +70,7 @@ def figure_columns(report: DistrictReport) -> list[str]:
         t("report.col.followups", date=day(report.since)),
         t("report.col.overdue"),
         t("report.col.high"),
-        t("report.col.not_seen", days=report.not_seen_days),
+        t_n("report.col.not_seen", report.not_seen_days),
         t("report.col.conflicts"),
     ]
 

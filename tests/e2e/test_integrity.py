@@ -307,7 +307,7 @@ def test_a_change_stamped_a_year_ahead_stays_queued_until_the_clock_is_right(
     assert said is not None, synced.stderr
     # Measured against the district's reply, a few milliseconds after the stamp, in whole
     assert said.group(1) == "365", synced.stderr
-    assert "1 modification(s) restent en attente ici ; rien n'est perdu" in synced.stderr
+    assert "1 modification reste en attente ici ; rien n'est perdu" in synced.stderr
     assert net.json("c", "status")["unsynced_changes"] == 1
     again = net.json("c", "sync")
     assert (again["sent"], again["held_back"], again["refused"]) == (1, 1, [])

@@ -6,7 +6,7 @@ from datetime import UTC, date, timedelta, timezone
 
 import pytest
 
-from fieldkit.i18n import catalogue
+from fieldkit.i18n import catalogue, text
 from fieldkit.model import (
     CASE_FIELDS,
     Amendment,
@@ -188,6 +188,7 @@ def test_amendment_day_is_taken_in_the_printer_time_zone() -> None:
 def test_every_model_value_has_a_label_in_both_languages(prefix: str, values) -> None:
     messages = catalogue()
     for value in values:
-        english, french = messages[f"{prefix}.{value}"]
+        key = f"{prefix}.{value}"
+        english, french = messages[key], text(key, "fr")
         assert english.strip()
         assert french.strip()

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit import errors
+from fieldkit import errors, i18n
 from fieldkit.crypto.identity import Identity, PublicIdentity
 from fieldkit.errors import BundleRejected
 from fieldkit.i18n import t
@@ -604,6 +604,7 @@ def test_every_rejection_has_an_english_and_a_french_message(
     monkeypatch.setenv("FIELDKIT_LANG", "en")
     english = str(error)
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
+    i18n.reset()  # the language is resolved once per process
     french = str(error)
     assert english.startswith("bundle rejected: ")
     assert french.startswith("paquet refusé : ")

@@ -1,0 +1,161 @@
+"""The yes/no confirmation (fieldkit/commands/prompts.py), at a real terminal and in-process:
+[o/N] in French, [y/N] in English; o, oui, y, yes and n, non, no understood whatever the
+case and accents; another answer asks again; Ctrl-C or Ctrl-D means no, nothing done."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pexpect
+import pytest
+from typer.testing import CliRunner
+
+from fieldkit.cli import app
+from fieldkit.commands.common import AppState
+from fieldkit.errors import ERROR, OK
+from tests.conftest import PASSPHRASE
+
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+
+def _fieldkit(home: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "fieldkit", "--home", str(home), "district", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FIELDKIT_PASSPHRASE": PASSPHRASE},
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+def _closed_case(home: Path) -> str:
+    added = json.loads(
+        _fieldkit(home, "case", "add", "--name", "Personne", "--unit", "UT", "--json")
+    )
+    _fieldkit(home, "case", "close", added["reference"], "--reason", "Fin")
+    return added["reference"]
+
+
+def _due(home: Path) -> list[str]:
+    listed = json.loads(
+        _fieldkit(home, "purge", "--closed-before", TOMORROW, "--dry-run", "--json")
+    )
+    return [case["reference"] for case in listed["cases"]]
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("district")
+    _fieldkit(home, "init", "--name", "District")
+    return home
+
+
+def _purge_at_terminal(home: Path, language: str) -> pexpect.spawn:
+    env = {**os.environ, "FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": language}
+    env["NO_COLOR"] = "1"
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "fieldkit", "--home", str(home), "district", "purge", "--closed-before", TOMORROW],
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 200),
+    )
+
+
+def _ends(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+@pytest.mark.parametrize(
+    ("answer", "language"),
+    [("n", "fr"), ("non", "fr"), ("NON", "fr"), ("", "fr"), ("no", "en"), ("n", "en")],
+)
+def test_at_a_terminal_no_purges_nothing(district: Path, answer: str, language: str):
+    if not _due(district):
+        _closed_case(district)
+    due = _due(district)
+    child = _purge_at_terminal(district, language)
+    child.expect_exact("[o/N]" if language == "fr" else "[y/N]")
+    child.sendline(answer)
+    child.expect_exact("Rien n'a été purgé" if language == "fr" else "Nothing was purged")
+    assert _ends(child) == ERROR
+    assert _due(district) == due
+
+
+@pytest.mark.parametrize("key", ["intr", "eof"])
+def test_ctrl_c_or_ctrl_d_at_the_question_is_no(district: Path, key: str):
+    if not _due(district):
+        _closed_case(district)
+    due = _due(district)
+    child = _purge_at_terminal(district, "fr")
+    child.expect_exact("[o/N]")
+    child.sendintr() if key == "intr" else child.sendeof()
+    child.expect_exact("Rien n'a été purgé")
+    assert _ends(child) == ERROR
+    assert _due(district) == due
+
+
+def test_another_answer_asks_again(district: Path):
+    if not _due(district):
+        _closed_case(district)
+    due = _due(district)
+    child = _purge_at_terminal(district, "fr")
+    child.expect_exact("[o/N]")
+    child.sendline("peut-être")
+    child.expect_exact("répondez o (oui) ou n (non)")
+    child.expect_exact("[o/N]")
+    child.sendline("non")
+    child.expect_exact("Rien n'a été purgé")
+    assert _ends(child) == ERROR
+    assert _due(district) == due
+
+
+@pytest.mark.parametrize(
+    ("answer", "language"), [("o", "fr"), ("oui", "fr"), ("Oui", "fr"), ("y", "en"), ("yes", "en")]
+)
+def test_at_a_terminal_yes_purges(district: Path, answer: str, language: str):
+    reference = _closed_case(district)
+    child = _purge_at_terminal(district, language)
+    child.expect_exact("[o/N]" if language == "fr" else "[y/N]")
+    child.sendline(answer)
+    assert _ends(child) == OK
+    assert reference not in _due(district) and _due(district) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "purged"),
+    [
+        ("OUI\n", True),
+        (" oui \n", True),
+        ("öui\n", True),  # accents ignored
+        ("Yes\n", True),
+        ("nön\n", False),
+        ("No\n", False),
+        ("\n", False),
+        ("bof\nsi\no\n", True),  # asked again until the answer is known
+    ],
+)
+def test_the_answer_is_read_without_case_or_accents(district: Path, typed: str, purged: bool):
+    if not _due(district):
+        _closed_case(district)
+    result = CliRunner().invoke(
+        app,
+        ["--home", str(district), "district", "purge", "--closed-before", TOMORROW],
+        input=typed,
+        obj=AppState(stdin_isatty=True, stderr_isatty=True),  # as at a terminal
+        env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
+    )
+    assert result.exit_code == (0 if purged else ERROR), result.output
+    assert (_due(district) == []) is purged
+    asked = result.stderr.count("[o/N]")
+    assert asked == typed.count("\n")  # one question per answer given
