@@ -76,23 +76,3 @@ def test_an_unknown_option_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "case", "list", "--bogus"])
     assert result.exit_code == USAGE
     assert "unexpected error" not in result.output
-
-
-def test_no_private_typer_or_click_module_is_imported():
-    """typer's and click's public API only: a private module may change in any release."""
-    import ast
-    from pathlib import Path
-
-    import fieldkit
-
-    private = []
-    for path in Path(fieldkit.__file__).parent.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                parts = name.split(".")
-                if parts[0] in ("typer", "click") and any(p.startswith("_") for p in parts):
-                    private.append(f"{path.name}:{node.lineno}: {name}")
-    assert private == []
