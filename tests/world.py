@@ -17,6 +17,8 @@ the test calls `use_fast_kdf(monkeypatch)` first (the KDF is not what these test
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,3 +255,28 @@ def api_world(
         case_id=case.id,
         reference=case.reference,
     )
+
+
+class ThreadServer:
+    """A real district server on loopback, in a thread of the test (`with ThreadServer(...)`)."""
+
+    def __init__(self, store: DistrictStore, port: int) -> None:
+        import uvicorn
+
+        from fieldkit.district.server import create_app
+
+        config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

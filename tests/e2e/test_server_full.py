@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from fieldkit.district.server import create_app
 from fieldkit.district.store import DistrictStore
 from fieldkit.enums import FollowUpKind
 from fieldkit.errors import OFFLINE
@@ -26,28 +23,17 @@ from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import worker_side
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import free_port
-from tests.world import UNIT, Fieldkit, api_sync, credentials, enrol_api, use_fast_kdf
+from tests.world import (
+    UNIT,
+    Fieldkit,
+    ThreadServer,
+    api_sync,
+    credentials,
+    enrol_api,
+    use_fast_kdf,
+)
 
 UNLIMITED_PAGES = 1_073_741_823
-
-
-class ThreadServer:
-    def __init__(self, store: DistrictStore, port: int) -> None:
-        config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ThreadServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 @pytest.fixture

@@ -4,16 +4,12 @@ turns back into an error of the same kind and exit code (fieldkit/sync/wire.py).
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from fieldkit import errors
-from fieldkit.district.server import create_app
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import FieldkitError
 from fieldkit.store.worker import WorkerStore
@@ -21,7 +17,7 @@ from fieldkit.sync import transport, wire, worker_side
 from fieldkit.sync.enrolment import MAX_ENROL_BYTES, decode_code
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import free_port
-from tests.world import UNIT, credentials, use_fast_kdf
+from tests.world import UNIT, ThreadServer, credentials, use_fast_kdf
 
 
 def every_error_class() -> list[type[FieldkitError]]:
@@ -87,25 +83,6 @@ def test_a_fault_is_answered_without_the_exception_s_text():
     assert full == wire.UNAVAILABLE
 
 
-class LoopbackServer:
-    def __init__(self, store: DistrictStore, port: int) -> None:
-        config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LoopbackServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, bytes]]:
     """A real district server on loopback, and an enrolment request of a revoked worker."""
@@ -118,7 +95,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
         request = worker_side.enrol_request(worker, decode_code(code))
     store = DistrictStore.open(tmp_path / "district", credentials())
     try:
-        with LoopbackServer(store, int(url.rsplit(":", 1)[1])):
+        with ThreadServer(store, int(url.rsplit(":", 1)[1])):
             yield url, request
     finally:
         store.close()
