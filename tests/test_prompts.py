@@ -20,7 +20,11 @@ from fieldkit.commands.common import AppState
 from fieldkit.errors import ERROR, OK
 from tests.conftest import PASSPHRASE
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+def _after_today() -> str:
+    """A cut-off after every case closed so far, read when it is used: a run that crosses
+    midnight must not leave the cases it just closed on the wrong side of it."""
+    return (date.today() + timedelta(days=2)).isoformat()
 
 
 def _fieldkit(home: Path, *args: str) -> str:
@@ -45,7 +49,7 @@ def _closed_case(home: Path) -> str:
 
 def _due(home: Path) -> list[str]:
     listed = json.loads(
-        _fieldkit(home, "purge", "--closed-before", TOMORROW, "--dry-run", "--json")
+        _fieldkit(home, "purge", "--closed-before", _after_today(), "--dry-run", "--json")
     )
     return [case["reference"] for case in listed["cases"]]
 
@@ -62,7 +66,16 @@ def _purge_at_terminal(home: Path, language: str) -> pexpect.spawn:
     env["NO_COLOR"] = "1"
     return pexpect.spawn(
         sys.executable,
-        ["-m", "fieldkit", "--home", str(home), "district", "purge", "--closed-before", TOMORROW],
+        [
+            "-m",
+            "fieldkit",
+            "--home",
+            str(home),
+            "district",
+            "purge",
+            "--closed-before",
+            _after_today(),
+        ],
         env=env,
         encoding="utf-8",
         timeout=60,
@@ -150,7 +163,7 @@ def test_the_answer_is_read_without_case_or_accents(district: Path, typed: str, 
         _closed_case(district)
     result = CliRunner().invoke(
         app,
-        ["--home", str(district), "district", "purge", "--closed-before", TOMORROW],
+        ["--home", str(district), "district", "purge", "--closed-before", _after_today()],
         input=typed,
         obj=AppState(stdin_isatty=True, stderr_isatty=True),  # as at a terminal
         env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"},
