@@ -32,6 +32,7 @@ CORE = {
     "model",
     "enums",
     "rules",
+    "choices",
     "i18n",
     "messages",
     "locale",

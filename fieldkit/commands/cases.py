@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from fieldkit.choices import listing
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
@@ -26,7 +27,9 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("list", help=t("help.case_list"))
 def list_cases(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, "--status", help=t("help.opt.status")),
+    status: str | None = typer.Option(
+        None, "--status", help=t("help.opt.status", choices=listing(CaseStatus))
+    ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
@@ -62,12 +65,9 @@ def list_cases(
 def _status(value: str | None) -> CaseStatus | None:
     if value is None:
         return None
-    try:
-        return CaseStatus(value)
-    except ValueError:
-        raise InvalidValue(
-            "value.bad_choice", field="--status", value=value, choices=", ".join(CaseStatus)
-        ) from None
+    from fieldkit import choices
+
+    return CaseStatus(choices.parse(CaseStatus, value, "--status"))
 
 
 # Follow-ups `case show` puts on screen unless told otherwise: a long history stays in the

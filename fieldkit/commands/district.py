@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from fieldkit import choices
 from fieldkit.commands.cases import assignee_names, followup_table, history_limit
 from fieldkit.commands.common import (
     console,
@@ -182,17 +183,13 @@ def case_add(
         None, "--referral-source", help=t("help.opt.referral_source")
     ),
     reason: str | None = typer.Option(None, "--reason", help=t("help.opt.reason")),
-    priority: str = typer.Option("normal", "--priority", help=t("help.opt.priority")),
+    priority: str = typer.Option(
+        "normal", "--priority", help=t("help.opt.priority", choices=choices.listing(Priority))
+    ),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
-    try:
-        level = Priority(priority)
-    except ValueError:
-        choices = ", ".join(p.value for p in Priority)
-        raise InvalidValue(
-            "value.bad_choice", field="--priority", value=priority, choices=choices
-        ) from None
+    level = Priority(choices.parse(Priority, priority, "--priority"))
     with _open(ctx) as store:
         case = store.add_case(
             name=name,
@@ -213,16 +210,13 @@ def case_add(
 @case_app.command("list", help=t("help.district_case_list"))
 def case_list(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, "--status", help=t("help.opt.status")),
+    status: str | None = typer.Option(
+        None, "--status", help=t("help.opt.status", choices=choices.listing(CaseStatus))
+    ),
     unit: str | None = typer.Option(None, "--unit", help=t("help.opt.unit")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
-    try:
-        wanted = CaseStatus(status) if status else None
-    except ValueError:
-        raise InvalidValue(
-            "value.bad_choice", field="--status", value=status, choices=", ".join(CaseStatus)
-        ) from None
+    wanted = CaseStatus(choices.parse(CaseStatus, status, "--status")) if status else None
     with _open(ctx) as store:
         items = store.list_cases(wanted, unit)
         concerns = store.high_concerns()

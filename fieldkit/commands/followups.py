@@ -6,6 +6,7 @@ from datetime import date
 
 import typer
 
+from fieldkit import choices
 from fieldkit.commands.cases import followup_table
 from fieldkit.commands.common import (
     console,
@@ -19,44 +20,53 @@ from fieldkit.commands.common import (
 from fieldkit.commands.render import amendment_text, followup_json, label, short
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
-from fieldkit.errors import InvalidValue, UsageError
+from fieldkit.errors import UsageError
 from fieldkit.i18n import t
 
 app = typer.Typer(no_args_is_help=True)
 
 
+def _concern_help() -> dict[str, str]:
+    from fieldkit.i18n import current_language
+
+    high = choices.word(ConcernLevel.HIGH, current_language())
+    return {"choices": choices.listing(ConcernLevel), "high": high}
+
+
 def _choice(enum: type, value: str | None, field: str):
+    """The code of what the person typed: the English code or a French word (choices.py)."""
     if value is None:
         return None
-    try:
-        return enum(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(e.value for e in enum)
-        raise InvalidValue("value.bad_choice", field=field, value=value, choices=choices) from None
+    return choices.parse(enum, value, field)
 
 
 def _ask_kind() -> str:
     if not is_interactive():
         raise UsageError("value.missing", field="--kind")
-    choices = ", ".join(k.value for k in FollowUpKind)
-    return typer.prompt(t("prompt.kind", choices=choices))
+    return typer.prompt(t("prompt.kind", choices=choices.listing(FollowUpKind)))
 
 
 @app.command("add", help=t("help.followup_add"))
 def add(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    kind: str | None = typer.Option(None, "--kind", "-k", help=t("help.opt.kind")),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help=t("help.opt.kind", choices=choices.listing(FollowUpKind))
+    ),
     summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
     when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
     partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
-    referral_to: str | None = typer.Option(None, "--referral-to", help=t("help.opt.referral_to")),
+    referral_to: str | None = typer.Option(
+        None,
+        "--referral-to",
+        help=t("help.opt.referral_to", choices=choices.listing(ReferralDomain)),
+    ),
     next_steps: str | None = typer.Option(None, "--next-steps", help=t("help.opt.next_steps")),
     next_contact: str | None = typer.Option(
         None, "--next-contact", help=t("help.opt.next_contact")
     ),
     concern_level: str | None = typer.Option(
-        None, "--concern-level", help=t("help.opt.concern_level")
+        None, "--concern-level", help=t("help.opt.concern_level", **_concern_help())
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
@@ -68,7 +78,11 @@ def add(
     kind_value = _choice(FollowUpKind, kind if kind is not None else _ask_kind(), "--kind")
     level = _choice(ConcernLevel, concern_level, "--concern-level")
     if kind_value == FollowUpKind.CONCERN and level is None and is_interactive():
-        level = _choice(ConcernLevel, typer.prompt(t("prompt.concern_level")), "--concern-level")
+        level = _choice(
+            ConcernLevel,
+            typer.prompt(t("prompt.concern_level", choices=choices.listing(ConcernLevel))),
+            "--concern-level",
+        )
     domain = _choice(ReferralDomain, referral_to, "--referral-to")
     occurred = parse_date(when, "--date") or today
     contact = parse_date(next_contact, "--next-contact")
@@ -186,13 +200,17 @@ def amend(
     summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
     when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
     partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
-    referral_to: str | None = typer.Option(None, "--referral-to", help=t("help.opt.referral_to")),
+    referral_to: str | None = typer.Option(
+        None,
+        "--referral-to",
+        help=t("help.opt.referral_to", choices=choices.listing(ReferralDomain)),
+    ),
     next_steps: str | None = typer.Option(None, "--next-steps", help=t("help.opt.next_steps")),
     next_contact: str | None = typer.Option(
         None, "--next-contact", help=t("help.opt.next_contact")
     ),
     concern_level: str | None = typer.Option(
-        None, "--concern-level", help=t("help.opt.concern_level")
+        None, "--concern-level", help=t("help.opt.concern_level", **_concern_help())
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:

@@ -59,10 +59,11 @@ def _env_passphrase() -> bool:
 
 
 def parse_duration(text: str) -> int:
-    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdj]?)\s*", text.lower())
     if not match or int(match.group(1)) <= 0:
         raise InvalidValue("value.bad_duration", field="--ttl", value=text)
-    scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    # "j" is French for a day (jour): `--ttl 1j`.
+    scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "j": 86400}[match.group(2)]
     seconds = int(match.group(1)) * scale
     from fieldkit.store.session import check_ttl
 

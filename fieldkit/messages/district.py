@@ -61,7 +61,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.opt.referral_date": "Date of referral (default: today).",
     "help.opt.referral_source": "Who referred the person.",
     "help.opt.reason": "Reason for referral (short).",
-    "help.opt.priority": "low, normal or high.",
+    "help.opt.priority": "Priority: {choices}.",
     "help.opt.lead": "Make this worker the lead.",
     "help.opt.close_reason": "Why the case is closed.",
     "help.opt.accept_revoked": "Import a revoked device's sealed handover file (a coordinator's decision).",
