@@ -1,4 +1,6 @@
-"""Dates as people type them: ISO (2026-11-29), French (29/11/2026 or 29/11/26), or a word.
+"""Dates as people type them: ISO (2026-11-29), French (29/11/2026 or 29/11/26), a word
+(demain, après-demain, lundi, lundi prochain, dans 2 semaines, and their English), or a
+step from today (+7d / +7j days, +2s / +2w weeks, +1m months).
 
 Core and commands read every typed date through `parse_day`, so that a date means the
 same wherever it is given: "01/12/26" is 1 December 2026, never the year 26, and a
@@ -7,8 +9,11 @@ year outside EARLIEST_YEAR..LATEST_YEAR is refused with a message naming the fie
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date, timedelta
 
+from fieldkit.choices import fold
 from fieldkit.errors import InvalidValue
 
 # No date of a follow-up, a review or a referral falls outside these years: one that
@@ -18,27 +23,81 @@ LATEST_YEAR = 2100
 # A year of two digits or fewer in dd/mm/yy is in this century: 26 is 2026.
 CENTURY = 2000
 
+# Words for a day near today, compared folded (no accents, words joined by hyphens).
 _RELATIVE = {
     "today": 0,
-    "aujourd'hui": 0,
+    "aujourd-hui": 0,
     "aujourdhui": 0,
     "yesterday": -1,
     "hier": -1,
     "tomorrow": 1,
     "demain": 1,
+    "apres-demain": 2,
+    "day-after-tomorrow": 2,
+    "avant-hier": -2,
 }
+_WEEKDAYS = {
+    **{day: n for n, day in enumerate(("lundi", "mardi", "mercredi", "jeudi", "vendredi"))},
+    "samedi": 5,
+    "dimanche": 6,
+    **{day: n for n, day in enumerate(calendar.day_name[i].lower() for i in range(7))},
+}
+# The unit of a step: days, weeks or months, in either language.
+_UNITS = {
+    **dict.fromkeys(("d", "j", "day", "days", "jour", "jours"), "days"),
+    **dict.fromkeys(("s", "w", "week", "weeks", "semaine", "semaines", "sem"), "weeks"),
+    **dict.fromkeys(("m", "month", "months", "mois"), "months"),
+}
+_STEP = re.compile(r"([+-])\s*(\d{1,6})\s*([a-z]+)")
+_IN = re.compile(r"(?:dans|in)-(\d{1,6})-([a-z]+)")
+
+
+def _step(today: date, sign: str, count: int, unit: str) -> date:
+    n = count if sign == "+" else -count
+    if unit == "days":
+        return today + timedelta(days=n)
+    if unit == "weeks":
+        return today + timedelta(weeks=n)
+    month = today.year * 12 + today.month - 1 + n
+    year, month = divmod(month, 12)
+    last = calendar.monthrange(year, month + 1)[1] if 1 <= year <= 9999 else 28
+    return date(year, month + 1, min(today.day, last))
+
+
+def _weekday(word: str) -> int | None:
+    """The weekday `word` names (lundi, lundi-prochain, next-monday), else None."""
+    for form in (word, word.removesuffix("-prochain"), word.removeprefix("next-")):
+        if form in _WEEKDAYS:
+            return _WEEKDAYS[form]
+    return None
+
+
+def _word_day(value: str, today: date) -> date | None:
+    """The day a word or a step means, or None when `value` is neither."""
+    step = _STEP.fullmatch(value)
+    if step and step.group(3) in _UNITS:
+        return _step(today, step.group(1), int(step.group(2)), _UNITS[step.group(3)])
+    word = fold(value)
+    if word in _RELATIVE:
+        return today + timedelta(days=_RELATIVE[word])
+    within = _IN.fullmatch(word)
+    if within and within.group(2) in _UNITS:
+        return _step(today, "+", int(within.group(1)), _UNITS[within.group(2)])
+    weekday = _weekday(word)
+    if weekday is not None:
+        # The next one: "lundi" said on a Monday is a week ahead, never today.
+        return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    return None
 
 
 def parse_day(text: str, field: str, today: date | None = None) -> date:
     """The date `text` means, or InvalidValue naming `field`."""
     value = text.strip().lower()
     today = today or date.today()
-    if value in _RELATIVE:
-        return today + timedelta(days=_RELATIVE[value])
     try:
-        if value.startswith(("+", "-")) and value[-1:] in ("d", "j") and value[1:-1].isdigit():
-            days = int(value[1:-1])
-            day = today + timedelta(days=days if value[0] == "+" else -days)
+        worded = _word_day(value, today)
+        if worded is not None:
+            day = worded
         elif "/" in value:
             day_text, month_text, year_text = value.split("/")
             year = int(year_text)

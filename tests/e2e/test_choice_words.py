@@ -5,7 +5,7 @@ screen, with nothing recorded."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -70,3 +70,17 @@ def test_a_session_lasts_one_day_with_1j(quick: Cli):
     lasts = datetime.fromisoformat(opened["expires"]) - before
     assert timedelta(hours=23, minutes=59) <= lasts <= timedelta(days=1, minutes=1)
     assert quick.fk.json(home, "unlock", "--ttl", "1d", "--json")["expires"] >= opened["expires"]
+
+
+def test_a_next_contact_is_given_as_a_word(quick: Cli):
+    ref = quick.world.reference
+    add = ["followup", "add", ref, "--kind", "appel", "--summary", "Rappeler la mère"]
+    before = date.today()
+    added = quick.json("a", *add, "--next-contact", "demain", "--json")
+    after = date.today()
+    shown = {f["id"]: f for f in quick.json("a", "followup", "list", ref)}[added["id"]]
+    assert shown["next_contact"] in {
+        (before + timedelta(days=1)).isoformat(),
+        (after + timedelta(days=1)).isoformat(),
+    }
+    assert shown["kind"] == "phone-call"

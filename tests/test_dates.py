@@ -1,0 +1,60 @@
+"""Dates as people type them (fieldkit/dates.py), against a fixed today: no wall clock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from fieldkit.dates import parse_day
+from fieldkit.errors import InvalidValue
+
+WEDNESDAY = date(2026, 12, 2)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("demain", date(2026, 12, 3)),
+        ("Après-demain", date(2026, 12, 4)),
+        ("apres demain", date(2026, 12, 4)),
+        ("avant-hier", date(2026, 11, 30)),
+        ("tomorrow", date(2026, 12, 3)),
+        ("aujourd'hui", WEDNESDAY),
+        ("lundi", date(2026, 12, 7)),
+        ("Lundi prochain", date(2026, 12, 7)),
+        ("next monday", date(2026, 12, 7)),
+        ("vendredi", date(2026, 12, 4)),
+        ("mercredi", date(2026, 12, 9)),  # said on a Wednesday: the next one
+        ("dans 2 semaines", date(2026, 12, 16)),
+        ("in 3 days", date(2026, 12, 5)),
+        ("dans 1 mois", date(2027, 1, 2)),
+        ("+2s", date(2026, 12, 16)),
+        ("+2w", date(2026, 12, 16)),
+        ("+1m", date(2027, 1, 2)),
+        ("-2j", date(2026, 11, 30)),
+        ("+7d", date(2026, 12, 9)),
+        ("29/11/26", date(2026, 11, 29)),
+        ("2026-11-29", date(2026, 11, 29)),
+    ],
+)
+def test_words_and_steps_mean_the_day_a_person_expects(typed, meant):
+    assert parse_day(typed, "--next-contact", WEDNESDAY) == meant
+
+
+def test_a_month_ahead_of_the_31st_is_the_last_day_of_a_shorter_month():
+    assert parse_day("+1m", "--date", date(2027, 1, 31)) == date(2027, 2, 28)
+    assert parse_day("-1m", "--date", date(2028, 3, 31)) == date(2028, 2, 29)
+
+
+@pytest.mark.parametrize("typed", ["bientôt", "lundix", "dans deux semaines", "+2x", "+m"])
+def test_what_is_no_date_is_refused_naming_the_field(typed):
+    with pytest.raises(InvalidValue) as refused:
+        parse_day(typed, "--next-contact", WEDNESDAY)
+    assert refused.value.params["field"] == "--next-contact"
+
+
+def test_a_step_past_the_calendar_is_refused_not_a_crash():
+    for typed in ("+999999m", "+999999s"):
+        with pytest.raises(InvalidValue):
+            parse_day(typed, "--date", WEDNESDAY)
