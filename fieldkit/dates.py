@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from fieldkit.choices import fold
 from fieldkit.errors import InvalidValue
@@ -121,3 +121,8 @@ def check_year(day: date, field: str) -> date:
             latest=LATEST_YEAR,
         )
     return day
+
+
+def now_stamp() -> str:
+    """The moment a record is written, as the stores keep it: UTC, ISO, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

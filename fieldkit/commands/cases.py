@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.choices import listing
+from fieldkit import choices
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
@@ -28,7 +28,7 @@ app = typer.Typer(no_args_is_help=True)
 def list_cases(
     ctx: typer.Context,
     status: str | None = typer.Option(
-        None, "--status", help=t("help.opt.status", choices=listing(CaseStatus))
+        None, "--status", help=t("help.opt.status", choices=choices.listing(CaseStatus))
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
@@ -65,8 +65,6 @@ def list_cases(
 def _status(value: str | None) -> CaseStatus | None:
     if value is None:
         return None
-    from fieldkit import choices
-
     return CaseStatus(choices.parse(CaseStatus, value, "--status"))
 
 

@@ -10,10 +10,11 @@ fieldkit/replica/cases.py's.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from fieldkit import rules
+from fieldkit.dates import now_stamp
 from fieldkit.district import workers
 from fieldkit.errors import InvalidValue, NotFound, UsageError
 from fieldkit.model import Assignee, Case, CaseStatus, Change, FollowUp, Priority, WorkerStatus
@@ -124,7 +125,7 @@ def assign(conn: Connection, case_ref: str, worker_ref: str, lead: bool = False)
             "INSERT INTO assignments (case_id, worker_id, lead, assigned_at)"
             " VALUES (?, ?, ?, ?)"
             " ON CONFLICT (case_id, worker_id) DO UPDATE SET lead = excluded.lead",
-            (case_id, record.worker.id, int(lead), _now()),
+            (case_id, record.worker.id, int(lead), now_stamp()),
         )
         _write_assignees(conn, case_id)
         audit.record(conn, "district", "case-assign", "case", case_id, record.worker.id)
@@ -218,7 +219,3 @@ def _write(
     )
     merge.apply(conn, change)
     return change
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

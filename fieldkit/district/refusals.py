@@ -9,8 +9,9 @@ travels back to the worker at its next sync, which then lets go of its own copy.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
+from fieldkit.dates import now_stamp
 from fieldkit.district import cases as district_cases
 from fieldkit.district import workers
 from fieldkit.district.authorise import reason_text, refusal_reason
@@ -39,7 +40,7 @@ def record(conn: Connection, worker_id: str, change: Change, reason: str) -> boo
             change.seq,
             reason,
             seal(conn, "refusals", "change", _key(worker_id, change), change.model_dump_json()),
-            _now(),
+            now_stamp(),
         ),
     )
     return cursor.rowcount > 0
@@ -186,7 +187,7 @@ def _decide(conn: Connection, item: RefusedChange, status: str, reason: str) -> 
         " WHERE id = ?",
         (
             status,
-            _now(),
+            now_stamp(),
             seal(conn, "refusals", "decision_reason", key, reason) if reason else None,
             int(item.id),
         ),
@@ -215,7 +216,3 @@ def _build(conn: Connection, row: tuple) -> RefusedChange:
 
 def _key(worker_id: str, change: Change) -> str:
     return row_key(worker_id, change.origin, str(change.seq))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

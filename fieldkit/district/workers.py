@@ -11,11 +11,11 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from fieldkit import rules
 from fieldkit.crypto.enrolment import secret_hash
 from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.dates import now_stamp
 from fieldkit.errors import NotFound
 from fieldkit.model import Worker, WorkerStatus
 from fieldkit.replica import meta
@@ -98,7 +98,7 @@ def add(
                 "pending",
                 secret_hash(secret),
                 expires,
-                _now(),
+                now_stamp(),
             ),
         )
         audit.record(conn, "district", "worker-add", "worker", worker_id)
@@ -155,7 +155,7 @@ def revoke(conn: Connection, ref: str) -> Worker:
     with transaction(conn):
         conn.execute(
             "UPDATE workers SET status = 'revoked', revoked_at = ?, code_used = 1 WHERE id = ?",
-            (_now(), record.worker.id),
+            (now_stamp(), record.worker.id),
         )
         audit.record(conn, "district", "worker-revoke", "worker", record.worker.id)
     return get(conn, record.worker.id).worker
@@ -181,14 +181,10 @@ def record_sync(
     conn.execute(
         "UPDATE workers SET acked_seq = ?, counter_in = ?, counter_out = ?, last_sync = ?"
         " WHERE id = ?",
-        (acked, counter_in, counter_out, _now(), worker_id),
+        (acked, counter_in, counter_out, now_stamp(), worker_id),
     )
 
 
 def skip_reply(conn: Connection, worker_id: str) -> None:
     """One reply counter spent on a reply that is never sent (a dropped handover reply)."""
     conn.execute("UPDATE workers SET counter_out = counter_out + 1 WHERE id = ?", (worker_id,))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from fieldkit.crypto.identity import Identity
 from fieldkit.crypto.keyfile import create_keyfile
+from fieldkit.dates import now_stamp
 from fieldkit.errors import StoreError
 from fieldkit.replica import meta
 from fieldkit.store import audit
@@ -92,7 +92,7 @@ def create_store(
             meta.put(conn, "store_id", store_id)
             meta.put(conn, "replica_id", replica_id)
             meta.put(conn, "identity", base64.b64encode(Identity.generate().to_bytes()).decode())
-            meta.put(conn, "created_at", datetime.now(UTC).isoformat(timespec="seconds"))
+            meta.put(conn, "created_at", now_stamp())
             for key, value in (settings or {}).items():
                 meta.put(conn, key, value)
             audit.record(conn, actor(replica_id), "init", "store", store_id)

@@ -9,8 +9,9 @@ district knows the device has it (issue 12 §3).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from fieldkit.dates import now_stamp
 from fieldkit.model import Change, RefusedChange
 from fieldkit.replica.columns import seal, unseal
 from fieldkit.store.db import Connection
@@ -44,7 +45,7 @@ def record(conn: Connection, change: Change, case_reference: str, reason: str) -
             change.case_id,
             case_reference,
             reason,
-            _now(),
+            now_stamp(),
             seal(conn, "refusals", "change", change.id, change.model_dump_json()),
         ),
     )
@@ -58,14 +59,14 @@ def decide(conn: Connection, change_id: str, decision: str, reason: str, at: str
     cursor = conn.execute(
         "UPDATE refusals SET status = ?, decision_reason = ?, decided_at = ?, confirmed = 0"
         " WHERE change_id = ?",
-        (decision, sealed, at or _now(), change_id),
+        (decision, sealed, at or now_stamp(), change_id),
     )
     if cursor.rowcount:
         return True
     conn.execute(
         "INSERT INTO refusals (change_id, case_id, case_reference, reason, at, change, status,"
         " decision_reason, decided_at) VALUES (?, '', '', '', ?, '', ?, ?, ?)",
-        (change_id, _now(), decision, sealed, at or _now()),
+        (change_id, now_stamp(), decision, sealed, at or now_stamp()),
     )
     return False
 
@@ -132,10 +133,6 @@ def copy_of(conn: Connection, change_id: str) -> Change | None:
 
 def count_pending(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM refusals WHERE status = 'pending'").fetchone()[0]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def preview(change: Change, width: int = 80) -> str:

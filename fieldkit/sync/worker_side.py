@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.dates import now_stamp
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
 from fieldkit.paths import write_private_file
@@ -285,7 +286,7 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             cases.mark_purge(conn, case_id)
         result.purged = _purge_ready(store, acked)
         _check_digest(store, header.digest, acked)
-        meta.put(conn, "last_sync", datetime.now(UTC).isoformat(timespec="seconds"))
+        meta.put(conn, "last_sync", now_stamp())
         detail = (
             f"received={result.received} conflicts={result.conflicts}"
             f" purged={result.purged} refused={len(result.refused)}"
