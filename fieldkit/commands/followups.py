@@ -1,4 +1,4 @@
-"""fieldkit followup add | list | show | amend."""
+"""fieldkit followup add | list | show | amend | withdraw."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ from fieldkit.commands.common import (
     say,
     state,
 )
-from fieldkit.commands.render import amendment_text, followup_json, label, short
+from fieldkit.commands.render import (
+    amendment_text,
+    followup_json,
+    label,
+    short,
+    withdrawn_text,
+)
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import UsageError
@@ -116,22 +122,39 @@ def add(
 def list_followups(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help=t("help.arg.case_optional")),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help=t("help.opt.filter_kind", choices=choices.listing(FollowUpKind))
+    ),
+    since: str | None = typer.Option(None, "--since", help=t("help.opt.filter_since")),
+    until: str | None = typer.Option(None, "--until", help=t("help.opt.filter_until")),
+    search: str | None = typer.Option(None, "--search", help=t("help.opt.filter_search")),
+    mine: bool = typer.Option(False, "--mine", help=t("help.opt.mine")),
     refused: bool = typer.Option(False, "--refused", help=t("help.opt.list_refused")),
     all_refused: bool = typer.Option(False, "--all", help=t("help.opt.list_refused_all")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.reading import FollowUpFilter
     from fieldkit.store.worker import WorkerStore
 
     st = state(ctx)
     if refused or all_refused:
         _list_refused(st, all_refused, as_json)
         return
+    wanted = FollowUpFilter(
+        kind=_choice(FollowUpKind, kind, "--kind"),
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
+        search=search,
+    )
     with WorkerStore.open(st.home, st.credentials()) as store:
-        items = store.list_followups(case)
+        if mine:
+            wanted.recorded_by = store.author
+        items = store.list_followups(case, wanted)
+        names = store.worker_names(items[0].case_id) if case and items else {}
     if as_json:
         print_json([followup_json(f) for f in items])
         return
-    console().print(followup_table(items))
+    console().print(followup_table(items, names=names))
 
 
 def _list_refused(st, include_decided: bool, as_json: bool) -> None:
@@ -184,13 +207,18 @@ def show(
         grid.add_row(t("col.next_steps"), plain(item.next_steps, multiline=True))
     if item.next_contact:
         grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
+    if item.withdrawn_reason is not None:
+        grid.add_row(t("col.withdrawn"), plain(withdrawn_text(original, names), style="bold"))
     if original.amended:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
         for amendment in original.amendments:
             fields = ", ".join(label("field", name) for name in sorted(amendment.fields))
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
-    console().print(Panel(grid, title=short(item.id), expand=False))
+    title = short(item.id)
+    if item.withdrawn_reason is not None:
+        title = f"{title} — {t('followup.withdrawn_title')}"
+    console().print(Panel(grid, title=title, expand=False))
 
 
 @app.command("amend", help=t("help.followup_amend"))
@@ -198,6 +226,9 @@ def amend(
     ctx: typer.Context,
     followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
     summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help=t("help.opt.amend_kind", choices=choices.listing(FollowUpKind))
+    ),
     when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
     partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
     referral_to: str | None = typer.Option(
@@ -228,6 +259,7 @@ def amend(
             followup_id,
             date.today(),
             summary=text,
+            kind=_choice(FollowUpKind, kind, "--kind"),
             occurred_on=parse_date(when, "--date"),
             partners=partner or None,
             referral_to=_choice(ReferralDomain, referral_to, "--referral-to"),
@@ -240,3 +272,24 @@ def amend(
         print_json(followup_json(item))
         return
     console().print(t("followup.amended", id=short(item.id)))
+
+
+@app.command("withdraw", help=t("help.followup_withdraw"))
+def withdraw(
+    ctx: typer.Context,
+    followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
+    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.withdraw_reason")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
+
+    st = state(ctx)
+    why = read_text_option(reason, "--reason", "prompt.withdraw_reason", required=True)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        item = store.withdraw_followup(followup_id, why or "")
+        after_write(store)
+    if as_json:
+        print_json(followup_json(item))
+        return
+    say(t("followup.withdrawn", id=short(item.id)))
