@@ -202,21 +202,26 @@ def show(
         grid.add_row(t("col.referral_to"), label("referral", item.referral_to))
     if item.partners:
         grid.add_row(t("col.partners"), plain(", ".join(item.partners)))
-    grid.add_row(t("col.summary"), plain(item.summary, multiline=True))
+    withdrawn = item.withdrawn_reason is not None
+    summary = plain(item.summary, multiline=True)
+    if withdrawn:
+        summary.stylize("strike")
+    grid.add_row(t("col.summary"), summary)
     if item.next_steps:
         grid.add_row(t("col.next_steps"), plain(item.next_steps, multiline=True))
     if item.next_contact:
         grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
-    if item.withdrawn_reason is not None:
+    if withdrawn:
         grid.add_row(t("col.withdrawn"), plain(withdrawn_text(original, names), style="bold"))
-    if original.amended:
+    corrections = [a for a in original.amendments if a is not original.withdrawal()]
+    if corrections:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
-        for amendment in original.amendments:
+        for amendment in corrections:
             fields = ", ".join(label("field", name) for name in sorted(amendment.fields))
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
     title = short(item.id)
-    if item.withdrawn_reason is not None:
+    if withdrawn:
         title = f"{title} — {t('followup.withdrawn_title')}"
     console().print(Panel(grid, title=title, expand=False))
 

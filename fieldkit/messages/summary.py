@@ -60,6 +60,7 @@ MESSAGES: dict[str, str | Plural] = {
     "field.concern_level": "Concern level",
     "field.kind": "Kind",
     "field.recorded_by": "Recorded by",
+    "field.withdrawn_reason": "Reason for withdrawal",
     "field.display_name": "Name",
     "field.birth_year": "Year of birth",
     "field.unit": "Territorial unit",

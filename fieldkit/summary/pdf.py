@@ -665,7 +665,7 @@ class _SummaryPDF(PagedPDF):
             right.append((note, Style(size=8.0, bold=True, color=_AMENDED)))
         for label, value in entry_details(entry)[:-1]:  # the id is in the left column
             style = SMALL
-            if label == t("summary.concern_level") and _is_high(entry):
+            if label == t("summary.concern_level") and _is_high(entry) and not entry.withdrawn:
                 style = Style(size=8.0, bold=True, color=MARK)
             right.append((labelled(label, value), style))
         return [self._cell(widths[0], left), self._cell(widths[1], right)]

@@ -54,7 +54,8 @@ def test_case_search_ignores_accents_and_case(quick: Cli, helenes):
 
 def test_case_search_without_a_match_says_so(quick: Cli, monkeypatch: pytest.MonkeyPatch):
     assert quick.json("a", "case", "list", "--search", "personne") == []
-    assert "No case matches personne" in quick.ok("a", "case", "list", "--search", "personne").stdout
+    shown = quick.ok("a", "case", "list", "--search", "personne").stdout
+    assert "No case matches personne" in shown
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
     shown = quick.ok("a", "case", "list", "--search", "personne").stdout
     assert "Aucun dossier ne correspond à personne" in shown
