@@ -228,3 +228,43 @@ def test_goal_mistakes_are_refused_and_change_nothing(quick: Cli, monkeypatch: p
     shown = quick.ok("a", "case", "show", ref).stdout
     assert "1. Reprendre la scolarité (Atteint depuis le" in shown
     assert quick.json("a", "case", "show", ref)["goals"] == before
+
+
+# At a terminal, what is left out is asked for
+
+
+def _at_terminal(quick: Cli, who: str, typed: str, *args: str):
+    from typer.testing import CliRunner
+
+    from fieldkit.cli import app
+    from fieldkit.commands.common import AppState
+
+    return CliRunner().invoke(
+        app,
+        ["--home", str(quick.world.homes[who]), *args],
+        input=typed,
+        obj=AppState(stdin_isatty=True, stderr_isatty=True),
+        env={"FIELDKIT_SESSION": quick.world.sessions[who], "FIELDKIT_PASSPHRASE": None},
+    )
+
+
+def test_the_reason_and_the_goal_are_asked_for_at_a_terminal(
+    quick: Cli, monkeypatch: pytest.MonkeyPatch
+):
+    ref = quick.world.reference
+    monkeypatch.setenv("FIELDKIT_LANG", "fr")
+    followup = quick.note("a", "appel", "Appel noté deux fois")
+    asked = _at_terminal(quick, "a", "Doublon\n", "followup", "withdraw", followup)
+    assert asked.exit_code == 0, asked.output
+    assert "Pourquoi le suivi est-il retiré" in asked.output
+    assert quick.json("a", "followup", "show", followup)["withdrawn_reason"] == "Doublon"
+    asked = _at_terminal(quick, "a", "Reprendre le sport\n", "case", "goal", "add", ref)
+    assert asked.exit_code == 0 and "Objectif" in asked.output
+    asked = _at_terminal(quick, "a", "Plus d'actualité\n", "case", "goal", "drop", ref, "1")
+    assert asked.exit_code == 0 and "Pourquoi l'objectif est-il abandonné" in asked.output
+    [goal] = quick.json("a", "case", "show", ref)["goals"]
+    assert (goal["text"], goal["state"], goal["reason"]) == (
+        "Reprendre le sport",
+        "dropped",
+        "Plus d'actualité",
+    )
