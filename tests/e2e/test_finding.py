@@ -92,6 +92,16 @@ def test_several_matching_names_list_the_candidates(
     assert "Zoé" in line
 
 
+def test_a_whole_name_picks_its_case_among_longer_ones(quick: Cli):
+    roux = _add_case(quick, "Léa Roux", "a")
+    rouxel = _add_case(quick, "Léa Rouxel", "a")
+    quick.sync("a", tag="roux")
+    assert quick.json("a", "case", "show", "lea roux")["reference"] == roux
+    assert quick.json("a", "case", "show", "rouxel")["reference"] == rouxel
+    line = refused(quick.run("a", "case", "show", "rou"), USAGE)
+    assert roux in line and rouxel in line
+
+
 def test_only_the_cases_on_the_device_are_searched(quick: Cli):
     _add_case(quick, "Bernard Laroche", "b")  # assigned to b only
     quick.sync("a", "b", tag="bernard")
