@@ -29,7 +29,7 @@ from fieldkit.commands.render import (
 )
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, GoalState
-from fieldkit.errors import InvalidValue
+from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
@@ -237,9 +237,13 @@ def goal_add(
     from fieldkit.sync.auto import after_write
 
     st = state(ctx)
-    goal = read_text_option(text, t("metavar.text"), "prompt.goal_text", required=True)
+    goal = (
+        read_text_option(text, t("metavar.text"), "prompt.goal_text", required=True) or ""
+    ).strip()
+    if not goal:
+        raise UsageError("value.missing", field=t("metavar.text"))
     with WorkerStore.open(st.home, st.credentials()) as store:
-        change = store.add_goal(case, goal or "", date.today())
+        change = store.add_goal(case, goal, date.today())
         after_write(store)
         reference = store.case_reference(change.case_id)
     _goal_done_line(change, "goal.added", len(change.fields["goals"]), reference, as_json)

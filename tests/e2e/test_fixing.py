@@ -221,7 +221,8 @@ def test_goal_mistakes_are_refused_and_change_nothing(quick: Cli, monkeypatch: p
     assert "from 1 to 1" in refused(too_far, USAGE)
     line = refused(quick.run("a", "case", "goal", "drop", ref, "1"), USAGE)
     assert "--reason" in line
-    refused(quick.run("a", "case", "goal", "add", ref), USAGE)
+    assert "TEXT" in refused(quick.run("a", "case", "goal", "add", ref), USAGE)
+    assert "TEXT" in refused(quick.run("a", "case", "goal", "add", ref, "   "), USAGE)
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
     line = refused(quick.run("a", "case", "goal", "done", ref, "1"), USAGE)
     assert "déjà atteint" in line
