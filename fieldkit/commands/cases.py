@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,13 +13,15 @@ from fieldkit import choices
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
+from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus
+from fieldkit.enums import CaseStatus, ConcernLevel
 from fieldkit.errors import InvalidValue
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,6 +40,7 @@ def list_cases(
     wanted = _status(status)
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_cases(wanted)
+        late = store.overdue_cases(date.today()) if not as_json else {}
     if as_json:
         print_json([case_json(c) for c in items])
         return
@@ -46,20 +49,36 @@ def list_cases(
         return
     from fieldkit.commands.listing import print_listing
 
-    columns = ("col.reference", "col.name", "col.status", "col.priority", "col.next_review")
+    columns = (
+        "col.reference",
+        "col.name",
+        "col.status",
+        "col.priority",
+        "col.next_review",
+        "col.late",
+    )
     label_of = labeller()
+    words = {what: t(f"case.overdue.{what}") for what in ("review", "contact")}
     rows = [
         (
             case.reference,
             case.display_name,
             label_of("status", case.status),
             label_of("priority", case.priority),
-            case.next_review.isoformat() if case.next_review else "",
+            show_day(case.next_review),
+            _late(late.get(case.id), words),
         )
         for case in items
     ]
     title = t("case.list_title", count=len(items))
     print_listing(console(), title, [t(c) for c in columns], rows)
+
+
+def _late(what: set[str] | None, words: dict[str, str]) -> tuple[str, str] | str:
+    """The overdue column of `case list`: « revue en retard, contact en retard », in red."""
+    if not what:
+        return ""
+    return (", ".join(words[w] for w in ("review", "contact") if w in what), "bold red")
 
 
 def _status(value: str | None) -> CaseStatus | None:
@@ -97,6 +116,7 @@ def show(
         item, history = store.get_case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
+        ahead = store.outlook(item, date.today())
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
@@ -110,7 +130,11 @@ def show(
     facts.add_row(t("col.unit"), plain(item.unit))
     if item.reason:
         facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
-    facts.add_row(t("col.next_review"), item.next_review.isoformat() if item.next_review else "—")
+    facts.add_row(t("col.next_review"), _due(ahead.next_review, ahead.review_overdue, "review"))
+    facts.add_row(t("col.next_contact"), _due(ahead.next_contact, ahead.contact_overdue, "contact"))
+    concern = ahead.concern_level
+    shown = label("concern", concern) if concern else "—"
+    facts.add_row(t("col.concern_now"), plain(shown, style=_CONCERN_STYLE.get(concern, "")))
     if item.goals:
         facts.add_row(
             t("col.goals"),
@@ -129,6 +153,17 @@ def show(
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
     out.print(followup_table(history, total, names=assignee_names(item)))
+
+
+_CONCERN_STYLE = {ConcernLevel.HIGH: "bold red", ConcernLevel.MEDIUM: "yellow"}
+
+
+def _due(day: date | None, late: bool, what: str) -> Text:
+    """A review's or a contact's day, with « revue en retard » in words when it is past."""
+    text = plain(show_day(day, "—"))
+    if late:
+        text.append(f" ({t(f'case.overdue.{what}')})", style="bold red")
+    return text
 
 
 def assignee_names(case) -> dict[str, str]:
@@ -157,10 +192,10 @@ def followup_table(
             summary.append(f"  [{t('followup.amended_mark')} {escape(marks)}]")
         table.add_row(
             short(item.id),
-            item.occurred_on.isoformat(),
+            show_day(item.occurred_on),
             label("kind", item.kind),
             summary,
-            item.next_contact.isoformat() if item.next_contact else "",
+            show_day(item.next_contact),
         )
     return table
 
@@ -219,7 +254,7 @@ def summary(
     target = choose_target(output, kind, force)
     first_day = parse_date(since, "--since")
     with WorkerStore.open(st.home, st.credentials()) as store:
-        data = store.summary_data(case)
+        data = store.summary_data(case, date.today())
         document = assemble(
             data.case,
             data.followups,
@@ -228,6 +263,7 @@ def summary(
             printed_at=datetime.now().astimezone(),
             since=first_day,
             worker_names=data.worker_names,
+            outlook=data.outlook,
         )
         with glyph_warnings():
             deliver(

@@ -17,6 +17,7 @@ from fieldkit.commands.common import (
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import short
+from fieldkit.dates import show_moment
 from fieldkit.display import plain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
@@ -111,7 +112,7 @@ def list_conflicts(
 def _resolution(conflict: Conflict) -> str:
     if not conflict.resolved:
         return t("conflicts.open")
-    when = conflict.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if conflict.resolved_at else ""
+    when = show_moment(conflict.resolved_at)
     return t("conflicts.resolved_by", who=conflict.resolved_by or "", when=when)
 
 

@@ -18,6 +18,7 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.render import amendment_text, followup_json, label, short
+from fieldkit.dates import show_day
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import UsageError
@@ -170,7 +171,7 @@ def show(
 
     item = original.current()
     grid = Table.grid(padding=(0, 2))
-    grid.add_row(t("col.date"), item.occurred_on.isoformat())
+    grid.add_row(t("col.date"), show_day(item.occurred_on))
     grid.add_row(t("col.kind"), label("kind", item.kind))
     grid.add_row(t("col.recorded_by"), plain(item.recorded_by))
     if item.concern_level:
@@ -183,7 +184,7 @@ def show(
     if item.next_steps:
         grid.add_row(t("col.next_steps"), plain(item.next_steps, multiline=True))
     if item.next_contact:
-        grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
+        grid.add_row(t("col.next_contact"), show_day(item.next_contact))
     if original.amended:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
         for amendment in original.amendments:

@@ -19,6 +19,7 @@ from fieldkit.commands.common import (
     say,
     state,
 )
+from fieldkit.dates import show_moment
 from fieldkit.errors import InvalidValue, Locked, UsageError
 from fieldkit.i18n import t
 
@@ -101,7 +102,7 @@ def register(app: typer.Typer) -> None:
 
         st = state(ctx)
         token, expires = unlock(st.home, st.credentials(), parse_duration(ttl))
-        until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
+        until = show_moment(datetime.fromtimestamp(expires))
         if as_json:
             print_json(
                 {"session": token, "expires": datetime.fromtimestamp(expires, UTC).isoformat()}
@@ -195,4 +196,4 @@ def _auto_sync(home: Path) -> str:
 
 
 def _when(value: datetime | None) -> str | None:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else None
+    return show_moment(value) if value else None

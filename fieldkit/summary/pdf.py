@@ -30,7 +30,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from fieldkit.display import escaped_model
+from fieldkit.display import escaped_model, short_id
 from fieldkit.i18n import current_language, t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
@@ -528,6 +528,7 @@ class _SummaryPDF(PagedPDF):
         self._heading(f"{t('summary.title')} — {s.reference}", s.display_name)
 
         self._facts(t("summary.section.case"), case_facts(s))
+        self._situation()
         self._facts(t("summary.section.referral"), referral_facts(s))
         self._goals()
         self._related()
@@ -541,6 +542,11 @@ class _SummaryPDF(PagedPDF):
             for label, value in facts
         ]
         self._table(title, None, rows)
+
+    def _situation(self) -> None:
+        text = self.summary.situation
+        cell = self._cell(WIDTH, [(text, BODY) if text else (t("summary.no_situation"), SMALL)])
+        self._table(t("summary.section.situation"), None, [[cell]])
 
     def _goals(self) -> None:
         title = t("summary.section.goals")
@@ -589,7 +595,10 @@ class _SummaryPDF(PagedPDF):
                     self._cell(widths[2], [(entry.recorded_by, BODY)]),
                     self._cell(
                         widths[3],
-                        [(entry.summary, BODY), (labelled(t("summary.id"), entry.id), SMALL)],
+                        [
+                            (entry.summary, BODY),
+                            (labelled(t("summary.id"), short_id(entry.id)), SMALL),
+                        ],
                     ),
                 ]
             )
@@ -646,7 +655,7 @@ class _SummaryPDF(PagedPDF):
             (when, BOLD),
             (kind, BODY),
             (author, SMALL),
-            (entry.id, SMALL),
+            (short_id(entry.id), SMALL),
         ]
         right: list[tuple[str, Style]] = [(entry.summary, BODY)]
         note = amended_note(entry)

@@ -90,7 +90,7 @@ def test_every_page_carries_marking_reference_printer_and_number(printed: Printe
     for number, page in enumerate(printed.pages, start=1):
         assert MARKING_FR in page, number
         assert "CO-2026-0042" in page, number
-        assert "Imprimé par Claire Dubois le 15/04/2026 à 10:30" in page, number
+        assert "Imprimé par Claire Dubois le 15/04/2026 10:30" in page, number
         assert f"page {number}/{total}" in page, number
 
 
