@@ -134,12 +134,14 @@ MESSAGES: dict[str, str | Plural] = {
     "summary.amended_by": "by {name}",
     "summary.amended_on": "Amended {count}× (latest {date})",
     "summary.missing_glyphs": Plural(
-        "{count} character has no glyph in the fonts available and prints as '?'.",
-        "{count} characters have no glyph in the fonts available and print as '?'.",
+        "{count} character has no glyph in the fonts available: a symbol prints as its "
+        "name in brackets, a letter as '?'.",
+        "{count} characters have no glyph in the fonts available: a symbol prints as its "
+        "name in brackets, a letter as '?'.",
     ),
     "summary.missing_glyphs.package": "Install the pymupdf-fonts package for a font that covers most scripts.",
-    "summary.missing_glyphs.system": "Install a system font that covers them (e.g. Noto Sans CJK, Debian package "
-    "fonts-noto-cjk, for Chinese, Japanese or Korean).",
+    "summary.missing_glyphs.cjk": "For Chinese, Japanese or Korean, install a font that "
+    "covers them (e.g. Noto Sans CJK, Debian package fonts-noto-cjk).",
     # The commands that print summaries and reports.
     "help.case_summary": "Print a case summary: on screen, in Markdown or as a PDF.",
     "help.district_report": "The prevention group's meeting report, per territorial unit.",
