@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from fieldkit.commands.common import (
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import short
-from fieldkit.dates import show_moment
+from fieldkit.dates import show_iso_day, show_moment
 from fieldkit.display import plain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
@@ -56,7 +57,13 @@ def keep_choice(word: str) -> str:
 
 
 def _value(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        # A date field's value (next review) is kept as ISO; shown as every date is.
+        return show_iso_day(value) if _ISO_DAY.fullmatch(value) else value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @app.callback()
