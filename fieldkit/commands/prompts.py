@@ -127,9 +127,10 @@ def menu_answer(enum: type[E], answer: str) -> E | None:
         return None
 
 
-def menu_lines(enum: type[StrEnum], language: str | None = None) -> list[str]:
-    """The menu of `enum` as shown: its title, then one numbered line per choice."""
-    language = language or current_language()
+def menu_lines(enum: type[StrEnum]) -> list[str]:
+    """The menu of `enum` as shown: its title, then one numbered line per choice, in the
+    language of the screen."""
+    language = current_language()
     title_key, _ = MENUS[enum]
     lines = [t(title_key)]
     lines += [f"  {n}. {choices.word(m, language)}" for n, m in enumerate(enum, start=1)]
