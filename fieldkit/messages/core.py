@@ -91,7 +91,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.opt.keep": "Which value to keep: mine or theirs (also mien, sien, le mien, l'autre).",
     "help.opt.conflict_text": "A new value for both instead (- reads it from standard input).",
     "help.opt.conflict_yes": "Settle with the new text without asking.",
-    "help.opt.text_private": "Typed here, the text stays in the shell history and shows to other users of the computer: leave the option out to type it at the prompt, or give - and pipe it in.",
+    "help.opt.text_private": "Given here, the text stays in the shell history and is visible to other users: prefer the prompt or -.",
     # Prompts
     "prompt.passphrase": "Passphrase: ",
     "prompt.new_passphrase": "New passphrase: ",
