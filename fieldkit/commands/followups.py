@@ -208,6 +208,16 @@ def show(
     console().print(Panel(grid, title=short(item.id), expand=False))
 
 
+def _may_amend(store, followup_id: str) -> None:
+    """The core's checks of an amendment (author, closed case), with nothing to amend:
+    a refusal is said before the person types a text it would refuse."""
+    try:
+        store.amend_followup(followup_id, date.today())
+    except UsageError as exc:
+        if exc.key != "followup.nothing_to_amend":
+            raise
+
+
 @app.command("amend", help=t("help.followup_amend"))
 def amend(
     ctx: typer.Context,
@@ -256,7 +266,9 @@ def amend(
     }
     with WorkerStore.open(st.home, st.credentials()) as store:
         if all(value is None for value in values.values()) and is_interactive():
-            # Nothing given at a terminal: the text as it reads now, to correct in place.
+            # Nothing given at a terminal: the text as it reads now, to correct in place,
+            # once the core said this person may amend it (before the text is typed).
+            _may_amend(store, followup_id)
             current = store.get_followup(followup_id).current().summary
             edited = read_text_option(
                 None, "--summary", "prompt.amend_summary", required=True, initial=current

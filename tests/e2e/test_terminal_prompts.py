@@ -23,10 +23,12 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from fieldkit.cli import app
+from fieldkit.commands.common import AppState
 from fieldkit.commands.prompts import INTERRUPTED
-from fieldkit.errors import OK, USAGE
+from fieldkit.errors import OK, REFUSED, USAGE
 from tests.conftest import PASSPHRASE
-from tests.world import Fieldkit, World, cli_world, use_fast_kdf
+from tests.world import Fieldkit, World, cli_world, file_sync, use_fast_kdf
 
 # Generous: the machine running the suite may be loaded; a test waits only as long as
 # the program needs.
@@ -383,3 +385,20 @@ def test_case_update_with_nothing_given_edits_the_situation(fr: Terminal):
         fr.world.homes["a"], "case", "show", reference, session=fr.world.sessions["a"]
     )
     assert shown["situation"] == "Scolarité reprise\nsuivi par la CPE"
+
+
+def test_amend_by_another_worker_is_refused_before_any_text_is_typed(fr: Terminal):
+    followup_id = _recorded(fr, "Écrit par Léa")
+    fk = Fieldkit()
+    file_sync(fk, fr.world, "a", "amend-a")
+    file_sync(fk, fr.world, "b", "amend-b")
+    result = fk.runner.invoke(
+        app,
+        ["--home", str(fr.world.homes["b"]), "followup", "amend", followup_id[:8]],
+        obj=AppState(stdin_isatty=True, stderr_isatty=True),  # as at a terminal
+        env={"FIELDKIT_SESSION": fr.world.sessions["b"], "FIELDKIT_LANG": "fr"},
+    )
+    # Refused at once: no text asked for (the runner's input is empty: a question
+    # would have ended as interrupted).
+    assert result.exit_code == REFUSED, result.output
+    assert "Compte rendu" not in result.stderr
