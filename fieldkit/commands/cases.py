@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit import choices
-from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
+from fieldkit.commands.common import (
+    console,
+    is_interactive,
+    parse_date,
+    print_json,
+    read_text_option,
+    say,
+    state,
+    text_help,
+)
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
 from fieldkit.dates import show_day
@@ -204,7 +213,7 @@ def followup_table(
 def update(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    situation: str | None = typer.Option(None, "--situation", help=t("help.opt.situation")),
+    situation: str | None = typer.Option(None, "--situation", help=text_help("help.opt.situation")),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     goal: list[str] | None = typer.Option(None, "--goal", help=t("help.opt.goal")),
     related: list[str] | None = typer.Option(None, "--related", help=t("help.opt.related")),
@@ -218,6 +227,15 @@ def update(
         situation = read_text_option(situation, "--situation", "prompt.situation", required=True)
     review = parse_date(next_review, "--next-review")
     with WorkerStore.open(st.home, st.credentials()) as store:
+        if situation is next_review is goal is related is None and is_interactive():
+            # Nothing given at a terminal: the situation as it reads now, to edit in place.
+            current = store.get_case(case, limit=1)[0].situation or ""
+            situation = read_text_option(
+                None, "--situation", "prompt.situation", required=True, initial=current
+            )
+            if situation == current.strip():
+                say(t("prompt.text_unchanged"))
+                return
         change = store.update_case(
             case,
             situation=situation,

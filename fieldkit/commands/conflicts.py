@@ -15,6 +15,7 @@ from fieldkit.commands.common import (
     print_json,
     read_text_option,
     state,
+    text_help,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import short
@@ -128,7 +129,7 @@ def resolve(
     ctx: typer.Context,
     conflict_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.conflict")),
     keep: str | None = typer.Option(None, "--keep", help=t("help.opt.keep")),
-    text: str | None = typer.Option(None, "--text", help=t("help.opt.conflict_text")),
+    text: str | None = typer.Option(None, "--text", help=text_help("help.opt.conflict_text")),
     yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.conflict_yes")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 from datetime import UTC, datetime
@@ -49,8 +48,10 @@ def new_passphrase(credentials: Credentials, prompt_key: str = "prompt.new_passp
 
 def ask_new_passphrase(prompt_key: str = "prompt.new_passphrase") -> str:
     """A new passphrase typed twice at the terminal."""
-    first = getpass.getpass(t(prompt_key))
-    if getpass.getpass(t("prompt.repeat_passphrase")) != first:
+    from fieldkit.commands.prompts import ask_secret
+
+    first = ask_secret(t(prompt_key))
+    if ask_secret(t("prompt.repeat_passphrase")) != first:
         raise UsageError("passphrase.mismatch")
     return first
 
