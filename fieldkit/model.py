@@ -255,6 +255,17 @@ class PendingChange(_Model):
     written_at: datetime | None = None  # from the change's HLC
 
 
+class CaseOutlook(_Model):
+    """What is ahead on a case, as `agenda` counts it, for `case show` and the summary."""
+
+    next_review: date | None = None
+    review_overdue: bool = False
+    next_contact: date | None = None  # the planned contact not yet made
+    contact_followup: str | None = None  # the follow-up that planned it
+    contact_overdue: bool = False
+    concern_level: ConcernLevel | None = None  # from the latest follow-up that gave one
+
+
 class StoreStatus(_Model):
     path: str
     kind: str

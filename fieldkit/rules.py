@@ -142,3 +142,9 @@ def check_amendment_fields(followup: Any, fields: dict[str, Any]) -> None:
         raise UsageError("followup.already_withdrawn", ref=followup.id[:8])
     if WITHDRAWAL_FIELD in fields and set(fields) != {WITHDRAWAL_FIELD}:
         raise InvalidValue("followup.withdrawal_alone", field=WITHDRAWAL_FIELD)
+
+
+def overdue(due: date | None, today: date) -> bool:
+    """A review or a planned contact is overdue once its day has passed: the one rule of
+    `agenda`, `case list`, `case show` and the summary."""
+    return due is not None and due < today

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fieldkit.commands.common import console, print_json, state
+from fieldkit.dates import show_moment
 from fieldkit.display import plain
 from fieldkit.errors import IntegrityError
 from fieldkit.i18n import t
@@ -34,7 +35,7 @@ def show(
     for e in events:
         table.add_row(
             str(e.seq),
-            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            show_moment(e.at, seconds=True),
             plain(e.actor),
             plain(e.action),
             plain(f"{e.object_type} {e.object_id[:8]}".strip()),

@@ -12,11 +12,13 @@ import typer
 from fieldkit import choices
 from fieldkit.commands.common import (
     console,
+    is_interactive,
     parse_date,
     print_json,
     read_text_option,
     say,
     state,
+    text_help,
 )
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
 from fieldkit.commands.render import (
@@ -27,13 +29,15 @@ from fieldkit.commands.render import (
     short,
     withdrawn_text,
 )
+from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus, GoalState
+from fieldkit.enums import CaseStatus, ConcernLevel, GoalState
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -53,6 +57,7 @@ def list_cases(
     wanted = _status(status)
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_cases(wanted, search=search)
+        late = store.overdue_cases(date.today()) if not as_json else {}
     if as_json:
         print_json([case_json(c) for c in items])
         return
@@ -61,20 +66,36 @@ def list_cases(
         return
     from fieldkit.commands.listing import print_listing
 
-    columns = ("col.reference", "col.name", "col.status", "col.priority", "col.next_review")
+    columns = (
+        "col.reference",
+        "col.name",
+        "col.status",
+        "col.priority",
+        "col.next_review",
+        "col.late",
+    )
     label_of = labeller()
+    words = {what: t(f"case.overdue.{what}") for what in ("review", "contact")}
     rows = [
         (
             case.reference,
             case.display_name,
             label_of("status", case.status),
             label_of("priority", case.priority),
-            case.next_review.isoformat() if case.next_review else "",
+            show_day(case.next_review),
+            _late(late.get(case.id), words),
         )
         for case in items
     ]
     title = t("case.list_title", count=len(items))
     print_listing(console(), title, [t(c) for c in columns], rows)
+
+
+def _late(what: set[str] | None, words: dict[str, str]) -> tuple[str, str] | str:
+    """The overdue column of `case list`: « revue en retard, contact en retard », in red."""
+    if not what:
+        return ""
+    return (", ".join(words[w] for w in ("review", "contact") if w in what), "bold red")
 
 
 def _status(value: str | None) -> CaseStatus | None:
@@ -112,6 +133,7 @@ def show(
         item, history = store.get_case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
+        ahead = store.outlook(item, date.today())
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
@@ -125,7 +147,11 @@ def show(
     facts.add_row(t("col.unit"), plain(item.unit))
     if item.reason:
         facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
-    facts.add_row(t("col.next_review"), item.next_review.isoformat() if item.next_review else "—")
+    facts.add_row(t("col.next_review"), _due(ahead.next_review, ahead.review_overdue, "review"))
+    facts.add_row(t("col.next_contact"), _due(ahead.next_contact, ahead.contact_overdue, "contact"))
+    concern = ahead.concern_level
+    shown = label("concern", concern) if concern else "—"
+    facts.add_row(t("col.concern_now"), plain(shown, style=_CONCERN_STYLE.get(concern, "")))
     if item.goals:
         lines = (f"{n}. {escape(g.text)} ({goal_state(g)})" for n, g in enumerate(item.goals, 1))
         facts.add_row(t("col.goals"), plain("\n".join(lines), multiline=True))
@@ -146,10 +172,21 @@ def goal_state(goal) -> str:
     state = label("goal", goal.state)
     if goal.changed_on is None:
         return state
-    when = goal.changed_on.isoformat()
+    when = show_day(goal.changed_on)
     if goal.reason:
         return t("goal.state_reason", state=state, date=when, reason=goal.reason)
     return t("goal.state_since", state=state, date=when)
+
+
+_CONCERN_STYLE = {ConcernLevel.HIGH: "bold red", ConcernLevel.MEDIUM: "yellow"}
+
+
+def _due(day: date | None, late: bool, what: str) -> Text:
+    """A review's or a contact's day, with « revue en retard » in words when it is past."""
+    text = plain(show_day(day, "—"))
+    if late:
+        text.append(f" ({t(f'case.overdue.{what}')})", style="bold red")
+    return text
 
 
 def assignee_names(case) -> dict[str, str]:
@@ -182,10 +219,10 @@ def followup_table(
             summary.append(f"  [{withdrawn_text(original, names or {})}]", style="bold")
         table.add_row(
             short(item.id),
-            item.occurred_on.isoformat(),
+            show_day(item.occurred_on),
             label("kind", item.kind),
             summary,
-            item.next_contact.isoformat() if item.next_contact else "",
+            show_day(item.next_contact),
         )
     return table
 
@@ -194,7 +231,7 @@ def followup_table(
 def update(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    situation: str | None = typer.Option(None, "--situation", help=t("help.opt.situation")),
+    situation: str | None = typer.Option(None, "--situation", help=text_help("help.opt.situation")),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     goal: list[str] | None = typer.Option(None, "--goal", help=t("help.opt.goal")),
     related: list[str] | None = typer.Option(None, "--related", help=t("help.opt.related")),
@@ -208,6 +245,15 @@ def update(
         situation = read_text_option(situation, "--situation", "prompt.situation", required=True)
     review = parse_date(next_review, "--next-review")
     with WorkerStore.open(st.home, st.credentials()) as store:
+        if situation is next_review is goal is related is None and is_interactive():
+            # Nothing given at a terminal: the situation as it reads now, to edit in place.
+            current = store.get_case(case, limit=1)[0].situation or ""
+            situation = read_text_option(
+                None, "--situation", "prompt.situation", required=True, initial=current
+            )
+            if situation == current.strip():
+                say(t("prompt.text_unchanged"))
+                return
         change = store.update_case(
             case,
             situation=situation,
@@ -313,7 +359,7 @@ def summary(
     target = choose_target(output, kind, force)
     first_day = parse_date(since, "--since")
     with WorkerStore.open(st.home, st.credentials()) as store:
-        data = store.summary_data(case)
+        data = store.summary_data(case, date.today())
         document = assemble(
             data.case,
             data.followups,
@@ -322,6 +368,7 @@ def summary(
             printed_at=datetime.now().astimezone(),
             since=first_day,
             worker_names=data.worker_names,
+            outlook=data.outlook,
         )
         with glyph_warnings():
             deliver(

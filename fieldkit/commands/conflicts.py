@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -14,9 +15,11 @@ from fieldkit.commands.common import (
     print_json,
     read_text_option,
     state,
+    text_help,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import short
+from fieldkit.dates import show_iso_day, show_moment
 from fieldkit.display import plain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
@@ -55,7 +58,13 @@ def keep_choice(word: str) -> str:
 
 
 def _value(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        # A date field's value (next review) is kept as ISO; shown as every date is.
+        return show_iso_day(value) if _ISO_DAY.fullmatch(value) else value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @app.callback()
@@ -111,7 +120,7 @@ def list_conflicts(
 def _resolution(conflict: Conflict) -> str:
     if not conflict.resolved:
         return t("conflicts.open")
-    when = conflict.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if conflict.resolved_at else ""
+    when = show_moment(conflict.resolved_at)
     return t("conflicts.resolved_by", who=conflict.resolved_by or "", when=when)
 
 
@@ -120,7 +129,7 @@ def resolve(
     ctx: typer.Context,
     conflict_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.conflict")),
     keep: str | None = typer.Option(None, "--keep", help=t("help.opt.keep")),
-    text: str | None = typer.Option(None, "--text", help=t("help.opt.conflict_text")),
+    text: str | None = typer.Option(None, "--text", help=text_help("help.opt.conflict_text")),
     yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.conflict_yes")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:

@@ -22,6 +22,7 @@ from fieldkit.commands.common import (
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, label, labeller
 from fieldkit.commands.store_admin import new_passphrase
+from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
@@ -367,7 +368,7 @@ def purge(
         )
         return
     if not due:
-        console().print(t("purge.none", cutoff=cutoff.isoformat()))
+        console().print(t("purge.none", cutoff=show_day(cutoff)))
         return
     if dry_run or yes:
         console().print(_purge_table(due, cutoff))
@@ -388,11 +389,11 @@ def _purge_cutoff(closed_before: str | None, older_than: int | None) -> date:
 def _purge_table(due: list[ClosedCase], cutoff: date) -> Table:
     from rich.table import Table
 
-    table = Table(title=t("purge.title", cutoff=cutoff.isoformat(), count=len(due)))
+    table = Table(title=t("purge.title", cutoff=show_day(cutoff), count=len(due)))
     for column in (t("col.reference"), t("purge.col_closed_on"), t("purge.col_followups")):
         table.add_column(column)
     for item in due:
-        table.add_row(item.reference, item.closed_on.isoformat(), str(item.followups))
+        table.add_row(item.reference, show_day(item.closed_on), str(item.followups))
     return table
 
 

@@ -10,6 +10,7 @@ import typer
 
 from fieldkit.commands.common import console, environment, print_json, state
 from fieldkit.commands.render import label
+from fieldkit.dates import show_iso_day, show_moment
 from fieldkit.display import plain
 from fieldkit.i18n import t
 
@@ -31,7 +32,7 @@ def what(change: Change) -> str:
     key = f"refused.what.{change.entity}.{change.op}"
     if change.entity == "followup" and change.op == "add":
         kind = label("kind", change.fields.get("kind")).lower()
-        return t(key, date=change.fields.get("occurred_on", "?"), kind=kind)
+        return t(key, date=show_iso_day(change.fields.get("occurred_on")), kind=kind)
     if change.entity == "followup" and change.op == "amend":
         return t(key, ref=change.entity_id[:8])
     if change.entity == "case" and change.op == "update":
@@ -79,7 +80,7 @@ def refusal_table(items: list[RefusedChange], *, district: bool) -> Table:
             status += f" ({item.decision_reason})"
         row: list[Any] = [item.id] if district else []
         row += [
-            item.at.strftime("%Y-%m-%d %H:%M"),
+            show_moment(item.at),
             plain(item.case_reference or item.change.case_id[:8]),
             plain(f"{what(item.change)}\n{preview(item.change, 60)}".rstrip(), multiline=True),
             reason_text(item.reason),
@@ -143,14 +144,14 @@ def _show(item: RefusedChange) -> None:
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
-    grid.add_row(t("col.at"), item.at.strftime("%Y-%m-%d %H:%M"))
+    grid.add_row(t("col.at"), show_moment(item.at))
     grid.add_row(t("col.worker"), item.worker_id)
     grid.add_row(t("col.case"), plain(item.case_reference or item.change.case_id))
     grid.add_row(t("col.what"), what(item.change))
     grid.add_row(t("col.refusal_reason"), reason_text(item.reason))
     grid.add_row(t("col.status"), t(f"refusal.status.{item.status}"))
     if item.decided_at:
-        grid.add_row(t("col.decided_at"), item.decided_at.strftime("%Y-%m-%d %H:%M"))
+        grid.add_row(t("col.decided_at"), show_moment(item.decided_at))
     if item.decision_reason:
         grid.add_row(t("col.decision_reason"), plain(item.decision_reason))
     for name, value in sorted(item.change.fields.items()):

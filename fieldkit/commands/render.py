@@ -59,19 +59,23 @@ def labeller() -> Callable[[str, Any], str]:
 
 
 def short(identifier: str) -> str:
-    return identifier[:8]
+    from fieldkit.display import short_id
+
+    return short_id(identifier)
 
 
 def amendment_text(amendment: Any, names: dict[str, str]) -> str:
     """Who made an amendment and when, in the person's words: "by Léa Martin on
-    2026-11-03 14:05". The time is the amendment's HLC, shown in local time."""
+    2026-11-03 14:05" (03/11/2026 14:05 in French). The time is the amendment's HLC,
+    shown in local time."""
     from datetime import datetime
 
+    from fieldkit.dates import show_moment
     from fieldkit.replica.clock import parse_hlc
 
     who = names.get(amendment.author) or amendment.author
     try:
-        when = datetime.fromtimestamp(parse_hlc(amendment.hlc)[0] / 1000).strftime("%Y-%m-%d %H:%M")
+        when = show_moment(datetime.fromtimestamp(parse_hlc(amendment.hlc)[0] / 1000))
     except (ValueError, OverflowError, OSError):
         return t("followup.amended_by", name=who)
     return t("followup.amended_by_on", name=who, when=when)

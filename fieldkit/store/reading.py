@@ -15,6 +15,7 @@ from fieldkit.model import (
     WITHDRAWAL_FIELD,
     AgendaItem,
     Case,
+    CaseOutlook,
     CaseStatus,
     Change,
     Conflict,
@@ -26,6 +27,7 @@ from fieldkit.model import (
 )
 from fieldkit.replica import cases, changelog, conflicts, followups, meta
 from fieldkit.replica.clock import parse_hlc
+from fieldkit.rules import overdue
 from fieldkit.store import refusals
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ class SummaryData:
     conflicts: list[Conflict]
     worker_names: dict[str, str]  # worker id -> name, for those this store knows
     printed_by: str  # this worker's name, or its id when the store has no name
+    outlook: CaseOutlook  # what is ahead, as `agenda` counts it
 
 
 def status(store: WorkerStore) -> StoreStatus:
@@ -85,7 +88,7 @@ def get_case(store: WorkerStore, ref: str, limit: int | None = None) -> tuple[Ca
     return case, history
 
 
-def summary_data(store: WorkerStore, ref: str) -> SummaryData:
+def summary_data(store: WorkerStore, ref: str, today: date | None = None) -> SummaryData:
     """Everything a summary of case `ref` needs, loaded in one place.
 
     Not audited here: the caller records a view or an export once it knows where
@@ -94,12 +97,14 @@ def summary_data(store: WorkerStore, ref: str) -> SummaryData:
     case_id = cases.resolve_id(store.conn, ref)
     name = meta.get(store.conn, "worker_name")
     worker_id = store.worker_id
+    case = cases.load(store.conn, case_id)
     return SummaryData(
-        case=cases.load(store.conn, case_id),
+        case=case,
         followups=followups.for_case(store.conn, case_id),
         conflicts=conflicts.listing(store.conn, case_id=case_id),
         worker_names={worker_id: name} if worker_id and name else {},
         printed_by=name or store.author,
+        outlook=outlook(store, case, today or date.today()),
     )
 
 
@@ -231,6 +236,32 @@ def agenda(store: WorkerStore, days: int, today: date) -> list[AgendaItem]:
     return items
 
 
+def outlook(store: WorkerStore, case: Case, today: date) -> CaseOutlook:
+    """What is ahead on `case` on `today`: its review and planned contact as `agenda`
+    counts them (the same queries), and its concern level now."""
+    is_open = case.status != CaseStatus.CLOSED
+    planned = followups.planned_contact(store.conn, case.id)
+    contact = date.fromisoformat(planned[1]) if planned else None
+    concern = followups.current_concern(store.conn, case.id)
+    return CaseOutlook(
+        next_review=case.next_review,
+        review_overdue=is_open and overdue(case.next_review, today),
+        next_contact=contact,
+        contact_followup=planned[0] if planned else None,
+        contact_overdue=overdue(contact, today),
+        concern_level=concern,
+    )
+
+
+def overdue_cases(store: WorkerStore, today: date) -> dict[str, set[str]]:
+    """Case id -> what is overdue on it ("review", "contact"): the agenda's overdue items."""
+    found: dict[str, set[str]] = {}
+    for item in agenda(store, 0, today):
+        if item.overdue:
+            found.setdefault(item.case_id, set()).add(item.what)
+    return found
+
+
 def _agenda_item(case: Case, due: str, what: str, today: date) -> AgendaItem:
     when = date.fromisoformat(due)
     return AgendaItem(
@@ -239,5 +270,5 @@ def _agenda_item(case: Case, due: str, what: str, today: date) -> AgendaItem:
         case_id=case.id,
         reference=case.reference,
         display_name=case.display_name,
-        overdue=when < today,
+        overdue=overdue(when, today),
     )

@@ -15,6 +15,7 @@ from typing import Any
 from fieldkit.model import (
     AgendaItem,
     Case,
+    CaseOutlook,
     CaseStatus,
     Change,
     ConcernLevel,
@@ -130,8 +131,8 @@ class WorkerStore(ReplicaStore):
     def get_case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
         return reading.get_case(self, ref, limit)
 
-    def summary_data(self, ref: str) -> SummaryData:
-        return reading.summary_data(self, ref)
+    def summary_data(self, ref: str, today: date | None = None) -> SummaryData:
+        return reading.summary_data(self, ref, today)
 
     def list_followups(
         self, case_ref: str | None = None, wanted: FollowUpFilter | None = None
@@ -155,6 +156,12 @@ class WorkerStore(ReplicaStore):
 
     def agenda(self, days: int, today: date) -> list[AgendaItem]:
         return reading.agenda(self, days, today)
+
+    def outlook(self, case: Case, today: date) -> CaseOutlook:
+        return reading.outlook(self, case, today)
+
+    def overdue_cases(self, today: date) -> dict[str, set[str]]:
+        return reading.overdue_cases(self, today)
 
     # Writing (fieldkit/store/writing.py, resolving.py)
 

@@ -13,11 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fieldkit.dates import show_day, show_moment
+from fieldkit.display import short_id
 from fieldkit.i18n import t, t_n
 from fieldkit.model import (
     WITHDRAWAL_FIELD,
     Amendment,
     Case,
+    CaseOutlook,
     CaseStatus,
     ConcernLevel,
     Conflict,
@@ -28,6 +31,7 @@ from fieldkit.model import (
     ReferralDomain,
 )
 from fieldkit.replica.clock import parse_hlc
+from fieldkit.rules import overdue
 
 
 class _Data(BaseModel):
@@ -92,11 +96,14 @@ class CaseSummary(_Data):
     referral_date: date | None = None
     referral_source: str | None = None
     reason: str | None = None
+    situation: str | None = None
     goals: list[Goal] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
     next_review: date | None = None
     next_review_overdue: bool = False
-    next_contact: date | None = None
+    next_contact: date | None = None  # the planned contact, as `agenda` counts it
+    next_contact_overdue: bool = False
+    concern_level: ConcernLevel | None = None  # the case's concern now
     # Newest first; limited to `since` when given.
     history: list[HistoryEntry] = Field(default_factory=list)
     # The concerns among `history`, newest first.
@@ -117,12 +124,15 @@ def assemble(
     printed_at: datetime,
     since: date | None = None,
     worker_names: dict[str, str] | None = None,
+    outlook: CaseOutlook | None = None,
 ) -> CaseSummary:
     """The summary of `case` as printed by `printed_by` at `printed_at`.
 
     `worker_names` maps worker ids to names; without an entry, the name the case
     record holds for an assignee is used, then the id itself. `since` limits the
-    history and the concerns to follow-ups on or after that day.
+    history and the concerns to follow-ups on or after that day. `outlook` is what the
+    store says is ahead (the planned contact and the concern level, as `agenda` and
+    `case show` count them); without it the summary shows no next contact.
     """
     names = _Names(case, worker_names or {})
     today = printed_at.date()
@@ -135,9 +145,10 @@ def assemble(
     entries.sort(key=lambda e: (e.occurred_on, originals[e.id].hlc, e.id), reverse=True)
     shown = [e for e in entries if since is None or e.occurred_on >= since]
 
-    # A withdrawn follow-up plans no contact and raises no concern (it stays in the history).
-    kept = [fu for fu in current if fu.withdrawn_reason is None]
-    upcoming = [fu.next_contact for fu in kept if fu.next_contact and fu.next_contact >= today]
+    ahead = outlook or CaseOutlook(
+        next_review=case.next_review,
+        review_overdue=case.status != CaseStatus.CLOSED and overdue(case.next_review, today),
+    )
     lead = case.lead
     return CaseSummary(
         reference=case.reference,
@@ -150,11 +161,14 @@ def assemble(
         referral_date=case.referral_date,
         referral_source=case.referral_source,
         reason=case.reason,
+        situation=case.situation or None,
         goals=[goal.model_copy() for goal in case.goals],
         related=list(case.related),
         next_review=case.next_review,
-        next_review_overdue=case.next_review is not None and case.next_review < today,
-        next_contact=min(upcoming, default=None),
+        next_review_overdue=ahead.review_overdue,
+        next_contact=ahead.next_contact,
+        next_contact_overdue=ahead.contact_overdue,
+        concern_level=ahead.concern_level,
         history=shown,
         concerns=[e for e in shown if e.is_concern and not e.withdrawn],
         conflicts=[
@@ -228,7 +242,7 @@ def format_value(field: str, value: Any) -> str:
         return t(f"priority.{value}")
     if field in ("referral_date", "next_review"):
         day = _as_date(value)
-        return t("summary.date", d=day) if day else str(value)
+        return show_day(day) if day else str(value)
     if isinstance(value, dict):
         return _format_item(value)
     if isinstance(value, Iterable) and not isinstance(value, str):
@@ -276,7 +290,7 @@ def hlc_day(hlc: str, tz: tzinfo | None = None) -> date | None:
 
 def day(value: date | None) -> str:
     """A date in the current language's usual form, or a dash."""
-    return t("summary.date", d=value) if value else t("summary.none")
+    return show_day(value, t("summary.none"))
 
 
 def labelled(label: str, value: str) -> str:
@@ -285,7 +299,7 @@ def labelled(label: str, value: str) -> str:
 
 
 def printed_line(summary: CaseSummary) -> str:
-    at = t("summary.datetime", d=summary.printed_at)
+    at = show_moment(summary.printed_at, local=False)
     return t("summary.printed", by=summary.printed_by, at=at)
 
 
@@ -295,6 +309,10 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     review = day(summary.next_review)
     if summary.next_review_overdue:
         review = t("summary.overdue", date=review)
+    contact = day(summary.next_contact)
+    if summary.next_contact_overdue:
+        contact = t("summary.overdue", date=contact)
+    concern = t(f"concern.{summary.concern_level}") if summary.concern_level else none
     return [
         (t("summary.reference"), summary.reference),
         (t("summary.name"), summary.display_name),
@@ -304,7 +322,8 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
         (t("summary.status"), t(f"status.{summary.status}")),
         (t("summary.priority"), t(f"priority.{summary.priority}")),
         (t("summary.next_review"), review),
-        (t("summary.next_contact"), day(summary.next_contact)),
+        (t("summary.next_contact"), contact),
+        (t("summary.current_concern"), concern),
     ]
 
 
@@ -347,7 +366,7 @@ def entry_details(entry: HistoryEntry) -> list[tuple[str, str]]:
         details.append((t("summary.next_steps"), entry.next_steps))
     if entry.next_contact is not None:
         details.append((t("summary.next_contact"), day(entry.next_contact)))
-    details.append((t("summary.id"), entry.id))
+    details.append((t("summary.id"), short_id(entry.id)))
     return details
 
 
