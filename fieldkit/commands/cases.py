@@ -12,7 +12,15 @@ import typer
 from fieldkit import choices
 from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
-from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
+from fieldkit.commands.render import (
+    amendment_text,
+    case_json,
+    field_names,
+    label,
+    labeller,
+    people,
+    short,
+)
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus
 from fieldkit.errors import InvalidValue
@@ -20,6 +28,8 @@ from fieldkit.i18n import t
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from fieldkit.names import Names
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -97,6 +107,7 @@ def show(
         item, history = store.get_case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
+        names = people(store, item)
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
@@ -128,37 +139,42 @@ def show(
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
-    out.print(followup_table(history, total, names=assignee_names(item)))
+    out.print(followup_table(history, total, names=names))
 
 
-def assignee_names(case) -> dict[str, str]:
-    """Worker id -> name, for the workers this case names."""
-    return {a.id: a.name for a in case.assignees if a.name}
-
-
-def followup_table(
-    history: list, total: int | None = None, names: dict[str, str] | None = None
-) -> Table:
-    """The follow-ups as a table; `total` says how many there are when `history` is a part."""
+def followup_table(history: list, total: int | None = None, names: Names | None = None) -> Table:
+    """The follow-ups as a table; `total` says how many there are when `history` is a part.
+    `names` says who recorded each (fieldkit/names.py)."""
     from rich.table import Table
 
+    from fieldkit.names import Names
+
+    names = names or Names()
     if total is not None and total > len(history):
         title = t("followup.history_latest", count=len(history), total=total)
     else:
         title = t("followup.history", count=len(history))
     table = Table(title=title)
-    for column in ("col.id", "col.date", "col.kind", "col.summary", "col.next_contact"):
+    for column in (
+        "col.id",
+        "col.date",
+        "col.kind",
+        "col.recorded_by",
+        "col.summary",
+        "col.next_contact",
+    ):
         table.add_column(t(column))
     for original in history:
         item = original.current()
         summary = plain(item.summary, multiline=True)
         if original.amended:
-            marks = "; ".join(amendment_text(a, names or {}) for a in original.amendments)
+            marks = "; ".join(amendment_text(a, names) for a in original.amendments)
             summary.append(f"  [{t('followup.amended_mark')} {escape(marks)}]")
         table.add_row(
             short(item.id),
             item.occurred_on.isoformat(),
             label("kind", item.kind),
+            plain(names.of(item.recorded_by)),
             summary,
             item.next_contact.isoformat() if item.next_contact else "",
         )
@@ -194,7 +210,7 @@ def update(
     if as_json:
         print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
         return
-    console().print(t("case.updated", fields=", ".join(sorted(change.fields))))
+    console().print(t("case.updated", fields=field_names(change.fields)))
 
 
 @app.command("summary", help=t("help.case_summary"))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit import choices
-from fieldkit.commands.cases import assignee_names, followup_table, history_limit
+from fieldkit.commands.cases import followup_table, history_limit
 from fieldkit.commands.common import (
     console,
     err_console,
@@ -20,7 +20,7 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.prompts import confirm
-from fieldkit.commands.render import case_json, label, labeller
+from fieldkit.commands.render import case_json, district_people, label, labeller
 from fieldkit.commands.store_admin import new_passphrase
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
@@ -223,6 +223,7 @@ def case_list(
         conflicts: dict[str, int] = {}
         for c in store.conflicts():
             conflicts[c.case_id] = conflicts.get(c.case_id, 0) + 1
+        names = district_people(store)
     if as_json:
         print_json(
             [
@@ -261,7 +262,7 @@ def case_list(
                 c.unit,
                 label_of("status", c.status),
                 label_of("priority", c.priority),
-                ", ".join(a.name + (" *" if a.lead else "") for a in c.assignees),
+                ", ".join(names.of(a.id) + (" *" if a.lead else "") for a in c.assignees),
                 (" ".join(alerts), "bold red" if concerns.get(c.id) else ""),
             )
         )
@@ -281,13 +282,14 @@ def case_show(
         item, history = store.case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
+        names = district_people(store)
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
     heading = plain(item.reference, style="bold")
     heading.append(escape(f" — {item.display_name} ({item.unit})"))
     console().print(heading)
-    console().print(followup_table(history, total, names=assignee_names(item)))
+    console().print(followup_table(history, total, names=names))
 
 
 @case_app.command("assign", help=t("help.district_case_assign"))
