@@ -8,7 +8,7 @@ from fieldkit.commands.common import console, print_json, state
 from fieldkit.commands.render import action_name, field_names, label, people
 from fieldkit.display import plain
 from fieldkit.errors import IntegrityError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -55,7 +55,21 @@ def _detail(action: str, detail: str) -> str:
         return field_names(detail.split(","))
     if action == "followup-add" and detail:
         return label("kind", detail)
-    return detail
+    return _counts(detail)
+
+
+def _counts(detail: str) -> str:
+    """ "received=1 conflicts=0" in words, with real plurals: « 1 modification reçue,
+    0 conflit ». Anything else (a format, a word) stays as it is."""
+    from fieldkit.i18n import catalogue
+
+    words = []
+    for part in detail.split():
+        name, _, value = part.partition("=")
+        if not value.isdigit() or f"detail.{name}" not in catalogue():
+            return detail
+        words.append(t_n(f"detail.{name}", int(value)))
+    return ", ".join(words)
 
 
 @app.command("verify", help=t("help.audit_verify"))
