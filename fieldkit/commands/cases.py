@@ -119,6 +119,9 @@ def show(
     facts.add_row(t("col.status"), label("status", item.status))
     facts.add_row(t("col.priority"), label("priority", item.priority))
     facts.add_row(t("col.unit"), plain(item.unit))
+    if item.assignees:
+        team = [names.of(a.id) + (" *" if a.lead else "") for a in item.assignees]
+        facts.add_row(t("col.assignees"), plain(", ".join(team)))
     if item.reason:
         facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
     facts.add_row(t("col.next_review"), item.next_review.isoformat() if item.next_review else "—")

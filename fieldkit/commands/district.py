@@ -12,6 +12,7 @@ from fieldkit import choices
 from fieldkit.commands.cases import followup_table, history_limit
 from fieldkit.commands.common import (
     console,
+    environment,
     err_console,
     is_interactive,
     parse_date,
@@ -167,7 +168,10 @@ def worker_revoke(
 ) -> None:
     with _open(ctx) as store:
         revoked = store.revoke_worker(worker)
-    console().print(t("district.worker_revoked", id=revoked.id))
+    name = revoked.name
+    if environment().debug:
+        name = t("names.with_id", name=name, id=revoked.id)
+    console().print(t("district.worker_revoked", name=escape(name)))
 
 
 @case_app.command("add", help=t("help.district_case_add"))
@@ -415,6 +419,7 @@ def sync_file(
     transport.check_destination(outgoing)  # before the bundle is applied, not after
     with _open(ctx) as store:
         outcome = handle(store, data, accept_revoked=accept_revoked)
+        who = escape(district_people(store).of(outcome.worker_id))
     transport.write_file(outgoing, outcome.reply)
     summary = {
         "kind": outcome.kind,
@@ -428,10 +433,10 @@ def sync_file(
     if as_json:
         print_json(dict(summary, fingerprint=outcome.fingerprint or None))
     elif outcome.kind == "enrol-reply":
-        console().print(t("district.enrolled", worker=outcome.worker_id))
+        console().print(t("district.enrolled", worker=who))
         console().print(t("district.worker_fingerprint", fingerprint=outcome.fingerprint))
     elif outcome.refused_worker:
-        console().print(t("district.wipe_sent", worker=outcome.worker_id))
+        console().print(t("district.wipe_sent", worker=who))
     else:
         counts = {
             name: t_n(key, summary[name])
@@ -443,7 +448,7 @@ def sync_file(
                 ("purge", "district.count.purge"),
             )
         }
-        console().print(t("district.sync_done", worker=outcome.worker_id, **counts))
+        console().print(t("district.sync_done", worker=who, **counts))
     if outcome.refused_worker:
         # The refusal is the one line on stderr; what was written went to stdout above.
         raise Refused("sync.worker_revoked", worker=outcome.worker_id)

@@ -52,6 +52,7 @@ def test_every_screen_names_the_workers_and_shows_no_worker_id(shared, lang: str
     for screen in ("followup show", "followup list", "case show", "conflicts list"):
         assert WORKERS["b"] in screens[screen], screen
     assert WORKERS["a"] in screens["conflicts list"]
+    assert f"{WORKERS['a']} *, {WORKERS['b']}" in screens["case show"]  # the team, lead first
     assert WORKERS["a"] in screens["audit show"]  # the device's own actions
     for screen, out in screens.items():
         assert not WORKER_ID.search(out), (screen, out)
@@ -73,6 +74,13 @@ def test_a_revoked_co_worker_is_marked_once_the_device_syncs(shared, lang: str) 
         assert f"{WORKERS['a']} {REVOKED[lang]}" not in out
     district_list = quick.fk.ok(quick.world.district_home, "district", "case", "list").stdout
     assert marked in district_list
+    # The district's own lines name the worker too: a sync of the revoked device.
+    outgoing, reply = quick.world.root / "b-late.fkb", quick.world.root / "b-late-reply.fkb"
+    quick.ok("b", "sync", "--to-file", str(outgoing))
+    refused = quick.fk.run(
+        quick.world.district_home, "district", "sync-file", str(outgoing), str(reply)
+    )
+    assert WORKERS["b"] in refused.stdout and not WORKER_ID.search(refused.stdout)
 
 
 def test_json_keeps_the_worker_ids(shared, lang: str) -> None:
