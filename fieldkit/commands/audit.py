@@ -60,16 +60,21 @@ def _detail(action: str, detail: str) -> str:
 
 def _counts(detail: str) -> str:
     """ "received=1 conflicts=0" in words, with real plurals: « 1 modification reçue,
-    0 conflit ». Anything else (a format, a word) stays as it is."""
+    0 conflit »; "pdf file" as « pdf fichier »... A part it has no word for stays as it is."""
     from fieldkit.i18n import catalogue
 
+    known = catalogue()
     words = []
     for part in detail.split():
         name, _, value = part.partition("=")
-        if not value.isdigit() or f"detail.{name}" not in catalogue():
-            return detail
-        words.append(t_n(f"detail.{name}", int(value)))
-    return ", ".join(words)
+        if value.isdigit() and f"detail.{name}" in known:
+            words.append(t_n(f"detail.{name}", int(value)))
+        elif not value and f"detail.word.{name}" in known:
+            words.append(t(f"detail.word.{name}"))
+        else:
+            words.append(part)
+    counted = all("=" in part for part in detail.split())
+    return ", ".join(words) if counted else " ".join(words)
 
 
 @app.command("verify", help=t("help.audit_verify"))

@@ -80,7 +80,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.opt.home": "Folder of the store (default: FIELDKIT_HOME, else your data folder).",
     "help.opt.passphrase_file": "Read the passphrase from this file (weaker than typing it: protect the file).",
     "help.opt.new_passphrase_file": "Read the new passphrase from this file.",
-    "help.opt.debug": "Show full error details (may include technical data).",
+    "help.opt.debug": "Show full error details, and ids beside names (may include technical data).",
     "help.opt.version": "Show the version.",
     "help.opt.json": "Print JSON for scripts.",
     "help.opt.ttl": "How long the session lasts (e.g. 8h, 30m; at most 7d).",
@@ -212,6 +212,11 @@ MESSAGES: dict[str, str | Plural] = {
     "detail.clock-ahead": Plural(
         "{count} held back (clock ahead)", "{count} held back (clock ahead)"
     ),
+    "detail.word.file": "to a file",
+    "detail.word.terminal": "on screen",
+    "detail.word.stdout": "to standard output",
+    "detail.word.followups": "follow-ups",
+    "detail.word.text": "text",
     "names.unknown": "unknown worker",
     "names.revoked": "{name} (revoked)",
     "names.district": "the district",

@@ -148,6 +148,13 @@ def test_case_update_and_conflicts_say_field_names_in_words(shared, lang: str) -
     assert ("dossier mis à jour" if lang == "fr" else "case updated") in audit
     assert ("prochaine revue" if lang == "fr" else "next review") in audit
     assert "next_review" not in audit and "followup-add" not in audit
+    quick.ok("a", "case", "summary", ref)  # to standard output: an export
+    audit = quick.ok("a", "audit", "show").stdout
+    if lang == "fr":
+        assert "exportation" in audit and "texte vers la sortie standard" in audit
+    else:
+        assert "exported" in audit and "text to standard output" in audit
+    assert "text stdout" not in audit
 
 
 def test_config_set_says_what_the_setting_now_does(quick: Cli, lang: str) -> None:
