@@ -18,7 +18,7 @@ from fieldkit.commands.common import (
     state,
     text_help,
 )
-from fieldkit.commands.render import amendment_text, followup_json, label, short
+from fieldkit.commands.render import amendment_text, field_name, followup_json, label, people, short
 from fieldkit.dates import show_day
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
@@ -144,10 +144,11 @@ def list_followups(
         return
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_followups(case)
+        names = people(store, *store.list_cases()) if not as_json else None
     if as_json:
         print_json([followup_json(f) for f in items])
         return
-    console().print(followup_table(items))
+    console().print(followup_table(items, names=names))
 
 
 def _list_refused(st, include_decided: bool, as_json: bool) -> None:
@@ -177,7 +178,7 @@ def show(
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         original = store.get_followup(followup_id)
-        names = store.worker_names(original.case_id)
+        names = people(store, store.worker_names(original.case_id))
     if as_json:
         print_json(followup_json(original))
         return
@@ -188,7 +189,7 @@ def show(
     grid = Table.grid(padding=(0, 2))
     grid.add_row(t("col.date"), show_day(item.occurred_on))
     grid.add_row(t("col.kind"), label("kind", item.kind))
-    grid.add_row(t("col.recorded_by"), plain(item.recorded_by))
+    grid.add_row(t("col.recorded_by"), plain(names.of(item.recorded_by)))
     if item.concern_level:
         grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
     if item.referral_to:
@@ -203,7 +204,7 @@ def show(
     if original.amended:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
         for amendment in original.amendments:
-            fields = ", ".join(label("field", name) for name in sorted(amendment.fields))
+            fields = ", ".join(field_name(name) for name in sorted(amendment.fields))
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
     console().print(Panel(grid, title=short(item.id), expand=False))
