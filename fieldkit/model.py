@@ -44,6 +44,15 @@ class Assignee(_Model):
     lead: bool = False
 
 
+class KnownWorker(_Model):
+    """A worker as a device knows them, to show a name where a record holds an id: the
+    case teams' members and the authors on its cases, as the district last sent them."""
+
+    id: str
+    name: str
+    revoked: bool = False
+
+
 class Case(_Model):
     id: str
     reference: str

@@ -24,8 +24,10 @@ from fieldkit.commands.output import after_output, choose_target, glyph_warnings
 from fieldkit.commands.render import (
     amendment_text,
     case_json,
+    field_names,
     label,
     labeller,
+    people,
     short,
     withdrawn_text,
 )
@@ -38,6 +40,8 @@ from fieldkit.i18n import t
 if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
+
+    from fieldkit.names import Names
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -134,6 +138,7 @@ def show(
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
         ahead = store.outlook(item, date.today())
+        names = people(store, item)
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
@@ -145,6 +150,9 @@ def show(
     facts.add_row(t("col.status"), label("status", item.status))
     facts.add_row(t("col.priority"), label("priority", item.priority))
     facts.add_row(t("col.unit"), plain(item.unit))
+    if item.assignees:
+        team = [names.of(a.id) + (" *" if a.lead else "") for a in item.assignees]
+        facts.add_row(t("col.assignees"), plain(", ".join(team)))
     if item.reason:
         facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
     facts.add_row(t("col.next_review"), _due(ahead.next_review, ahead.review_overdue, "review"))
@@ -164,7 +172,7 @@ def show(
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
-    out.print(followup_table(history, total, names=assignee_names(item)))
+    out.print(followup_table(history, total, names=names))
 
 
 def goal_state(goal) -> str:
@@ -189,38 +197,43 @@ def _due(day: date | None, late: bool, what: str) -> Text:
     return text
 
 
-def assignee_names(case) -> dict[str, str]:
-    """Worker id -> name, for the workers this case names."""
-    return {a.id: a.name for a in case.assignees if a.name}
-
-
-def followup_table(
-    history: list, total: int | None = None, names: dict[str, str] | None = None
-) -> Table:
-    """The follow-ups as a table; `total` says how many there are when `history` is a part."""
+def followup_table(history: list, total: int | None = None, names: Names | None = None) -> Table:
+    """The follow-ups as a table; `total` says how many there are when `history` is a part.
+    `names` says who recorded each (fieldkit/names.py)."""
     from rich.table import Table
 
+    from fieldkit.names import Names
+
+    names = names or Names()
     if total is not None and total > len(history):
         title = t("followup.history_latest", count=len(history), total=total)
     else:
         title = t("followup.history", count=len(history))
     table = Table(title=title)
-    for column in ("col.id", "col.date", "col.kind", "col.summary", "col.next_contact"):
+    for column in (
+        "col.id",
+        "col.date",
+        "col.kind",
+        "col.recorded_by",
+        "col.summary",
+        "col.next_contact",
+    ):
         table.add_column(t(column))
     for original in history:
         item = original.current()
         summary = plain(item.summary, multiline=True)
         corrections = [a for a in original.amendments if a is not original.withdrawal()]
         if corrections:
-            marks = "; ".join(amendment_text(a, names or {}) for a in corrections)
+            marks = "; ".join(amendment_text(a, names) for a in corrections)
             summary.append(f"  [{t('followup.amended_mark')} {escape(marks)}]")
         if item.withdrawn_reason is not None:
             summary.stylize("strike")
-            summary.append(f"  [{withdrawn_text(original, names or {})}]", style="bold")
+            summary.append(f"  [{withdrawn_text(original, names)}]", style="bold")
         table.add_row(
             short(item.id),
             show_day(item.occurred_on),
             label("kind", item.kind),
+            plain(names.of(item.recorded_by)),
             summary,
             show_day(item.next_contact),
         )
@@ -265,7 +278,7 @@ def update(
     if as_json:
         print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
         return
-    console().print(t("case.updated", fields=", ".join(sorted(change.fields))))
+    console().print(t("case.updated", fields=field_names(change.fields)))
 
 
 goal_app = typer.Typer(no_args_is_help=True, help=t("help.case_goal"))

@@ -20,8 +20,10 @@ from fieldkit.commands.common import (
 )
 from fieldkit.commands.render import (
     amendment_text,
+    field_name,
     followup_json,
     label,
+    people,
     short,
     withdrawn_text,
 )
@@ -166,7 +168,7 @@ def list_followups(
         if mine:
             wanted.recorded_by = store.author
         items = store.list_followups(case, wanted)
-        names = store.worker_names(items[0].case_id) if case and items else {}
+        names = people(store, *store.list_cases()) if not as_json else None
     if as_json:
         print_json([followup_json(f) for f in items])
         return
@@ -200,7 +202,7 @@ def show(
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         original = store.get_followup(followup_id)
-        names = store.worker_names(original.case_id)
+        names = people(store, store.worker_names(original.case_id))
     if as_json:
         print_json(followup_json(original))
         return
@@ -211,7 +213,7 @@ def show(
     grid = Table.grid(padding=(0, 2))
     grid.add_row(t("col.date"), show_day(item.occurred_on))
     grid.add_row(t("col.kind"), label("kind", item.kind))
-    grid.add_row(t("col.recorded_by"), plain(item.recorded_by))
+    grid.add_row(t("col.recorded_by"), plain(names.of(item.recorded_by)))
     if item.concern_level:
         grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
     if item.referral_to:
@@ -233,7 +235,7 @@ def show(
     if corrections:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
         for amendment in corrections:
-            fields = ", ".join(label("field", name) for name in sorted(amendment.fields))
+            fields = ", ".join(field_name(name) for name in sorted(amendment.fields))
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
     title = short(item.id)

@@ -21,6 +21,7 @@ from fieldkit.model import (
     Conflict,
     FollowUp,
     FollowUpKind,
+    KnownWorker,
     PendingChange,
     RefusedChange,
     StoreStatus,
@@ -28,6 +29,7 @@ from fieldkit.model import (
 from fieldkit.replica import cases, changelog, conflicts, followups, meta
 from fieldkit.replica.clock import parse_hlc
 from fieldkit.rules import overdue
+from fieldkit.store import known_workers as district_names
 from fieldkit.store import refusals
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ class SummaryData:
     case: Case
     followups: list[FollowUp]
     conflicts: list[Conflict]
-    worker_names: dict[str, str]  # worker id -> name, for those this store knows
+    worker_names: list[KnownWorker]  # the workers this store knows (known_workers below)
     printed_by: str  # this worker's name, or its id when the store has no name
     outlook: CaseOutlook  # what is ahead, as `agenda` counts it
 
@@ -96,13 +98,12 @@ def summary_data(store: WorkerStore, ref: str, today: date | None = None) -> Sum
     """
     case_id = cases.resolve_id(store.conn, ref)
     name = meta.get(store.conn, "worker_name")
-    worker_id = store.worker_id
     case = cases.load(store.conn, case_id)
     return SummaryData(
         case=case,
         followups=followups.for_case(store.conn, case_id),
         conflicts=conflicts.listing(store.conn, case_id=case_id),
-        worker_names={worker_id: name} if worker_id and name else {},
+        worker_names=known_workers(store),
         printed_by=name or store.author,
         outlook=outlook(store, case, today or date.today()),
     )
@@ -207,6 +208,18 @@ def worker_names(store: WorkerStore, case_id: str) -> dict[str, str]:
     if own and store.worker_id:
         names[store.worker_id] = own
     return names
+
+
+def known_workers(store: WorkerStore) -> list[KnownWorker]:
+    """The workers this device knows by name: those the district last named (the teams of
+    its cases and their authors, with revocations), and itself. Case records name their
+    assignees too: the screens add those (fieldkit/names.py, `Names.with_case`)."""
+    known = district_names.load(store.conn)
+    own = meta.get(store.conn, "worker_name")
+    if own and store.worker_id:
+        known = [w for w in known if w.id != store.worker_id]
+        known.append(KnownWorker(id=store.worker_id, name=own))
+    return known
 
 
 def refused_changes(store: WorkerStore, include_decided: bool = False) -> list[RefusedChange]:

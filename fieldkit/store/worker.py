@@ -23,6 +23,7 @@ from fieldkit.model import (
     FollowUp,
     FollowUpKind,
     GoalState,
+    KnownWorker,
     PendingChange,
     RefusedChange,
     StoreStatus,
@@ -150,6 +151,9 @@ class WorkerStore(ReplicaStore):
 
     def worker_names(self, case_id: str) -> dict[str, str]:
         return reading.worker_names(self, case_id)
+
+    def known_workers(self) -> list[KnownWorker]:
+        return reading.known_workers(self)
 
     def refused_changes(self, include_decided: bool = False) -> list[RefusedChange]:
         return reading.refused_changes(self, include_decided)

@@ -7,7 +7,7 @@ lay it out and translate the labels of enums and headings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
@@ -27,9 +27,11 @@ from fieldkit.model import (
     FollowUp,
     FollowUpKind,
     Goal,
+    KnownWorker,
     Priority,
     ReferralDomain,
 )
+from fieldkit.names import Names
 from fieldkit.replica.clock import parse_hlc
 from fieldkit.rules import overdue
 
@@ -123,18 +125,19 @@ def assemble(
     printed_by: str,
     printed_at: datetime,
     since: date | None = None,
-    worker_names: dict[str, str] | None = None,
+    worker_names: Iterable[KnownWorker] | Mapping[str, str] | None = None,
     outlook: CaseOutlook | None = None,
 ) -> CaseSummary:
     """The summary of `case` as printed by `printed_by` at `printed_at`.
 
-    `worker_names` maps worker ids to names; without an entry, the name the case
-    record holds for an assignee is used, then the id itself. `since` limits the
-    history and the concerns to follow-ups on or after that day. `outlook` is what the
-    store says is ahead (the planned contact and the concern level, as `agenda` and
-    `case show` count them); without it the summary shows no next contact.
+    `worker_names` gives workers' names (and revocations); without an entry, the name
+    the case record holds for an assignee is used, then a neutral label, never the id
+    (fieldkit/names.py). `since` limits the history and the concerns to follow-ups on
+    or after that day. `outlook` is what the store says is ahead (the planned contact
+    and the concern level, as `agenda` and `case show` count them); without it the
+    summary shows no next contact.
     """
-    names = _Names(case, worker_names or {})
+    names = Names(worker_names or {}).with_case(case)
     today = printed_at.date()
 
     current = [fu.current() for fu in followups if fu.case_id == case.id]
@@ -183,19 +186,8 @@ def assemble(
     )
 
 
-class _Names:
-    """Worker id -> the name a reader knows them by."""
-
-    def __init__(self, case: Case, worker_names: dict[str, str]) -> None:
-        self._names = {a.id: a.name for a in case.assignees if a.name}
-        self._names.update({k: v for k, v in worker_names.items() if v})
-
-    def of(self, worker_id: str) -> str:
-        return self._names.get(worker_id, worker_id)
-
-
 def _entry(
-    fu: FollowUp, amendments: list[Amendment], names: _Names, tz: tzinfo | None
+    fu: FollowUp, amendments: list[Amendment], names: Names, tz: tzinfo | None
 ) -> HistoryEntry:
     withdrawal = next((a for a in amendments if WITHDRAWAL_FIELD in a.fields), None)
     amendments = [a for a in amendments if a is not withdrawal]
@@ -221,7 +213,7 @@ def _entry(
     )
 
 
-def _conflict(conflict: Conflict, names: _Names) -> ConflictEntry:
+def _conflict(conflict: Conflict, names: Names) -> ConflictEntry:
     return ConflictEntry(
         id=conflict.id,
         field=conflict.field,

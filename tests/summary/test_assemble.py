@@ -42,13 +42,14 @@ def test_case_facts_and_names_of_lead_and_co_workers(world: World) -> None:
     assert summary.related[-1] == "Tante : Ольга Петрова"
 
 
-def test_names_fall_back_to_the_case_label_then_the_id(world: World) -> None:
+def test_names_fall_back_to_the_case_label_then_a_neutral_label(world: World) -> None:
     summary = summarise(world, worker_names={})
     assert summary.lead == "C. Dubois"
     mehdi = next(e for e in summary.history if e.id == followup_id(1))
     assert mehdi.recorded_by == "M. Benali"
     unknown = next(e for e in summary.history if e.id == followup_id(2))
-    assert unknown.recorded_by == "w-francois"  # not an assignee: the id itself
+    # Not an assignee and not named by the district: a neutral label, never the id.
+    assert unknown.recorded_by == text("names.unknown", "en")
 
 
 def test_history_is_newest_first_with_the_latest_text(world: World) -> None:
