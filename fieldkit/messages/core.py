@@ -229,6 +229,7 @@ MESSAGES: dict[str, str | Plural] = {
     "action.update": "case updated",
     "action.followup-add": "follow-up recorded",
     "action.followup-amend": "follow-up amended",
+    "action.followup-withdraw": "follow-up withdrawn",
     "action.conflict-resolve": "conflict settled",
     "action.enrol-request": "enrolment asked",
     "action.enrol": "enrolled",
