@@ -1,0 +1,176 @@
+"""Every example of the workers' guides runs, in order, as the guide shows it.
+
+The guides are docs/guide-intervenant.md (French) and the "A day's work" section of
+docs/guide.md (English). Their ```sh blocks are run one after the other by bash, in a
+real world: a district served by a real `district serve` over HTTPS on 127.0.0.1, a
+worker "Léa Martin" with a code in hand and no store yet, and a colleague already
+enrolled on one of her cases. The shell's exported variables carry from block to
+block, so `eval "$(fieldkit unlock)"` opens the session for the blocks after it.
+
+The conventions a guide uses, all visible in its source:
+
+- a ```sh block must exit 0, unless an HTML comment `<!-- exemple: code N -->` right
+  before it says it exits N;
+- ```text blocks are what the screen shows (menus, editor): they are not run;
+- `‹code›` is the enrolment code the district handed over, `‹id›` the short id of the
+  follow-up recorded last on the device, `‹conflit›` the id of the open conflict;
+- `<!-- test: NAME -->` before a block makes the world do something a person does
+  elsewhere at that moment (a colleague's change), named in HOOKS below.
+
+A block fails the test when its exit code is not the expected one, when it writes a
+traceback, or, in the French guide, when its output has a word of the English screens
+(Usage, Options, Error, …) or a worker id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSPHRASE
+from tests.e2e.daywork import DayWorld
+from tests.world import use_fast_kdf
+
+ROOT = Path(__file__).resolve().parents[2]
+BLOCK = re.compile(
+    r"(?:<!--\s*(?P<note>[^>]*?)\s*-->\s*\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S
+)
+ENGLISH_WORDS = re.compile(r"\b(Usage|Options|Error|Aborted|Missing|Invalid|required|default)\b")
+WORKER_ID = re.compile(r"\bwk-[0-9a-z]+")
+BASH_TIMEOUT = 120
+
+
+@dataclass
+class Example:
+    number: int
+    body: str
+    expected_code: int
+    hook: str | None
+
+
+def examples(text: str) -> list[Example]:
+    found = []
+    for match in BLOCK.finditer(text):
+        if match["lang"] != "sh":
+            continue
+        note = match["note"] or ""
+        code = re.fullmatch(r"exemple: code (\d+)|example: code (\d+)", note)
+        hook = re.fullmatch(r"test: (\S+)", note)
+        found.append(
+            Example(
+                number=len(found) + 1,
+                body=match["body"],
+                expected_code=int(next(g for g in code.groups() if g)) if code else 0,
+                hook=hook[1] if hook else None,
+            )
+        )
+    return found
+
+
+def section(text: str, title: str) -> str:
+    """The part of a Markdown text under `## title`, up to the next `## `."""
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+class GuideRun:
+    """Léa's shell through the guide: the world, and the variables carried between blocks."""
+
+    def __init__(self, root: Path, language: str) -> None:
+        self.world = DayWorld(root, language)
+        self.env = dict(self.world.env, FIELDKIT_PASSPHRASE=PASSPHRASE)
+
+    def placeholders(self) -> dict[str, Callable[[], str]]:
+        return {
+            "‹code›": lambda: self.world.code,
+            "‹id›": lambda: self.world.last_followup(self.env),
+            "‹conflit›": self.open_conflict,
+            "‹conflict›": self.open_conflict,
+        }
+
+    def open_conflict(self) -> str:
+        (conflict,) = self.world.json("conflicts", "list", env=self.env)
+        return conflict["id"]
+
+    def run(self, example: Example) -> tuple[int, str, str]:
+        body = example.body
+        for token, value in self.placeholders().items():
+            if token in body:
+                body = body.replace(token, value())
+        state = self.world.home.parent / "guide-env.json"
+        keep = f"python3 -c 'import json,os;print(json.dumps(dict(os.environ)))' > {state}"
+        script = f"{body}\nstatus=$?\n{keep}\nexit $status\n"
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=BASH_TIMEOUT,
+            cwd=self.world.home.parent,
+        )
+        if state.exists():
+            self.env = json.loads(state.read_text())
+            state.unlink()
+        return done.returncode, done.stdout, done.stderr
+
+
+HOOKS: dict[str, Callable[[DayWorld], None]] = {
+    "un-collegue-modifie-la-situation": DayWorld.colleague_changes_situation,
+    "a-colleague-changes-the-situation": DayWorld.colleague_changes_situation,
+}
+
+
+def run_guide(tmp_path: Path, text: str, language: str) -> None:
+    guide = GuideRun(tmp_path, language)
+    try:
+        blocks = examples(text)
+        assert blocks, "the guide has no example"
+        for example in blocks:
+            if example.hook:
+                HOOKS[example.hook](guide.world)
+            code, out, err = guide.run(example)
+            where = f"example {example.number}:\n{example.body}\nstdout:\n{out}\nstderr:\n{err}"
+            assert code == example.expected_code, where
+            assert "Traceback" not in out + err, where
+            if language == "fr":
+                assert not ENGLISH_WORDS.search(out + err), where
+                assert not WORKER_ID.search(out + err), where
+    finally:
+        guide.world.stop()
+
+
+@pytest.fixture
+def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_fast_kdf(monkeypatch)
+
+
+def test_every_example_of_the_french_workers_guide_runs(tmp_path: Path, fast_kdf) -> None:
+    text = (ROOT / "docs" / "guide-intervenant.md").read_text(encoding="utf-8")
+    run_guide(tmp_path, text, "fr")
+
+
+def test_every_example_of_the_english_guides_day_runs(tmp_path: Path, fast_kdf) -> None:
+    text = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    run_guide(tmp_path, section(text, "A day's work"), "en")
+
+
+def test_the_example_reader_sees_codes_hooks_and_skips_screens() -> None:
+    text = (
+        "```sh\nfieldkit status\n```\n"
+        "```text\nType de suivi :\n```\n"
+        "<!-- exemple: code 4 -->\n```sh\nfieldkit case show nobody\n```\n"
+        "<!-- test: un-collegue-modifie-la-situation -->\n```sh\nfieldkit sync\n```\n"
+    )
+    found = examples(text)
+    assert [(e.body, e.expected_code, e.hook) for e in found] == [
+        ("fieldkit status\n", 0, None),
+        ("fieldkit case show nobody\n", 4, None),
+        ("fieldkit sync\n", 0, "un-collegue-modifie-la-situation"),
+    ]
