@@ -319,9 +319,8 @@ def test_tls_connections_over_the_limit_are_closed_before_any_handshake(tls_cont
         assert answer.status_code == 200 and answer.text == "0"
 
 
-def test_a_body_dripped_below_the_minimum_rate_is_cut(sockets, monkeypatch):
-    monkeypatch.setattr("fieldkit.district.limits.BODY_GRACE", 0.5)
-    with Guarded(Limits(body_min_rate=1000, body_timeout=60)) as server:
+def test_a_body_dripped_below_the_minimum_rate_is_cut(sockets):
+    with Guarded(Limits(header_timeout=0.5, body_min_rate=1000, body_timeout=60)) as server:
         sock = server.connect("127.0.0.2")
         sockets.append(sock)
         sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
@@ -338,9 +337,8 @@ def test_a_body_dripped_below_the_minimum_rate_is_cut(sockets, monkeypatch):
         assert big.text == "2000000"  # a body sent at full speed is whole
 
 
-def test_a_body_past_its_total_deadline_is_cut(sockets, monkeypatch):
-    monkeypatch.setattr("fieldkit.district.limits.BODY_GRACE", 0.2)
-    with Guarded(Limits(body_min_rate=1, body_timeout=1.0)) as server:
+def test_a_body_past_its_total_deadline_is_cut(sockets):
+    with Guarded(Limits(header_timeout=0.2, body_min_rate=1, body_timeout=1.0)) as server:
         sock = server.connect("127.0.0.2")
         sockets.append(sock)
         sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
@@ -353,10 +351,9 @@ def test_a_body_past_its_total_deadline_is_cut(sockets, monkeypatch):
         wait_for(lambda: server.closed(BODY_DEADLINE) == 1)
 
 
-def test_the_middleware_alone_cuts_a_slow_body_in_process(monkeypatch):
-    monkeypatch.setattr("fieldkit.district.limits.BODY_GRACE", 0.1)
+def test_the_middleware_alone_cuts_a_slow_body_in_process():
     tally = Tally(logging.getLogger("tests.limits"), interval=3600)
-    app = BodyDeadlines(small_app, None, Limits(body_min_rate=10**9), tally)
+    app = BodyDeadlines(small_app, None, Limits(header_timeout=0.1, body_min_rate=10**9), tally)
 
     async def main() -> list[dict]:
         sent: list[dict] = []

@@ -113,7 +113,14 @@ def register(district_app: typer.Typer) -> None:
 
         from fieldkit.crypto.tls import key_password
         from fieldkit.district import tls
-        from fieldkit.district.limits import MAX_HEAD_BYTES, Gate, Limits, Tally, guarded
+        from fieldkit.district.limits import (
+            MAX_HEAD_BYTES,
+            Gate,
+            Limits,
+            Tally,
+            guarded,
+            tune_malloc,
+        )
         from fieldkit.district.server import create_app
         from fieldkit.district.store import DistrictStore
 
@@ -181,6 +188,8 @@ def register(district_app: typer.Typer) -> None:
                 timeout_graceful_shutdown=30,
             )
             server = uvicorn.Server(config)
+
+            tune_malloc()
 
             async def run() -> None:
                 tally.start(asyncio.get_running_loop())

@@ -13,7 +13,7 @@ lack is here, in two small layers on uvicorn's public options only:
   (asyncio's `start_tls`) so that the count and the deadline cover the handshake.
 - `BodyDeadlines`, an ASGI middleware: it tells the gate when a request reaches the app
   and when its answer is sent, and bounds the body. Time spent waiting for body bytes
-  is the client's: after `BODY_GRACE` seconds of it, the body must have come at
+  is the client's: after `header_timeout` seconds of it, the body must have come at
   `body_min_rate` bytes a second on average, and it may take `body_timeout` seconds in
   all; otherwise the connection is aborted.
 
@@ -35,10 +35,10 @@ from typing import Any
 
 log = logging.getLogger("fieldkit.server")
 
-# Seconds of waiting for a body before its rate is checked.
-BODY_GRACE = 10.0
 # Seconds between two summary lines of the tally.
 SUMMARY_INTERVAL = 60.0
+# Seconds between two returns of freed memory to the system.
+TRIM_INTERVAL = 5.0
 # Seconds a bundle waits for an upload slot before the server answers 503.
 UPLOAD_WAIT = 60.0
 # The most bytes of a request line and headers uvicorn buffers (fieldkit sends ~200).
@@ -60,7 +60,7 @@ class Limits:
     max_connections: int = 512
     max_per_address: int = 64
     header_timeout: float = 10.0
-    body_min_rate: int = 4096  # bytes a second, on average, after BODY_GRACE
+    body_min_rate: int = 4096  # bytes a second, on average, after header_timeout
     body_timeout: float = 600.0
     keep_alive: int = 5
     max_uploads: int = 4  # bundle bodies read at once: the memory bound's factor
@@ -82,6 +82,7 @@ class Tally:
         self.seen: set[str] = set()
         self.since = clock()
         self._timer: asyncio.TimerHandle | None = None
+        self._trimmer: asyncio.TimerHandle | None = None
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
@@ -111,12 +112,18 @@ class Tally:
                 self.flush()
             self._timer = loop.call_later(self.interval, tick)
 
+        def memory() -> None:
+            trim()  # what an attack's connections left behind, back to the system
+            self._trimmer = loop.call_later(TRIM_INTERVAL, memory)
+
         self._timer = loop.call_later(self.interval, tick)
+        self._trimmer = loop.call_later(TRIM_INTERVAL, memory)
 
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._timer, self._trimmer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._trimmer = None
         if self.counts:
             self.flush()
 
@@ -132,6 +139,40 @@ class Tally:
             self.logger.warning("%s", key.replace("event loop errors: ", "event loop error: ", 1))
         else:
             self.count(key)
+
+
+def tune_malloc() -> None:
+    """Make freed connection buffers go back to the system (glibc only; else nothing).
+
+    Each TLS connection holds a 256 KiB read buffer (asyncio's SSLProtocol). glibc's
+    default would soon serve such blocks from the heap, which it keeps after an attack;
+    a fixed mmap threshold gives each back when its connection closes, two arenas keep
+    the worker threads from holding memory of their own, and `trim()` returns the rest.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD, fixed (no dynamic raise)
+        libc.mallopt(-8, 2)  # M_ARENA_MAX
+
+
+def trim() -> None:
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
 
 
 class Quiet(logging.Filter):
@@ -411,7 +452,8 @@ class BodyDeadlines:
             nonlocal received, waited, finished
             if finished:
                 return await receive()
-            allowed = min(limits.body_timeout, max(BODY_GRACE, received / limits.body_min_rate))
+            grace = limits.header_timeout
+            allowed = min(limits.body_timeout, max(grace, received / limits.body_min_rate))
             left = allowed - waited
             cause = BODY_DEADLINE if allowed >= limits.body_timeout else BODY_SLOW
             if left <= 0:

@@ -174,8 +174,6 @@ def create_app(
     @app.post("/v1/enrol")
     async def enrol(request: Request) -> Response:
         started, client = time.monotonic(), client_of(request)
-        if not by_address.allow(client):
-            return throttled("enrol", client, "?", started)
         declared = declared_length(request)
         if declared is not None and not 0 <= declared <= MAX_ENROL_BYTES:
             too_large = wire.TOO_LARGE_BODY
@@ -193,8 +191,12 @@ def create_app(
                 chunks.append(chunk)
         except ClientDisconnect:
             return abandoned()
+        # Throttled once the (small) body is read, so that the connection stays usable: a
+        # new connection each time would cost the server a TLS handshake per attempt.
         data = b"".join(chunks)
         worker = named_worker(data)
+        if not by_address.allow(client):
+            return throttled("enrol", client, worker, started)
         if worker != "?" and not by_code.allow(worker):
             return throttled("enrol", client, worker, started)
         return await run_in_threadpool(exchange, data, "enrol", client, worker, started)
@@ -210,7 +212,7 @@ def create_app(
     def throttled(endpoint: str, client: str, worker: str, started: float) -> Response:
         body = wire.body("serve.throttled", t("serve.throttled"))
         access(endpoint, client, worker, wire.TOO_MANY, "reason=serve.throttled", started)
-        return JSONResponse(body, status_code=wire.TOO_MANY, headers={"retry-after": "60", **CLOSE})
+        return JSONResponse(body, status_code=wire.TOO_MANY, headers={"retry-after": "60"})
 
     @app.post("/v1/sync")
     async def sync(request: Request) -> Response:

@@ -147,7 +147,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.opt.max_connections": "Connections open at once, in all; more are closed at once.",
     "help.opt.max_per_address": "Connections open at once from one client address.",
     "help.opt.header_timeout": "Seconds a connection has to finish TLS and send its request's headers.",
-    "help.opt.body_min_rate": "Slowest average body rate accepted, in bytes a second (after 10 s).",
+    "help.opt.body_min_rate": "Slowest average body rate accepted, in bytes a second, once the header timeout has passed.",
     "help.opt.body_timeout": "Seconds a request body may take in all.",
     "help.opt.keep_alive": "Seconds an idle connection is kept open between requests.",
     "help.opt.max_uploads": "Sync bundles read and handled at once (each up to 64 MiB in memory).",
