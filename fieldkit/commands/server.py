@@ -21,10 +21,11 @@ SERVER_POOL = 4
 LOG_MAX_BYTES = 10 * 1024 * 1024
 LOG_BACKUPS = 5
 # Connections the kernel queues before the server accepts them; the server accepts up to
-# this many at once before it closes those over its limits, so they need file descriptors.
+# this many at once before it closes those over its limits, so they need file descriptors
+# (at most a quarter of those the process may open).
 BACKLOG = 1024
-# File descriptors kept for those, the store, the log and the rest.
-FILE_RESERVE = BACKLOG + 128
+# File descriptors kept for the store, the log, the worker threads and the rest.
+FILE_RESERVE = 128
 
 
 class DEFAULTS:
@@ -106,7 +107,6 @@ def register(district_app: typer.Typer) -> None:
         ),
         openapi: bool = typer.Option(False, "--openapi", help=t("help.opt.openapi")),
     ) -> None:
-        import asyncio
         import contextlib
 
         import uvicorn
@@ -142,8 +142,10 @@ def register(district_app: typer.Typer) -> None:
             store.close()
             raise
         files = raise_file_limit()
-        if files is not None and max_connections > files - FILE_RESERVE:
-            max_connections = max(files - FILE_RESERVE, 1)
+        backlog = BACKLOG if files is None else max(min(BACKLOG, files // 4), 8)
+        if files is not None and max_connections > files - FILE_RESERVE - backlog:
+            # Never more connections than file descriptors: EMFILE stays out of reach.
+            max_connections = max(files - FILE_RESERVE - backlog, 1)
             err_console().print(t("serve.connections_capped", limit=max_connections, files=files))
         limits = Limits(
             max_connections=max_connections,
@@ -184,22 +186,14 @@ def register(district_app: typer.Typer) -> None:
                 limit_concurrency=limits.max_connections + 1,  # uvicorn's own bound, a spare
                 timeout_keep_alive=limits.keep_alive,
                 h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-                backlog=BACKLOG,
+                backlog=backlog,
                 timeout_graceful_shutdown=30,
             )
             server = uvicorn.Server(config)
 
             tune_malloc()
-
-            async def run() -> None:
-                tally.start(asyncio.get_running_loop())
-                try:
-                    await server.serve(sockets=[sock])
-                finally:
-                    tally.stop()
-
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped, as asked
-                asyncio.run(run())
+                server.run(sockets=[sock])
             if not server.started:
                 raise FieldkitError("serve.not_started")
         finally:

@@ -19,6 +19,7 @@ the status, never personal data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -90,11 +91,23 @@ def create_app(
     when a real server runs it; in process there is none. `/openapi.json` only if asked."""
     limits = limits or Limits()
     tally = tally or (gate.tally if gate is not None else Tally())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Summary lines once a minute and at shutdown (uvicorn ends the process soon after).
+        if gate is not None:
+            tally.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            tally.stop()
+
     app = FastAPI(
         title="fieldkit district",
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if openapi else None,
+        lifespan=lifespan,
     )
     app.add_middleware(BodyDeadlines, gate=gate, limits=limits, tally=tally)
     uploads = asyncio.Semaphore(limits.max_uploads)
