@@ -26,6 +26,7 @@ holds the token buckets of enrolment attempts (per client address and per code).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import Counter
@@ -41,6 +42,9 @@ SUMMARY_INTERVAL = 60.0
 TRIM_INTERVAL = 5.0
 # Seconds a bundle waits for an upload slot before the server answers 503.
 UPLOAD_WAIT = 60.0
+# Seconds a throttled enrolment attempt waits for its 429: a guesser's loop slows down,
+# and the server spends nothing meanwhile.
+THROTTLE_DELAY = 1.0
 # The most bytes of a request line and headers uvicorn buffers (fieldkit sends ~200).
 MAX_HEAD_BYTES = 16 * 1024
 
@@ -83,9 +87,11 @@ class Tally:
         self.since = clock()
         self._timer: asyncio.TimerHandle | None = None
         self._trimmer: asyncio.TimerHandle | None = None
+        self.activity = self._seen_activity = 0  # connections closed, for the memory tick
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
+        self.activity += n
         if self.clock() - self.since >= self.interval:
             self.flush()
 
@@ -113,7 +119,13 @@ class Tally:
             self._timer = loop.call_later(self.interval, tick)
 
         def memory() -> None:
-            trim()  # what an attack's connections left behind, back to the system
+            # What an attack's connections left behind, back to the system: asyncio's
+            # transports and protocols hold each other (cycles the collector frees only
+            # at its rare full passes), then the freed heap is trimmed.
+            if self.activity != self._seen_activity:
+                self._seen_activity = self.activity
+                gc.collect()
+                trim()
             self._trimmer = loop.call_later(TRIM_INTERVAL, memory)
 
         self._timer = loop.call_later(self.interval, tick)
@@ -255,6 +267,7 @@ class Gate:
 
     def release(self, address: str) -> None:
         self.open -= 1
+        self.tally.activity += 1  # memory may be given back at the next tick
         self.by_address[address] -= 1
         if self.by_address[address] <= 0:
             del self.by_address[address]
