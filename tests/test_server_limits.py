@@ -371,3 +371,11 @@ def test_the_middleware_alone_cuts_a_slow_body_in_process():
 
     assert asyncio.run(main()) == []  # the app saw a disconnect and answered nothing
     assert tally.counts == {f"connections closed: {BODY_SLOW}": 1}
+
+
+def test_a_large_body_sent_right_after_the_tls_handshake_is_read_whole(tls_context):
+    with Guarded(Limits(header_timeout=5), tls=tls_context) as server:
+        url = f"https://127.0.0.1:{server.port}/"
+        answer = httpx.post(url, content=b"z" * 3_000_000, verify=False, timeout=20)
+        assert answer.text == "3000000"
+        assert server.tally.counts == {}

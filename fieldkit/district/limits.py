@@ -45,6 +45,11 @@ UPLOAD_WAIT = 60.0
 # Seconds a throttled enrolment attempt waits for its 429: a guesser's loop slows down,
 # and the server spends nothing meanwhile.
 THROTTLE_DELAY = 1.0
+# Seconds a refused upload's connection stays open once its answer is sent.
+LINGER = 1.0
+# The most bytes a TLS connection may bring before its handshake has fully returned
+# (a few reads of the socket at most, in practice).
+MAX_EARLY_BYTES = 4 * 1024 * 1024
 # The most bytes of a request line and headers uvicorn buffers (fieldkit sends ~200).
 MAX_HEAD_BYTES = 16 * 1024
 
@@ -310,6 +315,7 @@ class Guard(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.lost = False
         self.early: list[bytes] = []
+        self.early_bytes = 0
         self.eof = False
         self._counted = False
 
@@ -343,10 +349,13 @@ class Guard(asyncio.Protocol):
         if self.inner is not None:
             self.inner.data_received(data)
         elif not self.lost:
-            # Bytes decrypted with the end of the handshake, before `start_tls` returns.
+            # Bytes decrypted with the end of the handshake, before `start_tls` returns
+            # (a client sends its request, body and all, right after the handshake):
+            # kept for uvicorn's protocol, which then applies its own flow control.
             self.early.append(data)
-            if sum(len(part) for part in self.early) > MAX_HEAD_BYTES:
-                self.close(HEADER_DEADLINE)
+            self.early_bytes += len(data)
+            if self.early_bytes > MAX_EARLY_BYTES:
+                self.close(TLS_FAILED)
 
     def eof_received(self) -> bool | None:
         if self.inner is not None:
@@ -374,6 +383,19 @@ class Guard(asyncio.Protocol):
         self.disarm()
         if not self.lost:
             self.timer = self.loop.call_later(self.gate.limits.header_timeout, self._expired)
+
+    def linger(self) -> None:
+        """Abort the connection LINGER seconds from now, uncounted (the answer was sent)."""
+        self.disarm()
+        if not self.lost:
+            self.timer = self.loop.call_later(LINGER, self._abort)
+
+    def _abort(self) -> None:
+        self.timer = None
+        transport = self.transport
+        self._release()
+        if transport is not None:
+            transport.abort()
 
     def disarm(self) -> None:
         if self.timer is not None:
@@ -420,7 +442,7 @@ class Guard(asyncio.Protocol):
         self.transport = transport
         self.inner = self.inner_class(*self._args, **self._kwargs)
         self.inner.connection_made(transport)
-        early, self.early = b"".join(self.early), []
+        early, self.early, self.early_bytes = b"".join(self.early), [], 0
         if early:
             self.inner.data_received(early)
         if self.eof:
@@ -482,13 +504,20 @@ class BodyDeadlines:
                 finished = not message.get("more_body", False)
             return message
 
+        closing = False
+
         async def watched_send(message: dict) -> None:
+            nonlocal closing
             await send(message)
-            if (
-                guard is not None
-                and message.get("type") == "http.response.body"
-                and not message.get("more_body", False)
-            ):
-                guard.arm()
+            if guard is None:
+                return
+            if message.get("type") == "http.response.start":
+                closing = (b"connection", b"close") in [
+                    (k.lower(), v.lower()) for k, v in message.get("headers", [])
+                ]
+            elif message.get("type") == "http.response.body" and not message.get("more_body"):
+                # A refusal with its body unread: the client may go on sending, so the
+                # connection is aborted soon after the answer rather than closed politely.
+                guard.linger() if closing else guard.arm()
 
         await self.app(scope, timed_receive, watched_send)

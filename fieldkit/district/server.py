@@ -41,7 +41,7 @@ from fieldkit.district.limits import (
     Throttle,
 )
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import BundleRejected, FieldkitError
+from fieldkit.errors import BundleRejected, FieldkitError, Refused
 from fieldkit.i18n import t
 from fieldkit.sync import wire
 from fieldkit.sync.bundle import MAX_BUNDLE_BYTES, PREFIX_BYTES, head_length, read_head
@@ -55,6 +55,10 @@ log = logging.getLogger("fieldkit.server")
 WORKER_ID = re.compile(r"^wk-[0-9a-f]{1,32}$")
 # Asks the client to close the connection: its body was refused unread.
 CLOSE = {"connection": "close"}
+# Seconds the early check remembers what it found of a sender id, so that an upload
+# repeated under one id does not wait for the store each time (an enrolment forgets).
+SENDER_TTL = 5.0
+SENDERS_KEPT = 4096
 
 
 class _Body:
@@ -122,6 +126,23 @@ def create_app(
     uploads = asyncio.Semaphore(limits.max_uploads)
     by_address = Throttle(limits.enrol_per_address)
     by_code = Throttle(limits.enrol_per_code)
+    senders: dict[str, tuple[float, str | None]] = {}  # sender id -> (when, worker id)
+
+    async def sender_of(header) -> str:
+        """The worker id of an enrolled sender (the early check), or Refused."""
+        now = time.monotonic()
+        when, worker = senders.get(header.sender, (0.0, None))
+        if now - when > SENDER_TTL:
+            try:
+                worker = await sender_of(header)
+            except Refused:
+                worker = None
+            if len(senders) >= SENDERS_KEPT:
+                senders.clear()
+            senders[header.sender] = (now, worker)
+        if worker is None:
+            raise Refused("sync.unknown_worker")
+        return worker
 
     def access(endpoint: str, client: str, worker: str, status: int, detail: str, started: float):
         elapsed = (time.monotonic() - started) * 1000
@@ -221,7 +242,10 @@ def create_app(
             tally.count("enrolment attempts throttled")
             await asyncio.sleep(THROTTLE_DELAY)
             return throttled("enrol", client, worker, started)
-        return await run_in_threadpool(exchange, data, "enrol", client, worker, started)
+        answer = await run_in_threadpool(exchange, data, "enrol", client, worker, started)
+        if answer.status_code == wire.OK:
+            senders.clear()  # a new sender id may have been refused a moment ago
+        return answer
 
     def named_worker(data: bytes) -> str:
         """The worker id an enrolment request names, when it parses and has the district's
