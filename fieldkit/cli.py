@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from fieldkit import __version__
 from fieldkit.commands import agenda, store_admin, sync
 from fieldkit.commands.common import AppState, err_console, flag_for, install
+from fieldkit.commands.prompts import INTERRUPTED, Interrupted
 from fieldkit.errors import ERROR, FieldkitError, InvalidValue, StoreError, disk_full
 from fieldkit.i18n import activate, t
 
@@ -165,7 +166,13 @@ class FieldkitGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             result = super().invoke(ctx)
-        except (ClickException, typer.Exit, typer.Abort):
+        except (Interrupted, click.exceptions.Abort, EOFError):
+            # Ctrl-C or Ctrl-D at a prompt (ours raise Interrupted; click's, Abort): the
+            # person stopped; one line, not click's "Aborted!" nor a traceback.
+            _print_warnings(failed=True)
+            err_console().print(t("prompt.interrupted"), markup=False)
+            raise typer.Exit(INTERRUPTED) from None
+        except (ClickException, typer.Exit):
             # click's usage errors and typer's exits must reach typer, which prints the
             # usage and exits 2, not become an "unexpected error".
             _print_warnings(failed=False)
@@ -186,7 +193,7 @@ class FieldkitGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             err_console().print(t("error.interrupted"))
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
         except Exception as exc:
             from fieldkit.store.db import DB_ERRORS
 

@@ -1,10 +1,18 @@
-"""Dates as people type them: ISO (2026-11-29), French (29/11/2026 or 29/11/26), a word
+"""Dates as people type them, and as they are shown to them.
+
+Typed: ISO (2026-11-29), French (29/11/2026 or 29/11/26), a word
 (demain, après-demain, lundi, lundi prochain, dans 2 semaines, and their English), or a
 step from today (+7d / +7j days, +2s / +2w weeks, +1m months).
 
 Core and commands read every typed date through `parse_day`, so that a date means the
 same wherever it is given: "01/12/26" is 1 December 2026, never the year 26, and a
 year outside EARLIEST_YEAR..LATEST_YEAR is refused with a message naming the field.
+
+Shown: every date a person reads (screens, summaries, PDFs, the report) goes through
+`show_day`, and every moment through `show_moment`: 15/03/2026 and 15/03/2026 14:05 in
+French, 2026-03-15 and 2026-03-15 14:05 in English. Always the whole date, never a short
+form such as 15/03, so that a printed page read months later is not ambiguous. `--json`
+keeps ISO and never comes here.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from fieldkit.choices import fold
 from fieldkit.errors import InvalidValue
+from fieldkit.i18n import current_language
 
 # No date of a follow-up, a review or a referral falls outside these years: one that
 # does is a typing slip (a year 26 or 20026), not a date to store and sync.
@@ -126,3 +135,37 @@ def check_year(day: date, field: str) -> date:
 def now_stamp() -> str:
     """The moment a record is written, as the stores keep it: UTC, ISO, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def show_day(day: date | None, empty: str = "") -> str:
+    """`day` as a person reads it in the current language (15/03/2026, 2026-03-15)."""
+    if day is None:
+        return empty
+    if current_language() == "fr":
+        return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+
+
+def show_moment(
+    moment: datetime | None, empty: str = "", *, seconds: bool = False, local: bool = True
+) -> str:
+    """`moment` as a person reads it: its day as `show_day`, then the time (15/03/2026
+    14:05); `seconds` for the audit trail. In local time, unless `local` is False (a
+    moment already in the zone it is to be read in, such as a summary's printing time);
+    a naive datetime is taken as it is."""
+    if moment is None:
+        return empty
+    if local and moment.tzinfo is not None:
+        moment = moment.astimezone()
+    clock = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
+    return f"{show_day(moment.date())} {clock}"
+
+
+def show_iso_day(text: str | None) -> str:
+    """A day kept as ISO text (a change's fields), shown as `show_day`; other text as it is."""
+    if not text:
+        return "?"
+    try:
+        return show_day(date.fromisoformat(text))
+    except ValueError:
+        return text

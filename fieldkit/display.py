@@ -44,6 +44,16 @@ def _hidden() -> re.Pattern[str]:
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
+# How many characters of a record's id stand for it on screen and on paper: what
+# `followup show` and the other commands taking an id accept (a unique prefix).
+SHORT_ID = 8
+
+
+def short_id(identifier: str) -> str:
+    """The short form of a record's id that a person reads and types back."""
+    return identifier[:SHORT_ID]
+
+
 # Fields of the documents' models (summary, report) that hold several lines of text;
 # every other text field is one line, and a line break in it is shown as `\n`.
 MULTILINE_FIELDS = frozenset(

@@ -39,6 +39,15 @@ class Assignee(_Model):
     lead: bool = False
 
 
+class KnownWorker(_Model):
+    """A worker as a device knows them, to show a name where a record holds an id: the
+    case teams' members and the authors on its cases, as the district last sent them."""
+
+    id: str
+    name: str
+    revoked: bool = False
+
+
 class Case(_Model):
     id: str
     reference: str
@@ -219,6 +228,17 @@ class AgendaItem(_Model):
     display_name: str
     overdue: bool
     followup_id: str | None = None
+
+
+class CaseOutlook(_Model):
+    """What is ahead on a case, as `agenda` counts it, for `case show` and the summary."""
+
+    next_review: date | None = None
+    review_overdue: bool = False
+    next_contact: date | None = None  # the planned contact not yet made
+    contact_followup: str | None = None  # the follow-up that planned it
+    contact_overdue: bool = False
+    concern_level: ConcernLevel | None = None  # from the latest follow-up that gave one
 
 
 class StoreStatus(_Model):

@@ -114,3 +114,9 @@ def check_amendment_author(followup: Any, author: str) -> None:
     """Only the worker who recorded a follow-up amends it; anyone else adds their own."""
     if followup.recorded_by != author:
         raise Refused("followup.not_author", ref=followup.id[:8])
+
+
+def overdue(due: date | None, today: date) -> bool:
+    """A review or a planned contact is overdue once its day has passed: the one rule of
+    `agenda`, `case list`, `case show` and the summary."""
+    return due is not None and due < today

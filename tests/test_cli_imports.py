@@ -25,6 +25,7 @@ HEAVY = (
     "httpx",
     "fastapi",
     "uvicorn",
+    "prompt_toolkit",
 )
 
 

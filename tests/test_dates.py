@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
-from fieldkit.dates import parse_day
+from fieldkit.dates import parse_day, show_day, show_iso_day, show_moment
 from fieldkit.errors import InvalidValue
 
 WEDNESDAY = date(2026, 12, 2)
@@ -58,3 +58,31 @@ def test_a_step_past_the_calendar_is_refused_not_a_crash():
     for typed in ("+999999m", "+999999s"):
         with pytest.raises(InvalidValue):
             parse_day(typed, "--date", WEDNESDAY)
+
+
+@pytest.mark.parametrize(
+    ("lang", "day", "moment"),
+    [
+        ("fr", "15/03/2026", "15/03/2026 14:05"),
+        ("en", "2026-03-15", "2026-03-15 14:05"),
+    ],
+)
+def test_a_date_is_shown_in_the_languages_form_always_whole(
+    lang: str, day: str, moment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIELDKIT_LANG", lang)
+    assert show_day(date(2026, 3, 15)) == day
+    assert show_day(None) == "" and show_day(None, "—") == "—"
+    assert show_moment(datetime(2026, 3, 15, 14, 5, 59)) == moment
+    assert show_moment(datetime(2026, 3, 15, 14, 5, 9), seconds=True) == f"{moment}:09"
+    assert show_iso_day("2026-03-15") == day
+    assert show_iso_day("pas une date") == "pas une date" and show_iso_day(None) == "?"
+
+
+def test_a_moment_with_a_zone_is_shown_in_local_time_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FIELDKIT_LANG", "fr")
+    at = datetime(2026, 3, 15, 23, 30, tzinfo=UTC)
+    assert show_moment(at, local=False) == "15/03/2026 23:30"
+    assert show_moment(at) == show_moment(at.astimezone().replace(tzinfo=None))

@@ -78,10 +78,10 @@ def test_a_run_without_a_given_environment_uses_the_runner_streams_and_its_termi
 def test_an_environment_given_as_a_terminal_asks_for_what_is_missing(tmp_path: Path) -> None:
     env = AppState(stdin_isatty=True, stderr_isatty=True)
     args = ["--home", str(tmp_path), "followup", "add", "CO-2026-0001", "-s", "Vu"]
-    result = CliRunner().invoke(app, args, obj=env, input="nope\n")
+    result = CliRunner().invoke(app, args, obj=env, input="nope\nnope\nnope\n")
 
     assert "Kind" in result.output  # the prompt for --kind, answered on the runner's stdin
-    assert result.exit_code == USAGE  # "nope" is no kind
+    assert result.exit_code == USAGE  # "nope" is no kind, three times
 
 
 def test_the_environment_asks_each_stream_whether_it_is_a_terminal() -> None:

@@ -60,6 +60,8 @@ SAME_IN_BOTH = {
     "#",
     "Action",
     "District",
+    "district",
+    "{name} [{id}]",
     "contact",
     "—",
     "page {n}/{total}",

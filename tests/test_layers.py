@@ -3,7 +3,7 @@ across a layer the wrong way fails here, lazy imports inside functions included.
 
     commands, cli → store, district, summary, sync → replica → crypto
 
-with the core modules (errors, model, enums, rules, i18n, dates, display, paths, config)
+with the core modules (errors, model, enums, rules, i18n, dates, display, names, paths, config)
 usable from every layer and importing none of the layers themselves.
 """
 
@@ -38,6 +38,7 @@ CORE = {
     "locale",
     "dates",
     "display",
+    "names",
     "paths",
     "config",
     "__version__",

@@ -1,6 +1,8 @@
 """The yes/no confirmation (fieldkit/commands/prompts.py), at a real terminal and in-process:
 [o/N] in French, [y/N] in English; o, oui, y, yes and n, non, no understood whatever the
-case and accents; another answer asks again; Ctrl-C or Ctrl-D means no, nothing done."""
+case and accents; another answer asks again; Ctrl-C or Ctrl-D means no, nothing done.
+
+And the numbered menus, in-process (at a real terminal: tests/e2e/test_terminal_prompts.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ import pexpect
 import pytest
 from typer.testing import CliRunner
 
+from fieldkit import i18n
 from fieldkit.cli import app
 from fieldkit.commands.common import AppState
-from fieldkit.errors import ERROR, OK
+from fieldkit.commands.prompts import INTERRUPTED, menu_answer, menu_lines
+from fieldkit.enums import ConcernLevel, FollowUpKind
+from fieldkit.errors import ERROR, OK, USAGE
 from tests.conftest import PASSPHRASE
 
 
@@ -172,3 +177,89 @@ def test_the_answer_is_read_without_case_or_accents(district: Path, typed: str, 
     assert (_due(district) == []) is purged
     asked = result.stderr.count("[o/N]")
     assert asked == typed.count("\n")  # one question per answer given
+
+
+# The numbered menus (fieldkit/commands/prompts.py `choose`): the answer is the number of
+# a line or a word of either language; anything else is no answer.
+
+
+@pytest.mark.parametrize(
+    ("answer", "meant"),
+    [
+        ("1", FollowUpKind.INTERVIEW),
+        (" 8 ", FollowUpKind.CONCERN),
+        ("2", FollowUpKind.HOME_VISIT),
+        ("entretien", FollowUpKind.INTERVIEW),
+        ("Visite à domicile", FollowUpKind.HOME_VISIT),
+        ("inquietude", FollowUpKind.CONCERN),  # without its accent
+        ("phone-call", FollowUpKind.PHONE_CALL),  # the English code
+        ("call", FollowUpKind.PHONE_CALL),
+    ],
+)
+def test_a_menu_answer_is_a_number_or_a_word_of_either_language(answer: str, meant):
+    assert menu_answer(FollowUpKind, answer) is meant
+
+
+@pytest.mark.parametrize("answer", ["", "   ", "0", "9", "-1", "1.5", "entretient", "²"])
+def test_any_other_menu_answer_means_nothing(answer: str):
+    assert menu_answer(FollowUpKind, answer) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        ("fr", ["Niveau d'inquiétude", "  1. faible", "  2. moyen", "  3. élevé"]),
+        ("en", ["Concern level", "  1. low", "  2. medium", "  3. high"]),
+    ],
+)
+def test_the_menu_lists_the_choices_in_the_language_of_the_screen(
+    monkeypatch: pytest.MonkeyPatch, language: str, lines: list[str]
+):
+    monkeypatch.setenv("FIELDKIT_LANG", language)
+    i18n.reset()
+    assert menu_lines(ConcernLevel) == lines
+    assert len(menu_lines(FollowUpKind)) == 1 + len(FollowUpKind)
+
+
+def _add_at_a_terminal(home: Path, typed: str, language: str = "fr"):
+    """`followup add` with no kind, its runner's streams said to be a terminal."""
+    return CliRunner().invoke(
+        app,
+        ["--home", str(home), "followup", "add", "CO-2026-0001", "--summary", "Vu"],
+        input=typed,
+        obj=AppState(stdin_isatty=True, stderr_isatty=True),
+        env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": language},
+    )
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_three_wrong_menu_answers_are_a_usage_error_that_names_no_flag(
+    tmp_path: Path, language: str
+):
+    result = _add_at_a_terminal(tmp_path, "entretient\n\n42\n", language)
+    assert result.exit_code == USAGE
+    *asked, last = result.stderr.strip().splitlines()
+    unknown = (
+        "Type de suivi : « {} » n'est pas un type connu (choisir 1–8)"
+        if language == "fr"
+        else "Kind of follow-up: '{}' is not a known kind (choose 1–8)"
+    )
+    assert last == "fieldkit: " + unknown.format("42")
+    assert unknown.format("entretient") in asked and unknown.format("") in asked
+    assert "--kind" not in result.stderr
+    # Asked three times, the menu shown once; the store was never reached.
+    assert result.stderr.count("1–8) ") == 3 and result.stderr.count("  1. ") == 1
+    assert not (tmp_path / "worker.db").exists()
+
+
+def test_the_end_of_input_at_a_menu_says_nothing_was_recorded(tmp_path: Path):
+    result = _add_at_a_terminal(tmp_path, "nope\n")  # then nothing more: Ctrl-D
+    assert result.exit_code == INTERRUPTED
+    assert result.stderr.strip().splitlines()[-1] == "Interrompu : rien n'a été enregistré."
+    assert "Aborted" not in result.output
+
+
+def test_a_typed_control_character_in_a_wrong_answer_is_written_out(tmp_path: Path):
+    result = _add_at_a_terminal(tmp_path, "\x1b[2J\n1\n")
+    [unknown] = [line for line in result.stderr.splitlines() if line.startswith("Type de suivi :")]
+    assert unknown == "Type de suivi : « \\x1b[2J » n'est pas un type connu (choisir 1–8)"

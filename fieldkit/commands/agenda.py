@@ -30,13 +30,14 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
+        from fieldkit.dates import show_day
         from fieldkit.display import plain
 
         table = Table(title=t_n("agenda.title", days))
         for column in ("col.due", "col.what", "col.reference", "col.name"):
             table.add_column(t(column))
         for item in items:
-            due = plain(item.due.isoformat())
+            due = plain(show_day(item.due))
             if item.overdue:
                 due.append(f" ({t('agenda.overdue')})")
                 due.stylize("bold red")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,16 +10,37 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit import choices
-from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
+from fieldkit.commands.common import (
+    console,
+    is_interactive,
+    parse_date,
+    print_json,
+    read_text_option,
+    say,
+    state,
+    text_help,
+)
 from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
-from fieldkit.commands.render import amendment_text, case_json, label, labeller, short
+from fieldkit.commands.render import (
+    amendment_text,
+    case_json,
+    field_names,
+    label,
+    labeller,
+    people,
+    short,
+)
+from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus
+from fieldkit.enums import CaseStatus, ConcernLevel
 from fieldkit.errors import InvalidValue
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
+
+    from fieldkit.names import Names
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,6 +59,7 @@ def list_cases(
     wanted = _status(status)
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_cases(wanted)
+        late = store.overdue_cases(date.today()) if not as_json else {}
     if as_json:
         print_json([case_json(c) for c in items])
         return
@@ -46,20 +68,36 @@ def list_cases(
         return
     from fieldkit.commands.listing import print_listing
 
-    columns = ("col.reference", "col.name", "col.status", "col.priority", "col.next_review")
+    columns = (
+        "col.reference",
+        "col.name",
+        "col.status",
+        "col.priority",
+        "col.next_review",
+        "col.late",
+    )
     label_of = labeller()
+    words = {what: t(f"case.overdue.{what}") for what in ("review", "contact")}
     rows = [
         (
             case.reference,
             case.display_name,
             label_of("status", case.status),
             label_of("priority", case.priority),
-            case.next_review.isoformat() if case.next_review else "",
+            show_day(case.next_review),
+            _late(late.get(case.id), words),
         )
         for case in items
     ]
     title = t("case.list_title", count=len(items))
     print_listing(console(), title, [t(c) for c in columns], rows)
+
+
+def _late(what: set[str] | None, words: dict[str, str]) -> tuple[str, str] | str:
+    """The overdue column of `case list`: « revue en retard, contact en retard », in red."""
+    if not what:
+        return ""
+    return (", ".join(words[w] for w in ("review", "contact") if w in what), "bold red")
 
 
 def _status(value: str | None) -> CaseStatus | None:
@@ -97,6 +135,8 @@ def show(
         item, history = store.get_case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
+        ahead = store.outlook(item, date.today())
+        names = people(store, item)
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
@@ -108,9 +148,16 @@ def show(
     facts.add_row(t("col.status"), label("status", item.status))
     facts.add_row(t("col.priority"), label("priority", item.priority))
     facts.add_row(t("col.unit"), plain(item.unit))
+    if item.assignees:
+        team = [names.of(a.id) + (" *" if a.lead else "") for a in item.assignees]
+        facts.add_row(t("col.assignees"), plain(", ".join(team)))
     if item.reason:
         facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
-    facts.add_row(t("col.next_review"), item.next_review.isoformat() if item.next_review else "—")
+    facts.add_row(t("col.next_review"), _due(ahead.next_review, ahead.review_overdue, "review"))
+    facts.add_row(t("col.next_contact"), _due(ahead.next_contact, ahead.contact_overdue, "contact"))
+    concern = ahead.concern_level
+    shown = label("concern", concern) if concern else "—"
+    facts.add_row(t("col.concern_now"), plain(shown, style=_CONCERN_STYLE.get(concern, "")))
     if item.goals:
         facts.add_row(
             t("col.goals"),
@@ -128,39 +175,55 @@ def show(
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
-    out.print(followup_table(history, total, names=assignee_names(item)))
+    out.print(followup_table(history, total, names=names))
 
 
-def assignee_names(case) -> dict[str, str]:
-    """Worker id -> name, for the workers this case names."""
-    return {a.id: a.name for a in case.assignees if a.name}
+_CONCERN_STYLE = {ConcernLevel.HIGH: "bold red", ConcernLevel.MEDIUM: "yellow"}
 
 
-def followup_table(
-    history: list, total: int | None = None, names: dict[str, str] | None = None
-) -> Table:
-    """The follow-ups as a table; `total` says how many there are when `history` is a part."""
+def _due(day: date | None, late: bool, what: str) -> Text:
+    """A review's or a contact's day, with « revue en retard » in words when it is past."""
+    text = plain(show_day(day, "—"))
+    if late:
+        text.append(f" ({t(f'case.overdue.{what}')})", style="bold red")
+    return text
+
+
+def followup_table(history: list, total: int | None = None, names: Names | None = None) -> Table:
+    """The follow-ups as a table; `total` says how many there are when `history` is a part.
+    `names` says who recorded each (fieldkit/names.py)."""
     from rich.table import Table
 
+    from fieldkit.names import Names
+
+    names = names or Names()
     if total is not None and total > len(history):
         title = t("followup.history_latest", count=len(history), total=total)
     else:
         title = t("followup.history", count=len(history))
     table = Table(title=title)
-    for column in ("col.id", "col.date", "col.kind", "col.summary", "col.next_contact"):
+    for column in (
+        "col.id",
+        "col.date",
+        "col.kind",
+        "col.recorded_by",
+        "col.summary",
+        "col.next_contact",
+    ):
         table.add_column(t(column))
     for original in history:
         item = original.current()
         summary = plain(item.summary, multiline=True)
         if original.amended:
-            marks = "; ".join(amendment_text(a, names or {}) for a in original.amendments)
+            marks = "; ".join(amendment_text(a, names) for a in original.amendments)
             summary.append(f"  [{t('followup.amended_mark')} {escape(marks)}]")
         table.add_row(
             short(item.id),
-            item.occurred_on.isoformat(),
+            show_day(item.occurred_on),
             label("kind", item.kind),
+            plain(names.of(item.recorded_by)),
             summary,
-            item.next_contact.isoformat() if item.next_contact else "",
+            show_day(item.next_contact),
         )
     return table
 
@@ -169,7 +232,7 @@ def followup_table(
 def update(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    situation: str | None = typer.Option(None, "--situation", help=t("help.opt.situation")),
+    situation: str | None = typer.Option(None, "--situation", help=text_help("help.opt.situation")),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     goal: list[str] | None = typer.Option(None, "--goal", help=t("help.opt.goal")),
     related: list[str] | None = typer.Option(None, "--related", help=t("help.opt.related")),
@@ -183,6 +246,15 @@ def update(
         situation = read_text_option(situation, "--situation", "prompt.situation", required=True)
     review = parse_date(next_review, "--next-review")
     with WorkerStore.open(st.home, st.credentials()) as store:
+        if situation is next_review is goal is related is None and is_interactive():
+            # Nothing given at a terminal: the situation as it reads now, to edit in place.
+            current = store.get_case(case, limit=1)[0].situation or ""
+            situation = read_text_option(
+                None, "--situation", "prompt.situation", required=True, initial=current
+            )
+            if situation == current.strip():
+                say(t("prompt.text_unchanged"))
+                return
         change = store.update_case(
             case,
             situation=situation,
@@ -194,7 +266,7 @@ def update(
     if as_json:
         print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
         return
-    console().print(t("case.updated", fields=", ".join(sorted(change.fields))))
+    console().print(t("case.updated", fields=field_names(change.fields)))
 
 
 @app.command("summary", help=t("help.case_summary"))
@@ -219,7 +291,7 @@ def summary(
     target = choose_target(output, kind, force)
     first_day = parse_date(since, "--since")
     with WorkerStore.open(st.home, st.credentials()) as store:
-        data = store.summary_data(case)
+        data = store.summary_data(case, date.today())
         document = assemble(
             data.case,
             data.followups,
@@ -228,6 +300,7 @@ def summary(
             printed_at=datetime.now().astimezone(),
             since=first_day,
             worker_names=data.worker_names,
+            outlook=data.outlook,
         )
         with glyph_warnings():
             deliver(

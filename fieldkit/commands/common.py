@@ -3,7 +3,6 @@ parsing of dates."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from contextvars import ContextVar
@@ -132,11 +131,12 @@ class AppState:
         return make_console(self.stderr, soft_wrap=True)
 
     def credentials(self) -> Credentials:
+        from fieldkit.commands.prompts import ask_secret
         from fieldkit.store.access import Credentials
 
         prompt = None
         if self.interactive:
-            prompt = lambda: getpass.getpass(t("prompt.passphrase"))  # noqa: E731
+            prompt = lambda: ask_secret(t("prompt.passphrase"))  # noqa: E731
         return Credentials(passphrase_file=self.passphrase_file, prompt=prompt)
 
 
@@ -214,19 +214,37 @@ def parse_date(text: str | None, field: str, today: date | None = None) -> date 
     return parse_day(text, field, today)
 
 
+def text_help(key: str) -> str:
+    """The help of an option that takes a case's text, with the warning that argv is
+    no place for it (shell history, other users' process list)."""
+    return f"{t(key)} {t('help.opt.text_private')}"
+
+
 def read_text_option(
-    value: str | None, field: str, prompt_key: str, *, required: bool
+    value: str | None, field: str, prompt_key: str, *, required: bool, initial: str = ""
 ) -> str | None:
-    """A long text from the option, stdin (`-`), or a prompt on a terminal (not argv/history)."""
+    """A long text from the option, stdin (`-`), or the editor at a terminal: not argv,
+    where it would stay in the shell history and show to other users in the process list.
+
+    `-` at a terminal first says how to end the input; from a pipe it reads silently.
+    `initial`: the text the editor starts from (the current one, to correct it)."""
+    env = environment()
     if value == "-":
-        return environment().stdin.read().strip()
+        if env.stdin_isatty and env.stderr_isatty:
+            env.stderr.write(t("prompt.stdin_hint") + "\n")
+            env.stderr.flush()
+        try:
+            return env.stdin.read().strip()
+        except KeyboardInterrupt:
+            from fieldkit.commands.prompts import Interrupted
+
+            raise Interrupted() from None
     if value is not None:
         return value
-    if is_interactive():
-        answer = typer.prompt(
-            t(prompt_key), default="" if not required else None, show_default=False
-        )
-        return answer.strip() or None
+    if env.interactive:
+        from fieldkit.commands.editor import ask_text
+
+        return ask_text(t(prompt_key), required=required, initial=initial)
     if required:
         raise UsageError("value.missing", field=field)
     return None

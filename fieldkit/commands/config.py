@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from fieldkit.commands.common import console, print_json, state
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,7 +24,9 @@ def show(
         return
     console().print(t("config.file", path=str(config.path_of(home))), markup=False)
     for key, value in values.items():
-        console().print(f"{key} = {_shown(value)}", markup=False)
+        said = _sentence("setting", key, value)
+        line = f"{key} = {_shown(value)}" + (f"  ({said})" if said else "")
+        console().print(line, markup=False)
 
 
 @app.command("set", help=t("help.config_set"))
@@ -45,7 +47,23 @@ def set_(
     if as_json:
         print_json(updated)
         return
-    console().print(t("config.set", key=key, value=_shown(updated[key])), markup=False)
+    said = _sentence("config", key, updated[key])
+    console().print(said or t("config.set", key=key, value=_shown(updated[key])), markup=False)
+
+
+def _sentence(prefix: str, key: str, value: object) -> str:
+    """What a setting's value means, in words: « synchronisation automatique activée ».
+    Each setting has a message per value (`<prefix>.<key>.on|off`) or a counted one
+    (`<prefix>.<key>`); "" for a setting that has none yet."""
+    from fieldkit.i18n import catalogue
+
+    if isinstance(value, bool):
+        key = f"{prefix}.{key}.{'on' if value else 'off'}"
+        return t(key) if key in catalogue() else ""
+    key = f"{prefix}.{key}"
+    if isinstance(value, int) and key in catalogue():
+        return t_n(key, value)
+    return ""
 
 
 def _shown(value: object) -> str:

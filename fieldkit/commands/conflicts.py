@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -14,15 +15,18 @@ from fieldkit.commands.common import (
     print_json,
     read_text_option,
     state,
+    text_help,
 )
 from fieldkit.commands.prompts import confirm
-from fieldkit.commands.render import short
+from fieldkit.commands.render import field_name, people, short
+from fieldkit.dates import show_iso_day, show_moment
 from fieldkit.display import plain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
     from fieldkit.model import Conflict
+    from fieldkit.names import Names
 
 app = typer.Typer(invoke_without_command=True)
 
@@ -55,7 +59,13 @@ def keep_choice(word: str) -> str:
 
 
 def _value(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        # A date field's value (next review) is kept as ISO; shown as every date is.
+        return show_iso_day(value) if _ISO_DAY.fullmatch(value) else value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @app.callback()
@@ -75,7 +85,9 @@ def list_conflicts(
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.conflicts(include_resolved)
-        references = {c.id: c.reference for c in store.list_cases()}
+        held = store.list_cases()
+        references = {c.id: c.reference for c in held}
+        names = people(store, *held)
     if as_json:
         print_json(
             [dict(c.model_dump(mode="json"), reference=references.get(c.case_id)) for c in items]
@@ -93,26 +105,35 @@ def list_conflicts(
         columns.append("col.resolved")
     for column in columns:
         table.add_column(t(column))
+    from fieldkit.summary.assemble import format_value
+
     for c in items:
         row = [
             short(c.id),
             plain(references.get(c.case_id, short(c.case_id))),
-            plain(c.field),
-            plain(f"{_value(c.winner_value)} ({c.winner_author})", multiline=True),
-            plain(f"{_value(c.loser_value)} ({c.loser_author})", multiline=True),
+            field_name(c.field),
+            plain(
+                _by(format_value(c.field, c.winner_value), c.winner_author, names), multiline=True
+            ),
+            plain(_by(format_value(c.field, c.loser_value), c.loser_author, names), multiline=True),
         ]
         if include_resolved:
-            row.append(plain(_resolution(c)))
+            row.append(plain(_resolution(c, names)))
         table.add_row(*row)
     console().print(table)
     console().print(t("conflicts.hint"))
 
 
-def _resolution(conflict: Conflict) -> str:
+def _by(value: str, author: str, names: Names) -> str:
+    """A value and who wrote it: "Suivi renforcé (Léa Martin)"."""
+    return f"{value} ({names.of(author)})" if author else value
+
+
+def _resolution(conflict: Conflict, names: Names) -> str:
     if not conflict.resolved:
         return t("conflicts.open")
-    when = conflict.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if conflict.resolved_at else ""
-    return t("conflicts.resolved_by", who=conflict.resolved_by or "", when=when)
+    when = show_moment(conflict.resolved_at)
+    return t("conflicts.resolved_by", who=names.of(conflict.resolved_by), when=when)
 
 
 @app.command("resolve", help=t("help.conflicts_resolve"))
@@ -120,7 +141,7 @@ def resolve(
     ctx: typer.Context,
     conflict_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.conflict")),
     keep: str | None = typer.Option(None, "--keep", help=t("help.opt.keep")),
-    text: str | None = typer.Option(None, "--text", help=t("help.opt.conflict_text")),
+    text: str | None = typer.Option(None, "--text", help=text_help("help.opt.conflict_text")),
     yes: bool = typer.Option(False, "--yes", "-y", help=t("help.opt.conflict_yes")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
@@ -136,7 +157,7 @@ def resolve(
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         if new_text is not None and not yes and is_interactive():
-            _confirm(store.conflict(conflict_id), new_text)
+            _confirm(store.conflict(conflict_id), new_text, people(store, *store.list_cases()))
         conflict = store.resolve_conflict(conflict_id, choice, new_text)
         after_write(store)
     if as_json:
@@ -145,16 +166,16 @@ def resolve(
     console().print(t("conflicts.resolved", id=short(conflict.id)))
 
 
-def _confirm(conflict: Conflict, new_text: str) -> None:
+def _confirm(conflict: Conflict, new_text: str, names: Names) -> None:
     """At a terminal, a new text replaces both values only once the person has seen them."""
     from rich.text import Text
 
     out = console()
     if conflict.resolved:
         return  # the store says so, in its own words
-    out.print(t("conflicts.confirm_kept", author=conflict.winner_author))
+    out.print(t("conflicts.confirm_kept", author=names.of(conflict.winner_author)))
     out.print(Text(_value(conflict.winner_value)))
-    out.print(t("conflicts.confirm_other", author=conflict.loser_author))
+    out.print(t("conflicts.confirm_other", author=names.of(conflict.loser_author)))
     out.print(Text(_value(conflict.loser_value)))
     out.print(t("conflicts.confirm_text"))
     out.print(Text(new_text))

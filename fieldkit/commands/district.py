@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit import choices
-from fieldkit.commands.cases import assignee_names, followup_table, history_limit
+from fieldkit.commands.cases import followup_table, history_limit
 from fieldkit.commands.common import (
     console,
+    environment,
     err_console,
     is_interactive,
     parse_date,
@@ -20,8 +21,9 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.prompts import confirm
-from fieldkit.commands.render import case_json, label, labeller
+from fieldkit.commands.render import case_json, district_people, label, labeller
 from fieldkit.commands.store_admin import new_passphrase
+from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
@@ -167,7 +169,10 @@ def worker_revoke(
 ) -> None:
     with _open(ctx) as store:
         revoked = store.revoke_worker(worker)
-    console().print(t("district.worker_revoked", id=revoked.id))
+    name = revoked.name
+    if environment().debug:
+        name = t("names.with_id", name=name, id=revoked.id)
+    console().print(t("district.worker_revoked", name=escape(name)))
 
 
 @case_app.command("add", help=t("help.district_case_add"))
@@ -223,6 +228,7 @@ def case_list(
         conflicts: dict[str, int] = {}
         for c in store.conflicts():
             conflicts[c.case_id] = conflicts.get(c.case_id, 0) + 1
+        names = district_people(store)
     if as_json:
         print_json(
             [
@@ -261,7 +267,7 @@ def case_list(
                 c.unit,
                 label_of("status", c.status),
                 label_of("priority", c.priority),
-                ", ".join(a.name + (" *" if a.lead else "") for a in c.assignees),
+                ", ".join(names.of(a.id) + (" *" if a.lead else "") for a in c.assignees),
                 (" ".join(alerts), "bold red" if concerns.get(c.id) else ""),
             )
         )
@@ -281,13 +287,14 @@ def case_show(
         item, history = store.case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
+        names = district_people(store)
     if as_json:
         print_json(case_json(item, history, open_conflicts))
         return
     heading = plain(item.reference, style="bold")
     heading.append(escape(f" — {item.display_name} ({item.unit})"))
     console().print(heading)
-    console().print(followup_table(history, total, names=assignee_names(item)))
+    console().print(followup_table(history, total, names=names))
 
 
 @case_app.command("assign", help=t("help.district_case_assign"))
@@ -367,7 +374,7 @@ def purge(
         )
         return
     if not due:
-        console().print(t("purge.none", cutoff=cutoff.isoformat()))
+        console().print(t("purge.none", cutoff=show_day(cutoff)))
         return
     if dry_run or yes:
         console().print(_purge_table(due, cutoff))
@@ -388,11 +395,11 @@ def _purge_cutoff(closed_before: str | None, older_than: int | None) -> date:
 def _purge_table(due: list[ClosedCase], cutoff: date) -> Table:
     from rich.table import Table
 
-    table = Table(title=t("purge.title", cutoff=cutoff.isoformat(), count=len(due)))
+    table = Table(title=t("purge.title", cutoff=show_day(cutoff), count=len(due)))
     for column in (t("col.reference"), t("purge.col_closed_on"), t("purge.col_followups")):
         table.add_column(column)
     for item in due:
-        table.add_row(item.reference, item.closed_on.isoformat(), str(item.followups))
+        table.add_row(item.reference, show_day(item.closed_on), str(item.followups))
     return table
 
 
@@ -413,6 +420,7 @@ def sync_file(
     transport.check_destination(outgoing)  # before the bundle is applied, not after
     with _open(ctx) as store:
         outcome = handle(store, data, accept_revoked=accept_revoked)
+        who = escape(district_people(store).of(outcome.worker_id))
     transport.write_file(outgoing, outcome.reply)
     summary = {
         "kind": outcome.kind,
@@ -426,10 +434,10 @@ def sync_file(
     if as_json:
         print_json(dict(summary, fingerprint=outcome.fingerprint or None))
     elif outcome.kind == "enrol-reply":
-        console().print(t("district.enrolled", worker=outcome.worker_id))
+        console().print(t("district.enrolled", worker=who))
         console().print(t("district.worker_fingerprint", fingerprint=outcome.fingerprint))
     elif outcome.refused_worker:
-        console().print(t("district.wipe_sent", worker=outcome.worker_id))
+        console().print(t("district.wipe_sent", worker=who))
     else:
         counts = {
             name: t_n(key, summary[name])
@@ -441,7 +449,7 @@ def sync_file(
                 ("purge", "district.count.purge"),
             )
         }
-        console().print(t("district.sync_done", worker=outcome.worker_id, **counts))
+        console().print(t("district.sync_done", worker=who, **counts))
     if outcome.refused_worker:
         # The refusal is the one line on stderr; what was written went to stdout above.
         raise Refused("sync.worker_revoked", worker=outcome.worker_id)

@@ -16,8 +16,10 @@ from fieldkit.commands.common import (
     read_text_option,
     say,
     state,
+    text_help,
 )
-from fieldkit.commands.render import amendment_text, followup_json, label, short
+from fieldkit.commands.render import amendment_text, field_name, followup_json, label, people, short
+from fieldkit.dates import show_day
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import UsageError
@@ -40,10 +42,14 @@ def _choice(enum: type, value: str | None, field: str):
     return choices.parse(enum, value, field)
 
 
-def _ask_kind() -> str:
+def _ask(enum: type, flag: str):
+    """A choice the person did not type (as `flag`), asked as a numbered menu at a
+    terminal; outside one, a missing choice is a usage error naming the flag to give."""
     if not is_interactive():
-        raise UsageError("value.missing", field="--kind")
-    return typer.prompt(t("prompt.kind", choices=choices.listing(FollowUpKind)))
+        raise UsageError("value.missing", field=flag)
+    from fieldkit.commands.prompts import choose
+
+    return choose(enum)
 
 
 @app.command("add", help=t("help.followup_add"))
@@ -53,7 +59,7 @@ def add(
     kind: str | None = typer.Option(
         None, "--kind", "-k", help=t("help.opt.kind", choices=choices.listing(FollowUpKind))
     ),
-    summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
+    summary: str | None = typer.Option(None, "--summary", "-s", help=text_help("help.opt.summary")),
     when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
     partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
     referral_to: str | None = typer.Option(
@@ -61,7 +67,9 @@ def add(
         "--referral-to",
         help=t("help.opt.referral_to", choices=choices.listing(ReferralDomain)),
     ),
-    next_steps: str | None = typer.Option(None, "--next-steps", help=t("help.opt.next_steps")),
+    next_steps: str | None = typer.Option(
+        None, "--next-steps", help=text_help("help.opt.next_steps")
+    ),
     next_contact: str | None = typer.Option(
         None, "--next-contact", help=t("help.opt.next_contact")
     ),
@@ -75,24 +83,32 @@ def add(
 
     st = state(ctx)
     today = date.today()
-    kind_value = _choice(FollowUpKind, kind if kind is not None else _ask_kind(), "--kind")
+    # What was typed is read first: a wrong word or date fails before anything is asked.
+    kind_value = _choice(FollowUpKind, kind, "--kind")
     level = _choice(ConcernLevel, concern_level, "--concern-level")
-    if kind_value == FollowUpKind.CONCERN and level is None and is_interactive():
-        level = _choice(
-            ConcernLevel,
-            typer.prompt(t("prompt.concern_level", choices=choices.listing(ConcernLevel))),
-            "--concern-level",
-        )
     domain = _choice(ReferralDomain, referral_to, "--referral-to")
     occurred = parse_date(when, "--date") or today
     contact = parse_date(next_contact, "--next-contact")
-    text = read_text_option(summary, "--summary", "prompt.summary", required=True)
+    if kind_value is None:
+        kind_value = _ask(FollowUpKind, "--kind")
+    if kind_value == FollowUpKind.CONCERN and level is None and is_interactive():
+        level = _ask(ConcernLevel, "--concern-level")
+    if summary is None and not is_interactive():
+        raise UsageError("value.missing", field="--summary")
+    # Given (or `-`, standard input, read whole as a pipe is): read now. Typed at the
+    # terminal: once the store is open, so that the passphrase, if asked, comes first and
+    # a text typed is not lost to a wrong one.
+    text = None
+    if summary is not None:
+        text = read_text_option(summary, "--summary", "prompt.summary", required=True)
     steps = (
         read_text_option(next_steps, "--next-steps", "prompt.next_steps", required=False)
         if (next_steps == "-")
         else next_steps
     )
     with WorkerStore.open(st.home, st.credentials()) as store:
+        if text is None:
+            text = read_text_option(None, "--summary", "prompt.summary", required=True)
         item = store.add_followup(
             case,
             kind=kind_value,
@@ -128,10 +144,11 @@ def list_followups(
         return
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.list_followups(case)
+        names = people(store, *store.list_cases()) if not as_json else None
     if as_json:
         print_json([followup_json(f) for f in items])
         return
-    console().print(followup_table(items))
+    console().print(followup_table(items, names=names))
 
 
 def _list_refused(st, include_decided: bool, as_json: bool) -> None:
@@ -161,7 +178,7 @@ def show(
     st = state(ctx)
     with WorkerStore.open(st.home, st.credentials()) as store:
         original = store.get_followup(followup_id)
-        names = store.worker_names(original.case_id)
+        names = people(store, store.worker_names(original.case_id))
     if as_json:
         print_json(followup_json(original))
         return
@@ -170,9 +187,9 @@ def show(
 
     item = original.current()
     grid = Table.grid(padding=(0, 2))
-    grid.add_row(t("col.date"), item.occurred_on.isoformat())
+    grid.add_row(t("col.date"), show_day(item.occurred_on))
     grid.add_row(t("col.kind"), label("kind", item.kind))
-    grid.add_row(t("col.recorded_by"), plain(item.recorded_by))
+    grid.add_row(t("col.recorded_by"), plain(names.of(item.recorded_by)))
     if item.concern_level:
         grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
     if item.referral_to:
@@ -183,21 +200,31 @@ def show(
     if item.next_steps:
         grid.add_row(t("col.next_steps"), plain(item.next_steps, multiline=True))
     if item.next_contact:
-        grid.add_row(t("col.next_contact"), item.next_contact.isoformat())
+        grid.add_row(t("col.next_contact"), show_day(item.next_contact))
     if original.amended:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
         for amendment in original.amendments:
-            fields = ", ".join(label("field", name) for name in sorted(amendment.fields))
+            fields = ", ".join(field_name(name) for name in sorted(amendment.fields))
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
     console().print(Panel(grid, title=short(item.id), expand=False))
+
+
+def _may_amend(store, followup_id: str) -> None:
+    """The core's checks of an amendment (author, closed case), with nothing to amend:
+    a refusal is said before the person types a text it would refuse."""
+    try:
+        store.amend_followup(followup_id, date.today())
+    except UsageError as exc:
+        if exc.key != "followup.nothing_to_amend":
+            raise
 
 
 @app.command("amend", help=t("help.followup_amend"))
 def amend(
     ctx: typer.Context,
     followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
-    summary: str | None = typer.Option(None, "--summary", "-s", help=t("help.opt.summary")),
+    summary: str | None = typer.Option(None, "--summary", "-s", help=text_help("help.opt.summary")),
     when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
     partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
     referral_to: str | None = typer.Option(
@@ -205,7 +232,9 @@ def amend(
         "--referral-to",
         help=t("help.opt.referral_to", choices=choices.listing(ReferralDomain)),
     ),
-    next_steps: str | None = typer.Option(None, "--next-steps", help=t("help.opt.next_steps")),
+    next_steps: str | None = typer.Option(
+        None, "--next-steps", help=text_help("help.opt.next_steps")
+    ),
     next_contact: str | None = typer.Option(
         None, "--next-contact", help=t("help.opt.next_contact")
     ),
@@ -223,18 +252,34 @@ def amend(
         if (summary == "-")
         else summary
     )
+    steps = (
+        read_text_option(next_steps, "--next-steps", "prompt.next_steps", required=False)
+        if (next_steps == "-")
+        else next_steps
+    )
+    values = {
+        "summary": text,
+        "occurred_on": parse_date(when, "--date"),
+        "partners": partner or None,
+        "referral_to": _choice(ReferralDomain, referral_to, "--referral-to"),
+        "next_steps": steps,
+        "next_contact": parse_date(next_contact, "--next-contact"),
+        "concern_level": _choice(ConcernLevel, concern_level, "--concern-level"),
+    }
     with WorkerStore.open(st.home, st.credentials()) as store:
-        item = store.amend_followup(
-            followup_id,
-            date.today(),
-            summary=text,
-            occurred_on=parse_date(when, "--date"),
-            partners=partner or None,
-            referral_to=_choice(ReferralDomain, referral_to, "--referral-to"),
-            next_steps=next_steps,
-            next_contact=parse_date(next_contact, "--next-contact"),
-            concern_level=_choice(ConcernLevel, concern_level, "--concern-level"),
-        )
+        if all(value is None for value in values.values()) and is_interactive():
+            # Nothing given at a terminal: the text as it reads now, to correct in place,
+            # once the core said this person may amend it (before the text is typed).
+            _may_amend(store, followup_id)
+            current = store.get_followup(followup_id).current().summary
+            edited = read_text_option(
+                None, "--summary", "prompt.amend_summary", required=True, initial=current
+            )
+            if edited == current.strip():
+                say(t("prompt.text_unchanged"))
+                return
+            values["summary"] = edited
+        item = store.amend_followup(followup_id, date.today(), **values)
         after_write(store)
     if as_json:
         print_json(followup_json(item))

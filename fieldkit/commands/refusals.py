@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from fieldkit.commands.common import console, environment, print_json, state
-from fieldkit.commands.render import label
+from fieldkit.commands.render import district_people, label
+from fieldkit.dates import show_iso_day, show_moment
 from fieldkit.display import plain
 from fieldkit.i18n import t
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from fieldkit.district.store import DistrictStore
     from fieldkit.model import Change, RefusedChange
+    from fieldkit.names import Names
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,7 +33,7 @@ def what(change: Change) -> str:
     key = f"refused.what.{change.entity}.{change.op}"
     if change.entity == "followup" and change.op == "add":
         kind = label("kind", change.fields.get("kind")).lower()
-        return t(key, date=change.fields.get("occurred_on", "?"), kind=kind)
+        return t(key, date=show_iso_day(change.fields.get("occurred_on")), kind=kind)
     if change.entity == "followup" and change.op == "amend":
         return t(key, ref=change.entity_id[:8])
     if change.entity == "case" and change.op == "update":
@@ -61,7 +63,10 @@ def refusal_json(item: RefusedChange) -> dict[str, Any]:
     return data
 
 
-def refusal_table(items: list[RefusedChange], *, district: bool) -> Table:
+def refusal_table(
+    items: list[RefusedChange], *, district: bool, names: Names | None = None
+) -> Table:
+    """The refused changes; `names` says who sent each (the district's column)."""
     from rich.table import Table
 
     from fieldkit.store.refusals import preview
@@ -79,14 +84,14 @@ def refusal_table(items: list[RefusedChange], *, district: bool) -> Table:
             status += f" ({item.decision_reason})"
         row: list[Any] = [item.id] if district else []
         row += [
-            item.at.strftime("%Y-%m-%d %H:%M"),
+            show_moment(item.at),
             plain(item.case_reference or item.change.case_id[:8]),
             plain(f"{what(item.change)}\n{preview(item.change, 60)}".rstrip(), multiline=True),
             reason_text(item.reason),
             plain(status),
         ]
         if district:
-            row.insert(2, item.worker_id)
+            row.insert(2, plain(names.of(item.worker_id) if names else item.worker_id))
         table.add_row(*row)
     return table
 
@@ -102,13 +107,14 @@ def refusals_list(
     st = state(ctx)
     with DistrictStore.open(st.home, st.credentials()) as store:
         items = store.refusals(status)
+        names = district_people(store)
     if as_json:
         print_json([refusal_json(item) for item in items])
         return
     if not items:
         console().print(t("refusals.none"))
         return
-    console().print(refusal_table(items, district=True))
+    console().print(refusal_table(items, district=True, names=names))
 
 
 @app.command("show", help=t("help.district_refusals_show"))
@@ -124,7 +130,7 @@ def _one(
     ctx: typer.Context,
     as_json: bool,
     act: Callable[[DistrictStore], RefusedChange],
-    render: Callable[[RefusedChange], None],
+    render: Callable[[RefusedChange, Names], None],
 ) -> None:
     """Open the district, do one thing to one refused change, and show the outcome."""
     from fieldkit.district.store import DistrictStore
@@ -132,29 +138,32 @@ def _one(
     st = state(ctx)
     with DistrictStore.open(st.home, st.credentials()) as store:
         item = act(store)
+        names = district_people(store)
     if as_json:
         print_json(refusal_json(item))
         return
-    render(item)
+    render(item, names)
 
 
-def _show(item: RefusedChange) -> None:
+def _show(item: RefusedChange, names: Names) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
-    grid.add_row(t("col.at"), item.at.strftime("%Y-%m-%d %H:%M"))
-    grid.add_row(t("col.worker"), item.worker_id)
+    grid.add_row(t("col.at"), show_moment(item.at))
+    grid.add_row(t("col.worker"), plain(names.of(item.worker_id)))
     grid.add_row(t("col.case"), plain(item.case_reference or item.change.case_id))
     grid.add_row(t("col.what"), what(item.change))
     grid.add_row(t("col.refusal_reason"), reason_text(item.reason))
     grid.add_row(t("col.status"), t(f"refusal.status.{item.status}"))
     if item.decided_at:
-        grid.add_row(t("col.decided_at"), item.decided_at.strftime("%Y-%m-%d %H:%M"))
+        grid.add_row(t("col.decided_at"), show_moment(item.decided_at))
     if item.decision_reason:
         grid.add_row(t("col.decision_reason"), plain(item.decision_reason))
     for name, value in sorted(item.change.fields.items()):
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if name == "recorded_by":
+            shown = names.of(str(value))
         grid.add_row(label("field", name), plain(shown, multiline=True))
     console().print(Panel(grid, title=f"#{item.id}", expand=False))
 
@@ -169,7 +178,7 @@ def refusals_accept(
         ctx,
         as_json,
         lambda store: store.accept_refusal(number),
-        lambda item: console().print(t("refusals.accepted", ref=item.id)),
+        lambda item, _names: console().print(t("refusals.accepted", ref=item.id)),
     )
 
 
@@ -186,5 +195,5 @@ def refusals_dismiss(
         ctx,
         as_json,
         lambda store: store.dismiss_refusal(number, reason),
-        lambda item: console().print(t("refusals.dismissed", ref=item.id)),
+        lambda item, _names: console().print(t("refusals.dismissed", ref=item.id)),
     )

@@ -1,14 +1,20 @@
-"""Shared renderings of the models for commands: JSON shapes and labels of enum values."""
+"""Shared renderings of the models for commands: JSON shapes, labels of enum values, field
+names and audit actions in words, and the names of people (fieldkit/names.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from fieldkit.district.store import DistrictStore
     from fieldkit.model import Case, Conflict, FollowUp
+    from fieldkit.names import Names
+    from fieldkit.store.worker import WorkerStore
 
 
 def followup_json(item: FollowUp) -> dict[str, Any]:
@@ -57,20 +63,75 @@ def labeller() -> Callable[[str, Any], str]:
     return cached
 
 
+def field_name(name: str) -> str:
+    """A record field's name in words (`field.<name>`): "Next review", « Prochaine revue »."""
+    return label("field", name)
+
+
+def field_names(names: Iterable[str]) -> str:
+    """Field names in words, in their sorted order, for a sentence: « situation, prochaine
+    revue ». Lower case: they go inside a sentence (the words start with a capital in tables)."""
+    return ", ".join(_in_sentence(field_name(n)) for n in sorted(names))
+
+
+def _in_sentence(word: str) -> str:
+    return word if word[1:2].isupper() else word[:1].lower() + word[1:]
+
+
+def action_name(action: str) -> str:
+    """An audit action in words (`action.<action>`), or the action itself if new."""
+    return label("action", action)
+
+
+def people(store: WorkerStore, *cases: Case | Mapping[str, str]) -> Names:
+    """Who the ids of this device's records stand for on screen (fieldkit/names.py): the
+    workers the store knows, then the assignees of `cases` (a case, or its names by id),
+    with the ids beside the names under --debug."""
+    from fieldkit.commands.common import environment
+    from fieldkit.names import Names
+
+    names = Names(store.known_workers(), device=store.replica_id, debug=environment().debug)
+    for case in cases:
+        if isinstance(case, Mapping):
+            names.fill(case)
+        else:
+            names.with_case(case)
+    return names
+
+
+def district_people(store: DistrictStore) -> Names:
+    """Who the ids stand for at the district: every worker it has, revoked ones marked."""
+    from fieldkit.commands.common import environment
+    from fieldkit.model import KnownWorker, WorkerStatus
+    from fieldkit.names import Names
+
+    known = [
+        KnownWorker(
+            id=r.worker.id, name=r.worker.name, revoked=r.worker.status == WorkerStatus.REVOKED
+        )
+        for r in store.workers()
+    ]
+    return Names(known, device=store.replica_id, debug=environment().debug)
+
+
 def short(identifier: str) -> str:
-    return identifier[:8]
+    from fieldkit.display import short_id
+
+    return short_id(identifier)
 
 
-def amendment_text(amendment: Any, names: dict[str, str]) -> str:
+def amendment_text(amendment: Any, names: Names) -> str:
     """Who made an amendment and when, in the person's words: "by Léa Martin on
-    2026-11-03 14:05". The time is the amendment's HLC, shown in local time."""
+    2026-11-03 14:05" (03/11/2026 14:05 in French). The time is the amendment's HLC,
+    shown in local time."""
     from datetime import datetime
 
+    from fieldkit.dates import show_moment
     from fieldkit.replica.clock import parse_hlc
 
-    who = names.get(amendment.author) or amendment.author
+    who = names.of(amendment.author)
     try:
-        when = datetime.fromtimestamp(parse_hlc(amendment.hlc)[0] / 1000).strftime("%Y-%m-%d %H:%M")
+        when = show_moment(datetime.fromtimestamp(parse_hlc(amendment.hlc)[0] / 1000))
     except (ValueError, OverflowError, OSError):
         return t("followup.amended_by", name=who)
     return t("followup.amended_by_on", name=who, when=when)

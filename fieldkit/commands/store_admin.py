@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from fieldkit.commands.common import (
     say,
     state,
 )
+from fieldkit.dates import show_moment
 from fieldkit.errors import InvalidValue, Locked, UsageError
 from fieldkit.i18n import t
 
@@ -48,8 +48,10 @@ def new_passphrase(credentials: Credentials, prompt_key: str = "prompt.new_passp
 
 def ask_new_passphrase(prompt_key: str = "prompt.new_passphrase") -> str:
     """A new passphrase typed twice at the terminal."""
-    first = getpass.getpass(t(prompt_key))
-    if getpass.getpass(t("prompt.repeat_passphrase")) != first:
+    from fieldkit.commands.prompts import ask_secret
+
+    first = ask_secret(t(prompt_key))
+    if ask_secret(t("prompt.repeat_passphrase")) != first:
         raise UsageError("passphrase.mismatch")
     return first
 
@@ -101,7 +103,7 @@ def register(app: typer.Typer) -> None:
 
         st = state(ctx)
         token, expires = unlock(st.home, st.credentials(), parse_duration(ttl))
-        until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
+        until = show_moment(datetime.fromtimestamp(expires))
         if as_json:
             print_json(
                 {"session": token, "expires": datetime.fromtimestamp(expires, UTC).isoformat()}
@@ -195,4 +197,4 @@ def _auto_sync(home: Path) -> str:
 
 
 def _when(value: datetime | None) -> str | None:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else None
+    return show_moment(value) if value else None

@@ -242,6 +242,7 @@ def _report_refusals(result: worker_side.SyncResult) -> None:
     """Name each refused change, why, and where its copy waits; and a clock ahead."""
     from fieldkit.commands.refusals import reason_text
     from fieldkit.commands.render import label
+    from fieldkit.dates import show_iso_day
     from fieldkit.display import plain
     from fieldkit.errors import duration
 
@@ -252,7 +253,7 @@ def _report_refusals(result: worker_side.SyncResult) -> None:
             if item.entity == "followup" and item.op == "add":
                 what = t(
                     "refused.what.followup.add",
-                    date=item.occurred_on,
+                    date=show_iso_day(item.occurred_on),
                     kind=label("kind", item.kind),
                 )
             else:

@@ -167,6 +167,15 @@ def assigned(conn: Connection, worker_id: str) -> list[str]:
     ]
 
 
+def assignees_of(conn: Connection, case_ids: set[str]) -> set[str]:
+    """The workers assigned to any of these cases."""
+    found: set[str] = set()
+    for case_id in sorted(case_ids):
+        rows = conn.execute("SELECT worker_id FROM assignments WHERE case_id = ?", (case_id,))
+        found.update(r[0] for r in rows)
+    return found
+
+
 def open_among(conn: Connection, case_ids: set[str]) -> set[str]:
     """Those of these cases that are not closed."""
     closed = (None, CaseStatus.CLOSED.value)

@@ -166,9 +166,18 @@ def _sync(
             refused=refused,
             decisions=refusals.decisions_for(conn, worker_id),
             district_name=store.name,
+            workers=_named_on(conn, open_cases),
         )
         outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
     return outcome
+
+
+def _named_on(conn, open_cases: set[str]) -> list:
+    """The workers a device shows on these cases: their teams and every author on them."""
+    ids = district_cases.assignees_of(conn, open_cases)
+    ids |= changelog.authors_of_cases(conn, open_cases)
+    ids.discard("district")
+    return workers.known(conn, ids)
 
 
 def _outgoing(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fieldkit.errors import NotFound
 from fieldkit.model import Case, CaseStatus
 from fieldkit.replica import followups
+from fieldkit.rules import overdue
 from fieldkit.store import audit
 from fieldkit.store.db import Connection, transaction
 
@@ -173,7 +174,7 @@ def _flags(
     case: Case, today: date, last: date | None, seen_from: date, high: int, conflicts: int
 ) -> list[CaseFlag]:
     flags = []
-    if case.next_review is not None and case.next_review < today:
+    if overdue(case.next_review, today):
         flags.append(CaseFlag.REVIEW_OVERDUE)
     if high:
         flags.append(CaseFlag.HIGH_CONCERN)

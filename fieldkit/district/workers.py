@@ -17,7 +17,7 @@ from fieldkit.crypto.enrolment import secret_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.dates import now_stamp
 from fieldkit.errors import NotFound
-from fieldkit.model import Worker, WorkerStatus
+from fieldkit.model import KnownWorker, Worker, WorkerStatus
 from fieldkit.replica import meta
 from fieldkit.replica.columns import seal, unseal
 from fieldkit.store import audit
@@ -147,6 +147,18 @@ def names(conn: Connection, worker_ids: list[str]) -> dict[str, str]:
         row = conn.execute("SELECT name FROM workers WHERE id = ?", (worker_id,)).fetchone()
         if row:
             found[worker_id] = unseal(conn, "workers", "name", worker_id, row[0])
+    return found
+
+
+def known(conn: Connection, worker_ids: set[str]) -> list[KnownWorker]:
+    """These workers as a device may know them (name, revoked), by id; those that exist."""
+    found = []
+    for worker_id in sorted(worker_ids):
+        row = conn.execute("SELECT name, status FROM workers WHERE id = ?", (worker_id,)).fetchone()
+        if row:
+            name = unseal(conn, "workers", "name", worker_id, row[0])
+            revoked = row[1] == WorkerStatus.REVOKED.value
+            found.append(KnownWorker(id=worker_id, name=name, revoked=revoked))
     return found
 
 

@@ -70,7 +70,7 @@ MESSAGES: dict[str, str | Plural] = {
     "district.worker_added": "Worker {name} added ({id}).",
     "district.code_intro": "One-time enrolment code (valid {hours} h; hand it over in person):",
     "district.workers_title": "Workers ({count})",
-    "district.worker_revoked": "Worker {id} revoked.",
+    "district.worker_revoked": "Worker {name} revoked.",
     "district.case_added": "Case {reference} opened ({id}).",
     "district.assigned": "{reference} assigned to {worker}.",
     "district.unassigned": "{reference} taken away from {worker}.",

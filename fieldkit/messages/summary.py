@@ -75,13 +75,12 @@ MESSAGES: dict[str, str | Plural] = {
     "summary.title": "Case summary",
     "summary.printed": "Printed by {by} on {at}",
     "summary.page": "page {n}/{total}",
-    "summary.date": "{d:%Y-%m-%d}",
-    "summary.datetime": "{d:%Y-%m-%d %H:%M}",
     "summary.label": "{label}: {value}",
     "summary.none": "—",
     "summary.continued": "(continued)",
     "summary.section.case": "Case",
     "summary.section.referral": "Referral",
+    "summary.section.situation": "Situation",
     "summary.section.goals": "Support plan",
     "summary.section.related": "Related persons",
     "summary.section.concerns": "Concerns",
@@ -100,10 +99,12 @@ MESSAGES: dict[str, str | Plural] = {
     "summary.next_review": "Next review",
     "summary.next_contact": "Next contact",
     "summary.overdue": "{date} (overdue)",
+    "summary.current_concern": "Concern level now",
     "summary.goal": "Goal",
     "summary.goal_state": "State",
     "summary.no_goals": "No goal recorded.",
     "summary.no_related": "No related person recorded.",
+    "summary.no_situation": "No situation written yet.",
     "summary.no_concerns": "No concern recorded.",
     "summary.no_conflicts": "No open conflict.",
     "summary.no_history": "No follow-up recorded.",
@@ -133,12 +134,14 @@ MESSAGES: dict[str, str | Plural] = {
     "summary.amended_by": "by {name}",
     "summary.amended_on": "Amended {count}× (latest {date})",
     "summary.missing_glyphs": Plural(
-        "{count} character has no glyph in the fonts available and prints as '?'.",
-        "{count} characters have no glyph in the fonts available and print as '?'.",
+        "{count} character has no glyph in the fonts available: a symbol prints as its "
+        "name in brackets, a letter as '?'.",
+        "{count} characters have no glyph in the fonts available: a symbol prints as its "
+        "name in brackets, a letter as '?'.",
     ),
     "summary.missing_glyphs.package": "Install the pymupdf-fonts package for a font that covers most scripts.",
-    "summary.missing_glyphs.system": "Install a system font that covers them (e.g. Noto Sans CJK, Debian package "
-    "fonts-noto-cjk, for Chinese, Japanese or Korean).",
+    "summary.missing_glyphs.cjk": "For Chinese, Japanese or Korean, install a font that "
+    "covers them (e.g. Noto Sans CJK, Debian package fonts-noto-cjk).",
     # The commands that print summaries and reports.
     "help.case_summary": "Print a case summary: on screen, in Markdown or as a PDF.",
     "help.district_report": "The prevention group's meeting report, per territorial unit.",

@@ -76,7 +76,10 @@ MESSAGES.update(
         "sync.done.ok": "Synced: {sent}, {received}, {conflicts}, {purged}.",
         "sync.done.written": "Bundle written: {sent}. Hand it to the district.",
         "sync.done.revoked": "This device was revoked: {purged}.",
-        "sync.refused_header": "The district refused {count} of your changes. Your copy stays on this device until a coordinator decides (fieldkit followup list --refused):",
+        "sync.refused_header": Plural(
+            "The district refused {count} of your changes. Your copy stays on this device until a coordinator decides (fieldkit followup list --refused):",
+            "The district refused {count} of your changes. Your copies stay on this device until a coordinator decides (fieldkit followup list --refused):",
+        ),
         "sync.refused_item": "  {reference}: {what}: {reason}",
         "sync.decisions": Plural(
             "{count} decision of the district on your refused changes received (fieldkit followup list --refused --all).",

@@ -259,6 +259,23 @@ def iter_above(
         yield row[0], _row(conn, row[1:])
 
 
+def authors_of_cases(conn: Connection, case_ids: Iterable[str]) -> set[str]:
+    """Everyone who wrote a change on these cases (worker ids, and `district`)."""
+    ids = sorted(case_ids)
+    found: set[str] = set()
+    # In slices: a worker may hold thousands of cases, and SQLite bounds the parameters.
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        found.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT DISTINCT author FROM changes WHERE case_id IN ({marks})", part
+            )
+        )
+    return found
+
+
 def last_idx(conn: Connection) -> int:
     row = conn.execute("SELECT max(idx) FROM changes").fetchone()
     return row[0] or 0

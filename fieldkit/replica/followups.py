@@ -219,31 +219,50 @@ def activity(conn: Connection, since: str) -> dict[str, tuple[str, int, int]]:
     }
 
 
+# A case's planned contact, the one definition of it (agenda, case list and show, the
+# summary): the next contact set by its latest follow-up that set one, as amended; it is
+# done once any follow-up happened on or after that date, and a closed case has none.
+_PLANNED_CONTACT = """
+    SELECT c.id, l.id, l.next_contact
+    FROM cases AS c
+    JOIN followups AS l ON l.id = (
+        SELECT f.id FROM followups AS f
+        WHERE f.case_id = c.id AND f.next_contact IS NOT NULL
+        ORDER BY f.occurred_on DESC, f.hlc DESC LIMIT 1
+    )
+    WHERE c.status != 'closed'
+      AND NOT EXISTS (
+          SELECT 1 FROM followups AS g
+          WHERE g.case_id = c.id AND g.occurred_on >= l.next_contact
+      )
+"""
+
+
 def pending_contacts(conn: Connection, until: str) -> list[tuple[str, str, str]]:
     """(case id, follow-up id, date) of planned next contacts not yet made, due by `until`.
 
-    A case's planned contact is the one set by its latest follow-up that set one; it
-    is done once any follow-up happened on or after that date. One seek per open case
-    (index followups_latest_contact), whatever the length of its history.
+    One seek per open case (index followups_latest_contact), whatever the length of its
+    history.
     """
     return conn.execute(
-        """
-        SELECT c.id, l.id, l.next_contact
-        FROM cases AS c
-        JOIN followups AS l ON l.id = (
-            SELECT f.id FROM followups AS f
-            WHERE f.case_id = c.id AND f.next_contact IS NOT NULL
-            ORDER BY f.occurred_on DESC, f.hlc DESC LIMIT 1
-        )
-        WHERE c.status != 'closed' AND l.next_contact <= ?
-          AND NOT EXISTS (
-              SELECT 1 FROM followups AS g
-              WHERE g.case_id = c.id AND g.occurred_on >= l.next_contact
-          )
-        ORDER BY l.next_contact
-        """,
-        (until,),
+        _PLANNED_CONTACT + " AND l.next_contact <= ? ORDER BY l.next_contact", (until,)
     ).fetchall()
+
+
+def planned_contact(conn: Connection, case_id: str) -> tuple[str, str] | None:
+    """(follow-up id, date) of the case's planned contact not yet made, or None."""
+    row = conn.execute(_PLANNED_CONTACT + " AND c.id = ?", (case_id,)).fetchone()
+    return (row[1], row[2]) if row else None
+
+
+def current_concern(conn: Connection, case_id: str) -> str | None:
+    """The case's concern level now: the one its latest follow-up that gave one gave."""
+    row = conn.execute(
+        "SELECT concern_level FROM followups WHERE case_id = ? AND concern_level IS NOT NULL"
+        " ORDER BY occurred_on DESC, hlc DESC LIMIT 1",
+        (case_id,),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def delete_case(conn: Connection, case_id: str) -> None:

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING
 from fieldkit.model import (
     AgendaItem,
     Case,
+    CaseOutlook,
     CaseStatus,
     Conflict,
     FollowUp,
+    KnownWorker,
     RefusedChange,
     StoreStatus,
 )
 from fieldkit.replica import cases, changelog, conflicts, followups, meta
+from fieldkit.rules import overdue
+from fieldkit.store import known_workers as district_names
 from fieldkit.store import refusals
 
 if TYPE_CHECKING:
@@ -33,8 +37,9 @@ class SummaryData:
     case: Case
     followups: list[FollowUp]
     conflicts: list[Conflict]
-    worker_names: dict[str, str]  # worker id -> name, for those this store knows
+    worker_names: list[KnownWorker]  # the workers this store knows (known_workers below)
     printed_by: str  # this worker's name, or its id when the store has no name
+    outlook: CaseOutlook  # what is ahead, as `agenda` counts it
 
 
 def status(store: WorkerStore) -> StoreStatus:
@@ -73,7 +78,7 @@ def get_case(store: WorkerStore, ref: str, limit: int | None = None) -> tuple[Ca
     return case, history
 
 
-def summary_data(store: WorkerStore, ref: str) -> SummaryData:
+def summary_data(store: WorkerStore, ref: str, today: date | None = None) -> SummaryData:
     """Everything a summary of case `ref` needs, loaded in one place.
 
     Not audited here: the caller records a view or an export once it knows where
@@ -81,13 +86,14 @@ def summary_data(store: WorkerStore, ref: str) -> SummaryData:
     """
     case_id = cases.resolve_id(store.conn, ref)
     name = meta.get(store.conn, "worker_name")
-    worker_id = store.worker_id
+    case = cases.load(store.conn, case_id)
     return SummaryData(
-        case=cases.load(store.conn, case_id),
+        case=case,
         followups=followups.for_case(store.conn, case_id),
         conflicts=conflicts.listing(store.conn, case_id=case_id),
-        worker_names={worker_id: name} if worker_id and name else {},
+        worker_names=known_workers(store),
         printed_by=name or store.author,
+        outlook=outlook(store, case, today or date.today()),
     )
 
 
@@ -118,6 +124,18 @@ def worker_names(store: WorkerStore, case_id: str) -> dict[str, str]:
     return names
 
 
+def known_workers(store: WorkerStore) -> list[KnownWorker]:
+    """The workers this device knows by name: those the district last named (the teams of
+    its cases and their authors, with revocations), and itself. Case records name their
+    assignees too: the screens add those (fieldkit/names.py, `Names.with_case`)."""
+    known = district_names.load(store.conn)
+    own = meta.get(store.conn, "worker_name")
+    if own and store.worker_id:
+        known = [w for w in known if w.id != store.worker_id]
+        known.append(KnownWorker(id=store.worker_id, name=own))
+    return known
+
+
 def refused_changes(store: WorkerStore, include_decided: bool = False) -> list[RefusedChange]:
     """This device's copies of the changes the district refused (audited: they hold text)."""
     items = refusals.listing(store.conn, include_decided=include_decided)
@@ -145,6 +163,32 @@ def agenda(store: WorkerStore, days: int, today: date) -> list[AgendaItem]:
     return items
 
 
+def outlook(store: WorkerStore, case: Case, today: date) -> CaseOutlook:
+    """What is ahead on `case` on `today`: its review and planned contact as `agenda`
+    counts them (the same queries), and its concern level now."""
+    is_open = case.status != CaseStatus.CLOSED
+    planned = followups.planned_contact(store.conn, case.id)
+    contact = date.fromisoformat(planned[1]) if planned else None
+    concern = followups.current_concern(store.conn, case.id)
+    return CaseOutlook(
+        next_review=case.next_review,
+        review_overdue=is_open and overdue(case.next_review, today),
+        next_contact=contact,
+        contact_followup=planned[0] if planned else None,
+        contact_overdue=overdue(contact, today),
+        concern_level=concern,
+    )
+
+
+def overdue_cases(store: WorkerStore, today: date) -> dict[str, set[str]]:
+    """Case id -> what is overdue on it ("review", "contact"): the agenda's overdue items."""
+    found: dict[str, set[str]] = {}
+    for item in agenda(store, 0, today):
+        if item.overdue:
+            found.setdefault(item.case_id, set()).add(item.what)
+    return found
+
+
 def _agenda_item(case: Case, due: str, what: str, today: date) -> AgendaItem:
     when = date.fromisoformat(due)
     return AgendaItem(
@@ -153,5 +197,5 @@ def _agenda_item(case: Case, due: str, what: str, today: date) -> AgendaItem:
         case_id=case.id,
         reference=case.reference,
         display_name=case.display_name,
-        overdue=when < today,
+        overdue=overdue(when, today),
     )

@@ -15,12 +15,14 @@ from typing import Any
 from fieldkit.model import (
     AgendaItem,
     Case,
+    CaseOutlook,
     CaseStatus,
     Change,
     ConcernLevel,
     Conflict,
     FollowUp,
     FollowUpKind,
+    KnownWorker,
     RefusedChange,
     StoreStatus,
 )
@@ -128,8 +130,8 @@ class WorkerStore(ReplicaStore):
     def get_case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
         return reading.get_case(self, ref, limit)
 
-    def summary_data(self, ref: str) -> SummaryData:
-        return reading.summary_data(self, ref)
+    def summary_data(self, ref: str, today: date | None = None) -> SummaryData:
+        return reading.summary_data(self, ref, today)
 
     def list_followups(self, case_ref: str | None = None) -> list[FollowUp]:
         return reading.list_followups(self, case_ref)
@@ -140,11 +142,20 @@ class WorkerStore(ReplicaStore):
     def worker_names(self, case_id: str) -> dict[str, str]:
         return reading.worker_names(self, case_id)
 
+    def known_workers(self) -> list[KnownWorker]:
+        return reading.known_workers(self)
+
     def refused_changes(self, include_decided: bool = False) -> list[RefusedChange]:
         return reading.refused_changes(self, include_decided)
 
     def agenda(self, days: int, today: date) -> list[AgendaItem]:
         return reading.agenda(self, days, today)
+
+    def outlook(self, case: Case, today: date) -> CaseOutlook:
+        return reading.outlook(self, case, today)
+
+    def overdue_cases(self, today: date) -> dict[str, set[str]]:
+        return reading.overdue_cases(self, today)
 
     # Writing (fieldkit/store/writing.py, resolving.py)
 

@@ -7,26 +7,32 @@ lay it out and translate the labels of enums and headings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fieldkit.dates import show_day, show_moment
+from fieldkit.display import short_id
 from fieldkit.i18n import t, t_n
 from fieldkit.model import (
     Amendment,
     Case,
+    CaseOutlook,
     CaseStatus,
     ConcernLevel,
     Conflict,
     FollowUp,
     FollowUpKind,
     Goal,
+    KnownWorker,
     Priority,
     ReferralDomain,
 )
+from fieldkit.names import Names
 from fieldkit.replica.clock import parse_hlc
+from fieldkit.rules import overdue
 
 
 class _Data(BaseModel):
@@ -84,11 +90,14 @@ class CaseSummary(_Data):
     referral_date: date | None = None
     referral_source: str | None = None
     reason: str | None = None
+    situation: str | None = None
     goals: list[Goal] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
     next_review: date | None = None
     next_review_overdue: bool = False
-    next_contact: date | None = None
+    next_contact: date | None = None  # the planned contact, as `agenda` counts it
+    next_contact_overdue: bool = False
+    concern_level: ConcernLevel | None = None  # the case's concern now
     # Newest first; limited to `since` when given.
     history: list[HistoryEntry] = Field(default_factory=list)
     # The concerns among `history`, newest first.
@@ -108,15 +117,19 @@ def assemble(
     printed_by: str,
     printed_at: datetime,
     since: date | None = None,
-    worker_names: dict[str, str] | None = None,
+    worker_names: Iterable[KnownWorker] | Mapping[str, str] | None = None,
+    outlook: CaseOutlook | None = None,
 ) -> CaseSummary:
     """The summary of `case` as printed by `printed_by` at `printed_at`.
 
-    `worker_names` maps worker ids to names; without an entry, the name the case
-    record holds for an assignee is used, then the id itself. `since` limits the
-    history and the concerns to follow-ups on or after that day.
+    `worker_names` gives workers' names (and revocations); without an entry, the name
+    the case record holds for an assignee is used, then a neutral label, never the id
+    (fieldkit/names.py). `since` limits the history and the concerns to follow-ups on
+    or after that day. `outlook` is what the store says is ahead (the planned contact
+    and the concern level, as `agenda` and `case show` count them); without it the
+    summary shows no next contact.
     """
-    names = _Names(case, worker_names or {})
+    names = Names(worker_names or {}).with_case(case)
     today = printed_at.date()
 
     current = [fu.current() for fu in followups if fu.case_id == case.id]
@@ -127,7 +140,10 @@ def assemble(
     entries.sort(key=lambda e: (e.occurred_on, originals[e.id].hlc, e.id), reverse=True)
     shown = [e for e in entries if since is None or e.occurred_on >= since]
 
-    upcoming = [fu.next_contact for fu in current if fu.next_contact and fu.next_contact >= today]
+    ahead = outlook or CaseOutlook(
+        next_review=case.next_review,
+        review_overdue=case.status != CaseStatus.CLOSED and overdue(case.next_review, today),
+    )
     lead = case.lead
     return CaseSummary(
         reference=case.reference,
@@ -140,11 +156,14 @@ def assemble(
         referral_date=case.referral_date,
         referral_source=case.referral_source,
         reason=case.reason,
+        situation=case.situation or None,
         goals=[goal.model_copy() for goal in case.goals],
         related=list(case.related),
         next_review=case.next_review,
-        next_review_overdue=case.next_review is not None and case.next_review < today,
-        next_contact=min(upcoming, default=None),
+        next_review_overdue=ahead.review_overdue,
+        next_contact=ahead.next_contact,
+        next_contact_overdue=ahead.contact_overdue,
+        concern_level=ahead.concern_level,
         history=shown,
         concerns=[e for e in shown if e.is_concern],
         conflicts=[
@@ -159,19 +178,8 @@ def assemble(
     )
 
 
-class _Names:
-    """Worker id -> the name a reader knows them by."""
-
-    def __init__(self, case: Case, worker_names: dict[str, str]) -> None:
-        self._names = {a.id: a.name for a in case.assignees if a.name}
-        self._names.update({k: v for k, v in worker_names.items() if v})
-
-    def of(self, worker_id: str) -> str:
-        return self._names.get(worker_id, worker_id)
-
-
 def _entry(
-    fu: FollowUp, amendments: list[Amendment], names: _Names, tz: tzinfo | None
+    fu: FollowUp, amendments: list[Amendment], names: Names, tz: tzinfo | None
 ) -> HistoryEntry:
     days = [d for d in (hlc_day(a.hlc, tz) for a in amendments) if d is not None]
     return HistoryEntry(
@@ -193,7 +201,7 @@ def _entry(
     )
 
 
-def _conflict(conflict: Conflict, names: _Names) -> ConflictEntry:
+def _conflict(conflict: Conflict, names: Names) -> ConflictEntry:
     return ConflictEntry(
         id=conflict.id,
         field=conflict.field,
@@ -214,7 +222,7 @@ def format_value(field: str, value: Any) -> str:
         return t(f"priority.{value}")
     if field in ("referral_date", "next_review"):
         day = _as_date(value)
-        return t("summary.date", d=day) if day else str(value)
+        return show_day(day) if day else str(value)
     if isinstance(value, dict):
         return _format_item(value)
     if isinstance(value, Iterable) and not isinstance(value, str):
@@ -262,7 +270,7 @@ def hlc_day(hlc: str, tz: tzinfo | None = None) -> date | None:
 
 def day(value: date | None) -> str:
     """A date in the current language's usual form, or a dash."""
-    return t("summary.date", d=value) if value else t("summary.none")
+    return show_day(value, t("summary.none"))
 
 
 def labelled(label: str, value: str) -> str:
@@ -271,7 +279,7 @@ def labelled(label: str, value: str) -> str:
 
 
 def printed_line(summary: CaseSummary) -> str:
-    at = t("summary.datetime", d=summary.printed_at)
+    at = show_moment(summary.printed_at, local=False)
     return t("summary.printed", by=summary.printed_by, at=at)
 
 
@@ -281,6 +289,10 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     review = day(summary.next_review)
     if summary.next_review_overdue:
         review = t("summary.overdue", date=review)
+    contact = day(summary.next_contact)
+    if summary.next_contact_overdue:
+        contact = t("summary.overdue", date=contact)
+    concern = t(f"concern.{summary.concern_level}") if summary.concern_level else none
     return [
         (t("summary.reference"), summary.reference),
         (t("summary.name"), summary.display_name),
@@ -290,7 +302,8 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
         (t("summary.status"), t(f"status.{summary.status}")),
         (t("summary.priority"), t(f"priority.{summary.priority}")),
         (t("summary.next_review"), review),
-        (t("summary.next_contact"), day(summary.next_contact)),
+        (t("summary.next_contact"), contact),
+        (t("summary.current_concern"), concern),
     ]
 
 
@@ -333,7 +346,7 @@ def entry_details(entry: HistoryEntry) -> list[tuple[str, str]]:
         details.append((t("summary.next_steps"), entry.next_steps))
     if entry.next_contact is not None:
         details.append((t("summary.next_contact"), day(entry.next_contact)))
-    details.append((t("summary.id"), entry.id))
+    details.append((t("summary.id"), short_id(entry.id)))
     return details
 
 

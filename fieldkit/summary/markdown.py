@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from fieldkit.display import escaped_model
+from fieldkit.display import escaped_model, short_id
 from fieldkit.i18n import t
 from fieldkit.summary.assemble import (
     CaseSummary,
@@ -43,6 +43,8 @@ def render_markdown(summary: CaseSummary) -> str:
     out += [escape(printed_line(summary)), ""]
 
     out += _section(t("summary.section.case"), _facts(case_facts(summary)))
+    situation = _paragraphs(summary.situation or "") or [t("summary.no_situation")]
+    out += _section(t("summary.section.situation"), situation)
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
 
     goals = [f"- {escape(goal.text)} — {t(f'goal.{goal.state}')}" for goal in summary.goals] or [
@@ -60,7 +62,7 @@ def render_markdown(summary: CaseSummary) -> str:
         head = [day(entry.occurred_on), concern_level(entry), entry.recorded_by]
         concerns += [f"- {escape(' — '.join(head))}", ""]
         concerns += [*_indented(_paragraphs(entry.summary), "  "), ""]
-        concerns.append(f"  - {escape(labelled(t('summary.id'), entry.id))}")
+        concerns.append(f"  - {escape(labelled(t('summary.id'), short_id(entry.id)))}")
     if not summary.concerns:
         concerns.append(t("summary.no_concerns"))
     out += _section(t("summary.section.concerns"), concerns)

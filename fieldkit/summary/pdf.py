@@ -11,8 +11,13 @@ Fonts: names may be in any script and fpdf2's built-in fonts only know cp1252, s
 Unicode TrueType font is embedded (subset). In order: FiraGO from the pymupdf-fonts
 package (Latin, Greek, Cyrillic, Arabic, Hebrew, Georgian, Thai, Devanagari), else a
 system font at a usual place (DejaVu, Noto, Liberation, FreeFont, Arial), else Helvetica
-with cp1252. A character no available font has prints as "?" and raises
-MissingGlyphsWarning, which gives a count, never the text.
+with cp1252. A character the main font lacks is printed with a fallback font: Noto Sans
+Symbols 2, Noto Sans Symbols and Noto Sans Math from pymupdf-fonts (arrows, check marks,
+stars, warning signs), then every broad system font found (DejaVu, Noto CJK, Symbola,
+Noto Emoji...). An emoji or a symbol that no font has is printed as its Unicode name
+in brackets ("[white heavy check mark]"), never as "?"; a letter that no font has
+prints as "?". Either raises MissingGlyphsWarning, which gives a count, never the text,
+and advises a CJK font only when the characters missing are Chinese, Japanese or Korean.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from fieldkit.display import escaped_model
+from fieldkit.display import escaped_model, short_id
 from fieldkit.i18n import current_language, t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
@@ -94,15 +99,69 @@ def render_document(build: Callable[[Fonts], PagedPDF]) -> bytes:
         data = bytes(pdf.output())
     fonts = pdf.fonts_used
     if fonts.missing:
-        hint = "system" if fonts.packaged else "package"
-        message = f"{t('summary.missing_glyphs', count=len(fonts.missing))} "
-        warnings.warn(
-            message + t(f"summary.missing_glyphs.{hint}"), MissingGlyphsWarning, stacklevel=3
-        )
+        message = t("summary.missing_glyphs", count=len(fonts.missing))
+        if any(is_cjk(char) for char in fonts.missing):
+            message += " " + t("summary.missing_glyphs.cjk")
+        elif not fonts.packaged:
+            message += " " + t("summary.missing_glyphs.package")
+        warnings.warn(message, MissingGlyphsWarning, stacklevel=3)
     return data
 
 
+# Chinese, Japanese and Korean: the characters a CJK font would print (the advice to
+# install one is given only for them).
+_CJK = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3200-\u4dbf"
+    "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
+    "\U00020000-\U0003134f]"
+)
+
+
+def is_cjk(char: str) -> bool:
+    return _CJK.match(char) is not None
+
+
+# Presentation only: variation selectors (text or emoji style) and skin-tone modifiers.
+# Dropped when no font has them, rather than printed as a name of their own.
+_PRESENTATION = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\U0001f3fb-\U0001f3ff]")
+
+
+def named(char: str) -> str | None:
+    """An emoji's or a symbol's readable stand-in, "[grinning face]"; None for a letter,
+    a digit or a mark, which prints as "?" (a name for every letter would be unreadable)."""
+    category = unicodedata.category(char)
+    if category[0] != "S" and not 0x1F000 <= ord(char) <= 0x1FAFF:
+        return None
+    name = unicodedata.name(char, "")
+    return f"[{name.lower()}]" if name else f"[U+{ord(char):04X}]"
+
+
 # --- fonts -----------------------------------------------------------------------------
+
+
+# Fonts of pymupdf-fonts for symbols the main font lacks, tried first, in this order.
+_PACKAGED_FALLBACKS = (
+    ("symbol2", "NotoSansSymbols2-Regular.ttf"),
+    ("symbol1", "NotoSansSymbols-Regular.ttf"),
+    ("math", "NotoSansMath-Regular.ttf"),
+)
+
+
+def packaged_fallbacks(directory: Path) -> list[Path]:
+    """The symbol fonts of pymupdf-fonts, written to `directory`; none without the package."""
+    try:
+        import pymupdf_fonts
+    except ImportError:
+        return []
+    paths = []
+    for code, name in _PACKAGED_FALLBACKS:
+        path = directory / name
+        try:
+            path.write_bytes(pymupdf_fonts.myfont(code))
+        except (KeyError, OSError):  # an older package without this font
+            continue
+        paths.append(path)
+    return paths
 
 
 def packaged_fonts(directory: Path) -> tuple[Path, Path] | None:
@@ -161,6 +220,10 @@ _FALLBACK_FILES = (
     "NotoSansArabic-Regular.ttf",
     "NotoSansHebrew-Regular.ttf",
     "FreeSerif.ttf",
+    # Emoji in outline (fpdf2 embeds outlines; colour bitmap fonts are not used).
+    "Symbola.ttf",
+    "Symbola_hint.ttf",
+    "NotoEmoji-Regular.ttf",
 )
 
 
@@ -180,6 +243,7 @@ def _fallback_candidates() -> Iterator[Path]:
         *_font_dirs(),
         Path("/usr/share/fonts/opentype/noto"),
         Path("/usr/share/fonts/truetype/droid"),
+        Path("/usr/share/fonts/truetype/ancient-scripts"),  # fonts-symbola
     ]
     dirs.append(Path("/usr/share/fonts/truetype/wqy"))
     names = [regular for regular, _ in _SYSTEM_FAMILIES] + list(_FALLBACK_FILES)
@@ -196,6 +260,7 @@ class Fonts:
 
     files: tuple[Path, Path] | None
     packaged: bool = False  # the files come from pymupdf-fonts
+    directory: Path | None = None  # where the packaged fallbacks are written when needed
     cmap: set[int] = field(default_factory=set)
     fallbacks: list[str] = field(default_factory=list)
     fallback_cmaps: set[int] = field(default_factory=set)
@@ -206,8 +271,8 @@ class Fonts:
     def load(cls, directory: Path) -> Fonts:
         packaged = packaged_fonts(directory)
         if packaged:
-            return cls(packaged, packaged=True)
-        return cls(system_fonts())
+            return cls(packaged, packaged=True, directory=directory)
+        return cls(system_fonts(), directory=directory)
 
     @property
     def family(self) -> str:
@@ -223,7 +288,8 @@ class Fonts:
         self.cmap = set(pdf.fonts[_FAMILY].cmap)
 
     def clean(self, pdf: FPDF, text: str) -> str:
-        """`text` with what no font can print replaced by '?', and controls dropped."""
+        """`text` with what no font can print replaced by its name (an emoji, a symbol)
+        or '?' (a letter), and controls dropped."""
         out = []
         for char in text:
             category = unicodedata.category(char)
@@ -233,9 +299,11 @@ class Fonts:
                 continue
             elif self._printable(pdf, char):
                 out.append(char)
+            elif _PRESENTATION.match(char):
+                continue
             else:
                 self.missing.add(char)
-                out.append("?")
+                out.append(named(char) or "?")
         return "".join(out)
 
     def _printable(self, pdf: FPDF, char: str) -> bool:
@@ -256,7 +324,8 @@ class Fonts:
         """Add every broad system font found as a fallback; done once, when first needed."""
         self._searched = True
         main = {path.resolve() for path in self.files or ()}
-        for index, path in enumerate(_fallback_candidates()):
+        packaged = packaged_fallbacks(self.directory) if self.directory else []
+        for index, path in enumerate([*packaged, *_fallback_candidates()]):
             if path.resolve() in main:
                 continue
             name = f"{_FAMILY}-fallback-{index}"
@@ -528,6 +597,7 @@ class _SummaryPDF(PagedPDF):
         self._heading(f"{t('summary.title')} — {s.reference}", s.display_name)
 
         self._facts(t("summary.section.case"), case_facts(s))
+        self._situation()
         self._facts(t("summary.section.referral"), referral_facts(s))
         self._goals()
         self._related()
@@ -541,6 +611,11 @@ class _SummaryPDF(PagedPDF):
             for label, value in facts
         ]
         self._table(title, None, rows)
+
+    def _situation(self) -> None:
+        text = self.summary.situation
+        cell = self._cell(WIDTH, [(text, BODY) if text else (t("summary.no_situation"), SMALL)])
+        self._table(t("summary.section.situation"), None, [[cell]])
 
     def _goals(self) -> None:
         title = t("summary.section.goals")
@@ -589,7 +664,10 @@ class _SummaryPDF(PagedPDF):
                     self._cell(widths[2], [(entry.recorded_by, BODY)]),
                     self._cell(
                         widths[3],
-                        [(entry.summary, BODY), (labelled(t("summary.id"), entry.id), SMALL)],
+                        [
+                            (entry.summary, BODY),
+                            (labelled(t("summary.id"), short_id(entry.id)), SMALL),
+                        ],
                     ),
                 ]
             )
@@ -646,7 +724,7 @@ class _SummaryPDF(PagedPDF):
             (when, BOLD),
             (kind, BODY),
             (author, SMALL),
-            (entry.id, SMALL),
+            (short_id(entry.id), SMALL),
         ]
         right: list[tuple[str, Style]] = [(entry.summary, BODY)]
         note = amended_note(entry)

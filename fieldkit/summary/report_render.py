@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from fieldkit.dates import show_moment
 from fieldkit.display import escaped_model
 from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
 from fieldkit.i18n import t, t_n
@@ -46,7 +47,7 @@ def reference(report: DistrictReport) -> str:
 
 
 def printed_line(report: DistrictReport) -> str:
-    at = t("summary.datetime", d=report.printed_at)
+    at = show_moment(report.printed_at, local=False)
     return t("summary.printed", by=report.printed_by, at=at)
 
 

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from fieldkit.display import escaped_model
+from fieldkit.display import escaped_model, short_id
 from fieldkit.i18n import t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
@@ -49,6 +49,7 @@ def render_text(summary: CaseSummary, console: Console) -> None:
     console.print(Panel(header, box=box.HEAVY, expand=True))
 
     console.print(_facts_panel(t("summary.section.case"), case_facts(summary)))
+    console.print(_situation(summary))
     console.print(_facts_panel(t("summary.section.referral"), referral_facts(summary)))
     console.print(_goals(summary))
     console.print(_related(summary))
@@ -78,6 +79,14 @@ def _goals(summary: CaseSummary) -> Panel:
     return _panel(t("summary.section.goals"), table)
 
 
+def _situation(summary: CaseSummary) -> Panel:
+    if not summary.situation:
+        body = Text(t("summary.no_situation"), style="dim")
+    else:
+        body = Text(summary.situation.strip())
+    return _panel(t("summary.section.situation"), body)
+
+
 def _related(summary: CaseSummary) -> Panel:
     if not summary.related:
         body = Text(t("summary.no_related"), style="dim")
@@ -101,7 +110,7 @@ def _concerns(summary: CaseSummary) -> Panel:
         for entry in summary.concerns:
             style = _LEVEL_STYLE.get(entry.concern_level, "") if entry.concern_level else ""
             details = Text(entry.summary)
-            details.append(f"\n{labelled(t('summary.id'), entry.id)}", style="dim")
+            details.append(f"\n{labelled(t('summary.id'), short_id(entry.id))}", style="dim")
             table.add_row(
                 Text(day(entry.occurred_on)),
                 Text(concern_level(entry), style=style),

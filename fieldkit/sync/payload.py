@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fieldkit.errors import BundleRejected
-from fieldkit.model import Change
+from fieldkit.model import Change, KnownWorker
 
 
 class _Payload(BaseModel):
@@ -58,6 +58,9 @@ class SyncReply(_Payload):
     decisions: list[Decision] = Field(default_factory=list)
     district_name: str = ""
     wipe: bool = False  # the worker was revoked: hand over, then wipe case data
+    # The teams of the worker's open cases and the authors on them, with their names and
+    # revocation, for its screens (fieldkit/names.py); None: the district sent no list.
+    workers: list[KnownWorker] | None = None
 
 
 class EnrolReply(_Payload):
@@ -72,7 +75,10 @@ P = TypeVar("P", bound=_Payload)
 
 
 def encode(payload: _Payload) -> bytes:
-    return payload.model_dump_json().encode("utf-8")
+    # A reply without a `workers` list leaves the member out rather than writing null:
+    # what a device that predates the member reads (a wipe notice, say) stays the same.
+    unset = {"workers"} if getattr(payload, "workers", ()) is None else None
+    return payload.model_dump_json(exclude=unset).encode("utf-8")
 
 
 def encode_sync_request(

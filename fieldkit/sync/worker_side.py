@@ -24,7 +24,7 @@ from fieldkit.model import Change
 from fieldkit.paths import write_private_file
 from fieldkit.replica import cases, changelog, clock, merge, meta
 from fieldkit.replica.digest import state_digest
-from fieldkit.store import audit, refusals
+from fieldkit.store import audit, known_workers, refusals
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import transport
@@ -284,6 +284,8 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
         meta.put(conn, "cursor", max(meta.get_int(conn, "cursor"), header.cursor))
         for case_id in reply.purge:
             cases.mark_purge(conn, case_id)
+        if reply.workers is not None:  # a district older than the list sends none
+            known_workers.replace(conn, reply.workers)
         result.purged = _purge_ready(store, acked)
         _check_digest(store, header.digest, acked)
         meta.put(conn, "last_sync", now_stamp())

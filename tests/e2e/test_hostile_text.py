@@ -140,7 +140,9 @@ def test_case_show_shows_every_field_of_the_case_written_out(hostile: Hostile) -
 def test_followup_show_keeps_the_lines_of_the_summary_and_next_steps(hostile: Hostile) -> None:
     out = _shown_safely(_run(hostile.worker, "followup", "show", hostile.followup))
     lines = [line for line in out.splitlines() if "\\x1b]0;X\\x07\\x1b[2J \\x1b]52;c;" in line]
-    assert len(lines) == 3  # summary, next steps, partner (the partner on its one line)
+    # Who recorded it (the worker's name, hostile here too), summary, next steps, partner
+    # (the partner on its one line).
+    assert len(lines) == 4
 
 
 def test_conflicts_list_shows_both_values_escaped(hostile: Hostile) -> None:

@@ -193,7 +193,7 @@ def refused_offline_followup(
 
     synced = in_french(net, monkeypatch, "a", "sync")
     assert synced.exit_code == 0, (synced.stdout, synced.stderr)
-    line = f"  {reference} : suivi du {date.today().isoformat()} (entretien) : "
+    line = f"  {reference} : suivi du {date.today():%d/%m/%Y} (entretien) : "
     line += "le dossier ne vous est pas (ou plus) confié"
     # The kind's label is capitalised, as in a table's column ("Entretien").
     assert line.lower() in synced.stderr.lower() and reference in synced.stderr, synced.stderr

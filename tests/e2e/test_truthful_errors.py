@@ -107,7 +107,7 @@ def test_a_home_that_is_a_file_is_called_a_file(runner, tmp_path: Path, args: li
     assert str(home) in line and "is a file, not a folder" in line
     assert "damaged" not in line
     french = runner.invoke(app, ["--home", str(home), *args], env={**env, "FIELDKIT_LANG": "fr"})
-    assert "est un fichier, pas un dossier" in refused(french, ERROR)
+    assert "est un fichier, pas un répertoire" in refused(french, ERROR)
     assert home.read_text() == "hello"
 
 

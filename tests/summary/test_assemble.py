@@ -10,6 +10,7 @@ from fieldkit.i18n import catalogue, text
 from fieldkit.model import (
     CASE_FIELDS,
     Amendment,
+    CaseOutlook,
     CaseStatus,
     ConcernLevel,
     FollowUpKind,
@@ -41,13 +42,14 @@ def test_case_facts_and_names_of_lead_and_co_workers(world: World) -> None:
     assert summary.related[-1] == "Tante : Ольга Петрова"
 
 
-def test_names_fall_back_to_the_case_label_then_the_id(world: World) -> None:
+def test_names_fall_back_to_the_case_label_then_a_neutral_label(world: World) -> None:
     summary = summarise(world, worker_names={})
     assert summary.lead == "C. Dubois"
     mehdi = next(e for e in summary.history if e.id == followup_id(1))
     assert mehdi.recorded_by == "M. Benali"
     unknown = next(e for e in summary.history if e.id == followup_id(2))
-    assert unknown.recorded_by == "w-francois"  # not an assignee: the id itself
+    # Not an assignee and not named by the district: a neutral label, never the id.
+    assert unknown.recorded_by == text("names.unknown", "en")
 
 
 def test_history_is_newest_first_with_the_latest_text(world: World) -> None:
@@ -101,13 +103,27 @@ def test_partner_referrals_carry_their_domain(world: World) -> None:
     assert all(e.referral_to is not None for e in referrals)
 
 
-def test_next_contact_is_the_soonest_one_not_past(world: World) -> None:
-    summary = summarise(world)
-    # Follow-ups every two days from 2025-01-06, next contact 20 days later every 6th:
-    # 2026-04-13 is past on 2026-04-15, 2026-04-25 is the soonest still to come.
-    assert summary.next_contact == date(2026, 4, 25)
+def test_next_contact_and_concern_are_the_stores_outlook(world: World) -> None:
+    # The planned contact and the concern now are the store's (the agenda's queries,
+    # tests/e2e/test_summary_outlook.py); the summary shows them as it is given them.
+    ahead = CaseOutlook(
+        next_review=date(2026, 5, 4),
+        next_contact=date(2026, 4, 13),
+        contact_overdue=True,
+        concern_level=ConcernLevel.MEDIUM,
+    )
+    summary = summarise(world, outlook=ahead)
+    assert summary.next_contact == date(2026, 4, 13)
+    assert summary.next_contact_overdue is True
+    assert summary.concern_level == ConcernLevel.MEDIUM
     assert summary.next_review == date(2026, 5, 4)
     assert summary.next_review_overdue is False
+
+
+def test_without_an_outlook_no_next_contact_is_made_up(world: World) -> None:
+    summary = summarise(world)
+    assert summary.next_contact is None
+    assert summary.concern_level is None
 
 
 def test_a_past_review_is_overdue() -> None:
@@ -149,8 +165,6 @@ def test_since_limits_history_and_concerns(world: World) -> None:
     kept = [fu.id for fu in world.followups if fu.current().occurred_on >= since]
     assert sorted(e.id for e in summary.history) == sorted(kept)
     assert len(kept) == 20  # one every two days, the last on 2026-04-09
-    # What lies ahead is not limited by since.
-    assert summary.next_contact == date(2026, 4, 25)
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def test_every_page_carries_marking_reference_printer_and_number(printed: Printe
     for number, page in enumerate(printed.pages, start=1):
         assert MARKING_FR in page, number
         assert "CO-2026-0042" in page, number
-        assert "Imprimé par Claire Dubois le 15/04/2026 à 10:30" in page, number
+        assert "Imprimé par Claire Dubois le 15/04/2026 10:30" in page, number
         assert f"page {number}/{total}" in page, number
 
 
@@ -227,3 +227,23 @@ def test_a_full_unicode_font_raises_no_warning(monkeypatch: pytest.MonkeyPatch) 
     with warnings.catch_warnings():
         warnings.simplefilter("error", MissingGlyphsWarning)
         render_pdf(summarise(build_world(8)))
+
+
+@needs_poppler
+def test_with_no_font_for_them_emoji_print_by_name_and_cjk_advice_only_for_cjk(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("FIELDKIT_LANG", "fr")
+    monkeypatch.setattr(pdf_module, "packaged_fonts", lambda directory: None)
+    monkeypatch.setattr(pdf_module, "system_fonts", lambda: None)
+    world = build_world(2)
+    world.followups[0].summary = "Bonne nouvelle ✅ 😀 👍🏽 fin."
+    with pytest.warns(MissingGlyphsWarning) as caught:
+        printed = _print(world, tmp_path)
+    text = " ".join(printed.pages)
+    assert "Bonne nouvelle [white heavy check mark] [grinning face] [thumbs up sign] fin." in text
+    assert all("CJK" not in str(w.message) for w in caught)
+
+    world.followups[0].summary = "Mot 中 noté."
+    with pytest.warns(MissingGlyphsWarning, match="Noto Sans CJK"):
+        _print(world, tmp_path)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from rich.console import Console
 
+from fieldkit.model import CaseOutlook
 from fieldkit.summary.text import render_text
 from tests.summary.conftest import World, build_world, followup_id, summarise
 
@@ -27,17 +28,20 @@ def _flat(text: str) -> str:
 def test_terminal_view_shows_the_key_facts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
     console = Console(record=True, width=100, file=open("/dev/null", "w"))  # noqa: SIM115
-    text = _render(world, console)
+    ahead = CaseOutlook(next_contact=date(2026, 4, 13), contact_overdue=True, concern_level="high")
+    text = _render(world, console, outlook=ahead)
     flat = _flat(text)
     assert text.count("CONFIDENTIEL — diffusion restreinte") == 2
     assert "Synthèse du suivi — CO-2026-0042" in text
     assert "Émilie Lefèvre-Nguyễn" in text
-    assert "Imprimé par Claire Dubois le 15/04/2026 à 10:30" in text
+    assert "Imprimé par Claire Dubois le 15/04/2026 10:30" in text
     assert "Référent" in text and "Claire Dubois" in text
     assert "Mehdi Benali, Agent Sans Nom" in text
     assert "Haute" in text and "Actif" in text
     assert "Prochaine revue" in text and "04/05/2026" in text
-    assert "Prochain contact" in text and "25/04/2026" in text
+    assert "Prochain contact" in text and "13/04/2026 (en retard)" in text
+    assert "Niveau d'inquiétude actuel" in text and "Élevé" in text
+    assert "Situation stable." in text
     assert "Atteint" in text and "Abandonné" in text
     assert "Ольга Петрова" in text
     assert "Signalements et inquiétudes" in text and "Élevé" in text
