@@ -296,3 +296,20 @@ def test_a_worker_is_told_offline_when_the_server_is_full_of_its_own_address(tmp
         for sock in held:
             sock.close()
         net.server.stop()
+
+
+def test_the_log_file_is_rotated_by_size(tmp_path, monkeypatch):
+    use_fast_kdf(monkeypatch)
+    rotation = ("--log-max-bytes", "4096", "--log-backups", "2")
+    net = Net(tmp_path, Fieldkit(), server_args=rotation)
+    net.server.start()
+    try:
+        with httpx.Client(verify=False, timeout=10) as http:
+            for _ in range(300):  # ~30 KiB of refusals, one line each
+                assert http.post(f"{net.server.url}/v1/sync", content=b"junk").status_code == 409
+    finally:
+        net.server.stop()
+    log = net.server.log
+    kept = sorted(p.name for p in log.parent.glob(log.name + "*"))
+    assert kept == [log.name, f"{log.name}.1", f"{log.name}.2"]  # no third old file
+    assert all(p.stat().st_size <= 4096 for p in log.parent.glob(log.name + "*"))
