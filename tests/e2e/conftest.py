@@ -9,8 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,32 @@ class Net:
 
     def followups(self, who: str, reference: str) -> list[str]:
         return sorted(f["id"] for f in self.json(who, "followup", "list", reference))
+
+
+# Attacks in the background (tests/e2e/test_hostile_server.py, test_nginx_front.py)
+
+
+class Background:
+    """An attack running in a thread of the test; join() gives its counts."""
+
+    def __init__(self, attack: Callable[..., dict], *args, **kwargs) -> None:
+        self.result: dict = {}
+        self.thread = threading.Thread(target=self._run, args=(attack, args, kwargs))
+        self.thread.start()
+
+    def _run(self, attack, args, kwargs) -> None:
+        self.result = attack(*args, **kwargs)
+
+    def join(self) -> dict:
+        self.thread.join(timeout=120)
+        assert not self.thread.is_alive()
+        return self.result
+
+
+def still_syncs(net: Net, reference: str, n: int) -> None:
+    """The worker records a follow-up and syncs it, while the attack goes on."""
+    net.note("a", reference, f"Appel pendant l'attaque {n}.")
+    assert net.sync("a")["sent"] == 1
 
 
 # A world driven through the CLI, bundles carried as files

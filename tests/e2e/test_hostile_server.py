@@ -10,9 +10,8 @@ from __future__ import annotations
 import resource
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ import pytest
 
 from benchmarks import hostile_load
 from fieldkit.errors import OFFLINE
-from tests.e2e.conftest import Net
+from tests.e2e.conftest import Background, Net, still_syncs
 from tests.world import Fieldkit, use_fast_kdf
 
 ATTACKERS = ("127.0.0.2", "127.0.0.3")
@@ -55,29 +54,6 @@ def hostile(
         yield world
     finally:
         world.server.stop()
-
-
-class Background:
-    """An attack running in a thread of the test; join() gives its counts."""
-
-    def __init__(self, attack: Callable[..., dict], *args, **kwargs) -> None:
-        self.result: dict = {}
-        self.thread = threading.Thread(target=self._run, args=(attack, args, kwargs))
-        self.thread.start()
-
-    def _run(self, attack, args, kwargs) -> None:
-        self.result = attack(*args, **kwargs)
-
-    def join(self) -> dict:
-        self.thread.join(timeout=120)
-        assert not self.thread.is_alive()
-        return self.result
-
-
-def still_syncs(net: Net, reference: str, n: int) -> None:
-    """The worker records a follow-up and syncs it, while the attack goes on."""
-    net.note("a", reference, f"Appel pendant l'attaque {n}.")
-    assert net.sync("a")["sent"] == 1
 
 
 def log_and_errors(net: Net) -> str:

@@ -19,8 +19,7 @@ import pytest
 from benchmarks import hostile_load
 from fieldkit.crypto.tls import key_password
 from fieldkit.district.store import DistrictStore
-from tests.e2e.conftest import Net, Server, free_port
-from tests.e2e.test_hostile_server import Background, still_syncs
+from tests.e2e.conftest import Background, Net, Server, free_port, still_syncs
 from tests.world import Fieldkit, credentials, use_fast_kdf
 
 CONF = Path(__file__).resolve().parents[2] / "docs" / "nginx-district.conf"
