@@ -27,8 +27,13 @@ class _Model(BaseModel):
 
 
 class Goal(_Model):
+    """A support-plan goal: its text, its state, the day that state began and, for a
+    dropped goal, why. Goals stored before issue 14 have only text and state."""
+
     text: str
     state: GoalState = GoalState.OPEN
+    changed_on: date | None = None
+    reason: str | None = None
 
 
 class Assignee(_Model):
@@ -111,12 +116,23 @@ class FollowUp(_Model):
     next_steps: str | None = None
     next_contact: date | None = None
     concern_level: ConcernLevel | None = None
+    # Set by a withdrawal (an amendment carrying only this field): the follow-up was
+    # recorded on the wrong case or by mistake. It stays in the history, marked.
+    withdrawn_reason: str | None = None
     hlc: str = ""
     amendments: list[Amendment] = Field(default_factory=list)
 
     @property
     def amended(self) -> bool:
         return bool(self.amendments)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.current().withdrawn_reason is not None
+
+    def withdrawal(self) -> Amendment | None:
+        """The amendment that withdrew this follow-up, if one did."""
+        return next((a for a in self.amendments if WITHDRAWAL_FIELD in a.fields), None)
 
     def current(self) -> FollowUp:
         """The follow-up as it reads after its amendments, in HLC order."""
@@ -126,15 +142,19 @@ class FollowUp(_Model):
         return FollowUp.model_validate(data)
 
 
-# Follow-up fields an amendment may change.
+# The field of a withdrawal: an amendment whose fields are {"withdrawn_reason": text}.
+WITHDRAWAL_FIELD = "withdrawn_reason"
+# Follow-up fields an amendment may change (a withdrawal is an amendment too).
 AMENDABLE_FOLLOWUP_FIELDS = (
     "occurred_on",
+    "kind",
     "summary",
     "partners",
     "referral_to",
     "next_steps",
     "next_contact",
     "concern_level",
+    WITHDRAWAL_FIELD,
 )
 
 
@@ -228,6 +248,20 @@ class AgendaItem(_Model):
     display_name: str
     overdue: bool
     followup_id: str | None = None
+
+
+class PendingChange(_Model):
+    """One change of this device the district has not acknowledged yet."""
+
+    id: str  # "<origin>:<seq>"
+    case_id: str
+    reference: str
+    entity: str  # case | followup | conflict
+    op: str  # update | add | amend | resolve
+    what: str  # followup-add | amendment | withdrawal | case-update | conflict-resolve | other
+    fields: list[str] = Field(default_factory=list)
+    kind: FollowUpKind | None = None  # the kind of an added follow-up
+    written_at: datetime | None = None  # from the change's HLC
 
 
 class CaseOutlook(_Model):

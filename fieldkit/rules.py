@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from fieldkit.enums import FollowUpKind
-from fieldkit.errors import InvalidValue, Refused
+from fieldkit.errors import InvalidValue, Refused, UsageError
 
 # The longest text each field may hold, in characters. A follow-up summary is an account of
 # one contact: 20,000 characters is about eight printed pages, far beyond any real note, and
@@ -30,6 +30,7 @@ TEXT_LIMITS: dict[str, int] = {
     "referral_source": 200,
     "reason": 2_000,
     "closure_reason": 2_000,
+    "withdrawn_reason": 2_000,
 }
 # How many items a list field may hold.
 LIST_LIMITS: dict[str, int] = {"partners": 50, "goals": 100, "related": 100}
@@ -50,6 +51,9 @@ def check_text(field: str, value: Any) -> None:
         for item in value:
             text = item.get("text", "") if isinstance(item, dict) else getattr(item, "text", item)
             _check_length(field, str(text), limit)
+            reason = item.get("reason") if isinstance(item, dict) else getattr(item, "reason", None)
+            if reason:
+                _check_length(field, str(reason), limit)
         return
     _check_length(field, str(value), limit)
 
@@ -96,8 +100,11 @@ def check_followup(followup: Any, today: date | None) -> None:
             "summary": followup.summary,
             "next_steps": followup.next_steps,
             "partners": followup.partners,
+            "withdrawn_reason": followup.withdrawn_reason,
         }
     )
+    if followup.withdrawn_reason is not None and not followup.withdrawn_reason.strip():
+        raise InvalidValue("followup.withdraw_reason_empty", field="withdrawn_reason")
     if today is not None and followup.occurred_on > today:
         raise InvalidValue("followup.date_in_future", field="occurred_on")
     if followup.kind == FollowUpKind.CONCERN and followup.concern_level is None:
@@ -114,6 +121,27 @@ def check_amendment_author(followup: Any, author: str) -> None:
     """Only the worker who recorded a follow-up amends it; anyone else adds their own."""
     if followup.recorded_by != author:
         raise Refused("followup.not_author", ref=followup.id[:8])
+
+
+def check_withdrawal_author(followup: Any, author: str) -> None:
+    """Only the worker who recorded a follow-up withdraws it."""
+    if followup.recorded_by != author:
+        raise Refused("followup.withdraw_not_author", ref=followup.id[:8])
+
+
+def check_amendment_fields(followup: Any, fields: dict[str, Any]) -> None:
+    """What an amendment may carry, given the follow-up it amends (the model's
+    `FollowUp`, with the amendments already applied or not):
+
+    - a withdrawn follow-up takes no more amendments (it stays as it was withdrawn);
+    - a withdrawal carries its reason and nothing else.
+    """
+    from fieldkit.model import WITHDRAWAL_FIELD
+
+    if followup.current().withdrawn_reason is not None:
+        raise UsageError("followup.already_withdrawn", ref=followup.id[:8])
+    if WITHDRAWAL_FIELD in fields and set(fields) != {WITHDRAWAL_FIELD}:
+        raise InvalidValue("followup.withdrawal_alone", field=WITHDRAWAL_FIELD)
 
 
 def overdue(due: date | None, today: date) -> bool:

@@ -97,6 +97,7 @@ ACTION_ARGUMENT = {
     ("Event", "pending"): 1,  # pending.Event(actor, action, object_type, ...)
     ("event", ""): 0,  # store.trail.event(action, object_type, object_id)
     ("_write_case_fields", ""): 3,
+    ("_write_amendment", ""): 3,
     ("record_output", ""): 1,
     ("record_use", "report"): 1,
 }
@@ -104,6 +105,7 @@ OBJECT_ARGUMENT = {("record", "audit"): 3, ("Event", "pending"): 2, ("event", ""
 # Functions that pass on an action their callers give (their callers are scanned).
 PASS_THROUGH = {
     "_write_case_fields",
+    "_write_amendment",
     "event",
     "record",
     "record_output",

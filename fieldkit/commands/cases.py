@@ -29,11 +29,12 @@ from fieldkit.commands.render import (
     labeller,
     people,
     short,
+    withdrawn_text,
 )
 from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus, ConcernLevel
-from fieldkit.errors import InvalidValue
+from fieldkit.enums import CaseStatus, ConcernLevel, GoalState
+from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def list_cases(
     status: str | None = typer.Option(
         None, "--status", help=t("help.opt.status", choices=choices.listing(CaseStatus))
     ),
+    search: str | None = typer.Option(None, "--search", help=t("help.opt.search_cases")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
@@ -58,13 +60,13 @@ def list_cases(
     st = state(ctx)
     wanted = _status(status)
     with WorkerStore.open(st.home, st.credentials()) as store:
-        items = store.list_cases(wanted)
+        items = store.list_cases(wanted, search=search)
         late = store.overdue_cases(date.today()) if not as_json else {}
     if as_json:
         print_json([case_json(c) for c in items])
         return
     if not items:
-        console().print(t("case.none"))
+        console().print(t("case.none_found", text=search) if search else t("case.none"))
         return
     from fieldkit.commands.listing import print_listing
 
@@ -159,13 +161,8 @@ def show(
     shown = label("concern", concern) if concern else "—"
     facts.add_row(t("col.concern_now"), plain(shown, style=_CONCERN_STYLE.get(concern, "")))
     if item.goals:
-        facts.add_row(
-            t("col.goals"),
-            plain(
-                "\n".join(f"{escape(g.text)} ({label('goal', g.state)})" for g in item.goals),
-                multiline=True,
-            ),
-        )
+        lines = (f"{n}. {escape(g.text)} ({goal_state(g)})" for n, g in enumerate(item.goals, 1))
+        facts.add_row(t("col.goals"), plain("\n".join(lines), multiline=True))
     if item.related:
         related = "\n".join(escape(person) for person in item.related)
         facts.add_row(t("col.related"), plain(related, multiline=True))
@@ -176,6 +173,17 @@ def show(
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
     out.print(followup_table(history, total, names=names))
+
+
+def goal_state(goal) -> str:
+    """A goal's state in words, with the day it began and why it was dropped."""
+    state = label("goal", goal.state)
+    if goal.changed_on is None:
+        return state
+    when = show_day(goal.changed_on)
+    if goal.reason:
+        return t("goal.state_reason", state=state, date=when, reason=goal.reason)
+    return t("goal.state_since", state=state, date=when)
 
 
 _CONCERN_STYLE = {ConcernLevel.HIGH: "bold red", ConcernLevel.MEDIUM: "yellow"}
@@ -214,9 +222,13 @@ def followup_table(history: list, total: int | None = None, names: Names | None 
     for original in history:
         item = original.current()
         summary = plain(item.summary, multiline=True)
-        if original.amended:
-            marks = "; ".join(amendment_text(a, names) for a in original.amendments)
+        corrections = [a for a in original.amendments if a is not original.withdrawal()]
+        if corrections:
+            marks = "; ".join(amendment_text(a, names) for a in corrections)
             summary.append(f"  [{t('followup.amended_mark')} {escape(marks)}]")
+        if item.withdrawn_reason is not None:
+            summary.stylize("strike")
+            summary.append(f"  [{withdrawn_text(original, names)}]", style="bold")
         table.add_row(
             short(item.id),
             show_day(item.occurred_on),
@@ -267,6 +279,75 @@ def update(
         print_json({"case": change.case_id, "change": change.id, "fields": sorted(change.fields)})
         return
     console().print(t("case.updated", fields=field_names(change.fields)))
+
+
+goal_app = typer.Typer(no_args_is_help=True, help=t("help.case_goal"))
+app.add_typer(goal_app, name="goal")
+
+
+@goal_app.command("add", help=t("help.goal_add"))
+def goal_add(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    text: str | None = typer.Argument(None, help=t("help.arg.goal_text")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
+
+    st = state(ctx)
+    goal = (
+        read_text_option(text, t("metavar.text"), "prompt.goal_text", required=True) or ""
+    ).strip()
+    if not goal:
+        raise UsageError("value.missing", field=t("metavar.text"))
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        change = store.add_goal(case, goal, date.today())
+        after_write(store)
+        reference = store.case_reference(change.case_id)
+    _goal_done_line(change, "goal.added", len(change.fields["goals"]), reference, as_json)
+
+
+@goal_app.command("done", help=t("help.goal_done"))
+def goal_done(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    number: int = typer.Argument(..., metavar="N", help=t("help.arg.goal_number")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    _set_goal(ctx, case, number, GoalState.ACHIEVED, None, "goal.marked_done", as_json)
+
+
+@goal_app.command("drop", help=t("help.goal_drop"))
+def goal_drop(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    number: int = typer.Argument(..., metavar="N", help=t("help.arg.goal_number")),
+    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.drop_reason")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    why = read_text_option(reason, "--reason", "prompt.drop_reason", required=True)
+    _set_goal(ctx, case, number, GoalState.DROPPED, why, "goal.marked_dropped", as_json)
+
+
+def _set_goal(ctx, case, number, goal_state_to, reason, message, as_json) -> None:
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
+
+    st = state(ctx)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        change = store.set_goal_state(case, number, goal_state_to, date.today(), reason)
+        after_write(store)
+        reference = store.case_reference(change.case_id)
+    _goal_done_line(change, message, number, reference, as_json)
+
+
+def _goal_done_line(change, message: str, number: int, reference: str, as_json: bool) -> None:
+    if as_json:
+        goals = change.fields["goals"]
+        print_json({"case": change.case_id, "change": change.id, "number": number, "goals": goals})
+        return
+    say(t(message, number=number, ref=reference))
 
 
 @app.command("summary", help=t("help.case_summary"))

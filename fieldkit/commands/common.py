@@ -47,6 +47,7 @@ FIELD_FLAGS = {
     "birth_year": "--birth-year",
     "reason": "--reason",
     "closure_reason": "--reason",
+    "withdrawn_reason": "--reason",
     "district_name": "--name",
     "status": "--status",
     "keep": "--keep",

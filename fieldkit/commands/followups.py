@@ -1,4 +1,4 @@
-"""fieldkit followup add | list | show | amend."""
+"""fieldkit followup add | list | show | amend | withdraw."""
 
 from __future__ import annotations
 
@@ -18,7 +18,15 @@ from fieldkit.commands.common import (
     state,
     text_help,
 )
-from fieldkit.commands.render import amendment_text, field_name, followup_json, label, people, short
+from fieldkit.commands.render import (
+    amendment_text,
+    field_name,
+    followup_json,
+    label,
+    people,
+    short,
+    withdrawn_text,
+)
 from fieldkit.dates import show_day
 from fieldkit.display import plain
 from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
@@ -132,18 +140,34 @@ def add(
 def list_followups(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help=t("help.arg.case_optional")),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help=t("help.opt.filter_kind", choices=choices.listing(FollowUpKind))
+    ),
+    since: str | None = typer.Option(None, "--since", help=t("help.opt.filter_since")),
+    until: str | None = typer.Option(None, "--until", help=t("help.opt.filter_until")),
+    search: str | None = typer.Option(None, "--search", help=t("help.opt.filter_search")),
+    mine: bool = typer.Option(False, "--mine", help=t("help.opt.mine")),
     refused: bool = typer.Option(False, "--refused", help=t("help.opt.list_refused")),
     all_refused: bool = typer.Option(False, "--all", help=t("help.opt.list_refused_all")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.store.reading import FollowUpFilter
     from fieldkit.store.worker import WorkerStore
 
     st = state(ctx)
     if refused or all_refused:
         _list_refused(st, all_refused, as_json)
         return
+    wanted = FollowUpFilter(
+        kind=_choice(FollowUpKind, kind, "--kind"),
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
+        search=search,
+    )
     with WorkerStore.open(st.home, st.credentials()) as store:
-        items = store.list_followups(case)
+        if mine:
+            wanted.recorded_by = store.author
+        items = store.list_followups(case, wanted)
         names = people(store, *store.list_cases()) if not as_json else None
     if as_json:
         print_json([followup_json(f) for f in items])
@@ -196,18 +220,28 @@ def show(
         grid.add_row(t("col.referral_to"), label("referral", item.referral_to))
     if item.partners:
         grid.add_row(t("col.partners"), plain(", ".join(item.partners)))
-    grid.add_row(t("col.summary"), plain(item.summary, multiline=True))
+    withdrawn = item.withdrawn_reason is not None
+    summary = plain(item.summary, multiline=True)
+    if withdrawn:
+        summary.stylize("strike")
+    grid.add_row(t("col.summary"), summary)
     if item.next_steps:
         grid.add_row(t("col.next_steps"), plain(item.next_steps, multiline=True))
     if item.next_contact:
         grid.add_row(t("col.next_contact"), show_day(item.next_contact))
-    if original.amended:
+    if withdrawn:
+        grid.add_row(t("col.withdrawn"), plain(withdrawn_text(original, names), style="bold"))
+    corrections = [a for a in original.amendments if a is not original.withdrawal()]
+    if corrections:
         grid.add_row(t("col.original"), plain(original.summary, multiline=True))
-        for amendment in original.amendments:
+        for amendment in corrections:
             fields = ", ".join(field_name(name) for name in sorted(amendment.fields))
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
-    console().print(Panel(grid, title=short(item.id), expand=False))
+    title = short(item.id)
+    if withdrawn:
+        title = f"{title} — {t('followup.withdrawn_title')}"
+    console().print(Panel(grid, title=title, expand=False))
 
 
 def _may_amend(store, followup_id: str) -> None:
@@ -225,6 +259,9 @@ def amend(
     ctx: typer.Context,
     followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
     summary: str | None = typer.Option(None, "--summary", "-s", help=text_help("help.opt.summary")),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help=t("help.opt.amend_kind", choices=choices.listing(FollowUpKind))
+    ),
     when: str | None = typer.Option(None, "--date", "-d", help=t("help.opt.date")),
     partner: list[str] | None = typer.Option(None, "--partner", "-p", help=t("help.opt.partner")),
     referral_to: str | None = typer.Option(
@@ -259,6 +296,7 @@ def amend(
     )
     values = {
         "summary": text,
+        "kind": _choice(FollowUpKind, kind, "--kind"),
         "occurred_on": parse_date(when, "--date"),
         "partners": partner or None,
         "referral_to": _choice(ReferralDomain, referral_to, "--referral-to"),
@@ -285,3 +323,24 @@ def amend(
         print_json(followup_json(item))
         return
     console().print(t("followup.amended", id=short(item.id)))
+
+
+@app.command("withdraw", help=t("help.followup_withdraw"))
+def withdraw(
+    ctx: typer.Context,
+    followup_id: str = typer.Argument(..., metavar="ID", help=t("help.arg.followup")),
+    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.withdraw_reason")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
+
+    st = state(ctx)
+    why = read_text_option(reason, "--reason", "prompt.withdraw_reason", required=True)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        item = store.withdraw_followup(followup_id, why or "")
+        after_write(store)
+    if as_json:
+        print_json(followup_json(item))
+        return
+    say(t("followup.withdrawn", id=short(item.id)))

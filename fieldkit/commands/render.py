@@ -21,6 +21,7 @@ def followup_json(item: FollowUp) -> dict[str, Any]:
     """A follow-up as it reads now, with its original and its amendments (stable shape)."""
     current = item.current().model_dump(mode="json", exclude={"amendments"})
     current["amended"] = item.amended
+    current["withdrawn"] = current["withdrawn_reason"] is not None
     current["original"] = item.model_dump(mode="json", exclude={"amendments"})
     current["amendments"] = [a.model_dump(mode="json") for a in item.amendments]
     return current
@@ -135,3 +136,12 @@ def amendment_text(amendment: Any, names: Names) -> str:
     except (ValueError, OverflowError, OSError):
         return t("followup.amended_by", name=who)
     return t("followup.amended_by_on", name=who, when=when)
+
+
+def withdrawn_text(followup: Any, names: Names) -> str:
+    """ "withdrawn by Léa Martin on 2026-11-03 14:05: wrong case", for a withdrawn follow-up."""
+    withdrawal = followup.withdrawal()
+    reason = followup.current().withdrawn_reason or ""
+    if withdrawal is None:
+        return t("followup.withdrawn_mark", who="", reason=reason)
+    return t("followup.withdrawn_mark", who=amendment_text(withdrawal, names), reason=reason)

@@ -20,7 +20,7 @@ from fieldkit.commands.common import (
 )
 from fieldkit.dates import show_moment
 from fieldkit.errors import InvalidValue, Locked, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from fieldkit.store.access import Credentials
@@ -127,6 +127,7 @@ def register(app: typer.Typer) -> None:
     @app.command("status", help=t("help.status"))
     def status_cmd(
         ctx: typer.Context,
+        pending: bool = typer.Option(False, "--pending", help=t("help.opt.pending")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
         from rich.table import Table
@@ -135,6 +136,9 @@ def register(app: typer.Typer) -> None:
         from fieldkit.store.worker import WorkerStore
 
         st = state(ctx)
+        if pending:
+            show_pending(st, as_json)
+            return
         with WorkerStore.open(st.home, st.credentials()) as store:
             status = store.status()
         if as_json:
@@ -184,6 +188,45 @@ def register(app: typer.Typer) -> None:
             raise Locked("passphrase.new_none_given")
         ended = change_passphrase(st.home, st.credentials(), new)
         console().print(t("passphrase.changed", count=ended))
+
+
+def show_pending(st, as_json: bool) -> None:
+    """The changes waiting to sync (`status --pending`, `sync --dry-run`): read from the
+    change log; nothing is sent, no counter is spent."""
+    from fieldkit.store.worker import WorkerStore
+
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        items = store.pending_changes()
+    if as_json:
+        print_json([item.model_dump(mode="json") for item in items])
+        return
+    if not items:
+        console().print(t("pending.none"))
+        return
+    from fieldkit.commands.listing import print_listing
+
+    columns = ("col.reference", "col.change", "col.written")
+    rows = [(item.reference, pending_text(item), _when(item.written_at) or "") for item in items]
+    title = t_n("pending.title", len(items))
+    print_listing(console(), title, [t(c) for c in columns], rows)
+
+
+def pending_text(item) -> str:
+    """What a waiting change is, in words: "follow-up added (interview)", "amendment"."""
+    from fieldkit.commands.render import label
+
+    fields = ", ".join(label("field", name) for name in item.fields)
+    if item.what == "followup-add":
+        return t("pending.followup_add", kind=label("kind", item.kind))
+    if item.what == "amendment":
+        return t("pending.amendment", fields=fields)
+    if item.what == "case-update":
+        return t("pending.case_update", fields=fields)
+    if item.what == "withdrawal":
+        return t("pending.withdrawal")
+    if item.what == "conflict-resolve":
+        return t("pending.conflict-resolve")
+    return f"{item.entity} {item.op}"
 
 
 def _auto_sync(home: Path) -> str:

@@ -83,6 +83,7 @@ def register(app: typer.Typer) -> None:
             None, "--from-file", help=t("help.opt.sync_from_file")
         ),
         watch: bool = typer.Option(False, "--watch", help=t("help.opt.watch")),
+        dry_run: bool = typer.Option(False, "--dry-run", help=t("help.opt.sync_dry_run")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
         auto: bool = typer.Option(False, "--auto", hidden=True),
     ) -> None:
@@ -92,6 +93,15 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         if auto:
             _auto(st.home)
+            return
+        if dry_run:
+            # What would be sent, from the change log alone: no network, no bundle, no
+            # counter spent (the same listing as `status --pending`).
+            if to_file is not None or from_file is not None or watch:
+                raise UsageError("sync.dry_run_alone")
+            from fieldkit.commands.store_admin import show_pending
+
+            show_pending(st, as_json)
             return
         with WorkerStore.open(st.home, st.credentials()) as store, worker_side.sync_lock(st.home):
             if to_file is not None or from_file is not None:

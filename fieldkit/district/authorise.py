@@ -11,8 +11,15 @@ import re
 from datetime import date, timedelta
 
 from fieldkit import rules
-from fieldkit.errors import InvalidValue, NotFound
-from fieldkit.model import AMENDABLE_FOLLOWUP_FIELDS, WORKER_CASE_FIELDS, Case, Change, FollowUp
+from fieldkit.errors import InvalidValue, NotFound, UsageError
+from fieldkit.model import (
+    AMENDABLE_FOLLOWUP_FIELDS,
+    WITHDRAWAL_FIELD,
+    WORKER_CASE_FIELDS,
+    Case,
+    Change,
+    FollowUp,
+)
 from fieldkit.replica import cases, changelog, conflicts, followups
 
 
@@ -54,6 +61,13 @@ def refusal_reason(
             # Who recorded it, when it was stored, which case: never rewritten by an amendment.
             if any(name not in AMENDABLE_FOLLOWUP_FIELDS for name in change.fields):
                 return "not-amendable"
+            # A withdrawn follow-up stays as it was withdrawn; a withdrawal comes alone.
+            try:
+                rules.check_amendment_fields(original, change.fields)
+            except InvalidValue:
+                return "invalid"
+            except UsageError:
+                return "withdrawn"
             return _amendment_rules(original, change)
         else:
             return "operation"
@@ -126,7 +140,14 @@ def _broken_rule(followup: FollowUp) -> str | None:
     return None
 
 
-_FOLLOWUP_ADD_FIELDS = frozenset(FollowUp.model_fields) - {"id", "case_id", "hlc", "amendments"}
+# A follow-up is added whole; it is withdrawn only later, by its own amendment.
+_FOLLOWUP_ADD_FIELDS = frozenset(FollowUp.model_fields) - {
+    "id",
+    "case_id",
+    "hlc",
+    "amendments",
+    WITHDRAWAL_FIELD,
+}
 
 
 def _followup(conn, followup_id: str) -> FollowUp | None:

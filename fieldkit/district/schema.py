@@ -7,6 +7,7 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.store.db import Connection, migrate
 from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA
 
@@ -91,6 +92,7 @@ DISTRICT_MIGRATIONS: list[str] = [
     CONCERNS_INDEX,
     CONFLICT_RESOLUTION,
     REFUSAL_DECISIONS.strip(),
+    WITHDRAWN_COLUMN,
 ]
 
 

@@ -41,6 +41,10 @@ MESSAGES: dict[str, str | Plural] = {
     "goal.open": "In progress",
     "goal.achieved": "Achieved",
     "goal.dropped": "Dropped",
+    "summary.goal_state_since": "{state} since {date}",
+    "summary.goal_state_reason": "{state} on {date}: {reason}",
+    "summary.withdrawn": "Withdrawn: {reason}",
+    "summary.withdrawn_on": "Withdrawn on {date}: {reason}",
     # Worker statuses (model.WorkerStatus).
     "worker-status.pending": "Awaiting enrolment",
     "worker-status.enrolled": "Enrolled",
@@ -56,6 +60,7 @@ MESSAGES: dict[str, str | Plural] = {
     "field.concern_level": "Concern level",
     "field.kind": "Kind",
     "field.recorded_by": "Recorded by",
+    "field.withdrawn_reason": "Reason for withdrawal",
     "field.display_name": "Name",
     "field.birth_year": "Year of birth",
     "field.unit": "Territorial unit",

@@ -108,7 +108,8 @@ MESSAGES.update(
         "refused.what.conflict.resolve": "resolution of a conflict",
         "refused.what.other": "change {op} of {entity}",
         "refusal.reason.not-assigned": "the case is not assigned to you (any more)",
-        "refusal.reason.not-author": "only the worker who recorded a follow-up amends it: add your own follow-up instead",
+        "refusal.reason.not-author": "only the worker who recorded a follow-up amends or withdraws it: add your own follow-up instead",
+        "refusal.reason.withdrawn": "the follow-up is withdrawn: it takes no more amendments",
         "refusal.reason.author": "the change names another author",
         "refusal.reason.origin": "the change does not come from this device",
         "refusal.reason.invalid": "a value is not valid",
@@ -155,5 +156,7 @@ MESSAGES.update(
         "help.opt.sync_to_file": "Write the outgoing bundle to this file (no network).",
         "help.opt.sync_from_file": "Apply the district's reply from this file.",
         "help.opt.watch": "Keep trying until the district is reached.",
+        "help.opt.sync_dry_run": "Show what the next sync would send, without contacting the district or writing a bundle.",
+        "sync.dry_run_alone": "--dry-run only shows what would be sent: use it without --to-file, --from-file or --watch",
     }
 )

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from fieldkit.choices import fold
 from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import Case
 from fieldkit.replica import conflicts
@@ -98,7 +99,13 @@ def set_field(conn: Connection, case_id: str, field: str, version: FieldVersion)
 
 
 def resolve_id(conn: Connection, ref: str) -> str:
-    """The case id for an id, an id prefix or a district reference (case-insensitive)."""
+    """The case id for an id, an id prefix, a district reference (case-insensitive) or a
+    name that only one case's display name holds (accents and case ignored).
+
+    The one resolver of a CASE argument, on a device and at the district alike. Several
+    names matching: one error listing the candidates (reference and name), so the person
+    can type the reference.
+    """
     ref = ref.strip()
     row = conn.execute(
         "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (ref, ref)
@@ -113,7 +120,38 @@ def resolve_id(conn: Connection, ref: str) -> str:
             return rows[0][0]
         if len(rows) > 1:
             raise UsageError("case.ambiguous", ref=ref)
+    return _by_name(conn, ref)
+
+
+# The shortest name a CASE argument is matched on: one letter would match most cases.
+NAME_MATCH_MIN = 2
+
+
+def _by_name(conn: Connection, ref: str) -> str:
+    wanted = fold(ref)
+    if len(wanted) < NAME_MATCH_MIN:
+        raise NotFound("case.not_found", ref=ref)
+    found = [case for case in list_cases(conn) if wanted in fold(case.display_name)]
+    if len(found) > 1:
+        exact = [case for case in found if fold(case.display_name) == wanted]
+        found = exact if len(exact) == 1 else found
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        listed = ", ".join(f"{case.reference} ({case.display_name})" for case in found)
+        raise UsageError("case.ambiguous_name", ref=ref, candidates=listed)
     raise NotFound("case.not_found", ref=ref)
+
+
+def matches(case: Case, text: str) -> bool:
+    """Whether `text` is part of the case's name or reference, accents and case ignored."""
+    wanted = fold(text)
+    return wanted in fold(case.display_name) or wanted in fold(case.reference)
+
+
+def search(conn: Connection, text: str, status: str | None = None) -> list[Case]:
+    """The cases whose name or reference holds `text` (see `matches`), by reference."""
+    return [case for case in list_cases(conn, status) if matches(case, text)]
 
 
 def load(conn: Connection, case_id: str) -> Case:

@@ -34,6 +34,11 @@ CREATE TABLE amendments (
 CREATE INDEX amendments_followup ON amendments (followup_id)
 """
 
+# A withdrawn follow-up (its amendment sets `withdrawn_reason`) is flagged in this column so
+# that the agenda, the report and the concern counts leave it out (issue 14). A migration
+# step of both stores (fieldkit/store/schema.py, fieldkit/district/schema.py).
+WITHDRAWN_COLUMN = "ALTER TABLE followups ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0"
+
 _SELECT = "SELECT id, data, hlc FROM followups"
 
 
@@ -99,12 +104,17 @@ def _refresh_columns(conn: Connection, followup_id: str) -> None:
         current = get(conn, followup_id).current()
     except NotFound:
         return  # the amendment arrived first; insert() of the follow-up will catch up
+    # A withdrawn follow-up plans no contact and raises no concern any more.
+    withdrawn = current.withdrawn_reason is not None
     conn.execute(
-        "UPDATE followups SET occurred_on = ?, next_contact = ?, concern_level = ? WHERE id = ?",
+        "UPDATE followups SET occurred_on = ?, kind = ?, next_contact = ?, concern_level = ?,"
+        " withdrawn = ? WHERE id = ?",
         (
             current.occurred_on.isoformat(),
-            current.next_contact.isoformat() if current.next_contact else None,
-            current.concern_level.value if current.concern_level else None,
+            current.kind.value,
+            current.next_contact.isoformat() if current.next_contact and not withdrawn else None,
+            current.concern_level.value if current.concern_level and not withdrawn else None,
+            1 if withdrawn else 0,
             followup_id,
         ),
     )
@@ -205,9 +215,10 @@ def activity(conn: Connection, since: str) -> dict[str, tuple[str, int, int]]:
     rows = conn.execute(
         """
         SELECT c.id,
-               (SELECT max(f.occurred_on) FROM followups AS f WHERE f.case_id = c.id),
+               (SELECT max(f.occurred_on) FROM followups AS f
+                WHERE f.case_id = c.id AND f.withdrawn = 0),
                (SELECT count(*) FROM followups AS f
-                WHERE f.case_id = c.id AND f.occurred_on >= ?),
+                WHERE f.case_id = c.id AND f.occurred_on >= ? AND f.withdrawn = 0),
                (SELECT count(*) FROM followups AS f
                 WHERE f.concern_level = 'high' AND f.case_id = c.id AND f.occurred_on >= ?)
         FROM cases AS c
@@ -221,7 +232,8 @@ def activity(conn: Connection, since: str) -> dict[str, tuple[str, int, int]]:
 
 # A case's planned contact, the one definition of it (agenda, case list and show, the
 # summary): the next contact set by its latest follow-up that set one, as amended; it is
-# done once any follow-up happened on or after that date, and a closed case has none.
+# done once any follow-up happened on or after that date, and a closed case has none. A
+# withdrawn follow-up neither plans a contact (its column is emptied) nor makes one done.
 _PLANNED_CONTACT = """
     SELECT c.id, l.id, l.next_contact
     FROM cases AS c
@@ -233,7 +245,7 @@ _PLANNED_CONTACT = """
     WHERE c.status != 'closed'
       AND NOT EXISTS (
           SELECT 1 FROM followups AS g
-          WHERE g.case_id = c.id AND g.occurred_on >= l.next_contact
+          WHERE g.case_id = c.id AND g.occurred_on >= l.next_contact AND g.withdrawn = 0
       )
 """
 

@@ -10,18 +10,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from fieldkit.choices import fold
 from fieldkit.model import (
+    WITHDRAWAL_FIELD,
     AgendaItem,
     Case,
     CaseOutlook,
     CaseStatus,
+    Change,
     Conflict,
     FollowUp,
+    FollowUpKind,
     KnownWorker,
+    PendingChange,
     RefusedChange,
     StoreStatus,
 )
 from fieldkit.replica import cases, changelog, conflicts, followups, meta
+from fieldkit.replica.clock import parse_hlc
 from fieldkit.rules import overdue
 from fieldkit.store import known_workers as district_names
 from fieldkit.store import refusals
@@ -65,8 +71,14 @@ def status(store: WorkerStore) -> StoreStatus:
     )
 
 
-def list_cases(store: WorkerStore, status: CaseStatus | None = None) -> list[Case]:
-    return cases.list_cases(store.conn, status.value if status else None)
+def list_cases(
+    store: WorkerStore, status: CaseStatus | None = None, search: str | None = None
+) -> list[Case]:
+    """The cases on this device (with a status; whose name or reference holds `search`)."""
+    wanted = status.value if status else None
+    if search is not None and search.strip():
+        return cases.search(store.conn, search, wanted)
+    return cases.list_cases(store.conn, wanted)
 
 
 def get_case(store: WorkerStore, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
@@ -97,16 +109,90 @@ def summary_data(store: WorkerStore, ref: str, today: date | None = None) -> Sum
     )
 
 
-def list_followups(store: WorkerStore, case_ref: str | None = None) -> list[FollowUp]:
+@dataclass
+class FollowUpFilter:
+    """Which follow-ups `followup list` shows; each criterion reads the follow-up as it
+    reads now (after its amendments). Text is matched accents and case ignored."""
+
+    kind: FollowUpKind | None = None
+    since: date | None = None
+    until: date | None = None
+    search: str | None = None
+    recorded_by: str | None = None
+
+    def __call__(self, original: FollowUp) -> bool:
+        item = original.current()
+        if self.kind is not None and item.kind != self.kind:
+            return False
+        if self.since is not None and item.occurred_on < self.since:
+            return False
+        if self.until is not None and item.occurred_on > self.until:
+            return False
+        if self.recorded_by is not None and item.recorded_by != self.recorded_by:
+            return False
+        if self.search:
+            wanted = fold(self.search)
+            texts = (item.summary, item.next_steps or "")
+            if not any(wanted in fold(text) for text in texts):
+                return False
+        return True
+
+
+def list_followups(
+    store: WorkerStore, case_ref: str | None = None, wanted: FollowUpFilter | None = None
+) -> list[FollowUp]:
     """Follow-ups with their text: a view of content, so audited like `get_case`."""
     if case_ref is None:
         items = followups.all_followups(store.conn)
+        items = [f for f in items if wanted(f)] if wanted else items
         store.trail.event("view", "followups", "", f"count={len(items)}")
         return items
     case_id = cases.resolve_id(store.conn, case_ref)
     items = followups.for_case(store.conn, case_id)
+    items = [f for f in items if wanted(f)] if wanted else items
     store.trail.event("view", "case", case_id, "followups")
     return items
+
+
+def pending_changes(store: WorkerStore) -> list[PendingChange]:
+    """This device's changes the district has not acknowledged, oldest first: what the
+    next sync sends. Read from the change log alone; nothing is sent or spent."""
+    acked = meta.get_int(store.conn, "acked_seq")
+    references: dict[str, str] = {}
+    items = []
+    for change in changelog.of_origin_above(store.conn, store.replica_id, acked):
+        if change.case_id not in references:
+            references[change.case_id] = cases.reference_of(store.conn, change.case_id) or ""
+        items.append(_pending(change, references[change.case_id]))
+    return items
+
+
+def _pending(change: Change, reference: str) -> PendingChange:
+    what = {
+        ("followup", "add"): "followup-add",
+        ("followup", "amend"): "amendment",
+        ("case", "update"): "case-update",
+        ("conflict", "resolve"): "conflict-resolve",
+    }.get((change.entity, change.op), "other")
+    if what == "amendment" and WITHDRAWAL_FIELD in change.fields:
+        what = "withdrawal"
+    kind = change.fields.get("kind") if what == "followup-add" else None
+    try:
+        wall_ms = parse_hlc(change.hlc)[0]
+        written = datetime.fromtimestamp(wall_ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        written = None
+    return PendingChange(
+        id=change.id,
+        case_id=change.case_id,
+        reference=reference,
+        entity=change.entity,
+        op=change.op,
+        what=what,
+        fields=sorted(change.fields) if what in ("case-update", "amendment") else [],
+        kind=kind,
+        written_at=written,
+    )
 
 
 def get_followup(store: WorkerStore, ref: str) -> FollowUp:

@@ -8,7 +8,7 @@ Append new steps at the end; never edit a step that has shipped.
 from fieldkit.replica.cases import CASES_SCHEMA
 from fieldkit.replica.changelog import CHANGES_SCHEMA
 from fieldkit.replica.conflicts import CONFLICT_RESOLUTION_SCHEMA, CONFLICTS_SCHEMA
-from fieldkit.replica.followups import FOLLOWUPS_SCHEMA
+from fieldkit.replica.followups import FOLLOWUPS_SCHEMA, WITHDRAWN_COLUMN
 from fieldkit.replica.meta import META_SCHEMA
 from fieldkit.store.audit import AUDIT_SCHEMA
 from fieldkit.store.refusals import REFUSALS_SCHEMA
@@ -38,9 +38,11 @@ CONFLICT_RESOLUTION = CONFLICT_RESOLUTION_SCHEMA.strip()
 
 # 4: the device keeps its own copy of each change the district refused, until the
 # coordinator's decision comes back (issue 12 §3).
+# 5 (worker), 6 (district): a withdrawn follow-up is flagged for the agenda (issue 14).
 WORKER_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA,
     AGENDA_INDEX,
     CONFLICT_RESOLUTION,
     REFUSALS_SCHEMA.strip(),
+    WITHDRAWN_COLUMN,
 ]

@@ -22,16 +22,18 @@ from fieldkit.model import (
     Conflict,
     FollowUp,
     FollowUpKind,
+    GoalState,
     KnownWorker,
+    PendingChange,
     RefusedChange,
     StoreStatus,
 )
-from fieldkit.replica import merge, meta
+from fieldkit.replica import cases, merge, meta
 from fieldkit.store import access, pending, reading, resolving, writing
 from fieldkit.store.access import Credentials
 from fieldkit.store.base import ReplicaStore
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
-from fieldkit.store.reading import SummaryData
+from fieldkit.store.reading import FollowUpFilter, SummaryData
 from fieldkit.store.schema import WORKER_MIGRATIONS
 from fieldkit.store.session import check_ttl, end_sessions, start_session
 from fieldkit.store.trail import AuditTrail
@@ -124,8 +126,8 @@ class WorkerStore(ReplicaStore):
     def status(self) -> StoreStatus:
         return reading.status(self)
 
-    def list_cases(self, status: CaseStatus | None = None) -> list[Case]:
-        return reading.list_cases(self, status)
+    def list_cases(self, status: CaseStatus | None = None, search: str | None = None) -> list[Case]:
+        return reading.list_cases(self, status, search)
 
     def get_case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
         return reading.get_case(self, ref, limit)
@@ -133,11 +135,19 @@ class WorkerStore(ReplicaStore):
     def summary_data(self, ref: str, today: date | None = None) -> SummaryData:
         return reading.summary_data(self, ref, today)
 
-    def list_followups(self, case_ref: str | None = None) -> list[FollowUp]:
-        return reading.list_followups(self, case_ref)
+    def list_followups(
+        self, case_ref: str | None = None, wanted: FollowUpFilter | None = None
+    ) -> list[FollowUp]:
+        return reading.list_followups(self, case_ref, wanted)
+
+    def pending_changes(self) -> list[PendingChange]:
+        return reading.pending_changes(self)
 
     def get_followup(self, ref: str) -> FollowUp:
         return reading.get_followup(self, ref)
+
+    def case_reference(self, case_id: str) -> str:
+        return cases.reference_of(self.conn, case_id) or case_id
 
     def worker_names(self, case_id: str) -> dict[str, str]:
         return reading.worker_names(self, case_id)
@@ -192,6 +202,17 @@ class WorkerStore(ReplicaStore):
 
     def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:
         return writing.amend_followup(self, ref, today, **values)
+
+    def withdraw_followup(self, ref: str, reason: str) -> FollowUp:
+        return writing.withdraw_followup(self, ref, reason)
+
+    def add_goal(self, ref: str, text: str, today: date) -> Change:
+        return writing.add_goal(self, ref, text, today)
+
+    def set_goal_state(
+        self, ref: str, number: int, state: GoalState, today: date, reason: str | None = None
+    ) -> Change:
+        return writing.set_goal_state(self, ref, number, state, today, reason)
 
     def resolve_conflict(
         self, ref: str, keep: str | None = None, text: str | None = None

@@ -15,6 +15,7 @@ from fieldkit import rules
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
+    WITHDRAWAL_FIELD,
     WORKER_CASE_FIELDS,
     CaseStatus,
     Change,
@@ -22,6 +23,7 @@ from fieldkit.model import (
     FollowUp,
     FollowUpKind,
     Goal,
+    GoalState,
 )
 from fieldkit.replica import cases, changelog, clock, followups, merge, meta
 from fieldkit.store import audit
@@ -96,7 +98,9 @@ def add_followup(
         concern_level=concern_level,
     )
     rules.check_followup(followup, today)
-    fields = followup.model_dump(mode="json", exclude={"id", "case_id", "hlc", "amendments"})
+    # A new follow-up is never withdrawn: the field is left out, as bundles always had it.
+    exclude = {"id", "case_id", "hlc", "amendments", WITHDRAWAL_FIELD}
+    fields = followup.model_dump(mode="json", exclude=exclude)
     with transaction(store.conn):
         change = new_change(store, "followup", followup.id, case_id, "add", fields)
         merge.apply(store.conn, change)
@@ -111,24 +115,116 @@ def amend_followup(store: WorkerStore, ref: str, today: date, **values: Any) -> 
     case = cases.load(store.conn, original.case_id)
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)
+    rules.check_amendment_fields(original, {})
     current = original.current()
     fields: dict[str, Any] = {}
     for name, value in values.items():
         if value is None:
             continue
-        if name not in AMENDABLE_FOLLOWUP_FIELDS:
+        if name not in AMENDABLE_FOLLOWUP_FIELDS or name == WITHDRAWAL_FIELD:
             raise InvalidValue("followup.field_not_amendable", field=name)
         fields[name] = json_value(name, value)
     fields = {k: v for k, v in fields.items() if json_value(k, getattr(current, k)) != v}
     if not fields:
         raise UsageError("followup.nothing_to_amend")
+    fields.update(_kind_leftovers(current, fields))
     rules.check_followup(FollowUp.model_validate({**current.model_dump(), **fields}), today)
+    return _write_amendment(store, original, fields, "followup-amend")
+
+
+def _kind_leftovers(current: FollowUp, fields: dict[str, Any]) -> dict[str, Any]:
+    """What a new kind empties: a concern level only a concern has, a referral only a
+    referral has (the amendment records them as null; the original keeps them)."""
+    kind = fields.get("kind")
+    if kind is None:
+        return {}
+    cleared: dict[str, Any] = {}
+    if kind != FollowUpKind.CONCERN and current.concern_level and "concern_level" not in fields:
+        cleared["concern_level"] = None
+    if (
+        kind != FollowUpKind.PARTNER_REFERRAL
+        and current.referral_to
+        and "referral_to" not in fields
+    ):
+        cleared["referral_to"] = None
+    return cleared
+
+
+def withdraw_followup(store: WorkerStore, ref: str, reason: str) -> FollowUp:
+    """Withdraw a follow-up recorded on the wrong case or by mistake: an amendment that
+    carries only the reason (`withdrawn_reason`), so it syncs like one and the text stays."""
+    followup_id = followups.resolve_id(store.conn, ref)
+    original = followups.get(store.conn, followup_id)
+    rules.check_withdrawal_author(original, store.author)
+    case = cases.load(store.conn, original.case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    fields = {WITHDRAWAL_FIELD: reason.strip()}
+    rules.check_amendment_fields(original, fields)
+    withdrawn = FollowUp.model_validate({**original.current().model_dump(), **fields})
+    rules.check_followup(withdrawn, None)
+    return _write_amendment(store, original, fields, "followup-withdraw")
+
+
+def _write_amendment(
+    store: WorkerStore, original: FollowUp, fields: dict[str, Any], action: str
+) -> FollowUp:
     with transaction(store.conn):
-        change = new_change(store, "followup", followup_id, original.case_id, "amend", fields)
+        change = new_change(store, "followup", original.id, original.case_id, "amend", fields)
         merge.apply(store.conn, change)
         detail = ",".join(sorted(fields))
-        audit.record(store.conn, store.author, "followup-amend", "followup", followup_id, detail)
-    return followups.get(store.conn, followup_id)
+        audit.record(store.conn, store.author, action, "followup", original.id, detail)
+    return followups.get(store.conn, original.id)
+
+
+def add_goal(store: WorkerStore, ref: str, text: str, today: date) -> Change:
+    """Add one support-plan goal, open from `today`; the others are kept as they are."""
+    if not text.strip():
+        raise InvalidValue("value.missing", field="goal_text")
+    case_id, goals = _goals_of(store, ref)
+    goals.append(Goal(text=text.strip(), changed_on=today))
+    return _write_goals(store, case_id, goals)
+
+
+def set_goal_state(
+    store: WorkerStore,
+    ref: str,
+    number: int,
+    state: GoalState,
+    today: date,
+    reason: str | None = None,
+) -> Change:
+    """Mark goal `number` (1-based, as `case show` lists them) achieved or dropped, from
+    `today`; a dropped goal keeps why. Only a goal in progress changes state."""
+    case_id, goals = _goals_of(store, ref)
+    if not goals:
+        raise UsageError("goal.none_yet")
+    if not 1 <= number <= len(goals):
+        raise InvalidValue("goal.no_such", field="N", value=number, last=len(goals))
+    goal = goals[number - 1]
+    if goal.state != GoalState.OPEN:
+        done = goal.state == GoalState.ACHIEVED
+        raise UsageError("goal.already_achieved" if done else "goal.already_dropped", number=number)
+    if state == GoalState.DROPPED and not (reason or "").strip():
+        raise InvalidValue("value.missing", field="reason")
+    goal.state, goal.changed_on = state, today
+    goal.reason = (reason or "").strip() or None
+    return _write_goals(store, case_id, goals)
+
+
+def _goals_of(store: WorkerStore, ref: str) -> tuple[str, list[Goal]]:
+    case_id = cases.resolve_id(store.conn, ref)
+    case = cases.load(store.conn, case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    return case_id, [goal.model_copy() for goal in case.goals]
+
+
+def _write_goals(store: WorkerStore, case_id: str, goals: list[Goal]) -> Change:
+    """The goals list written whole, as any case field merges (last writer, conflicts kept)."""
+    fields = {"goals": json_value("goals", goals)}
+    rules.check_texts(fields)
+    return _write_case_fields(store, case_id, fields, "update")
 
 
 def restamp(store: WorkerStore) -> int:
@@ -168,9 +264,10 @@ def json_value(name: str, value: Any) -> Any:
         return value.isoformat()
     if name == "goals":
         return [
-            Goal.model_validate(g).model_dump(mode="json")
-            if not isinstance(g, str)
-            else Goal(text=g).model_dump(mode="json")
+            # Without the empty fields: a goal written without dates reads as it always did.
+            (Goal(text=g) if isinstance(g, str) else Goal.model_validate(g)).model_dump(
+                mode="json", exclude_none=True
+            )
             for g in value
         ]
     if isinstance(value, list):

@@ -17,6 +17,7 @@ from fieldkit.dates import show_day, show_moment
 from fieldkit.display import short_id
 from fieldkit.i18n import t, t_n
 from fieldkit.model import (
+    WITHDRAWAL_FIELD,
     Amendment,
     Case,
     CaseOutlook,
@@ -62,6 +63,13 @@ class HistoryEntry(_Data):
     amendments: int = 0
     last_amended_on: date | None = None
     amended_by: list[AmendmentMark] = Field(default_factory=list)
+    # A withdrawn follow-up stays in the history, struck, with why and when.
+    withdrawn_reason: str | None = None
+    withdrawn_on: date | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_reason is not None
 
     @property
     def is_concern(self) -> bool:
@@ -165,7 +173,7 @@ def assemble(
         next_contact_overdue=ahead.contact_overdue,
         concern_level=ahead.concern_level,
         history=shown,
-        concerns=[e for e in shown if e.is_concern],
+        concerns=[e for e in shown if e.is_concern and not e.withdrawn],
         conflicts=[
             _conflict(c, names)
             for c in sorted(conflicts, key=lambda c: (c.field, c.id))
@@ -181,6 +189,8 @@ def assemble(
 def _entry(
     fu: FollowUp, amendments: list[Amendment], names: Names, tz: tzinfo | None
 ) -> HistoryEntry:
+    withdrawal = next((a for a in amendments if WITHDRAWAL_FIELD in a.fields), None)
+    amendments = [a for a in amendments if a is not withdrawal]
     days = [d for d in (hlc_day(a.hlc, tz) for a in amendments) if d is not None]
     return HistoryEntry(
         id=fu.id,
@@ -198,6 +208,8 @@ def _entry(
         amended_by=[
             AmendmentMark(by=names.of(a.author), on=hlc_day(a.hlc, tz)) for a in amendments
         ],
+        withdrawn_reason=fu.withdrawn_reason,
+        withdrawn_on=hlc_day(withdrawal.hlc, tz) if withdrawal else None,
     )
 
 
@@ -365,6 +377,27 @@ def amended_note(entry: HistoryEntry) -> str | None:
     if entry.last_amended_on is None:
         return t("summary.amended", count=entry.amendments)
     return t("summary.amended_on", count=entry.amendments, date=day(entry.last_amended_on))
+
+
+def withdrawn_note(entry: HistoryEntry) -> str | None:
+    """'Withdrawn on …: reason' for a withdrawn follow-up, else None."""
+    if not entry.withdrawn:
+        return None
+    if entry.withdrawn_on is None:
+        return t("summary.withdrawn", reason=entry.withdrawn_reason)
+    return t("summary.withdrawn_on", date=day(entry.withdrawn_on), reason=entry.withdrawn_reason)
+
+
+def goal_state(goal: Goal) -> str:
+    """A goal's state, with the day it began ("Achieved on …") and why it was dropped."""
+    state = t(f"goal.{goal.state}")
+    if goal.changed_on is None:
+        return state
+    if goal.reason:
+        return t(
+            "summary.goal_state_reason", state=state, date=day(goal.changed_on), reason=goal.reason
+        )
+    return t("summary.goal_state_since", state=state, date=day(goal.changed_on))
 
 
 def concern_level(entry: HistoryEntry) -> str:

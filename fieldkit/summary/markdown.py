@@ -22,10 +22,12 @@ from fieldkit.summary.assemble import (
     day,
     entry_details,
     entry_heading,
+    goal_state,
     history_note,
     labelled,
     printed_line,
     referral_facts,
+    withdrawn_note,
 )
 
 # Characters that Markdown would read as formatting anywhere in a line; `&` would start an
@@ -47,7 +49,7 @@ def render_markdown(summary: CaseSummary) -> str:
     out += _section(t("summary.section.situation"), situation)
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
 
-    goals = [f"- {escape(goal.text)} — {t(f'goal.{goal.state}')}" for goal in summary.goals] or [
+    goals = [f"- {escape(goal.text)} — {escape(goal_state(goal))}" for goal in summary.goals] or [
         t("summary.no_goals")
     ]
     out += _section(t("summary.section.goals"), goals)
@@ -99,8 +101,14 @@ def _facts(facts: list[tuple[str, str]]) -> list[str]:
 
 def _entry(entry: HistoryEntry) -> list[str]:
     lines = [f"### {escape(' — '.join(entry_heading(entry)))}", ""]
-    lines += _paragraphs(entry.summary)
+    paragraphs = _paragraphs(entry.summary)
+    if entry.withdrawn:  # struck through, the withdrawal said in words under it
+        paragraphs = [f"~~{line}~~" if line else "" for line in paragraphs]
+    lines += paragraphs
     lines.append("")
+    withdrawn = withdrawn_note(entry)
+    if withdrawn:
+        lines += [f"**{escape(withdrawn)}**", ""]
     note = amended_note(entry)
     if note:
         lines += [f"*{escape(note)}*", ""]

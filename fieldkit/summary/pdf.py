@@ -47,10 +47,12 @@ from fieldkit.summary.assemble import (
     day,
     entry_details,
     entry_heading,
+    goal_state,
     history_note,
     labelled,
     printed_line,
     referral_facts,
+    withdrawn_note,
 )
 
 
@@ -348,6 +350,7 @@ class _Line:
     bold: bool
     size: float
     color: Color
+    strike: bool = False
 
     @property
     def height(self) -> float:
@@ -369,6 +372,7 @@ class Style:
     size: float = 9.0
     bold: bool = False
     color: Color = _INK
+    strike: bool = False  # a withdrawn follow-up's text
 
 
 BODY = Style()
@@ -522,7 +526,7 @@ class PagedPDF(FPDF):
         for cell in cells:
             y = top + _PAD_Y
             for line in cell.lines:
-                self._font(Style(size=line.size, bold=line.bold, color=line.color))
+                self._font(Style(line.size, line.bold, line.color, line.strike))
                 self.set_xy(x, y)
                 self.cell(cell.width, line.height, line.text)
                 y += line.height
@@ -542,7 +546,10 @@ class PagedPDF(FPDF):
                 if not clean:
                     continue
                 wrapped = self._wrap(clean, width - 2 * _PAD_X)
-                lines += [_Line(piece, style.bold, style.size, style.color) for piece in wrapped]
+                lines += [
+                    _Line(piece, style.bold, style.size, style.color, style.strike)
+                    for piece in wrapped
+                ]
         return Cell(width, lines)
 
     def _wrap(self, text: str, room: float) -> list[str]:
@@ -567,7 +574,8 @@ class PagedPDF(FPDF):
         return lines
 
     def _font(self, style: Style) -> None:
-        self.set_font(self.fonts_used.family, "B" if style.bold else "", style.size)
+        emphasis = ("B" if style.bold else "") + ("S" if style.strike else "")
+        self.set_font(self.fonts_used.family, emphasis, style.size)
         self.set_text_color(*style.color)
 
     def _clean(self, text: str) -> str:
@@ -627,7 +635,7 @@ class _SummaryPDF(PagedPDF):
         rows = [
             [
                 self._cell(widths[0], [(goal.text, BODY)]),
-                self._cell(widths[1], [(t(f"goal.{goal.state}"), BODY)]),
+                self._cell(widths[1], [(goal_state(goal), BODY)]),
             ]
             for goal in self.summary.goals
         ]
@@ -726,13 +734,16 @@ class _SummaryPDF(PagedPDF):
             (author, SMALL),
             (short_id(entry.id), SMALL),
         ]
-        right: list[tuple[str, Style]] = [(entry.summary, BODY)]
+        right: list[tuple[str, Style]] = [(entry.summary, Style(strike=entry.withdrawn))]
+        withdrawn = withdrawn_note(entry)
+        if withdrawn:
+            right.append((withdrawn, Style(size=8.0, bold=True, color=MARK)))
         note = amended_note(entry)
         if note:
             right.append((note, Style(size=8.0, bold=True, color=_AMENDED)))
         for label, value in entry_details(entry)[:-1]:  # the id is in the left column
             style = SMALL
-            if label == t("summary.concern_level") and _is_high(entry):
+            if label == t("summary.concern_level") and _is_high(entry) and not entry.withdrawn:
                 style = Style(size=8.0, bold=True, color=MARK)
             right.append((labelled(label, value), style))
         return [self._cell(widths[0], left), self._cell(widths[1], right)]

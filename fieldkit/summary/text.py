@@ -24,10 +24,12 @@ from fieldkit.summary.assemble import (
     concern_level,
     day,
     entry_details,
+    goal_state,
     history_note,
     labelled,
     printed_line,
     referral_facts,
+    withdrawn_note,
 )
 
 _LEVEL_STYLE = {
@@ -75,7 +77,7 @@ def _goals(summary: CaseSummary) -> Panel:
     table.add_column(t("summary.goal"), ratio=4, overflow="fold")
     table.add_column(t("summary.goal_state"), ratio=1)
     for goal in summary.goals:
-        table.add_row(Text(goal.text), Text(t(f"goal.{goal.state}")))
+        table.add_row(Text(goal.text), Text(goal_state(goal)))
     return _panel(t("summary.section.goals"), table)
 
 
@@ -196,7 +198,10 @@ def _history_table(
 
 
 def _entry_details(entry: HistoryEntry) -> Text:
-    text = Text(entry.summary.strip())
+    text = Text(entry.summary.strip(), style="strike" if entry.withdrawn else "")
+    withdrawn = withdrawn_note(entry)
+    if withdrawn:
+        text.append(f"\n{withdrawn}", style="bold")
     note = amended_note(entry)
     if note:
         text.append(f"\n{note}", style="italic yellow")

@@ -138,7 +138,7 @@ def test_an_amendment_cannot_rewrite_who_recorded_a_followup(stores, world):
     for worker, fields, reason in (
         (b, {"recorded_by": world.worker_ids["a"]}, "not-amendable"),
         (b, {"case_id": "0" * 32}, "not-amendable"),
-        (b, {"kind": "concern"}, "not-amendable"),
+        (b, {"kind": "concern"}, "rule:followup.concern_needs_level:concern_level"),
         (b, {"concern_level": "extreme"}, "invalid"),
         (a, {"summary": "Réécrit par A"}, "not-author"),
     ):

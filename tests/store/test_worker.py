@@ -194,7 +194,9 @@ def test_an_amendment_keeps_the_original_and_an_identical_one_is_refused(store):
     with pytest.raises(UsageError):
         store.amend_followup(item.id, TODAY, concern_level=ConcernLevel.MEDIUM)
     with pytest.raises(InvalidValue):
-        store.amend_followup(item.id, TODAY, kind=FollowUpKind.INTERVIEW)
+        store.amend_followup(item.id, TODAY, recorded_by="someone-else")
+    with pytest.raises(InvalidValue):  # a referral's destination, on a concern
+        store.amend_followup(item.id, TODAY, referral_to="housing")
     with pytest.raises(InvalidValue):
         store.amend_followup(item.id, TODAY, occurred_on=TODAY + timedelta(days=2))
 
