@@ -28,8 +28,9 @@ demo: $(STAMP) catalogues
 test: $(STAMP) tools catalogues
 	$(BIN)/python -m pytest -n 2 tests
 
-# System tools the tests use: poppler-utils (pdftotext, pdfinfo) for the PDF checks, and
-# PostgreSQL's server binaries (the district tests start a throw-away cluster, tests/pg.py).
+# System tools the tests use: poppler-utils (pdftotext, pdfinfo) for the PDF checks,
+# PostgreSQL's server binaries (the district tests start a throw-away cluster, tests/pg.py),
+# and nginx (tests/e2e/test_nginx_front.py runs docs/nginx-district.conf in front of serve).
 tools:
 	@command -v pdftotext >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -41,6 +42,11 @@ tools:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
 	      || echo "note: postgresql could not be installed; PostgreSQL tests will skip"; \
 	  else echo "note: PostgreSQL missing and cannot be installed here; PostgreSQL tests will skip"; fi; }
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null \
+	      || echo "note: nginx could not be installed; the front-proxy tests will skip"; \
+	  else echo "note: nginx missing and cannot be installed here; the front-proxy tests will skip"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check fieldkit tests benchmarks

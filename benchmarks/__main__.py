@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in turn, then one table with each figure against its target
 (see benchmarks/README.md). Ratios are against baselines measured in the same run.
 
-    python -m benchmarks [--quick]     --quick: fewer runs, 5,000 changes for sync
+    python -m benchmarks [--quick]     --quick: fewer runs, 5,000 changes for sync,
+                                       a tenth of the hostile load
 """
 
 from __future__ import annotations
@@ -73,6 +74,21 @@ if load_server is not None and hasattr(load_server, "run"):
     if "p50_ms" in load and "p95_ms" in load:
         figure = f"{load['p50_ms']:.0f} / {load['p95_ms']:.0f} ms"
         row("server: round trip p50 / p95", figure, "reported", None)
+
+print("\n== Hostile load (one worker syncing while the server is attacked)", flush=True)
+from benchmarks import hostile_load  # noqa: E402
+
+hostile = hostile_load.run(0.1 if quick else 1.0)
+for name, r in hostile["attacks"].items():
+    ok = hostile_load.verdicts(r, hostile["baseline"])
+    ratio = r["p95_ms"] / (hostile["baseline"]["p95_ms"] or 1.0)
+    row(f"hostile {name}: syncs ok", f"{r['ok']}/{r['syncs']}", "100%", ok["syncs"])
+    row(f"hostile {name}: p95 vs quiet", f"{r['p95_ms']:.0f} ms = {ratio:.1f}x", "<= 3x", ok["p95"])
+    figure = f"{r['peak_rss_mib']:.0f} / {r['rss_after_mib']:.0f} MiB"
+    target = f"< 512, <= {hostile['baseline']['rss_mib'] * 1.2:.0f}"
+    row(f"hostile {name}: peak / after RSS", figure, target, ok["rss"] and ok["recovery"])
+    row(f"hostile {name}: log", f"{r['log_bytes'] / 1024:.0f} KiB", "< 1 MiB", ok["log"])
+row("hostile: tracebacks", str(hostile["tracebacks"]), "0", hostile["tracebacks"] == 0)
 
 width = max(len(what) for what, *_ in table)
 print("\n== Summary")

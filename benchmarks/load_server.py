@@ -121,6 +121,9 @@ def run(
                 [
                     *(sys.executable, "-m", "fieldkit", "--home", str(district_home), "district"),
                     *("serve", "--port", str(port), "--insecure-http"),
+                    # N workers at once from one address (a real district's come from many).
+                    *("--max-per-address", str(max(1000, workers * 2))),
+                    *("--max-connections", str(max(1000, workers * 2))),
                     *("--log-file", str(root / f"access-{port}.log")),
                 ],
                 env=dict(os.environ),

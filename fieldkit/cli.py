@@ -73,6 +73,7 @@ METAVAR_TYPES = {
     "text": "metavar.text",
     "integer": "metavar.integer",
     "integer range": "metavar.integer_range",
+    "float range": "metavar.float_range",
     "path": "metavar.path",
 }
 # click's Group defaults (the second when the group runs without a command too).

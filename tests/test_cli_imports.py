@@ -70,6 +70,16 @@ def test_hard_coded_constants_agree_with_the_store():
     assert store_admin_cmd.DEFAULT_TTL_SECONDS == DEFAULT_TTL_SECONDS
 
 
+def test_hard_coded_server_bounds_agree_with_the_limits():
+    from dataclasses import asdict
+
+    from fieldkit.commands import server as server_cmd
+    from fieldkit.district.limits import Limits
+
+    for name, value in asdict(Limits()).items():
+        assert getattr(server_cmd.DEFAULTS, name) == value, name
+
+
 def test_an_unknown_option_is_a_usage_error(tmp_path):
     from fieldkit.cli import app
     from fieldkit.errors import USAGE

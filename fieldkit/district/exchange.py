@@ -90,6 +90,19 @@ def handle(store: DistrictStore, data: bytes, *, accept_revoked: bool = False) -
     return _sync(store, record, header, request)
 
 
+def admit(store: DistrictStore, header: BundleHeader) -> str:
+    """The worker id of a sync bundle's sender, from its UNVERIFIED header, before its
+    body is read (fieldkit/district/server.py); Refused for a sender that is not an
+    enrolled worker. Only a pre-filter: `handle` verifies the whole bundle again. A
+    revoked worker passes, since its answer is a wipe notice that only a bundle with
+    its valid signature earns.
+    """
+    record = workers.by_replica(store.conn, header.sender)
+    if record is None or record.worker.status == WorkerStatus.PENDING:
+        raise Refused("sync.unknown_worker")
+    return record.worker.id
+
+
 def _sync(
     store: DistrictStore, record: WorkerRecord, header: BundleHeader, request: SyncRequest
 ) -> Outcome:

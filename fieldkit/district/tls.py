@@ -27,3 +27,14 @@ def make_self_signed(home: Path, district_name: str, hosts: list[str], data_key:
 
 def fingerprint_of(cert_path: Path) -> str:
     return tls_crypto.pem_fingerprint(cert_path.read_bytes())
+
+
+def server_context(cert: Path, key: Path, password: str | None = None):
+    """The TLS context `district serve` answers with (TLS 1.2 at least, the standard
+    library's server defaults); the server starts TLS on each connection it admits."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key), password=password)
+    return context

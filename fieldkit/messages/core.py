@@ -18,6 +18,7 @@ MESSAGES: dict[str, str | Plural] = {
     "metavar.text": "TEXT",
     "metavar.integer": "INTEGER",
     "metavar.integer_range": "INTEGER RANGE",
+    "metavar.float_range": "FLOAT RANGE",
     "metavar.path": "PATH",
     "metavar.arg.case": "CASE",
     "metavar.arg.code": "CODE",

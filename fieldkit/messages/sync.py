@@ -65,6 +65,7 @@ MESSAGES.update(
         "sync.progress": "Sending",
         "sync.progress_applying": "Sent; applying",
         "sync.server_unavailable": "the district server could not take the sync (HTTP {status})",
+        "sync.server_throttled": "the district server has had too many enrolment attempts (HTTP {status}); try again in a minute",
         "sync.server_unavailable_queued": Plural(
             "the district server could not take the sync (HTTP {status}); {count} change queued, try again later",
             "the district server could not take the sync (HTTP {status}); {count} changes queued, try again later",

@@ -135,6 +135,38 @@ def read_header(data: bytes) -> BundleHeader:
     return _parse(data).header
 
 
+def head_length(prefix: bytes) -> int:
+    """How many of a bundle's first bytes hold its header and its ciphertext's length,
+    from its first PREFIX_BYTES: what a server reads before it decides to read the rest.
+    Raises BundleRejected, and nothing else, for any input."""
+    if not isinstance(prefix, bytes | bytearray) or len(prefix) < PREFIX_BYTES:
+        raise BundleRejected("bundle.malformed")
+    magic, version, header_len = _PREFIX.unpack_from(prefix)
+    _check_prefix(magic, version, header_len)
+    return PREFIX_BYTES + header_len + _LENGTH.size
+
+
+def read_head(head: bytes) -> tuple[BundleHeader, int]:
+    """The header of a bundle, UNVERIFIED, and the bundle's whole declared length, from
+    its first `head_length()` bytes, before the body is read (fieldkit/district/server.py).
+
+    BundleRejected ("bundle.too_large") when the declared length is over the limit, and
+    nothing but BundleRejected for any input. The caller reads exactly the declared
+    length and passes the whole bundle to `open_bundle`, which checks everything again.
+    """
+    need = head_length(head[:PREFIX_BYTES])
+    if len(head) != need:
+        raise BundleRejected("bundle.malformed")
+    (ct_len,) = _LENGTH.unpack_from(head, need - _LENGTH.size)
+    total = need + ct_len + SIGNATURE_BYTES
+    if total > MAX_BUNDLE_BYTES:
+        raise BundleRejected("bundle.too_large", size=total, limit=MAX_BUNDLE_BYTES)
+    header = _parse_header(bytes(head[PREFIX_BYTES : need - _LENGTH.size]))
+    if header.suite not in SUPPORTED_SUITES:
+        raise BundleRejected("bundle.unsupported_suite")
+    return header, total
+
+
 def open_bundle(
     data: bytes,
     *,

@@ -109,6 +109,22 @@ def build_request(code: EnrolmentCode, identity: Identity, replica_id: str) -> b
     return signed + identity.sign(signed)
 
 
+def named_worker(data: bytes) -> str | None:
+    """The worker id an enrolment request names, UNCHECKED (no signature, no model): for
+    the server's throttle and its log, before any cryptography is spent; None when the
+    framing or the JSON does not parse."""
+    head = len(ENROL_MAGIC) + _LENGTH.size
+    if len(data) > MAX_ENROL_BYTES or len(data) < head or not data.startswith(ENROL_MAGIC):
+        return None
+    (length,) = _LENGTH.unpack(data[len(ENROL_MAGIC) : head])
+    try:
+        fields = json.loads(data[head : head + length])
+    except (ValueError, RecursionError):
+        return None
+    worker_id = fields.get("worker_id") if isinstance(fields, dict) else None
+    return worker_id if isinstance(worker_id, str) else None
+
+
 def read_request(data: bytes) -> EnrolRequest:
     """Parse and check the self-signature; BundleRejected for anything else."""
     if not isinstance(data, bytes | bytearray) or len(data) > MAX_ENROL_BYTES:

@@ -29,6 +29,7 @@ BAD_REQUEST = 400
 REFUSED = 403
 REJECTED = 409
 TOO_LARGE = 413
+TOO_MANY = 429
 INTERNAL_ERROR = 500
 UNAVAILABLE = 503
 
@@ -62,7 +63,11 @@ ERRORS: tuple[WireError, ...] = (
     WireError(BAD_REQUEST, UsageError, "sync.server_error", ("status", "reason")),
 )
 
-_BY_STATUS = {row.status: row for row in ERRORS}
+# Statuses the server sends by itself, never for an error raised (fieldkit/district/server.py):
+# too many enrolment attempts from one address or for one code, try again in a minute.
+THROTTLED = WireError(TOO_MANY, Offline, "sync.server_throttled", ("status",))
+
+_BY_STATUS = {row.status: row for row in (*ERRORS, THROTTLED)}
 
 
 def row_for(exc: FieldkitError) -> WireError:

@@ -9,7 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,10 +60,22 @@ def free_port() -> int:
 class Server:
     """`python -m fieldkit --home HOME district serve` in a subprocess; stop() kills it."""
 
-    def __init__(self, home: Path, port: int, *, tls: bool = True, log: Path | None = None):
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        *,
+        tls: bool = True,
+        log: Path | None = None,
+        args: Sequence[str] = (),
+        open_files: int | None = None,
+    ):
         self.home, self.port, self.tls = home, port, tls
         self.log = log or home.parent / "server.log"
+        self.args = list(args)  # more options of `district serve` (limits)
+        self.open_files = open_files  # a lower RLIMIT_NOFILE for the server process
         self.proc: subprocess.Popen | None = None
+        self.stderr = ""  # what the last server process wrote there, once stopped
 
     @property
     def url(self) -> str:
@@ -69,13 +83,17 @@ class Server:
 
     def start(self, timeout: float = 20.0) -> Server:
         command = [sys.executable, "-m", "fieldkit", "--home", str(self.home), "district"]
-        command += ["serve", "--port", str(self.port), "--log-file", str(self.log)]
+        command += ["serve", "--port", str(self.port), "--log-file", str(self.log), *self.args]
         if not self.tls:
             command.append("--insecure-http")
         env = dict(os.environ, FIELDKIT_PASSPHRASE=PASSPHRASE)
         env.pop("FIELDKIT_SESSION", None)
         self.proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=self._limit_files if self.open_files else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -91,6 +109,21 @@ class Server:
         self.stop()
         raise RuntimeError("server did not answer /v1/health")
 
+    def _limit_files(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
+
+    def memory_mib(self) -> tuple[float, float]:
+        """The server process's resident memory now and at its peak (VmRSS, VmHWM)."""
+        assert self.proc is not None
+        fields = {}
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+        return fields["VmRSS"], fields["VmHWM"]
+
     def stop(self, *, hard: bool = False) -> None:
         if self.proc is None or self.proc.poll() is not None:
             self.proc = None
@@ -105,6 +138,7 @@ class Server:
             self.proc.kill()
             self.proc.wait(timeout=5)
         if self.proc.stderr is not None:
+            self.stderr = self.proc.stderr.read().decode(errors="replace")
             self.proc.stderr.close()
         self.proc = None
 
@@ -112,14 +146,16 @@ class Server:
 class Net:
     """A district (self-signed TLS) served by a real server, and its workers over the CLI."""
 
-    def __init__(self, root: Path, fk: Fieldkit, *, tls: bool = True) -> None:
+    def __init__(
+        self, root: Path, fk: Fieldkit, *, tls: bool = True, server_args: Sequence[str] = ()
+    ) -> None:
         self.root, self.fk = root, fk
         self.district_home = root / "district"
         self.homes = {who: root / who for who in WORKERS}
         self.worker_ids: dict[str, str] = {}
         self.codes: dict[str, str] = {}
         port = free_port()
-        self.server = Server(self.district_home, port, tls=tls)
+        self.server = Server(self.district_home, port, tls=tls, args=server_args)
         args = ["district", "init", "--name", "District réseau", "--url", self.server.url]
         created = fk.json(self.district_home, *args, *(["--self-signed"] if tls else []))
         self.district_fingerprint = created["fingerprint"]
@@ -166,6 +202,32 @@ class Net:
 
     def followups(self, who: str, reference: str) -> list[str]:
         return sorted(f["id"] for f in self.json(who, "followup", "list", reference))
+
+
+# Attacks in the background (tests/e2e/test_hostile_server.py, test_nginx_front.py)
+
+
+class Background:
+    """An attack running in a thread of the test; join() gives its counts."""
+
+    def __init__(self, attack: Callable[..., dict], *args, **kwargs) -> None:
+        self.result: dict = {}
+        self.thread = threading.Thread(target=self._run, args=(attack, args, kwargs))
+        self.thread.start()
+
+    def _run(self, attack, args, kwargs) -> None:
+        self.result = attack(*args, **kwargs)
+
+    def join(self) -> dict:
+        self.thread.join(timeout=120)
+        assert not self.thread.is_alive()
+        return self.result
+
+
+def still_syncs(net: Net, reference: str, n: int) -> None:
+    """The worker records a follow-up and syncs it, while the attack goes on."""
+    net.note("a", reference, f"Appel pendant l'attaque {n}.")
+    assert net.sync("a")["sent"] == 1
 
 
 # A world driven through the CLI, bundles carried as files

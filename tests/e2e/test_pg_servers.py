@@ -139,4 +139,4 @@ def test_two_servers_on_one_database_lose_nothing_and_apply_nothing_twice(
                 held = sorted(f.id for f in worker.list_followups(case.id))
                 assert held == every, f"worker {i} misses {set(every) - set(held)}"
     for i in range(2):
-        assert "sync worker=" in (tmp_path / f"server-{i}.log").read_text()
+        assert "sync client=" in (tmp_path / f"server-{i}.log").read_text()

@@ -111,7 +111,7 @@ def test_wrong_tls_pin_is_refused(net: Net) -> None:
     assert net.fk.json(home, "status")["enrolled"] is False
     # The certificate is checked in a first handshake, before any request leaves the
     # machine: the one-time code was not spent on the wrong answer and still works.
-    enrolments = net.server.log.read_text(encoding="utf-8").count(" enrol worker=")
+    enrolments = net.server.log.read_text(encoding="utf-8").count(" enrol client=")
     assert enrolments == len(WORKERS)  # the two of the fixture, none from the forged attempt
     done = net.fk.json(home, "enrol", added["enrolment_code"])
     assert done["status"] == "enrolled" and done["worker_id"] == added["id"]

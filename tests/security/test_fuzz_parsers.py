@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from fieldkit.crypto.keyfile import KeyFile, unlock_keyfile
 from fieldkit.district.exchange import handle
+from fieldkit.district.limits import Limits
 from fieldkit.district.server import create_app
 from fieldkit.errors import (
     ERROR,
@@ -316,7 +317,9 @@ def test_a_session_file_with_an_impossible_expiry_opens_nothing(live_session, ex
 @pytest.fixture
 def http(opened):
     world, district, _ = opened
-    app = create_app(district)
+    # Enrolment throttling is not what is fuzzed here (tests/e2e/test_hostile_server.py).
+    unthrottled = Limits(enrol_per_address=10**6, enrol_per_code=10**6)
+    app = create_app(district, limits=unthrottled)
     runner = asyncio.Runner()
 
     def post(path: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:

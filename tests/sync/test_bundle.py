@@ -682,3 +682,27 @@ def test_a_reader_written_from_the_spec_opens_a_bundle() -> None:
     payload = os.urandom(300) + b"x" * 5000
     data = make(payload)
     assert spec_open(data, DISTRICT.to_bytes(), WORKER.public.to_dict()) == payload
+
+
+def test_a_bundle_head_gives_its_unverified_header_and_its_whole_length() -> None:
+    from fieldkit.sync.bundle import head_length, read_head, read_header
+
+    data = make()
+    need = head_length(data[: bundle_module.PREFIX_BYTES])
+    head, total = read_head(data[:need])
+    assert head == read_header(data) and total == len(data)
+
+
+def test_a_bundle_head_declaring_more_than_the_limit_is_refused_from_the_head_alone() -> None:
+    from fieldkit.sync.bundle import head_length, read_head
+
+    data = make()
+    need = head_length(data[: bundle_module.PREFIX_BYTES])
+    head = bytearray(data[:need])
+    struct.pack_into(">I", head, need - 4, bundle_module.MAX_BUNDLE_BYTES)  # ciphertext length
+    with pytest.raises(BundleRejected) as caught:
+        read_head(bytes(head))
+    assert caught.value.key == "bundle.too_large"
+    for bad in (b"", b"XXBUNDLE" + data[8:need], data[: need - 1], data[:need] + b"x"):
+        with pytest.raises(BundleRejected):
+            read_head(bad)

@@ -117,3 +117,10 @@ def test_the_real_server_s_errors_reach_the_worker_as_the_table_says(served):
         transport.post(url, "/enrol", b"x" * (MAX_ENROL_BYTES + 1), None, timeout=10)
     assert too_large.value.params["status"] == wire.TOO_LARGE
     assert too_large.value.exit_code == errors.USAGE
+
+
+def test_a_throttled_answer_is_a_try_again_later_for_the_worker():
+    body = wire.body("serve.throttled", "too many enrolment attempts; try again in a minute")
+    back = wire.error_for(wire.TOO_MANY, json.dumps(body).encode())
+    assert isinstance(back, errors.Offline) and back.exit_code == errors.OFFLINE
+    assert back.key == "sync.server_throttled" and back.params == {"status": 429}
