@@ -85,28 +85,17 @@ class GuideRun:
 
     def __init__(self, root: Path, language: str) -> None:
         self.world = DayWorld(root, language)
-        self.env = dict(self.world.env, FIELDKIT_PASSPHRASE=PASSPHRASE)
-
-    def placeholders(self) -> dict[str, Callable[[], str]]:
-        return {
-            "‹code›": lambda: self.world.code,
-            "‹id›": lambda: self.world.last_followup(self.env),
-            "‹conflit›": self.open_conflict,
-            "‹conflict›": self.open_conflict,
-        }
-
-    def open_conflict(self) -> str:
-        (conflict,) = self.world.json("conflicts", "list", env=self.env)
-        return conflict["id"]
+        self.env = dict(self.world.env, FIELDKIT_PASSPHRASE=PASSPHRASE, GUIDE_CODE=self.world.code)
 
     def run(self, example: Example) -> tuple[int, str, str]:
+        # A placeholder is looked up when the command that holds it runs, so that a block
+        # may record a follow-up and then amend it.
         body = example.body
-        for token, value in self.placeholders().items():
-            if token in body:
-                body = body.replace(token, value())
+        for token, value in PLACEHOLDERS.items():
+            body = body.replace(token, value)
         state = self.world.home.parent / "guide-env.json"
         keep = f"python3 -c 'import json,os;print(json.dumps(dict(os.environ)))' > {state}"
-        script = f"{body}\nstatus=$?\n{keep}\nexit $status\n"
+        script = f"{LOOKUPS}\n{body}\nstatus=$?\n{keep}\nexit $status\n"
         done = subprocess.run(
             ["bash", "-e", "-o", "pipefail", "-c", script],
             env=self.env,
@@ -121,13 +110,34 @@ class GuideRun:
         return done.returncode, done.stdout, done.stderr
 
 
+# What each placeholder stands for, read by the shell when the command runs.
+PLACEHOLDERS = {
+    "‹code›": '"$GUIDE_CODE"',
+    "‹id›": "$(guide_last_followup)",
+    "‹conflit›": "$(guide_open_conflict)",
+    "‹conflict›": "$(guide_open_conflict)",
+}
+LOOKUPS = """
+guide_last_followup() {
+    fieldkit followup list --json | python3 -c 'import json, sys
+items = json.load(sys.stdin)
+print(max(items, key=lambda f: f["hlc"])["id"][:8])'
+}
+guide_open_conflict() {
+    fieldkit conflicts list --json | python3 -c 'import json, sys
+(conflict,) = json.load(sys.stdin)
+print(conflict["id"])'
+}
+"""
+
 HOOKS: dict[str, Callable[[DayWorld], None]] = {
     "un-collegue-modifie-la-situation": DayWorld.colleague_changes_situation,
     "a-colleague-changes-the-situation": DayWorld.colleague_changes_situation,
 }
 
 
-def run_guide(tmp_path: Path, text: str, language: str) -> None:
+def run_guide(tmp_path: Path, text: str, language: str) -> dict[str, list[dict]]:
+    """Run the guide's examples; Léa's follow-ups of each case afterwards, by reference."""
     guide = GuideRun(tmp_path, language)
     try:
         blocks = examples(text)
@@ -142,8 +152,24 @@ def run_guide(tmp_path: Path, text: str, language: str) -> None:
             if language == "fr":
                 assert not ENGLISH_WORDS.search(out + err), where
                 assert not WORKER_ID.search(out + err), where
+        world = guide.world
+        return {
+            ref: world.json("followup", "list", ref, env=guide.env)
+            for ref in (world.durand, world.petit)
+        } | {"goals": world.json("case", "show", world.durand, env=guide.env)["goals"]}
     finally:
         guide.world.stop()
+
+
+def amended_kinds(followups: list[dict]) -> list[tuple[str, str]]:
+    """(original kind, kind now) of each follow-up whose kind was corrected."""
+    return [
+        (f["original"]["kind"], f["kind"]) for f in followups if f["kind"] != f["original"]["kind"]
+    ]
+
+
+def withdrawn(followups: list[dict]) -> list[str]:
+    return [f["withdrawn_reason"] for f in followups if f["withdrawn"]]
 
 
 @pytest.fixture
@@ -153,12 +179,22 @@ def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_example_of_the_french_workers_guide_runs(tmp_path: Path, fast_kdf) -> None:
     text = (ROOT / "docs" / "guide-intervenant.md").read_text(encoding="utf-8")
-    run_guide(tmp_path, text, "fr")
+    day = run_guide(tmp_path, text, "fr")
+    durand, petit = day["CO-2026-0001"], day["CO-2026-0002"]
+    # What the guide says it did, it did, and to the follow-up it meant.
+    assert [f["concern_level"] for f in durand if f["kind"] == "concern"] == ["high"]
+    assert amended_kinds(petit) == [("interview", "phone-call")]
+    assert withdrawn(petit) == ["Saisi sur le mauvais dossier."]
+    assert [g["state"] for g in day["goals"]] == ["achieved", "dropped"]
 
 
 def test_every_example_of_the_english_guides_day_runs(tmp_path: Path, fast_kdf) -> None:
     text = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
-    run_guide(tmp_path, section(text, "A day's work"), "en")
+    day = run_guide(tmp_path, section(text, "A day's work"), "en")
+    petit = day["CO-2026-0002"]
+    assert amended_kinds(petit) == [("interview", "phone-call")]
+    assert withdrawn(petit) == ["Recorded on the wrong case."]
+    assert [g["state"] for g in day["goals"]] == ["achieved"]
 
 
 def test_the_example_reader_sees_codes_hooks_and_skips_screens() -> None:
