@@ -30,6 +30,8 @@ from fieldkit.store import audit
 from fieldkit.store.db import transaction
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fieldkit.store.worker import WorkerStore
 
 
@@ -108,13 +110,21 @@ def add_followup(
     return followups.get(store.conn, followup.id)
 
 
-def amend_followup(store: WorkerStore, ref: str, today: date, **values: Any) -> FollowUp:
-    followup_id = followups.resolve_id(store.conn, ref)
-    original = followups.get(store.conn, followup_id)
-    rules.check_amendment_author(original, store.author)
+def _followup_to_correct(
+    store: WorkerStore, ref: str, check_author: Callable[[FollowUp, str], None]
+) -> FollowUp:
+    """The follow-up `ref` names, once `check_author` allows this worker to correct it
+    and its case is still open."""
+    original = followups.get(store.conn, followups.resolve_id(store.conn, ref))
+    check_author(original, store.author)
     case = cases.load(store.conn, original.case_id)
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)
+    return original
+
+
+def amend_followup(store: WorkerStore, ref: str, today: date, **values: Any) -> FollowUp:
+    original = _followup_to_correct(store, ref, rules.check_amendment_author)
     rules.check_amendment_fields(original, {})
     current = original.current()
     fields: dict[str, Any] = {}
@@ -153,12 +163,7 @@ def _kind_leftovers(current: FollowUp, fields: dict[str, Any]) -> dict[str, Any]
 def withdraw_followup(store: WorkerStore, ref: str, reason: str) -> FollowUp:
     """Withdraw a follow-up recorded on the wrong case or by mistake: an amendment that
     carries only the reason (`withdrawn_reason`), so it syncs like one and the text stays."""
-    followup_id = followups.resolve_id(store.conn, ref)
-    original = followups.get(store.conn, followup_id)
-    rules.check_withdrawal_author(original, store.author)
-    case = cases.load(store.conn, original.case_id)
-    if case.status == CaseStatus.CLOSED:
-        raise UsageError("case.closed", ref=case.reference)
+    original = _followup_to_correct(store, ref, rules.check_withdrawal_author)
     fields = {WITHDRAWAL_FIELD: reason.strip()}
     rules.check_amendment_fields(original, fields)
     withdrawn = FollowUp.model_validate({**original.current().model_dump(), **fields})

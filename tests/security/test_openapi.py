@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from fieldkit.district.limits import Limits
 from fieldkit.district.server import create_app
 from fieldkit.sync.wire import BUNDLE_MEDIA_TYPE
 from tests.security.conftest import Sandbox, copy_sandbox, store_bytes
@@ -41,7 +42,10 @@ def district_app(template: Sandbox, tmp_path_factory: pytest.TempPathFactory):
     _GENUINE[:] = [template.bundle_a, template.enrol_request_c]
     district = world.open_district()
     try:
-        yield world, create_app(district)
+        # Throttled enrolments answer after a second (tests/e2e/test_hostile_server.py):
+        # what is tested here is every answer the app gives, not the throttle.
+        unthrottled = Limits(enrol_per_address=10**6, enrol_per_code=10**6)
+        yield world, create_app(district, limits=unthrottled)
     finally:
         district.close()
 
