@@ -296,12 +296,20 @@ def goal_add(
     from fieldkit.sync.auto import after_write
 
     st = state(ctx)
-    goal = (
-        read_text_option(text, t("metavar.text"), "prompt.goal_text", required=True) or ""
-    ).strip()
-    if not goal:
-        raise UsageError("value.missing", field=t("metavar.text"))
+
+    def read_goal(given: str | None) -> str:
+        goal = read_text_option(given, t("metavar.text"), "prompt.goal_text", required=True)
+        if not (goal or "").strip():
+            raise UsageError("value.missing", field=t("metavar.text"))
+        return goal.strip()
+
+    # Given (or `-`): read now. Typed at the terminal: once the store is open and the case
+    # is known to take it, so that a passphrase or a case mistake loses no typed text.
+    goal = read_goal(text) if text is not None else None
     with WorkerStore.open(st.home, st.credentials()) as store:
+        if goal is None:
+            store.case_to_write(case)
+            goal = read_goal(None)
         change = store.add_goal(case, goal, date.today())
         after_write(store)
         reference = store.case_reference(change.case_id)

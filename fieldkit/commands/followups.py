@@ -116,6 +116,7 @@ def add(
     )
     with WorkerStore.open(st.home, st.credentials()) as store:
         if text is None:
+            store.case_to_write(case)  # a wrong or closed case is said before the text is typed
             text = read_text_option(None, "--summary", "prompt.summary", required=True)
         item = store.add_followup(
             case,
@@ -336,8 +337,13 @@ def withdraw(
     from fieldkit.sync.auto import after_write
 
     st = state(ctx)
-    why = read_text_option(reason, "--reason", "prompt.withdraw_reason", required=True)
+    why = None
+    if reason is not None:
+        why = read_text_option(reason, "--reason", "prompt.withdraw_reason", required=True)
     with WorkerStore.open(st.home, st.credentials()) as store:
+        if why is None:  # asked once the follow-up is known to be this worker's to withdraw
+            store.followup_to_withdraw(followup_id)
+            why = read_text_option(None, "--reason", "prompt.withdraw_reason", required=True)
         item = store.withdraw_followup(followup_id, why or "")
         after_write(store)
     if as_json:

@@ -169,6 +169,9 @@ class WorkerStore(ReplicaStore):
 
     # Writing (fieldkit/store/writing.py, resolving.py)
 
+    def case_to_write(self, ref: str) -> Case:
+        return writing.case_to_write(self, ref)
+
     def update_case(self, ref: str, **values: Any) -> Change:
         return writing.update_case(self, ref, **values)
 
@@ -202,6 +205,9 @@ class WorkerStore(ReplicaStore):
 
     def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:
         return writing.amend_followup(self, ref, today, **values)
+
+    def followup_to_withdraw(self, ref: str) -> FollowUp:
+        return writing.followup_to_withdraw(self, ref)
 
     def withdraw_followup(self, ref: str, reason: str) -> FollowUp:
         return writing.withdraw_followup(self, ref, reason)

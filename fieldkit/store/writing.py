@@ -17,6 +17,7 @@ from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
     WITHDRAWAL_FIELD,
     WORKER_CASE_FIELDS,
+    Case,
     CaseStatus,
     Change,
     ConcernLevel,
@@ -35,12 +36,19 @@ if TYPE_CHECKING:
     from fieldkit.store.worker import WorkerStore
 
 
-def update_case(store: WorkerStore, ref: str, **values: Any) -> Change:
-    """Change worker-owned case fields (situation, next review, goals, related persons)."""
-    case_id = cases.resolve_id(store.conn, ref)
-    case = cases.load(store.conn, case_id)
+def case_to_write(store: WorkerStore, ref: str) -> Case:
+    """The case `ref` names, once it is known to take new work (it is not closed).
+    Records nothing: a command asks it before a person types the text for the case."""
+    case = cases.load(store.conn, cases.resolve_id(store.conn, ref))
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)
+    return case
+
+
+def update_case(store: WorkerStore, ref: str, **values: Any) -> Change:
+    """Change worker-owned case fields (situation, next review, goals, related persons)."""
+    case = case_to_write(store, ref)
+    case_id = case.id
     fields: dict[str, Any] = {}
     for name, value in values.items():
         if value is None:
@@ -82,10 +90,7 @@ def add_followup(
     next_contact: date | None = None,
     concern_level: ConcernLevel | None = None,
 ) -> FollowUp:
-    case_id = cases.resolve_id(store.conn, case_ref)
-    case = cases.load(store.conn, case_id)
-    if case.status == CaseStatus.CLOSED:
-        raise UsageError("case.closed", ref=case.reference)
+    case_id = case_to_write(store, case_ref).id
     followup = FollowUp(
         id=uuid.uuid4().hex,
         case_id=case_id,
@@ -160,10 +165,15 @@ def _kind_leftovers(current: FollowUp, fields: dict[str, Any]) -> dict[str, Any]
     return cleared
 
 
+def followup_to_withdraw(store: WorkerStore, ref: str) -> FollowUp:
+    """The follow-up `ref` names, once this worker may withdraw it. Records nothing."""
+    return _followup_to_correct(store, ref, rules.check_withdrawal_author)
+
+
 def withdraw_followup(store: WorkerStore, ref: str, reason: str) -> FollowUp:
     """Withdraw a follow-up recorded on the wrong case or by mistake: an amendment that
     carries only the reason (`withdrawn_reason`), so it syncs like one and the text stays."""
-    original = _followup_to_correct(store, ref, rules.check_withdrawal_author)
+    original = followup_to_withdraw(store, ref)
     fields = {WITHDRAWAL_FIELD: reason.strip()}
     rules.check_amendment_fields(original, fields)
     withdrawn = FollowUp.model_validate({**original.current().model_dump(), **fields})

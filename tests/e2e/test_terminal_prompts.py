@@ -26,7 +26,7 @@ import pytest
 from fieldkit.cli import app
 from fieldkit.commands.common import AppState
 from fieldkit.commands.prompts import INTERRUPTED
-from fieldkit.errors import OK, REFUSED, USAGE
+from fieldkit.errors import NOT_FOUND, OK, REFUSED, USAGE
 from tests.conftest import PASSPHRASE
 from tests.world import Fieldkit, World, cli_world, file_sync, use_fast_kdf
 
@@ -401,4 +401,18 @@ def test_amend_by_another_worker_is_refused_before_any_text_is_typed(fr: Termina
     # Refused at once: no text asked for (the runner's input is empty: a question
     # would have ended as interrupted).
     assert result.exit_code == REFUSED, result.output
+    assert "Compte rendu" not in result.stderr
+
+
+def test_a_case_that_does_not_exist_is_said_before_any_text_is_typed(fr: Terminal):
+    """A mistyped CASE at a terminal: the error comes before the editor opens, so no
+    text is typed only to be thrown away."""
+    result = Fieldkit().runner.invoke(
+        app,
+        ["--home", str(fr.world.homes["a"]), "followup", "add", "personne-inconnue"],
+        input="1\n",  # the kind, from the menu
+        obj=AppState(stdin_isatty=True, stderr_isatty=True),  # as at a terminal
+        env={"FIELDKIT_SESSION": fr.world.sessions["a"], "FIELDKIT_LANG": "fr"},
+    )
+    assert result.exit_code == NOT_FOUND, result.output
     assert "Compte rendu" not in result.stderr
