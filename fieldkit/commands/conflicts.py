@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -19,7 +17,7 @@ from fieldkit.commands.common import (
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import field_name, people, short
-from fieldkit.dates import show_iso_day, show_moment
+from fieldkit.dates import show_moment
 from fieldkit.display import plain
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
@@ -56,16 +54,6 @@ def keep_choice(word: str) -> str:
     if choice is None:
         raise InvalidValue("conflict.bad_keep", field="--keep", value=word)
     return choice
-
-
-def _value(value: object) -> str:
-    if isinstance(value, str):
-        # A date field's value (next review) is kept as ISO; shown as every date is.
-        return show_iso_day(value) if _ISO_DAY.fullmatch(value) else value
-    return json.dumps(value, ensure_ascii=False)
-
-
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @app.callback()
@@ -167,18 +155,19 @@ def resolve(
 
 
 def _confirm(conflict: Conflict, new_text: str, names: Names) -> None:
-    """At a terminal, a new text replaces both values only once the person has seen them."""
-    from rich.text import Text
+    """At a terminal, a new text replaces both values only once the person has seen them
+    (shown as the table shows them, written out)."""
+    from fieldkit.summary.assemble import format_value
 
     out = console()
     if conflict.resolved:
         return  # the store says so, in its own words
     out.print(t("conflicts.confirm_kept", author=names.of(conflict.winner_author)))
-    out.print(Text(_value(conflict.winner_value)))
+    out.print(plain(format_value(conflict.field, conflict.winner_value), multiline=True))
     out.print(t("conflicts.confirm_other", author=names.of(conflict.loser_author)))
-    out.print(Text(_value(conflict.loser_value)))
+    out.print(plain(format_value(conflict.field, conflict.loser_value), multiline=True))
     out.print(t("conflicts.confirm_text"))
-    out.print(Text(new_text))
+    out.print(plain(new_text, multiline=True))
     if not confirm(t("conflicts.confirm"), err=False):
         out.print(t("conflicts.cancelled"))
         raise typer.Exit(1)

@@ -230,6 +230,18 @@ def test_at_a_terminal_a_new_text_is_confirmed_after_showing_both_values(quick: 
     assert quick.case("a")["situation"] == "Texte arrêté ensemble"
 
 
+def test_at_a_terminal_the_confirmation_writes_out_control_characters(quick: Cli):
+    conflict_id = situation_conflict(quick)
+    home, session = quick.world.homes["a"], quick.world.sessions["a"]
+    args = ["conflicts", "resolve", conflict_id, "--text", "Texte\x1b[2J arrêté"]
+
+    code, shown = run_at_terminal(home, session, args, "n")
+    assert code == ERROR, shown
+    assert "Texte\\x1b[2J arrêté" in shown  # written out, as every screen does
+    assert "\x1b[2J" not in shown  # never sent to the terminal to act on
+    assert quick.case("a")["situation"] == B_TEXT
+
+
 # Dates
 
 
