@@ -21,6 +21,11 @@ from fieldkit.enums import Priority as Priority
 from fieldkit.enums import ReferralDomain as ReferralDomain
 from fieldkit.enums import WorkerStatus as WorkerStatus
 
+# A team text as the district and a device without the case key hold it: the sealed value
+# (fieldkit/crypto/casekeys.py), which stands where a list or a text would be. Readers open
+# it (fieldkit/replica/sealing.py) before they look at the field.
+Sealed = str
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid", defer_build=True)
@@ -42,6 +47,10 @@ class Assignee(_Model):
     id: str
     name: str = ""
     lead: bool = False
+    # The member's public identity (PublicIdentity.to_dict) and its fingerprint, so that
+    # the team's devices can grant the case keys to it (issue 16). None until enrolled.
+    keys: dict[str, str] | None = None
+    fingerprint: str | None = None
 
 
 class KnownWorker(_Model):
@@ -64,12 +73,15 @@ class Case(_Model):
     reason: str | None = None
     status: CaseStatus = CaseStatus.ACTIVE
     priority: Priority = Priority.NORMAL
-    goals: list[Goal] = Field(default_factory=list)
-    related: list[str] = Field(default_factory=list)
+    goals: list[Goal] | Sealed = Field(default_factory=list)
+    related: list[str] | Sealed = Field(default_factory=list)
     situation: str = ""
     next_review: date | None = None
     assignees: list[Assignee] = Field(default_factory=list)
     closure_reason: str | None = None
+    # The team texts of this case that this replica cannot open (it holds no key for them,
+    # or they did not pass their rules once opened): set by the reader, never stored.
+    unreadable: list[str] = Field(default_factory=list)
 
     @property
     def lead(self) -> Assignee | None:
@@ -111,7 +123,7 @@ class FollowUp(_Model):
     recorded_by: str
     kind: FollowUpKind
     summary: str
-    partners: list[str] = Field(default_factory=list)
+    partners: list[str] | Sealed = Field(default_factory=list)
     referral_to: ReferralDomain | None = None
     next_steps: str | None = None
     next_contact: date | None = None
@@ -119,8 +131,12 @@ class FollowUp(_Model):
     # Set by a withdrawal (an amendment carrying only this field): the follow-up was
     # recorded on the wrong case or by mistake. It stays in the history, marked.
     withdrawn_reason: str | None = None
+    # Addressed to the cell: its texts are not sealed, the district reads them (issue 16).
+    for_cell: bool = False
     hlc: str = ""
     amendments: list[Amendment] = Field(default_factory=list)
+    # As on Case: the team texts this replica cannot open, set by the reader.
+    unreadable: list[str] = Field(default_factory=list)
 
     @property
     def amended(self) -> bool:

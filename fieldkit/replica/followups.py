@@ -44,7 +44,7 @@ _SELECT = "SELECT id, data, hlc FROM followups"
 
 def insert(conn: Connection, followup: FollowUp) -> bool:
     """Store a follow-up; False when it was already there."""
-    data = followup.model_dump(mode="json", exclude={"amendments", "hlc"})
+    data = followup.model_dump(mode="json", exclude={"amendments", "hlc", "unreadable"})
     cursor = conn.execute(
         "INSERT INTO followups (id, case_id, occurred_on, hlc, kind, next_contact, concern_level,"
         " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
