@@ -56,6 +56,23 @@ class GoalState(StrEnum):
     DROPPED = "dropped"
 
 
+class Attendance(StrEnum):
+    """Whether the person came to an appointment (a contact follow-up): the cell reads it."""
+
+    KEPT = "kept"
+    MISSED = "missed"
+    EXCUSED = "excused"
+
+
+class Participation(StrEnum):
+    """The person's free consent to the support (libre adhésion), as the team records it."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
 class WorkerStatus(StrEnum):
     PENDING = "pending"
     ENROLLED = "enrolled"

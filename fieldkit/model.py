@@ -13,10 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # The vocabularies live in fieldkit.enums (cheap to import, for the CLI's help texts);
 # they are re-exported here so that there is one vocabulary.
+from fieldkit.enums import Attendance as Attendance
 from fieldkit.enums import CaseStatus as CaseStatus
 from fieldkit.enums import ConcernLevel as ConcernLevel
 from fieldkit.enums import FollowUpKind as FollowUpKind
 from fieldkit.enums import GoalState as GoalState
+from fieldkit.enums import Participation as Participation
 from fieldkit.enums import Priority as Priority
 from fieldkit.enums import ReferralDomain as ReferralDomain
 from fieldkit.enums import WorkerStatus as WorkerStatus
@@ -79,6 +81,10 @@ class Case(_Model):
     next_review: date | None = None
     assignees: list[Assignee] = Field(default_factory=list)
     closure_reason: str | None = None
+    # Written by the team for the cell (issue 16): the point de situation pour la cellule
+    # and the person's participation. In clear: the district reads them.
+    cell_note: str | None = None
+    participation: Participation | None = None
     # The team texts of this case that this replica cannot open (it holds no key for them,
     # or they did not pass their rules once opened): set by the reader, never stored.
     unreadable: list[str] = Field(default_factory=list)
@@ -89,7 +95,14 @@ class Case(_Model):
 
 
 # Case fields a worker may change; the district owns the others (DESIGN §4).
-WORKER_CASE_FIELDS = ("situation", "next_review", "goals", "related")
+WORKER_CASE_FIELDS = (
+    "situation",
+    "next_review",
+    "goals",
+    "related",
+    "cell_note",
+    "participation",
+)
 # Case fields the district sets; they merge like any field but only the district writes them.
 DISTRICT_CASE_FIELDS = (
     "reference",
@@ -128,6 +141,8 @@ class FollowUp(_Model):
     next_steps: str | None = None
     next_contact: date | None = None
     concern_level: ConcernLevel | None = None
+    # Whether the person came (contacts with the person only); the cell reads it.
+    attendance: Attendance | None = None
     # Set by a withdrawal (an amendment carrying only this field): the follow-up was
     # recorded on the wrong case or by mistake. It stays in the history, marked.
     withdrawn_reason: str | None = None
@@ -170,6 +185,7 @@ AMENDABLE_FOLLOWUP_FIELDS = (
     "next_steps",
     "next_contact",
     "concern_level",
+    "attendance",
     WITHDRAWAL_FIELD,
 )
 

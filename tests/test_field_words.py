@@ -36,7 +36,7 @@ def language(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
 
 FIELDS = sorted(
     {*CASE_FIELDS, *AMENDABLE_FOLLOWUP_FIELDS, *FollowUp.model_fields}
-    - {"hlc", "id", "case_id", "amendments"}
+    - {"hlc", "id", "case_id", "amendments", "unreadable"}
 )
 
 

@@ -146,6 +146,7 @@ _FOLLOWUP_ADD_FIELDS = frozenset(FollowUp.model_fields) - {
     "case_id",
     "hlc",
     "amendments",
+    "unreadable",
     WITHDRAWAL_FIELD,
 }
 

@@ -75,6 +75,10 @@ MESSAGES: dict[str, str | Plural] = {
     "field.next_review": "Next review",
     "field.goals": "Support-plan goals",
     "field.related": "Related persons",
+    "field.cell_note": "Situation note for the group",
+    "field.participation": "Participation",
+    "field.attendance": "Attendance",
+    "field.for_cell": "Addressed to the group",
     # The summary itself.
     "summary.marking": "CONFIDENTIAL — restricted distribution",
     "summary.title": "Case summary",

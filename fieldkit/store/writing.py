@@ -106,8 +106,13 @@ def add_followup(
     )
     rules.check_followup(followup, today)
     # A new follow-up is never withdrawn: the field is left out, as bundles always had it.
-    exclude = {"id", "case_id", "hlc", "amendments", WITHDRAWAL_FIELD}
+    exclude = {"id", "case_id", "hlc", "amendments", "unreadable", WITHDRAWAL_FIELD}
     fields = followup.model_dump(mode="json", exclude=exclude)
+    # Fields that came with issue 16 travel only when set, so that a follow-up without
+    # them reads on a device of an older version as it always did.
+    for name, unset in (("attendance", None), ("for_cell", False)):
+        if fields.get(name) == unset:
+            fields.pop(name, None)
     with transaction(store.conn):
         change = new_change(store, "followup", followup.id, case_id, "add", fields)
         merge.apply(store.conn, change)
