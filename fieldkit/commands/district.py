@@ -319,11 +319,13 @@ def _cell_fields(item) -> Table:
     """What the team addressed to the cell on the case: participation and the note."""
     from rich.table import Table
 
+    from fieldkit.summary.cell import value_word
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     none = t("summary.none")
-    participation = label("cell.participation", item.participation) or none
+    participation = value_word("participation", item.participation)
     grid.add_row(t("field.participation"), participation)
     grid.add_row(t("field.cell_note"), plain(item.cell_note or none, multiline=True))
     return grid
@@ -333,6 +335,8 @@ def _cell_followups(history: list, total: int, names) -> Table:
     """The follow-ups as the district reads them: their metadata, and a text where it is
     readable here (addressed to the cell, or written before sealing began)."""
     from rich.table import Table
+
+    from fieldkit.summary.cell import value_word
 
     if total > len(history):
         title = t("followup.history_latest", count=len(history), total=total)
@@ -367,7 +371,7 @@ def _cell_followups(history: list, total: int, names) -> Table:
             show_day(item.occurred_on),
             label("kind", item.kind),
             plain(names.of(item.recorded_by)),
-            label("cell.attendance", item.attendance),
+            value_word("attendance", item.attendance) if item.attendance else "",
             text,
             show_day(item.next_contact),
         )

@@ -57,7 +57,8 @@ MESSAGES: dict[str, str | Plural] = {
     "cell.report.col.declined": "Participation declined",
     "cell.report.col.withdrawn": "Participation withdrawn",
     "cell.report.col.participation_unknown": "Participation not recorded",
-    "cell.report.col.participation": "Participation",
     "cell.report.section.notes": "Annex — what the case teams addressed to the group",
-    "cell.report.attendance_since": "Appointments since {date}: {kept} kept, {missed} missed, {excused} excused",
+    "cell.report.attendance_since": (
+        "Appointments since {date}: kept {kept}, missed {missed}, excused {excused}"
+    ),
 }

@@ -135,7 +135,6 @@ def annex_columns() -> list[str]:
         t("report.col.unit"),
         t("summary.lead"),
         t("report.col.last_followup"),
-        t("cell.report.col.participation"),
         t("report.col.flags"),
     ]
 
@@ -147,7 +146,6 @@ def annex_values(line: CaseLine) -> list[str]:
         line.unit,
         line.lead or t("summary.none"),
         day(line.last_followup),
-        value_word("participation", line.participation),
         ", ".join(t(f"report.flag.{flag}") for flag in line.flags) or t("summary.none"),
     ]
 
@@ -161,8 +159,10 @@ def case_notes(report: DistrictReport, line: CaseLine) -> list[tuple[str, str]]:
     situation note for the group), "facts" (attendance), "entry" (a follow-up addressed to
     the group: its heading, then "text" and "detail" lines), "hidden" (the team's notes not
     shown)."""
-    label = t("field.cell_note")
-    out = [("note", labelled(label, line.cell_note or t("cell.no_cell_note")))]
+    participation = value_word("participation", line.participation)
+    out = [("facts", labelled(t("field.participation"), participation))]
+    note = line.cell_note or t("cell.no_cell_note")
+    out.append(("note", labelled(t("field.cell_note"), note)))
     counts = t(
         "cell.report.attendance_since",
         date=day(report.since),
@@ -439,7 +439,7 @@ def render_report_pdf(report: DistrictReport) -> bytes:
 
 _UNIT_WIDTH = 48.0
 _FIGURE_WIDTH = (WIDTH - _UNIT_WIDTH) / 6
-_ANNEX_WIDTHS = (26.0, 34.0, 26.0, 28.0, 22.0, 22.0, WIDTH - 158.0)
+_ANNEX_WIDTHS = (27.0, 38.0, 30.0, 30.0, 22.0, WIDTH - 147.0)
 
 
 class _ReportPDF(PagedPDF):

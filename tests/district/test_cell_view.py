@@ -153,7 +153,9 @@ def _assert_cell_only(text: str, where: str) -> None:
 
 
 def test_case_show_json_gives_sealed_fields_empty_and_named(district: District) -> None:
-    data = json.loads(_run(district, "district", "case", "show", district.reference, "--json").stdout)
+    data = json.loads(
+        _run(district, "district", "case", "show", district.reference, "--json").stdout
+    )
 
     _assert_cell_only(json.dumps(data), "json")
     assert data["situation"] == "" and data["unreadable"] == ["situation"]
