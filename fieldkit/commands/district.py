@@ -230,10 +230,12 @@ def case_list(
             conflicts[c.case_id] = conflicts.get(c.case_id, 0) + 1
         names = district_people(store)
     if as_json:
+        from fieldkit.district.cellview import opened
+
         print_json(
             [
                 dict(
-                    case_json(c),
+                    case_json(opened(c, [])[0]),
                     high_concerns=concerns.get(c.id, 0),
                     open_conflicts=conflicts.get(c.id, 0),
                 )
