@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from fieldkit.cli import app
 from fieldkit.crypto.casekeys import CaseKey, seal_value
 from fieldkit.district.store import DistrictStore
+from fieldkit.errors import ERROR
 from fieldkit.model import Change
 from fieldkit.replica import merge
 from fieldkit.replica.clock import format_hlc, wall_clock_ms
@@ -245,7 +246,7 @@ def test_a_pdf_is_not_written_to_a_terminal_and_a_file_is_not_replaced(
         ["district", "case", "summary", district.reference, "-f", "pdf", "-o", str(target)],
         env=cli_env(district.home),
     )
-    assert result.exit_code == 1 and target.read_text() == "déjà là"
+    assert result.exit_code == ERROR and target.read_text() == "déjà là"
 
 
 @needs_poppler
