@@ -57,6 +57,14 @@ MESSAGES: dict[str, str | Plural] = {
     "cell.report.col.declined": "Participation declined",
     "cell.report.col.withdrawn": "Participation withdrawn",
     "cell.report.col.participation_unknown": "Participation not recorded",
+    "cell.report.short.kept": "Kept",
+    "cell.report.short.missed": "Missed",
+    "cell.report.short.excused": "Excused",
+    "cell.report.short.accepted": "Accepted",
+    "cell.report.short.proposed": "Proposed",
+    "cell.report.short.declined": "Declined",
+    "cell.report.short.withdrawn": "Withdrawn",
+    "cell.report.short.participation_unknown": "Not recorded",
     "cell.report.section.notes": "Annex — what the case teams addressed to the group",
     "cell.report.attendance_since": (
         "Appointments since {date}: kept {kept}, missed {missed}, excused {excused}"

@@ -98,18 +98,13 @@ def figure_values(figures: UnitFigures) -> list[str]:
     ]
 
 
-def attendance_columns() -> list[str]:
-    return [
-        t("report.col.unit"),
-        t("cell.report.col.kept"),
-        t("cell.report.col.missed"),
-        t("cell.report.col.excused"),
-        t("cell.report.col.accepted"),
-        t("cell.report.col.proposed"),
-        t("cell.report.col.declined"),
-        t("cell.report.col.withdrawn"),
-        t("cell.report.col.participation_unknown"),
-    ]
+def attendance_columns(*, short: bool = False) -> list[str]:
+    """The unit, then the appointments' and the participation's columns; `short`: one word
+    each, for the PDF's narrow columns (the section's title and notes say which is which)."""
+    names = ("kept", "missed", "excused", "accepted", "proposed", "declined", "withdrawn")
+    names += ("participation_unknown",)
+    prefix = "cell.report.short." if short else "cell.report.col."
+    return [t("report.col.unit"), *(t(f"{prefix}{name}") for name in names)]
 
 
 def attendance_values(figures: UnitFigures) -> list[str]:
@@ -465,13 +460,14 @@ class _ReportPDF(PagedPDF):
         r = self.report
         if not r.units:
             return
-        widths = (_UNIT_WIDTH, *([(WIDTH - _UNIT_WIDTH) / 8] * 8))
+        unit = 30.0  # narrower than the figures' unit column: eight measures follow
+        widths = (unit, *([(WIDTH - unit) / 8] * 8))
         rows = [
             self._figure_row(widths, f.unit, attendance_values(f), total=False) for f in r.units
         ]
         total = attendance_values(r.total)
         rows.append(self._figure_row(widths, t("report.total"), total, total=True))
-        header = self._header_row(widths, attendance_columns())
+        header = self._header_row(widths, attendance_columns(short=True))
         self._table(t("cell.report.section.attendance"), header, rows)
 
     def _notes(self, lines: list[CaseLine]) -> None:
