@@ -70,7 +70,7 @@ class SyncResult:
     granted: int = 0
     keys_learned: int = 0
     grants_refused: int = 0
-    newcomers: list[tuple[str, str]] = field(default_factory=list)
+    newcomers: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -86,7 +86,7 @@ class SyncResult:
             "granted": self.granted,
             "keys_learned": self.keys_learned,
             "grants_refused": self.grants_refused,
-            "new_members": [{"case_id": c, "worker_id": w} for c, w in self.newcomers],
+            "new_members": self.newcomers,
         }
 
     def add(self, other: SyncResult) -> None:
