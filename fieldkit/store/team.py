@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.crypto.casekeys import CaseKey, Grant, Unopenable, make_grant, open_grant
 from fieldkit.crypto.identity import PublicIdentity
-from fieldkit.model import Case, Conflict, FollowUp
+from fieldkit.model import Case, Change, Conflict, FollowUp
 from fieldkit.replica import cases, changelog, followups, grants, merge, meta, sealing
 from fieldkit.replica.sealing import Keyring
 
@@ -329,6 +329,19 @@ def open_followups(store: WorkerStore, items: list[FollowUp]) -> list[FollowUp]:
 
 def open_followup(store: WorkerStore, item: FollowUp) -> FollowUp:
     return sealing.open_followup(item, keyring(store, item.case_id))
+
+
+def open_change(store: WorkerStore, change: Change) -> Change:
+    """A change with its team texts opened, for the screens that show a change itself (a
+    refused one); a text that does not open reads as empty."""
+    fields = dict(change.fields)
+    keys = keyring(store, change.case_id)
+    for name in sealing.team_fields(change.entity):
+        if name in fields:
+            fields[name] = sealing.open_field(
+                keys, change.case_id, change.entity, change.entity_id, name, fields[name]
+            )[0]
+    return change.model_copy(update={"fields": fields})
 
 
 def open_conflicts(store: WorkerStore, items: list[Conflict]) -> list[Conflict]:

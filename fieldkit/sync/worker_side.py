@@ -361,7 +361,9 @@ def _note_refusals(
             continue
         reference = cases.reference_of(conn, change.case_id) or change.case_id[:8]
         refusals.record(conn, change, reference, refusal.reason)
-        result.refused.append(_refused_item(change, reference, refusal.reason))
+        result.refused.append(
+            _refused_item(team.open_change(store, change), reference, refusal.reason)
+        )
         # The copy waits for the coordinator; the case reads as the district holds it.
         changelog.delete_one(conn, change.id)
         withdrawn.add(change.case_id)
