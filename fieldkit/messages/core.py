@@ -343,7 +343,7 @@ MESSAGES: dict[str, str | Plural] = {
     "demo.server_failed": "the demo server did not start",
     # The cell's fields (issue 16): attendance, participation, the situation note for the
     # group, and follow-ups addressed to it.
-    "help.opt.attendance": "For an interview, home visit, phone call or family contact: the appointment was {choices}.",
+    "help.opt.attendance": "For an interview, home visit, phone call or family contact, the appointment: {choices}.",
     "help.opt.for_cell": "Address this follow-up to the group: its texts become readable by the district (--not-for-cell: keep it for the case team, without asking).",
     "help.opt.cell_note": "The situation note for the group, which the district reads (- reads it from standard input; at a terminal, - opens the editor).",
     "help.opt.participation": "The person's participation (free consent to the support): {choices}.",

@@ -311,7 +311,8 @@ def test_the_cell_note_at_a_terminal_is_edited_from_its_current_text(cell: Cli):
 def test_the_summary_shows_the_cell_fields(cell: Cli, lang: str):
     ref = cell.world.reference
     cell.ok("a", "case", "update", ref, "--participation", "proposée")
-    given(cell, "case", "update", ref, "--cell-note", "-", typed="Note pour la réunion.")
+    note = "Note pour la réunion.\nSeconde ligne."
+    given(cell, "case", "update", ref, "--cell-note", "-", typed=note)
     cell.note("a", "entretien", "Entretien du résumé", "--attendance", "excusé", "--for-cell")
     text = cell.ok("a", "case", "summary", ref, "--format", "md", "-o", "-").stdout
     words = {
@@ -322,7 +323,9 @@ def test_the_summary_shows_the_cell_fields(cell: Cli, lang: str):
     assert "Note pour la réunion." in text
     assert {"fr": "**Adressé à la cellule**", "en": "**Addressed to the group**"}[lang] in text
     screen = cell.ok("a", "case", "summary", ref).stdout
-    assert "Note pour la réunion." in screen
+    lines = [line.strip(" │") for line in screen.splitlines()]
+    assert "Note pour la réunion." in lines and "Seconde ligne." in lines  # its own lines
+    assert "\\n" not in screen
     assert {"fr": "Adressé à la cellule", "en": "Addressed to the group"}[lang] in screen
 
 
