@@ -346,3 +346,18 @@ def test_the_district_receives_the_cell_fields(cell: Cli, tmp_path: Path):
     assert followups[kept]["attendance"] == "kept"
     assert followups[addressed]["for_cell"] is True
     assert json.dumps(district)  # the district's JSON stays JSON
+
+
+def test_a_cell_note_with_control_characters_is_shown_written_out(cell: Cli):
+    ref = cell.world.reference
+    hostile = "Avant \x1b[2J effacement \u202e inversé"
+    given(cell, "case", "update", ref, "--cell-note", "-", typed=hostile)
+    assert cell.case("a")["cell_note"] == hostile  # stored as typed: it is data
+    for args in (
+        ["case", "show", ref],
+        ["case", "summary", ref],
+        ["case", "summary", ref, "-f", "md", "-o", "-"],
+    ):
+        screen = cell.ok("a", *args).stdout
+        assert "\x1b" not in screen and "\u202e" not in screen, args
+        assert "effacement" in screen and "inversé" in screen
