@@ -11,12 +11,28 @@ from pathlib import Path
 import pytest
 
 from fieldkit.district.store import DistrictStore
-from fieldkit.model import Attendance, FollowUpKind, Participation
+from fieldkit.model import Attendance, Change, FollowUpKind, Participation
 from fieldkit.rules import TEXT_LIMITS
 from fieldkit.store.worker import WorkerStore
 from tests.district.conftest import TODAY, case_update, crafted, followup_fields, send
-from tests.district.test_authorisation import assert_refused
 from tests.world import World, api_sync, api_world, use_fast_kdf
+
+
+def assert_refused(district: DistrictStore, worker: WorkerStore, change: Change, reason: str):
+    """Refused for `reason`, recorded, acknowledged, and nothing of it applied."""
+
+    def state() -> list:
+        return [
+            (case, [f.current() for f in district.case(case.id)[1]])
+            for case in district.list_cases()
+        ]
+
+    before = state()
+    outcome, reply, ack = send(district, worker, [change])
+    assert [(r.change_id, r.reason) for r in reply.refused] == [(change.id, reason)]
+    assert (outcome.applied, outcome.refused, ack) == (0, 1, change.seq)
+    assert district.refusals()[-1].reason == reason
+    assert state() == before
 
 
 @pytest.fixture
