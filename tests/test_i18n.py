@@ -76,11 +76,12 @@ DYNAMIC = {
     "referral": [r.value for r in ReferralDomain],
     "concern": [c.value for c in ConcernLevel],
     "goal": [g.value for g in GoalState],
-    "attendance": [a.value for a in Attendance],
-    "participation": [p.value for p in Participation],
+    "cell.attendance": [a.value for a in Attendance],
+    "cell.participation": [p.value for p in Participation],
     "field": list(CASE_FIELDS),
     "agenda": ["review", "contact"],
     "duration": ["day", "hour", "minute"],
+    "sync.notice": ["recover-grant-team", "recover-subject-access"],
 }
 PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "fieldkit.po"
 MO = PO.with_suffix(".mo")

@@ -41,15 +41,6 @@ MESSAGES: dict[str, str | Plural] = {
     "goal.open": "In progress",
     "goal.achieved": "Achieved",
     "goal.dropped": "Dropped",
-    # Attendance at an appointment (model.Attendance).
-    "attendance.kept": "Kept",
-    "attendance.missed": "Missed",
-    "attendance.excused": "Excused",
-    # The person's participation, libre adhésion (model.Participation).
-    "participation.proposed": "Proposed",
-    "participation.accepted": "Accepted",
-    "participation.declined": "Declined",
-    "participation.withdrawn": "Withdrawn",
     "summary.goal_state_since": "{state} since {date}",
     "summary.goal_state_reason": "{state} on {date}: {reason}",
     "summary.withdrawn": "Withdrawn: {reason}",
@@ -123,7 +114,6 @@ MESSAGES: dict[str, str | Plural] = {
     "summary.no_goals": "No goal recorded.",
     "summary.no_related": "No related person recorded.",
     "summary.no_situation": "No situation written yet.",
-    "summary.no_cell_note": "No situation note for the group yet.",
     "summary.no_concerns": "No concern recorded.",
     "summary.no_conflicts": "No open conflict.",
     "summary.no_history": "No follow-up recorded.",

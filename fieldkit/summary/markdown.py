@@ -48,7 +48,7 @@ def render_markdown(summary: CaseSummary) -> str:
     out += _section(t("summary.section.case"), _facts(case_facts(summary)))
     situation = _paragraphs(summary.situation or "") or [t("summary.no_situation")]
     out += _section(t("summary.section.situation"), situation)
-    cell_note = _paragraphs(summary.cell_note or "") or [t("summary.no_cell_note")]
+    cell_note = _paragraphs(summary.cell_note or "") or [t("cell.no_cell_note")]
     out += _section(t("field.cell_note"), cell_note)
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
 

@@ -629,7 +629,7 @@ class _SummaryPDF(PagedPDF):
 
     def _cell_note(self) -> None:
         text = self.summary.cell_note
-        cell = self._cell(WIDTH, [(text, BODY) if text else (t("summary.no_cell_note"), SMALL)])
+        cell = self._cell(WIDTH, [(text, BODY) if text else (t("cell.no_cell_note"), SMALL)])
         self._table(t("field.cell_note"), None, [[cell]])
 
     def _goals(self) -> None:

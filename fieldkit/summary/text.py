@@ -93,7 +93,7 @@ def _situation(summary: CaseSummary) -> Panel:
 
 def _cell_note(summary: CaseSummary) -> Panel:
     if not summary.cell_note:
-        body = Text(t("summary.no_cell_note"), style="dim")
+        body = Text(t("cell.no_cell_note"), style="dim")
     else:
         body = Text(summary.cell_note.strip())
     return _panel(t("field.cell_note"), body)

@@ -82,10 +82,16 @@ def test_attendance_takes_the_words_of_either_language(cell: Cli):
 def test_followup_show_and_list_say_the_attendance_in_words(cell: Cli, lang: str):
     added = cell.note("a", "entretien", "Entretien à la mission locale", "--attendance", "manqué")
     screen = cell.ok("a", "followup", "show", added[:8]).stdout
-    word = {"fr": ("Présence au rendez-vous", "Manqué"), "en": ("Attendance", "Missed")}[lang]
+    word = {
+        "fr": ("Présence au rendez-vous", "Rendez-vous non honoré"),
+        "en": ("Attendance", "Appointment missed"),
+    }[lang]
     assert word[0] in screen and word[1] in screen
     listing = cell.ok("a", "followup", "list", cell.world.reference).stdout
-    assert {"fr": "Entretien (manqué)", "en": "Interview (missed)"}[lang] in listing
+    assert {
+        "fr": "Entretien (rendez-vous non honoré)",
+        "en": "Interview (appointment missed)",
+    }[lang] in listing
 
 
 @pytest.mark.parametrize("kind", ["inquiétude", "orientation", "réunion partenaire", "revue"])
@@ -321,8 +327,12 @@ def test_the_summary_shows_the_cell_fields(cell: Cli, lang: str):
     cell.note("a", "entretien", "Entretien du résumé", "--attendance", "excusé", "--for-cell")
     text = cell.ok("a", "case", "summary", ref, "--format", "md", "-o", "-").stdout
     words = {
-        "fr": ("Adhésion : Proposée", "## Point de situation pour la cellule", "Excusé"),
-        "en": ("Participation: Proposed", "## Situation note for the group", "Excused"),
+        "fr": (
+            "Adhésion : Proposée",
+            "## Point de situation pour la cellule",
+            "Rendez-vous excusé",
+        ),
+        "en": ("Participation: Proposed", "## Situation note for the group", "Appointment excused"),
     }[lang]
     assert all(word in text for word in words), text
     assert "Note pour la réunion." in text
