@@ -1,4 +1,5 @@
-"""The words a person may type for each choice (kind, priority, status, referral, concern).
+"""The words a person may type for each choice (kind, priority, status, referral, concern,
+attendance, participation).
 
 A choice is stored and sent as its stable English code (`interview`, `high`); a person
 may type the code, the French word a worker uses (`entretien`, `visite à domicile`,
@@ -11,7 +12,15 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 
-from fieldkit.enums import CaseStatus, ConcernLevel, FollowUpKind, Priority, ReferralDomain
+from fieldkit.enums import (
+    Attendance,
+    CaseStatus,
+    ConcernLevel,
+    FollowUpKind,
+    Participation,
+    Priority,
+    ReferralDomain,
+)
 from fieldkit.errors import InvalidValue
 
 # For each code: the French word shown on screen first, then other words accepted. The
@@ -50,6 +59,20 @@ WORDS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
         "low": ("faible", "bas", "basse"),
         "medium": ("moyen", "moyenne", "modéré", "modérée"),
         "high": ("élevé", "élevée", "haut", "haute", "fort", "forte"),
+    },
+    # Rendez-vous honoré / non honoré / excusé, as WebRSA and the cell say it.
+    Attendance: {
+        "kept": ("honoré", "présent", "présente", "|", "attended"),
+        "missed": ("manqué", "non honoré", "absent", "absente", "|", "no-show"),
+        "excused": ("excusé", "excusée", "absence excusée"),
+    },
+    # The person's libre adhésion: the words agree with « adhésion » (feminine); the
+    # masculine forms are accepted too.
+    Participation: {
+        "proposed": ("proposée", "proposé"),
+        "accepted": ("acceptée", "accepté"),
+        "declined": ("refusée", "refusé", "|", "refused"),
+        "withdrawn": ("retirée", "retiré", "|", "withdrew"),
     },
 }
 

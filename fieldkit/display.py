@@ -57,7 +57,7 @@ def short_id(identifier: str) -> str:
 # Fields of the documents' models (summary, report) that hold several lines of text;
 # every other text field is one line, and a line break in it is shown as `\n`.
 MULTILINE_FIELDS = frozenset(
-    {"summary", "next_steps", "reason", "situation", "kept_value", "other_value"}
+    {"summary", "next_steps", "reason", "situation", "cell_note", "kept_value", "other_value"}
 )
 
 

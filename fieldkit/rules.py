@@ -31,9 +31,22 @@ TEXT_LIMITS: dict[str, int] = {
     "reason": 2_000,
     "closure_reason": 2_000,
     "withdrawn_reason": 2_000,
+    # The point de situation pour la cellule: a few paragraphs the group reads at a meeting.
+    "cell_note": 5_000,
 }
 # How many items a list field may hold.
 LIST_LIMITS: dict[str, int] = {"partners": 50, "goals": 100, "related": 100}
+
+# The follow-ups that are a contact with the person: only these say whether the
+# appointment was kept, missed or excused (`attendance`).
+CONTACT_KINDS = frozenset(
+    {
+        FollowUpKind.INTERVIEW,
+        FollowUpKind.HOME_VISIT,
+        FollowUpKind.PHONE_CALL,
+        FollowUpKind.FAMILY_CONTACT,
+    }
+)
 
 # A follow-up's date may run this far ahead of the receiver's calendar: a worker in another
 # time zone (overseas départements) is already "tomorrow" for the district.
@@ -123,6 +136,8 @@ def check_followup(followup: Any, today: date | None) -> None:
         raise InvalidValue("followup.level_only_for_concern", field="concern_level")
     if followup.referral_to is not None and followup.kind != FollowUpKind.PARTNER_REFERRAL:
         raise InvalidValue("followup.referral_only_for_referral", field="referral_to")
+    if followup.attendance is not None and followup.kind not in CONTACT_KINDS:
+        raise InvalidValue("followup.attendance_only_for_contact", field="attendance")
     if followup.next_contact is not None and followup.next_contact < followup.occurred_on:
         raise InvalidValue("followup.next_contact_before", field="next_contact")
 

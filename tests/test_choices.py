@@ -5,10 +5,26 @@ from __future__ import annotations
 import pytest
 
 from fieldkit import choices
-from fieldkit.enums import CaseStatus, ConcernLevel, FollowUpKind, Priority, ReferralDomain
+from fieldkit.enums import (
+    Attendance,
+    CaseStatus,
+    ConcernLevel,
+    FollowUpKind,
+    Participation,
+    Priority,
+    ReferralDomain,
+)
 from fieldkit.errors import InvalidValue
 
-ENUMS = [FollowUpKind, Priority, CaseStatus, ReferralDomain, ConcernLevel]
+ENUMS = [
+    FollowUpKind,
+    Priority,
+    CaseStatus,
+    ReferralDomain,
+    ConcernLevel,
+    Attendance,
+    Participation,
+]
 
 
 @pytest.mark.parametrize("enum", ENUMS, ids=lambda e: e.__name__)
@@ -50,6 +66,29 @@ def test_case_accents_and_separators_do_not_matter(typed, meant):
     assert choices.parse(FollowUpKind, typed, "--kind") is meant
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("honoré", Attendance.KEPT),
+        ("HONORE", Attendance.KEPT),
+        ("manqué", Attendance.MISSED),
+        ("non honoré", Attendance.MISSED),
+        ("Non-honore", Attendance.MISSED),
+        ("absent", Attendance.MISSED),
+        ("excusé", Attendance.EXCUSED),
+        ("excused", Attendance.EXCUSED),
+        ("proposée", Participation.PROPOSED),
+        ("accepte", Participation.ACCEPTED),
+        ("Acceptée", Participation.ACCEPTED),
+        ("refusé", Participation.DECLINED),
+        ("retirée", Participation.WITHDRAWN),
+        ("withdrawn", Participation.WITHDRAWN),
+    ],
+)
+def test_attendance_and_participation_take_french_words(typed, meant):
+    assert choices.parse(type(meant), typed, "--x") is meant
+
+
 def test_a_word_of_another_choice_is_refused_with_the_choices_of_the_screen(monkeypatch):
     from fieldkit import i18n
 
@@ -71,3 +110,6 @@ def test_the_screen_word_is_french_in_french_and_the_code_in_english():
     assert choices.word(ConcernLevel.HIGH, "en") == "high"
     assert choices.listing(CaseStatus, "fr") == "actif, suspendu, clos"
     assert choices.listing(CaseStatus, "en") == "active, suspended, closed"
+    assert choices.listing(Attendance, "fr") == "honoré, manqué, excusé"
+    assert choices.listing(Participation, "fr") == "proposée, acceptée, refusée, retirée"
+    assert choices.listing(Participation, "en") == "proposed, accepted, declined, withdrawn"

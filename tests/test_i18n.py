@@ -36,10 +36,12 @@ from fieldkit.i18n import LOCALE_DIR, catalogue, current_language, t, t_n, text
 from fieldkit.messages.plural import Plural
 from fieldkit.model import (
     CASE_FIELDS,
+    Attendance,
     CaseStatus,
     ConcernLevel,
     FollowUpKind,
     GoalState,
+    Participation,
     Priority,
     ReferralDomain,
 )
@@ -74,6 +76,8 @@ DYNAMIC = {
     "referral": [r.value for r in ReferralDomain],
     "concern": [c.value for c in ConcernLevel],
     "goal": [g.value for g in GoalState],
+    "cell.attendance": [a.value for a in Attendance],
+    "cell.participation": [p.value for p in Participation],
     "field": list(CASE_FIELDS),
     "agenda": ["review", "contact"],
     "duration": ["day", "hour", "minute"],

@@ -24,6 +24,7 @@ from fieldkit.commands.output import after_output, choose_target, glyph_warnings
 from fieldkit.commands.render import (
     amendment_text,
     case_json,
+    field_name,
     field_names,
     label,
     labeller,
@@ -33,7 +34,7 @@ from fieldkit.commands.render import (
 )
 from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus, ConcernLevel, GoalState
+from fieldkit.enums import CaseStatus, ConcernLevel, GoalState, Participation
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
@@ -149,6 +150,8 @@ def show(
     facts = Table.grid(padding=(0, 2))
     facts.add_row(t("col.status"), label("status", item.status))
     facts.add_row(t("col.priority"), label("priority", item.priority))
+    if item.participation:
+        facts.add_row(field_name("participation"), label("cell.participation", item.participation))
     facts.add_row(t("col.unit"), plain(item.unit))
     if item.assignees:
         team = [names.of(a.id) + (" *" if a.lead else "") for a in item.assignees]
@@ -168,6 +171,8 @@ def show(
         facts.add_row(t("col.related"), plain(related, multiline=True))
     if item.situation:
         facts.add_row(t("col.situation"), plain(item.situation, multiline=True))
+    if item.cell_note:
+        facts.add_row(field_name("cell_note"), plain(item.cell_note, multiline=True))
     if open_conflicts:
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     title = plain(f"{item.reference} — {item.display_name}")
@@ -231,10 +236,15 @@ def followup_table(history: list, total: int | None = None, names: Names | None 
         if item.withdrawn_reason is not None:
             summary.stylize("strike")
             summary.append(f"  [{withdrawn_text(original, names)}]", style="bold")
+        if item.for_cell:
+            summary.append(f"  [{t('followup.for_cell_mark')}]", style="bold")
+        kind = label("kind", item.kind)
+        if item.attendance:
+            kind = f"{kind} ({label('cell.attendance', item.attendance).lower()})"
         table.add_row(
             short(item.id),
             show_day(item.occurred_on),
-            label("kind", item.kind),
+            kind,
             plain(names.of(item.recorded_by)),
             summary,
             show_day(item.next_contact),
@@ -250,17 +260,43 @@ def update(
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     goal: list[str] | None = typer.Option(None, "--goal", help=t("help.opt.goal")),
     related: list[str] | None = typer.Option(None, "--related", help=t("help.opt.related")),
+    cell_note: str | None = typer.Option(None, "--cell-note", help=text_help("help.opt.cell_note")),
+    participation: str | None = typer.Option(
+        None,
+        "--participation",
+        help=t("help.opt.participation", choices=choices.listing(Participation)),
+    ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
     from fieldkit.sync.auto import after_write
 
     st = state(ctx)
+    consent = None
+    if participation is not None:
+        consent = choices.parse(Participation, participation, "--participation")
     if situation == "-":
         situation = read_text_option(situation, "--situation", "prompt.situation", required=True)
+    # `-` from a pipe: read now. At a terminal: the editor, from the note as it reads now,
+    # once the store is open (the passphrase, if asked, comes first).
+    edit_note = cell_note == "-" and is_interactive()
+    if cell_note == "-" and not edit_note:
+        cell_note = read_text_option(cell_note, "--cell-note", "prompt.cell_note", required=True)
     review = parse_date(next_review, "--next-review")
     with WorkerStore.open(st.home, st.credentials()) as store:
-        if situation is next_review is goal is related is None and is_interactive():
+        if edit_note:
+            # A wrong or closed case is said before the text is typed.
+            current = store.case_to_write(case).cell_note or ""
+            cell_note = read_text_option(
+                None, "--cell-note", "prompt.cell_note", required=True, initial=current
+            )
+            if cell_note == current.strip():
+                cell_note = None  # unchanged: nothing to write for it
+                if situation is next_review is goal is related is consent is None:
+                    say(t("prompt.text_unchanged"))
+                    return
+        nothing = situation is next_review is goal is related is cell_note is consent is None
+        if nothing and is_interactive():
             # Nothing given at a terminal: the situation as it reads now, to edit in place.
             current = store.get_case(case, limit=1)[0].situation or ""
             situation = read_text_option(
@@ -275,6 +311,8 @@ def update(
             next_review=review,
             goals=goal or None,
             related=related or None,
+            cell_note=cell_note,
+            participation=consent,
         )
         after_write(store)
     if as_json:

@@ -29,7 +29,7 @@ from fieldkit.commands.render import (
 )
 from fieldkit.dates import show_day
 from fieldkit.display import plain
-from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
+from fieldkit.enums import Attendance, ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import UsageError
 from fieldkit.i18n import t
 
@@ -60,6 +60,18 @@ def _ask(enum: type, flag: str):
     return choose(enum)
 
 
+def _ask_for_cell(kind: FollowUpKind, level: ConcernLevel | None) -> bool:
+    """Whether a follow-up given neither --for-cell nor --not-for-cell is addressed to the
+    cell: asked at a terminal for a high concern (its text is the team's otherwise, while
+    its level and date reach the district first); never asked of a script. The answer
+    is no by default, and Ctrl-C or Ctrl-D at the question is no (prompts.confirm)."""
+    if kind != FollowUpKind.CONCERN or level != ConcernLevel.HIGH or not is_interactive():
+        return False
+    from fieldkit.commands.prompts import confirm
+
+    return confirm(t("prompt.for_cell"))
+
+
 @app.command("add", help=t("help.followup_add"))
 def add(
     ctx: typer.Context,
@@ -84,6 +96,12 @@ def add(
     concern_level: str | None = typer.Option(
         None, "--concern-level", help=t("help.opt.concern_level", **_concern_help())
     ),
+    attendance: str | None = typer.Option(
+        None, "--attendance", help=t("help.opt.attendance", choices=choices.listing(Attendance))
+    ),
+    for_cell: bool | None = typer.Option(
+        None, "--for-cell/--not-for-cell", help=t("help.opt.for_cell"), show_default=False
+    ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
@@ -95,6 +113,7 @@ def add(
     kind_value = _choice(FollowUpKind, kind, "--kind")
     level = _choice(ConcernLevel, concern_level, "--concern-level")
     domain = _choice(ReferralDomain, referral_to, "--referral-to")
+    came = _choice(Attendance, attendance, "--attendance")
     occurred = parse_date(when, "--date") or today
     contact = parse_date(next_contact, "--next-contact")
     if kind_value is None:
@@ -118,6 +137,8 @@ def add(
         if text is None:
             store.case_to_write(case)  # a wrong or closed case is said before the text is typed
             text = read_text_option(None, "--summary", "prompt.summary", required=True)
+        if for_cell is None:
+            for_cell = _ask_for_cell(kind_value, level)
         item = store.add_followup(
             case,
             kind=kind_value,
@@ -129,6 +150,8 @@ def add(
             next_steps=steps,
             next_contact=contact,
             concern_level=level,
+            attendance=came,
+            for_cell=for_cell,
         )
         after_write(store)
     if as_json:
@@ -217,6 +240,8 @@ def show(
     grid.add_row(t("col.recorded_by"), plain(names.of(item.recorded_by)))
     if item.concern_level:
         grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
+    if item.attendance:
+        grid.add_row(field_name("attendance"), label("cell.attendance", item.attendance))
     if item.referral_to:
         grid.add_row(t("col.referral_to"), label("referral", item.referral_to))
     if item.partners:
@@ -240,6 +265,8 @@ def show(
             text = f"{amendment_text(amendment, names)} ({fields})"
             grid.add_row(t("col.amendments"), plain(text))
     title = short(item.id)
+    if item.for_cell:
+        title = f"{title} — {t('followup.for_cell_mark')}"
     if withdrawn:
         title = f"{title} — {t('followup.withdrawn_title')}"
     console().print(Panel(grid, title=title, expand=False))
@@ -279,6 +306,9 @@ def amend(
     concern_level: str | None = typer.Option(
         None, "--concern-level", help=t("help.opt.concern_level", **_concern_help())
     ),
+    attendance: str | None = typer.Option(
+        None, "--attendance", help=t("help.opt.attendance", choices=choices.listing(Attendance))
+    ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
@@ -304,6 +334,7 @@ def amend(
         "next_steps": steps,
         "next_contact": parse_date(next_contact, "--next-contact"),
         "concern_level": _choice(ConcernLevel, concern_level, "--concern-level"),
+        "attendance": _choice(Attendance, attendance, "--attendance"),
     }
     with WorkerStore.open(st.home, st.credentials()) as store:
         if all(value is None for value in values.values()) and is_interactive():

@@ -59,7 +59,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.case": "Your cases.",
     "help.case_list": "List your cases.",
     "help.case_show": "Show a case and its follow-ups.",
-    "help.case_update": "Update the situation, next review, goals or related persons.",
+    "help.case_update": "Update the situation, next review, goals, related persons, the situation note for the group or the participation.",
     "help.case_goal": "The support-plan goals of a case: add one, mark one achieved or dropped.",
     "help.goal_add": "Add a goal to the case's support plan (the others are kept).",
     "help.goal_done": "Mark goal N achieved (N as case show lists them).",
@@ -341,4 +341,13 @@ MESSAGES: dict[str, str | Plural] = {
     "demo.done": "Demo finished in {seconds} s; server stopped, temporary folder removed.",
     "demo.failed": "demo step failed (exit {code})",
     "demo.server_failed": "the demo server did not start",
+    # The cell's fields (issue 16): attendance, participation, the situation note for the
+    # group, and follow-ups addressed to it.
+    "help.opt.attendance": "For an interview, home visit, phone call or family contact, the appointment: {choices}.",
+    "help.opt.for_cell": "Address this follow-up to the group: its texts become readable by the district (--not-for-cell: keep it for the case team, without asking).",
+    "help.opt.cell_note": "The situation note for the group, which the district reads (- reads it from standard input; at a terminal, - opens the editor).",
+    "help.opt.participation": "The person's participation (free consent to the support): {choices}.",
+    "prompt.for_cell": "Address this concern to the group?",
+    "prompt.cell_note": "Situation note for the group",
+    "followup.for_cell_mark": "for the group",
 }

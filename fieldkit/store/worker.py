@@ -14,6 +14,7 @@ from typing import Any
 
 from fieldkit.model import (
     AgendaItem,
+    Attendance,
     Case,
     CaseOutlook,
     CaseStatus,
@@ -197,6 +198,8 @@ class WorkerStore(ReplicaStore):
         next_steps: str | None = None,
         next_contact: date | None = None,
         concern_level: ConcernLevel | None = None,
+        attendance: Attendance | None = None,
+        for_cell: bool = False,
     ) -> FollowUp:
         return writing.add_followup(
             self,
@@ -210,6 +213,8 @@ class WorkerStore(ReplicaStore):
             next_steps=next_steps,
             next_contact=next_contact,
             concern_level=concern_level,
+            attendance=attendance,
+            for_cell=for_cell,
         )
 
     def amend_followup(self, ref: str, today: date, **values: Any) -> FollowUp:

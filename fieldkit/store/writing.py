@@ -17,6 +17,7 @@ from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
     WITHDRAWAL_FIELD,
     WORKER_CASE_FIELDS,
+    Attendance,
     Case,
     CaseStatus,
     Change,
@@ -46,7 +47,8 @@ def case_to_write(store: WorkerStore, ref: str) -> Case:
 
 
 def update_case(store: WorkerStore, ref: str, **values: Any) -> Change:
-    """Change worker-owned case fields (situation, next review, goals, related persons)."""
+    """Change worker-owned case fields (situation, next review, goals, related persons,
+    the situation note for the cell, the person's participation)."""
     case = case_to_write(store, ref)
     case_id = case.id
     fields: dict[str, Any] = {}
@@ -89,6 +91,8 @@ def add_followup(
     next_steps: str | None = None,
     next_contact: date | None = None,
     concern_level: ConcernLevel | None = None,
+    attendance: Attendance | None = None,
+    for_cell: bool = False,
 ) -> FollowUp:
     case_id = case_to_write(store, case_ref).id
     followup = FollowUp(
@@ -103,6 +107,8 @@ def add_followup(
         next_steps=(next_steps or "").strip() or None,
         next_contact=next_contact,
         concern_level=concern_level,
+        attendance=attendance,
+        for_cell=for_cell,
     )
     rules.check_followup(followup, today)
     # A new follow-up is never withdrawn: the field is left out, as bundles always had it.
@@ -155,7 +161,8 @@ def amend_followup(store: WorkerStore, ref: str, today: date, **values: Any) -> 
 
 def _kind_leftovers(current: FollowUp, fields: dict[str, Any]) -> dict[str, Any]:
     """What a new kind empties: a concern level only a concern has, a referral only a
-    referral has (the amendment records them as null; the original keeps them)."""
+    referral has, an attendance only a contact with the person has (the amendment
+    records them as null; the original keeps them)."""
     kind = fields.get("kind")
     if kind is None:
         return {}
@@ -168,6 +175,8 @@ def _kind_leftovers(current: FollowUp, fields: dict[str, Any]) -> dict[str, Any]
         and "referral_to" not in fields
     ):
         cleared["referral_to"] = None
+    if kind not in rules.CONTACT_KINDS and current.attendance and "attendance" not in fields:
+        cleared["attendance"] = None
     return cleared
 
 

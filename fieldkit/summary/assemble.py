@@ -19,6 +19,7 @@ from fieldkit.i18n import t, t_n
 from fieldkit.model import (
     WITHDRAWAL_FIELD,
     Amendment,
+    Attendance,
     Case,
     CaseOutlook,
     CaseStatus,
@@ -28,6 +29,7 @@ from fieldkit.model import (
     FollowUpKind,
     Goal,
     KnownWorker,
+    Participation,
     Priority,
     ReferralDomain,
 )
@@ -60,6 +62,8 @@ class HistoryEntry(_Data):
     next_steps: str | None = None
     next_contact: date | None = None
     concern_level: ConcernLevel | None = None
+    attendance: Attendance | None = None
+    for_cell: bool = False  # addressed to the cell by its author
     amendments: int = 0
     last_amended_on: date | None = None
     amended_by: list[AmendmentMark] = Field(default_factory=list)
@@ -101,6 +105,9 @@ class CaseSummary(_Data):
     situation: str | None = None
     goals: list[Goal] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
+    # What the team wrote for the cell: the person's participation and the situation note.
+    participation: Participation | None = None
+    cell_note: str | None = None
     next_review: date | None = None
     next_review_overdue: bool = False
     next_contact: date | None = None  # the planned contact, as `agenda` counts it
@@ -167,6 +174,8 @@ def assemble(
         situation=case.situation or None,
         goals=[goal.model_copy() for goal in case.goals],
         related=list(case.related),
+        participation=case.participation,
+        cell_note=case.cell_note or None,
         next_review=case.next_review,
         next_review_overdue=ahead.review_overdue,
         next_contact=ahead.next_contact,
@@ -203,6 +212,8 @@ def _entry(
         next_steps=fu.next_steps or None,
         next_contact=fu.next_contact,
         concern_level=fu.concern_level,
+        attendance=fu.attendance,
+        for_cell=fu.for_cell,
         amendments=len(amendments),
         last_amended_on=max(days, default=None),
         amended_by=[
@@ -232,6 +243,8 @@ def format_value(field: str, value: Any) -> str:
         return t(f"status.{value}")
     if field == "priority":
         return t(f"priority.{value}")
+    if field == "participation":
+        return t(f"cell.participation.{value}")
     if field in ("referral_date", "next_review"):
         day = _as_date(value)
         return show_day(day) if day else str(value)
@@ -305,6 +318,7 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     if summary.next_contact_overdue:
         contact = t("summary.overdue", date=contact)
     concern = t(f"concern.{summary.concern_level}") if summary.concern_level else none
+    consent = t(f"cell.participation.{summary.participation}") if summary.participation else none
     return [
         (t("summary.reference"), summary.reference),
         (t("summary.name"), summary.display_name),
@@ -313,6 +327,7 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
         (t("summary.co_workers"), ", ".join(summary.co_workers) or none),
         (t("summary.status"), t(f"status.{summary.status}")),
         (t("summary.priority"), t(f"priority.{summary.priority}")),
+        (t("field.participation"), consent),
         (t("summary.next_review"), review),
         (t("summary.next_contact"), contact),
         (t("summary.current_concern"), concern),
@@ -354,6 +369,8 @@ def entry_details(entry: HistoryEntry) -> list[tuple[str, str]]:
         details.append((t("summary.partners"), ", ".join(entry.partners)))
     if entry.concern_level is not None:
         details.append((t("summary.concern_level"), t(f"concern.{entry.concern_level}")))
+    if entry.attendance is not None:
+        details.append((t("field.attendance"), t(f"cell.attendance.{entry.attendance}")))
     if entry.next_steps:
         details.append((t("summary.next_steps"), entry.next_steps))
     if entry.next_contact is not None:
@@ -377,6 +394,11 @@ def amended_note(entry: HistoryEntry) -> str | None:
     if entry.last_amended_on is None:
         return t("summary.amended", count=entry.amendments)
     return t("summary.amended_on", count=entry.amendments, date=day(entry.last_amended_on))
+
+
+def for_cell_note(entry: HistoryEntry) -> str | None:
+    """'Addressed to the group' for a follow-up its author addressed to the cell, else None."""
+    return t("field.for_cell") if entry.for_cell else None
 
 
 def withdrawn_note(entry: HistoryEntry) -> str | None:

@@ -22,6 +22,7 @@ from fieldkit.summary.assemble import (
     day,
     entry_details,
     entry_heading,
+    for_cell_note,
     goal_state,
     history_note,
     labelled,
@@ -47,6 +48,8 @@ def render_markdown(summary: CaseSummary) -> str:
     out += _section(t("summary.section.case"), _facts(case_facts(summary)))
     situation = _paragraphs(summary.situation or "") or [t("summary.no_situation")]
     out += _section(t("summary.section.situation"), situation)
+    cell_note = _paragraphs(summary.cell_note or "") or [t("cell.no_cell_note")]
+    out += _section(t("field.cell_note"), cell_note)
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
 
     goals = [f"- {escape(goal.text)} — {escape(goal_state(goal))}" for goal in summary.goals] or [
@@ -112,6 +115,9 @@ def _entry(entry: HistoryEntry) -> list[str]:
     note = amended_note(entry)
     if note:
         lines += [f"*{escape(note)}*", ""]
+    addressed = for_cell_note(entry)
+    if addressed:
+        lines += [f"**{escape(addressed)}**", ""]
     lines += [
         f"- {escape(labelled(label, _one_line(value)))}" for label, value in entry_details(entry)
     ]

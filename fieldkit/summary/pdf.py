@@ -47,6 +47,7 @@ from fieldkit.summary.assemble import (
     day,
     entry_details,
     entry_heading,
+    for_cell_note,
     goal_state,
     history_note,
     labelled,
@@ -606,6 +607,7 @@ class _SummaryPDF(PagedPDF):
 
         self._facts(t("summary.section.case"), case_facts(s))
         self._situation()
+        self._cell_note()
         self._facts(t("summary.section.referral"), referral_facts(s))
         self._goals()
         self._related()
@@ -624,6 +626,11 @@ class _SummaryPDF(PagedPDF):
         text = self.summary.situation
         cell = self._cell(WIDTH, [(text, BODY) if text else (t("summary.no_situation"), SMALL)])
         self._table(t("summary.section.situation"), None, [[cell]])
+
+    def _cell_note(self) -> None:
+        text = self.summary.cell_note
+        cell = self._cell(WIDTH, [(text, BODY) if text else (t("cell.no_cell_note"), SMALL)])
+        self._table(t("field.cell_note"), None, [[cell]])
 
     def _goals(self) -> None:
         title = t("summary.section.goals")
@@ -741,6 +748,9 @@ class _SummaryPDF(PagedPDF):
         note = amended_note(entry)
         if note:
             right.append((note, Style(size=8.0, bold=True, color=_AMENDED)))
+        addressed = for_cell_note(entry)
+        if addressed:
+            right.append((addressed, Style(size=8.0, bold=True)))
         for label, value in entry_details(entry)[:-1]:  # the id is in the left column
             style = SMALL
             if label == t("summary.concern_level") and _is_high(entry) and not entry.withdrawn:

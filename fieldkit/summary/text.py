@@ -24,6 +24,7 @@ from fieldkit.summary.assemble import (
     concern_level,
     day,
     entry_details,
+    for_cell_note,
     goal_state,
     history_note,
     labelled,
@@ -52,6 +53,7 @@ def render_text(summary: CaseSummary, console: Console) -> None:
 
     console.print(_facts_panel(t("summary.section.case"), case_facts(summary)))
     console.print(_situation(summary))
+    console.print(_cell_note(summary))
     console.print(_facts_panel(t("summary.section.referral"), referral_facts(summary)))
     console.print(_goals(summary))
     console.print(_related(summary))
@@ -87,6 +89,14 @@ def _situation(summary: CaseSummary) -> Panel:
     else:
         body = Text(summary.situation.strip())
     return _panel(t("summary.section.situation"), body)
+
+
+def _cell_note(summary: CaseSummary) -> Panel:
+    if not summary.cell_note:
+        body = Text(t("cell.no_cell_note"), style="dim")
+    else:
+        body = Text(summary.cell_note.strip())
+    return _panel(t("field.cell_note"), body)
 
 
 def _related(summary: CaseSummary) -> Panel:
@@ -205,6 +215,9 @@ def _entry_details(entry: HistoryEntry) -> Text:
     note = amended_note(entry)
     if note:
         text.append(f"\n{note}", style="italic yellow")
+    addressed = for_cell_note(entry)
+    if addressed:
+        text.append(f"\n{addressed}", style="bold")
     for label, value in entry_details(entry):
         style = "dim"
         if entry.concern_level is not None and label == t("summary.concern_level"):

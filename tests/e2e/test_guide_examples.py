@@ -186,6 +186,8 @@ def test_every_example_of_the_french_workers_guide_runs(tmp_path: Path, fast_kdf
     assert amended_kinds(petit) == [("interview", "phone-call")]
     assert withdrawn(petit) == ["Saisi sur le mauvais dossier."]
     assert [g["state"] for g in day["goals"]] == ["achieved", "dropped"]
+    assert [f["attendance"] for f in durand if f["attendance"]] == ["excused"]
+    assert [f["kind"] for f in durand if f["for_cell"]] == ["phone-call"]
 
 
 def test_every_example_of_the_english_guides_day_runs(tmp_path: Path, fast_kdf) -> None:
@@ -195,6 +197,9 @@ def test_every_example_of_the_english_guides_day_runs(tmp_path: Path, fast_kdf) 
     assert amended_kinds(petit) == [("interview", "phone-call")]
     assert withdrawn(petit) == ["Recorded on the wrong case."]
     assert [g["state"] for g in day["goals"]] == ["achieved"]
+    durand = day["CO-2026-0001"]
+    assert [f["attendance"] for f in durand if f["attendance"]] == ["excused"]
+    assert [f["kind"] for f in durand if f["for_cell"]] == ["phone-call"]
 
 
 def test_the_example_reader_sees_codes_hooks_and_skips_screens() -> None:

@@ -201,9 +201,11 @@ def test_the_menu_takes_a_french_word_after_asking_again_for_a_wrong_one(fr: Ter
     editor(child, fr.texts["finish"])
     type_text(child, "Propos inquiétants en classe")
     saved(child)
+    child.expect_exact("Adresser ce signalement à la cellule ? [o/N]")  # a high concern asks
+    child.sendline("o")
     assert ends(child)[0] == OK
     item = fr.added(before)
-    assert (item["kind"], item["concern_level"]) == ("concern", "high")
+    assert (item["kind"], item["concern_level"], item["for_cell"]) == ("concern", "high", True)
 
 
 def test_three_wrong_answers_end_with_a_line_that_names_no_flag(term: Terminal):

@@ -10,6 +10,7 @@ import pytest
 from fieldkit.model import (
     Amendment,
     Assignee,
+    Attendance,
     Case,
     ConcernLevel,
     Conflict,
@@ -17,9 +18,11 @@ from fieldkit.model import (
     FollowUpKind,
     Goal,
     GoalState,
+    Participation,
     Priority,
     ReferralDomain,
 )
+from fieldkit.rules import CONTACT_KINDS
 from fieldkit.summary.assemble import CaseSummary, assemble
 
 PRINTED_AT = datetime(2026, 4, 15, 10, 30, tzinfo=UTC)
@@ -90,6 +93,8 @@ def build_world(count: int = 230, start: date = date(2025, 1, 6)) -> World:
         ],
         related=["Mère : Sophie Lefèvre", "Frère : Théo Lefèvre", "Tante : Ольга Петрова"],
         situation="Situation stable.",
+        participation=Participation.ACCEPTED,
+        cell_note="Adhère à l'accompagnement ; rendez-vous tenus ce trimestre.",
         next_review=date(2026, 5, 4),
         assignees=[
             Assignee(id="w-claire", name="C. Dubois", lead=True),
@@ -117,6 +122,10 @@ def build_world(count: int = 230, start: date = date(2025, 1, 6)) -> World:
             else None,
             next_contact=day + timedelta(days=20) if number % 6 == 0 else None,
             concern_level=LEVELS[number % len(LEVELS)] if kind == FollowUpKind.CONCERN else None,
+            attendance=list(Attendance)[number % 3]
+            if kind in CONTACT_KINDS and number % 2 == 0
+            else None,
+            for_cell=kind == FollowUpKind.CONCERN and number % 3 == 0,
             hlc=_hlc(day, 0),
         )
         if number % 17 == 0:
