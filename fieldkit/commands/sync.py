@@ -236,6 +236,13 @@ def _report(result: worker_side.SyncResult, as_json: bool) -> None:
             ),
         }
         console().print(t(f"sync.done.{result.status}", **counts))
+        from fieldkit.display import plain
+
+        for member in result.newcomers:
+            name = member["name"] or member["worker_id"]
+            console().print(plain(t("sync.new_member", reference=member["reference"], name=name)))
+        if result.grants_refused:
+            err_console().print(t_n("sync.grants_refused", result.grants_refused))
         _report_refusals(result)
         if result.more:
             console().print(t("sync.more"))

@@ -70,7 +70,7 @@ class SyncResult:
     granted: int = 0
     keys_learned: int = 0
     grants_refused: int = 0
-    newcomers: list[tuple[str, str]] = field(default_factory=list)
+    newcomers: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -86,7 +86,7 @@ class SyncResult:
             "granted": self.granted,
             "keys_learned": self.keys_learned,
             "grants_refused": self.grants_refused,
-            "new_members": [{"case_id": c, "worker_id": w} for c, w in self.newcomers],
+            "new_members": self.newcomers,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -361,7 +361,9 @@ def _note_refusals(
             continue
         reference = cases.reference_of(conn, change.case_id) or change.case_id[:8]
         refusals.record(conn, change, reference, refusal.reason)
-        result.refused.append(_refused_item(change, reference, refusal.reason))
+        result.refused.append(
+            _refused_item(team.open_change(store, change), reference, refusal.reason)
+        )
         # The copy waits for the coordinator; the case reads as the district holds it.
         changelog.delete_one(conn, change.id)
         withdrawn.add(change.case_id)
