@@ -107,6 +107,8 @@ MESSAGES.update(
         "refused.what.case.update": "update of {fields}",
         "refused.what.conflict.resolve": "resolution of a conflict",
         "refused.what.other": "change {op} of {entity}",
+        "sync.notice.recover-grant-team": "{reference}: on {date} the district used its recovery key to give the case's keys to the current team again.",
+        "sync.notice.recover-subject-access": "{reference}: on {date} the district used its recovery key to produce the person's whole file (right of access or court order).",
         "sync.new_member": "{reference}: {name} joined the case's team; the team's notes were passed on to them.",
         "sync.grants_refused": Plural(
             "{count} case key received did not pass its checks and was refused: tell the district's coordinator.",

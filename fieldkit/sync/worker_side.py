@@ -71,6 +71,9 @@ class SyncResult:
     keys_learned: int = 0
     grants_refused: int = 0
     newcomers: list[dict[str, str]] = field(default_factory=list)
+    # What the district did on this worker's cases that the team must know of (a use of
+    # the recovery key): {"case_id", "reference", "action", "at"}.
+    notices: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -87,6 +90,7 @@ class SyncResult:
             "keys_learned": self.keys_learned,
             "grants_refused": self.grants_refused,
             "new_members": self.newcomers,
+            "notices": self.notices,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -102,6 +106,7 @@ class SyncResult:
         self.keys_learned += other.keys_learned
         self.grants_refused += other.grants_refused
         self.newcomers.extend(other.newcomers)
+        self.notices.extend(other.notices)
 
 
 DAY_MS = 86_400_000
@@ -295,7 +300,18 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     with transaction(conn):
         meta.put(conn, "district_counter_in", header.counter)
         _note_refusals(store, reply, header, result)
+        fresh = {c.id for c in reply.changes if not changelog.seen(conn, c.id)}
         applied = merge.apply_received(conn, reply.changes)
+        result.notices = [
+            {
+                "case_id": c.case_id,
+                "reference": cases.reference_of(conn, c.case_id) or c.case_id,
+                "action": c.fields["action"],
+                "at": str(c.fields.get("at", "")),
+            }
+            for c in reply.changes
+            if c.entity == "notice" and c.id in fresh and changelog.seen(conn, c.id)
+        ]
         result.received, result.conflicts = applied.applied, len(applied.conflicts)
         acked = max(meta.get_int(conn, "acked_seq"), min(header.ack, _max_local_seq(store)))
         meta.put(conn, "acked_seq", acked)
