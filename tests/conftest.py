@@ -24,7 +24,9 @@ NOTE = "Vu avec la CPE [/] et le [urgent] référent"
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> Iterator[None]:
-    """No test sees the developer's stores, session, language or runtime dir."""
+    """No test sees the developer's stores, session, language or runtime dir, nor
+    writes in the current folder (where `district init` writes its recovery sheet)."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     for var in (
         "FIELDKIT_HOME",
         "FIELDKIT_SESSION",

@@ -1,0 +1,175 @@
+"""fieldkit district recovery-key … and district recover: the district's recovery key.
+
+The sheet is written where the person says (`--recovery-sheet FILE`), else in the current
+folder, never inside the district's folder: its private half must not sit next to the
+data it opens, and fieldkit keeps it nowhere (docs/security.md, "Recovery key"). A file
+is never replaced. `district init` writes generation 1 through `write_first_sheet`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from fieldkit.commands.common import console, print_json, state
+from fieldkit.display import escape
+from fieldkit.errors import FieldkitError, UsageError
+from fieldkit.i18n import t
+
+if TYPE_CHECKING:
+    from fieldkit.crypto.identity import Identity
+    from fieldkit.district.store import DistrictStore
+
+SHEET_OPTION = "--recovery-sheet"
+
+
+def register(district_app: typer.Typer) -> None:
+    """Add `recovery-key new|list` and `recover` to the district's commands."""
+    key_app = typer.Typer(no_args_is_help=True)
+    district_app.add_typer(key_app, name="recovery-key", help=t("help.district_recovery_key"))
+
+    @key_app.command("new", help=t("help.district_recovery_key_new"))
+    def key_new(
+        ctx: typer.Context,
+        sheet: Path | None = typer.Option(
+            None, SHEET_OPTION, metavar="FILE", help=t("help.opt.recovery_sheet")
+        ),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        from fieldkit.district.store import DistrictStore
+
+        st = state(ctx)
+        with DistrictStore.open(st.home, st.credentials()) as store:
+            written = new_sheet(store, sheet)
+        if as_json:
+            print_json(written)
+            return
+        tell_written(written)
+        console().print(t("recovery.new_grants", generation=written["generation"]))
+
+    @key_app.command("list", help=t("help.district_recovery_key_list"))
+    def key_list(
+        ctx: typer.Context,
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        from fieldkit.district import recovery
+        from fieldkit.district.store import DistrictStore
+
+        st = state(ctx)
+        with DistrictStore.open(st.home, st.credentials()) as store:
+            generations = recovery.all_generations(store)
+        if as_json:
+            print_json([g.to_json() for g in generations])
+            return
+        if not generations:
+            console().print(t("recovery.none"))
+            return
+        from rich.table import Table
+
+        from fieldkit.dates import show_day
+
+        table = Table(title=t("recovery.list_title", count=len(generations)))
+        for column in ("col.generation", "col.grantee", "col.fingerprint", "col.created"):
+            table.add_column(t(column))
+        for g in generations:
+            made = datetime.fromisoformat(g.created_at)
+            table.add_row(str(g.number), g.grantee, g.fingerprint, show_day(made.date()))
+        console().print(table)
+
+
+def default_sheet_name(district: str, generation: int) -> str:
+    """recovery-sheet-<district, in ASCII>-<generation>.pdf."""
+    ascii_name = unicodedata.normalize("NFKD", district).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
+    return f"recovery-sheet-{slug or 'district'}-{generation}.pdf"
+
+
+def sheet_target(given: Path | None, home: Path, district: str, generation: int) -> Path:
+    """Where the sheet goes, after the checks that nothing is lost or misplaced."""
+    path = (given or Path.cwd() / default_sheet_name(district, generation)).expanduser()
+    folder = path.parent.resolve()
+    if not folder.is_dir():
+        raise UsageError("recovery.sheet_folder_missing", path=str(path.parent))
+    resolved_home = home.expanduser().resolve()
+    inside = folder / path.name
+    if inside == resolved_home or resolved_home in inside.parents:
+        raise UsageError("recovery.sheet_in_home", path=str(home))
+    if path.exists() or path.is_symlink():
+        raise UsageError("recovery.sheet_exists", path=str(path))
+    return path
+
+
+def write_sheet(path: Path, district: str, generation: int, identity: Identity) -> None:
+    """The sheet's PDF written to `path`, owner-only, never over an existing file."""
+    from fieldkit.commands.output import glyph_warnings
+    from fieldkit.crypto.recovery import encode_sheet
+    from fieldkit.paths import write_new_file
+    from fieldkit.summary.recovery_sheet import RecoverySheet, render_recovery_sheet
+
+    sheet = RecoverySheet(
+        district=district,
+        generation=generation,
+        created_at=datetime.now(UTC).astimezone(),
+        fingerprint=identity.public.fingerprint,
+        lines=encode_sheet(identity, generation),
+    )
+    with glyph_warnings():
+        data = render_recovery_sheet(sheet)
+    try:
+        write_new_file(path, data)
+    except FileExistsError as exc:
+        raise UsageError("recovery.sheet_exists", path=str(path)) from exc
+
+
+def new_sheet(store: DistrictStore, given: Path | None) -> dict[str, object]:
+    """A new generation with its sheet written; nothing recorded if the sheet is not."""
+    from fieldkit.district import recovery
+
+    written: dict[str, object] = {}
+
+    def keep(generation: int, identity: Identity) -> None:
+        path = sheet_target(given, store.home, store.name, generation)
+        write_sheet(path, store.name, generation, identity)
+        written.update(
+            generation=generation,
+            grantee=recovery.grantee(generation),
+            fingerprint=identity.public.fingerprint,
+            recovery_sheet=str(path),
+        )
+
+    recovery.new_generation(store, keep)
+    return written
+
+
+def check_first_sheet(given: Path | None, home: Path, district: str) -> Path:
+    """Before `district init` creates anything: where generation 1's sheet will go."""
+    return sheet_target(given, home, district.strip(), 1)
+
+
+def write_first_sheet(store: DistrictStore, path: Path) -> dict[str, object]:
+    """Generation 1 and its sheet, for `district init`. The district exists by then: a
+    failure says so, and how to get a sheet."""
+    try:
+        return new_sheet(store, path)
+    except (UsageError, OSError) as exc:
+        reason = exc.message if isinstance(exc, UsageError) else (exc.strerror or str(exc))
+        raise FieldkitError("recovery.sheet_not_written", reason=reason) from exc
+
+
+def tell_written(written: dict[str, object]) -> None:
+    """Where the sheet is and what to do with it, for a person."""
+    out = console()
+    out.print(
+        t(
+            "recovery.sheet_written",
+            generation=written["generation"],
+            path=escape(str(written["recovery_sheet"])),
+        )
+    )
+    out.print(t("recovery.fingerprint", fingerprint=written["fingerprint"]))
+    out.print(t("recovery.sheet_todo"))
