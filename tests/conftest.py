@@ -3,7 +3,9 @@ district backends, and the hostile texts that people's text is tested with."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +22,15 @@ CLIPBOARD = "\x1b]52;c;aGk=\x07"
 RLO = "\u202e"
 LINK = "[link=https://x]clic[/link]"
 NOTE = "Vu avec la CPE [/] et le [urgent] référent"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The session's current folder, for fixtures wider than a test (see below)."""
+    started = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("session-cwd"))
+    yield
+    os.chdir(started)
 
 
 @pytest.fixture(autouse=True)

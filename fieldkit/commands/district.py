@@ -75,7 +75,7 @@ def init(
     from fieldkit.commands import recovery
     from fieldkit.district.store import DistrictStore
 
-    sheet_path = recovery.check_first_sheet(recovery_sheet, st.home, name)
+    recovery.check_sheet_place(recovery_sheet, st.home)
     passphrase = new_passphrase(st.credentials())
     with DistrictStore.create(st.home, passphrase, name, url, prefix, database) as store:
         fingerprint = store.identity().public.fingerprint
@@ -97,7 +97,7 @@ def init(
                 st.home, name, sorted(hosts), store.data_key
             )
             store.set_setting("tls_fingerprint", data["tls_fingerprint"])
-        sheet = recovery.write_first_sheet(store, sheet_path)
+        sheet = recovery.write_first_sheet(store, recovery_sheet)
         data["recovery_sheet"] = sheet["recovery_sheet"]
         data["recovery_fingerprint"] = sheet["fingerprint"]
     if as_json:

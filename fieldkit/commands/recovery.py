@@ -82,26 +82,26 @@ def register(district_app: typer.Typer) -> None:
         console().print(table)
 
 
-def default_sheet_name(district: str, generation: int) -> str:
-    """recovery-sheet-<district, in ASCII>-<generation>.pdf."""
+def default_sheet_name(district: str, generation: int, fingerprint_hex: str) -> str:
+    """recovery-sheet-<district, in ASCII>-<generation>-<the key's fingerprint, 8 digits>.pdf:
+    never the name of an earlier sheet, and the fingerprint printed on it."""
     ascii_name = unicodedata.normalize("NFKD", district).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
-    return f"recovery-sheet-{slug or 'district'}-{generation}.pdf"
+    return f"recovery-sheet-{slug or 'district'}-{generation}-{fingerprint_hex[:8]}.pdf"
 
 
-def sheet_target(given: Path | None, home: Path, district: str, generation: int) -> Path:
-    """Where the sheet goes, after the checks that nothing is lost or misplaced."""
-    path = (given or Path.cwd() / default_sheet_name(district, generation)).expanduser()
+def check_sheet_place(given: Path | None, home: Path) -> None:
+    """That the sheet can go where asked (the current folder by default): an existing
+    folder outside the district's, and no file of that name yet."""
+    path = (given or Path.cwd() / "sheet").expanduser()
     folder = path.parent.resolve()
     if not folder.is_dir():
         raise UsageError("recovery.sheet_folder_missing", path=str(path.parent))
     resolved_home = home.expanduser().resolve()
-    inside = folder / path.name
-    if inside == resolved_home or resolved_home in inside.parents:
+    if folder == resolved_home or resolved_home in folder.parents:
         raise UsageError("recovery.sheet_in_home", path=str(home))
-    if path.exists() or path.is_symlink():
+    if given is not None and (path.exists() or path.is_symlink()):
         raise UsageError("recovery.sheet_exists", path=str(path))
-    return path
 
 
 def write_sheet(path: Path, district: str, generation: int, identity: Identity) -> None:
@@ -132,8 +132,13 @@ def new_sheet(store: DistrictStore, given: Path | None) -> dict[str, object]:
 
     written: dict[str, object] = {}
 
+    check_sheet_place(given, store.home)
+
     def keep(generation: int, identity: Identity) -> None:
-        path = sheet_target(given, store.home, store.name, generation)
+        path = given or Path.cwd() / default_sheet_name(
+            store.name, generation, identity.public.fingerprint_hex
+        )
+        check_sheet_place(path, store.home)
         write_sheet(path, store.name, generation, identity)
         written.update(
             generation=generation,
@@ -146,12 +151,7 @@ def new_sheet(store: DistrictStore, given: Path | None) -> dict[str, object]:
     return written
 
 
-def check_first_sheet(given: Path | None, home: Path, district: str) -> Path:
-    """Before `district init` creates anything: where generation 1's sheet will go."""
-    return sheet_target(given, home, district.strip(), 1)
-
-
-def write_first_sheet(store: DistrictStore, path: Path) -> dict[str, object]:
+def write_first_sheet(store: DistrictStore, path: Path | None) -> dict[str, object]:
     """Generation 1 and its sheet, for `district init`. The district exists by then: a
     failure says so, and how to get a sheet."""
     try:

@@ -10,7 +10,7 @@ MESSAGES: dict[str, str | Plural] = {
     "recovery.sheet.line_long": "line {line} of the recovery sheet is too long: a character is there twice, or the next line was typed on it",
     "recovery.sheet.no_such_line": "a recovery sheet has lines 1 to {lines}: there is no line {line}",
     "recovery.sheet.line_twice": "line {line} of the recovery sheet is given twice",
-    "recovery.sheet.incomplete": "the recovery sheet is incomplete: line(s) {missing} missing (a sheet has {lines} lines)",
+    "recovery.sheet.incomplete": "the recovery sheet is incomplete: a sheet has {lines} lines, and these are not given: {missing}",
     "recovery.sheet.corrupt": "every line of the recovery sheet matches its check, but the key does not: two lines may be swapped, or this is not a fieldkit recovery sheet",
     "recovery.sheet.version": "this recovery sheet is of format version {version}, which this fieldkit does not read: use a newer fieldkit",
     # The sheet as printed (fieldkit/summary/recovery_sheet.py)
