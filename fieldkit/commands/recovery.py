@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.common import console, print_json, state
+from fieldkit.commands.common import console, err_console, print_json, state
 from fieldkit.display import escape
-from fieldkit.errors import FieldkitError, UsageError
-from fieldkit.i18n import t
+from fieldkit.errors import FieldkitError, InvalidValue, UsageError
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     from fieldkit.crypto.identity import Identity
+    from fieldkit.district.recover import CaseFile
     from fieldkit.district.store import DistrictStore
 
 SHEET_OPTION = "--recovery-sheet"
@@ -80,6 +81,163 @@ def register(district_app: typer.Typer) -> None:
             made = datetime.fromisoformat(g.created_at)
             table.add_row(str(g.number), g.grantee, g.fingerprint, show_day(made.date()))
         console().print(table)
+
+    @district_app.command("recover", help=t("help.district_recover"))
+    def recover(
+        ctx: typer.Context,
+        case: str = typer.Argument(..., help=t("help.arg.case")),
+        sheet_file: Path | None = typer.Option(
+            None, "--sheet-file", metavar="FILE", help=t("help.opt.sheet_file")
+        ),
+        sheet: str | None = typer.Option(None, "--sheet", metavar="-", help=t("help.opt.sheet")),
+        grant_team: bool = typer.Option(False, "--grant-team", help=t("help.opt.grant_team")),
+        subject_access: bool = typer.Option(
+            False, "--subject-access", help=t("help.opt.subject_access")
+        ),
+        output: Path | None = typer.Option(None, "--output", "-o", help=t("help.opt.output")),
+        fmt: str | None = typer.Option(None, "--format", "-f", help=t("help.opt.recover_format")),
+        force: bool = typer.Option(False, "--force", help=t("help.opt.force")),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        from fieldkit.district import recover as core
+        from fieldkit.district.store import DistrictStore
+
+        if grant_team == subject_access:
+            raise UsageError("recovery.action_mode")
+        kind = _file_format(output, fmt) if subject_access else None
+        if subject_access:
+            from fieldkit.summary.export import check_target
+
+            assert output is not None
+            check_target(output, force=force)
+        st = state(ctx)
+        with DistrictStore.open(st.home, st.credentials()) as store:
+            _, key = read_sheet(sheet_file, sheet)
+            if grant_team:
+                done = core.grant_team(store, case, key)
+                result: dict[str, object] = {
+                    "case": done.case_id,
+                    "reference": done.reference,
+                    "generation": done.generation,
+                    "keys": done.keys,
+                    "members": done.members,
+                    "grants": done.granted,
+                }
+            else:
+                assert output is not None and kind is not None
+                opened = core.open_file(store, case, key)
+                names = {r.worker.id: r.worker.name for r in store.workers()}
+                write_case_file(opened, names, output, kind, force)
+                result = {
+                    "case": opened.case.id,
+                    "reference": opened.case.reference,
+                    "generation": opened.generation,
+                    "output": str(output),
+                    "format": kind,
+                    "unreadable": opened.unreadable,
+                }
+            del key
+        if as_json:
+            print_json(result)
+            return
+        if grant_team:
+            console().print(
+                t(
+                    "recovery.granted",
+                    ref=escape(str(result["reference"])),
+                    keys=result["keys"],
+                    members=len(done.members),
+                    grants=result["grants"],
+                )
+            )
+        else:
+            err = err_console()
+            err.print(t("export.written", path=str(output)), markup=False)
+            err.print(t("export.reminder_file"), markup=False)
+            if result["unreadable"]:
+                err.print(t_n("recovery.still_sealed", int(result["unreadable"])), markup=False)
+        console().print(t("recovery.told_to_team"))
+
+
+_FORMATS = {".md": "md", ".markdown": "md", ".pdf": "pdf"}
+
+
+def _file_format(output: Path | None, fmt: str | None) -> str:
+    """md or pdf: --format, else the file's suffix."""
+    if output is None or str(output) == "-":
+        raise UsageError("recovery.output_needed")
+    wanted = (fmt or _FORMATS.get(output.suffix.lower(), "")).strip().lower()
+    if wanted not in ("md", "pdf"):
+        raise InvalidValue("value.bad_choice", field="--format", value=fmt or "", choices="md, pdf")
+    return wanted
+
+
+def write_case_file(
+    opened: CaseFile, names: dict[str, str], output: Path, kind: str, force: bool
+) -> None:
+    """The person's whole file, assembled as the worker's summary is, to `output`."""
+    from fieldkit.commands.output import glyph_warnings
+    from fieldkit.summary.assemble import assemble
+    from fieldkit.summary.export import write_private
+    from fieldkit.summary.markdown import render_markdown
+    from fieldkit.summary.pdf import render_pdf
+
+    document = assemble(
+        opened.case,
+        opened.followups,
+        opened.conflicts,
+        printed_by=t("recovery.printed_by", generation=opened.generation),
+        printed_at=datetime.now().astimezone(),
+        worker_names=names,
+    )
+    with glyph_warnings():
+        data = render_pdf(document) if kind == "pdf" else render_markdown(document).encode()
+    write_private(output, data, force=force)
+
+
+def read_sheet(sheet_file: Path | None, sheet: str | None) -> tuple[int, Identity]:
+    """The sheet's key, from a text file, standard input, or typed line by line."""
+    from fieldkit.crypto.recovery import decode_sheet
+
+    if (sheet_file is None) == (sheet is None) or (sheet is not None and sheet != "-"):
+        raise UsageError("recovery.sheet_mode")
+    if sheet_file is not None:
+        try:
+            data = sheet_file.read_bytes()
+        except FileNotFoundError:
+            raise UsageError("file.not_found", path=str(sheet_file)) from None
+        if data.startswith(b"%PDF"):
+            raise UsageError("recovery.sheet_is_pdf")
+        return decode_sheet(data.decode("utf-8", errors="replace"))
+    from fieldkit.commands.common import environment
+
+    env = environment()
+    if env.stdin_isatty and env.stderr_isatty:
+        return decode_sheet(_type_sheet())
+    return decode_sheet(env.stdin.read())
+
+
+def _type_sheet() -> str:
+    """The sheet typed at the terminal, each line checked as soon as it is typed."""
+    from fieldkit.commands.prompts import ask_line
+    from fieldkit.crypto.recovery import LINES, SheetError, read_line, split_number
+
+    err = err_console()
+    err.print(t("recovery.prompt_intro", lines=LINES), markup=False)
+    typed = []
+    for number in range(1, LINES + 1):
+        while True:
+            given, rest = split_number(ask_line(t("recovery.prompt_line", line=number)))
+            try:
+                if given is not None and given != number:
+                    raise SheetError("recovery.sheet.wrong_number", line=number, given=given)
+                read_line(number, rest)
+            except SheetError as exc:
+                err.print(f"fieldkit: {exc.message}", markup=False)
+                continue
+            typed.append(f"{number} {rest}")
+            break
+    return "\n".join(typed)
 
 
 def default_sheet_name(district: str, generation: int, fingerprint_hex: str) -> str:

@@ -61,5 +61,17 @@ MESSAGES: dict[str, str | Plural] = {
     "recovery.output_needed": "--subject-access writes to a file: give -o FILE",
     "recovery.prompt_intro": "Type the {lines} lines of the recovery sheet, with or without their number. Each line is checked as it is typed.",
     "recovery.prompt_line": "Line {line}",
+    "help.opt.recover_format": "md (Markdown) or pdf; by default, the output file's suffix.",
+    "recovery.sheet.wrong_number": "line {line} was asked, and line {given} typed: type the lines in their order",
+    "recovery.sheet_is_pdf": "the sheet's PDF cannot be read back: type its lines with --sheet -, or give a text file of them (typed, or its QR code's text)",
+    "recovery.no_key_granted": "no key of this case is granted to the recovery key of generation {generation}: the team devices grant their keys to the newest generation at their sync",
+    "recovery.no_member": "case {ref} has no team member with keys to grant to: assign an enrolled worker first",
+    "recovery.granted": "Case {ref}: case keys opened with the sheet: {keys}; keys given to the team: {grants} (members: {members}). They receive them at their next sync.",
+    "recovery.still_sealed": Plural(
+        "{count} team note did not open: its key is not granted to this sheet's generation.",
+        "{count} team notes did not open: their keys are not granted to this sheet's generation.",
+    ),
+    "recovery.told_to_team": "This use of the recovery sheet is in the district's audit log and is shown to the case team at its next sync.",
+    "recovery.printed_by": "the district, with the recovery sheet (generation {generation})",
     "recovery.read_from": "Recovery key generation {generation} ({fingerprint}).",
 }
