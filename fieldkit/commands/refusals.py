@@ -39,7 +39,7 @@ def what(change: Change) -> str:
     if change.entity == "case" and change.op == "update":
         fields = ", ".join(label("field", name) for name in sorted(change.fields))
         return t(key, fields=fields)
-    if change.entity == "conflict" and change.op == "resolve":
+    if (change.entity, change.op) in (("conflict", "resolve"), ("grant", "add")):
         return t(key)
     return t("refused.what.other", op=change.op, entity=change.entity)
 

@@ -11,6 +11,8 @@ import re
 from datetime import date, timedelta
 
 from fieldkit import rules
+from fieldkit.crypto.casekeys import Grant, is_sealed, well_formed
+from fieldkit.district import workers
 from fieldkit.errors import InvalidValue, NotFound, UsageError
 from fieldkit.model import (
     AMENDABLE_FOLLOWUP_FIELDS,
@@ -20,7 +22,8 @@ from fieldkit.model import (
     Change,
     FollowUp,
 )
-from fieldkit.replica import cases, changelog, conflicts, followups
+from fieldkit.replica import cases, changelog, conflicts, followups, grants
+from fieldkit.replica.sealing import team_fields
 
 
 def refusal_reason(
@@ -37,6 +40,10 @@ def refusal_reason(
         return "invalid"
     if change.case_id not in assigned:
         return "not-assigned"
+    if change.entity in ("case", "followup") and not _sealed_where_allowed(change):
+        return "invalid"
+    if change.entity == grants.ENTITY:
+        return _grant_reason(conn, change, worker_id)
     if change.entity == "case":
         if change.op != "update" or change.entity_id != change.case_id:
             return "operation"
@@ -82,6 +89,51 @@ def refusal_reason(
     else:
         return "operation"
     return None
+
+
+def _sealed_where_allowed(change: Change) -> bool:
+    """A sealed value only in a team field, and well formed: what the district can check
+    of a text it cannot read. The cell's fields stay in clear."""
+    allowed = team_fields(change.entity)
+    for name, value in change.fields.items():
+        if is_sealed(value) and (name not in allowed or not well_formed(value)):
+            return False
+    return True
+
+
+def _grant_reason(conn, change: Change, worker_id: str) -> str | None:
+    """A worker grants a case key only to a current member of the case's team (with the
+    keys the district holds for it) or to one of the district's recovery keys."""
+    if change.op != "add":
+        return "operation"
+    try:
+        grant = Grant.from_fields(change.case_id, change.fields)
+    except ValueError:
+        return "invalid"
+    if change.entity_id != grants.entity_id(grant.kid, grant.grantee):
+        return "invalid"
+    if grant.granter != worker_id:
+        return "author"
+    if grant.grantee.startswith("recovery-"):
+        known = recovery_fingerprints(conn)
+        return None if known.get(grant.grantee) == grant.grantee_key else "grant-not-member"
+    from fieldkit.district import cases as district_cases
+
+    if change.case_id not in district_cases.assigned(conn, grant.grantee):
+        return "grant-not-member"
+    try:
+        record = workers.get(conn, grant.grantee)
+    except NotFound:
+        return "grant-not-member"
+    public = record.public_identity()
+    if public is None or public.fingerprint_hex != grant.grantee_key:
+        return "grant-not-member"
+    return None
+
+
+def recovery_fingerprints(conn) -> dict[str, str]:
+    """Grantee id ("recovery-N") -> fingerprint of each of the district's recovery keys."""
+    return {}
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")

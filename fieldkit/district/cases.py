@@ -194,9 +194,34 @@ def _write_assignees(conn: Connection, case_id: str) -> None:
     known = workers.names(conn, [r[0] for r in rows])
     named = [(worker_id, known[worker_id], lead) for worker_id, lead in rows if worker_id in known]
     named.sort(key=lambda r: (-r[2], r[1]))
-    assignees = [Assignee(id=r[0], name=r[1], lead=bool(r[2])).model_dump() for r in named]
+    assignees = [_assignee(conn, *r).model_dump(exclude_none=True) for r in named]
     fields = {"assignees": assignees}
     _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
+
+
+def _assignee(conn: Connection, worker_id: str, name: str, lead: int) -> Assignee:
+    """A member as the case record lists it: with the public identity its team's devices
+    grant the case keys to, once enrolled and unless revoked (issue 16)."""
+    record = workers.get(conn, worker_id)
+    public = record.public_identity()
+    if public is None or record.worker.status != WorkerStatus.ENROLLED:
+        return Assignee(id=worker_id, name=name, lead=bool(lead))
+    return Assignee(
+        id=worker_id,
+        name=name,
+        lead=bool(lead),
+        keys=public.to_dict(),
+        fingerprint=public.fingerprint_hex,
+    )
+
+
+def refresh_team_of(conn: Connection, worker_id: str) -> int:
+    """Write again the team of every case assigned to this worker (its keys changed: it
+    enrolled or was revoked), inside the caller's transaction. Returns how many cases."""
+    case_ids = assigned(conn, worker_id)
+    for case_id in case_ids:
+        _write_assignees(conn, case_id)
+    return len(case_ids)
 
 
 def _bases(conn: Connection, case_id: str, fields: dict[str, Any]) -> dict[str, str | None]:

@@ -16,7 +16,7 @@ from fieldkit.district import cases as district_cases
 from fieldkit.district.workers import WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
 from fieldkit.model import Change, WorkerStatus
-from fieldkit.replica import changelog, clock, merge
+from fieldkit.replica import changelog, clock, grants, merge
 from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit
 from fieldkit.store.db import transaction
@@ -109,7 +109,8 @@ def _sync(
     conn = store.conn
     worker_id = record.worker.id
     origin = record.replica_id or ""
-    outcome = Outcome(reply=b"", kind="reply", worker_id=worker_id, received=len(request.changes))
+    work = [c for c in request.changes if c.entity not in changelog.PLUMBING]
+    outcome = Outcome(reply=b"", kind="reply", worker_id=worker_id, received=len(work))
     refused: list[Refusal] = []
     with transaction(conn):
         # Read again under the write lock: two processes handed the same bundle at once
@@ -130,8 +131,12 @@ def _sync(
                 continue
             reason = authorise.refusal_reason(conn, change, origin, worker_id, assigned)
             if reason is None:
-                if merge.apply(conn, change) is not None:
+                applied = merge.apply(conn, change) is not None
+                if applied and change.entity not in changelog.PLUMBING:
                     outcome.applied += 1
+                continue
+            if change.entity == grants.ENTITY:
+                refusals.record(conn, worker_id, change, reason, status=refusals.DROPPED)
                 continue
             if refusals.record(conn, worker_id, change, reason):
                 refused.append(Refusal(change_id=change.id, reason=reason))
@@ -297,6 +302,8 @@ def _enrol(store: DistrictStore, data: bytes) -> Outcome:
         # Checked again under the write lock: two servers given two requests for one code.
         if not workers.enrol(conn, record.worker.id, request.replica_id, public):
             raise Refused("enrol.code_used")
+        # The teams it was assigned to before enrolling learn its keys (issue 16).
+        district_cases.refresh_team_of(conn, record.worker.id)
         audit.record(conn, "district", "worker-enrol", "worker", record.worker.id)
     record = workers.get(conn, record.worker.id)
     reply = EnrolReply(

@@ -29,11 +29,19 @@ STATUSES = (PENDING, ACCEPTED, DISMISSED)
 _COLUMNS = "id, worker_id, origin, seq, reason, change, at, status, decided_at, decision_reason"
 
 
-def record(conn: Connection, worker_id: str, change: Change, reason: str) -> bool:
+# A refused grant of a case key (fieldkit/replica/grants.py) carries no one's work: the key
+# stays on the device that made it. It is kept, so that the acknowledgement moves on, but
+# with this status: never listed to a coordinator, never sent back as refused.
+DROPPED = "dropped"
+
+
+def record(
+    conn: Connection, worker_id: str, change: Change, reason: str, status: str = "pending"
+) -> bool:
     """Keep a refused change whole (never silently dropped); False if already recorded."""
     cursor = conn.execute(
-        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (worker_id, origin, seq) DO NOTHING",
+        "INSERT INTO refusals (worker_id, origin, seq, reason, change, at, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (worker_id, origin, seq) DO NOTHING",
         (
             worker_id,
             change.origin,
@@ -41,6 +49,7 @@ def record(conn: Connection, worker_id: str, change: Change, reason: str) -> boo
             reason,
             seal(conn, "refusals", "change", _key(worker_id, change), change.model_dump_json()),
             now_stamp(),
+            status,
         ),
     )
     return cursor.rowcount > 0
@@ -53,10 +62,11 @@ def listing(conn: Connection, status: str | None = None) -> list[RefusedChange]:
             "value.bad_choice", field="status", value=status, choices=", ".join(STATUSES)
         )
     sql = f"SELECT {_COLUMNS} FROM refusals"
-    params: tuple = ()
+    params: tuple = (DROPPED,)
+    sql += " WHERE status != ?"
     if status is not None:
-        sql += " WHERE status = ?"
-        params = (status,)
+        sql += " AND status = ?"
+        params = (DROPPED, status)
     return [_build(conn, row) for row in conn.execute(sql + " ORDER BY id", params).fetchall()]
 
 
@@ -114,7 +124,8 @@ def decisions_for(conn: Connection, worker_id: str) -> list[Decision]:
     """The decisions on this worker's refused changes it has not yet said it holds."""
     rows = conn.execute(
         "SELECT origin, seq, status, decided_at, decision_reason FROM refusals"
-        " WHERE worker_id = ? AND status != 'pending' AND notified = 0 ORDER BY id",
+        " WHERE worker_id = ? AND status NOT IN ('pending', 'dropped') AND notified = 0"
+        " ORDER BY id",
         (worker_id,),
     ).fetchall()
     result = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fieldkit.district import postgres
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
+from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
 from fieldkit.store.schema import CONFLICT_RESOLUTION, REPLICA_SCHEMA
 
@@ -93,6 +94,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     CONFLICT_RESOLUTION,
     REFUSAL_DECISIONS.strip(),
     WITHDRAWN_COLUMN,
+    # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
+    GRANTS_SCHEMA.strip(),
 ]
 
 

@@ -185,7 +185,12 @@ class DistrictStore(ReplicaStore):
         return district_workers.listing(self.conn)
 
     def revoke_worker(self, ref: str) -> Worker:
-        return district_workers.revoke(self.conn, ref)
+        worker = district_workers.revoke(self.conn, ref)
+        # Its teams list it without keys from now on: their devices stop granting to it
+        # and seal what they write next under a new case key (issue 16).
+        with transaction(self.conn):
+            district_cases.refresh_team_of(self.conn, worker.id)
+        return worker
 
     # Cases and assignments (fieldkit/district/cases.py)
 

@@ -43,6 +43,7 @@ MESSAGES: dict[str, str | Plural] = {
     "case.ambiguous": "{ref} matches several cases; give more characters or the reference",
     "case.ambiguous_name": "'{ref}' matches several cases: {candidates}; type the reference",
     "case.closed": "case {ref} is closed; it can no longer be changed",
+    "case.team_texts_unreadable": "the team's notes on case {ref} have not reached this device yet: they arrive once a colleague on the case has synced",
     "case.field_not_editable": "{field} is set by the district, not on a worker's device",
     "case.nothing_to_update": "nothing to update: give --situation, --next-review, --goal or --related",
     "followup.not_found": "no follow-up {ref} in this store",

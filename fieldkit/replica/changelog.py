@@ -209,9 +209,19 @@ def set_stamp(conn: Connection, change_id: str, stamp: str) -> None:
     conn.execute("UPDATE changes SET hlc = ? WHERE id = ?", (stamp, change_id))
 
 
-def count_of_origin_above(conn: Connection, origin: str, above_seq: int) -> int:
+# Changes that are the replicas' plumbing, not a person's work: a grant of a case key
+# (fieldkit/replica/grants.py). Counts shown to people ("3 changes queued") leave them out.
+PLUMBING = ("grant",)
+
+
+def count_of_origin_above(
+    conn: Connection, origin: str, above_seq: int, *, work_only: bool = False
+) -> int:
+    """How many of one origin's changes lie above `above_seq`; with `work_only`, leaving
+    out the plumbing (grants), as counts shown to people do."""
+    where = " AND entity NOT IN ('grant')" if work_only else ""
     return conn.execute(
-        "SELECT count(*) FROM changes WHERE origin = ? AND seq > ?", (origin, above_seq)
+        f"SELECT count(*) FROM changes WHERE origin = ? AND seq > ?{where}", (origin, above_seq)
     ).fetchone()[0]
 
 

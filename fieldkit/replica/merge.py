@@ -22,7 +22,7 @@ from typing import Any
 
 from fieldkit.errors import BundleRejected
 from fieldkit.model import CASE_FIELDS, Amendment, Change, Conflict, FollowUp
-from fieldkit.replica import cases, changelog, conflicts, followups
+from fieldkit.replica import cases, changelog, conflicts, followups, grants
 from fieldkit.replica.cases import FieldVersion
 from fieldkit.replica.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
 from fieldkit.replica.db import Connection
@@ -34,6 +34,7 @@ class Applied:
 
     applied: int = 0
     skipped: int = 0  # already there, or for a case this replica does not hold
+    plumbing: int = 0  # grants of case keys applied: not counted as changes to people
     conflicts: list[Conflict] = dataclasses.field(default_factory=list)
 
 
@@ -70,6 +71,8 @@ def apply_received(conn: Connection, changes: list[Change]) -> Applied:
         found = apply(conn, change)
         if found is None:
             result.skipped += 1
+        elif change.entity in changelog.PLUMBING:
+            result.plumbing += 1
         else:
             result.applied += 1
             result.conflicts.extend(found)
@@ -118,6 +121,7 @@ def rebuild_case(conn: Connection, case_id: str) -> None:
 def forget_case(conn: Connection, case_id: str) -> None:
     """Remove a case from this replica: its fields, conflicts, follow-ups and change log."""
     followups.delete_case(conn, case_id)
+    grants.delete_case(conn, case_id)
     cases.delete(conn, case_id)
     changelog.delete_case(conn, case_id)
 
@@ -268,4 +272,5 @@ _HANDLERS = {
     ("followup", "add"): _followup_add,
     ("followup", "amend"): _followup_amend,
     ("conflict", "resolve"): _conflict_resolve,
+    (grants.ENTITY, "add"): grants.apply_change,
 }

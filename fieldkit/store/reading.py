@@ -30,7 +30,7 @@ from fieldkit.replica import cases, changelog, conflicts, followups, meta
 from fieldkit.replica.clock import parse_hlc
 from fieldkit.rules import overdue
 from fieldkit.store import known_workers as district_names
-from fieldkit.store import refusals
+from fieldkit.store import refusals, team
 
 if TYPE_CHECKING:
     from fieldkit.store.worker import WorkerStore
@@ -62,7 +62,9 @@ def status(store: WorkerStore) -> StoreStatus:
         district=meta.get(c, "district_name"),
         cases=cases.count(c),
         followups=followups.count(c),
-        unsynced_changes=changelog.count_of_origin_above(c, store.replica_id, acked),
+        unsynced_changes=changelog.count_of_origin_above(
+            c, store.replica_id, acked, work_only=True
+        ),
         open_conflicts=len(conflicts.listing(c)),
         last_sync=datetime.fromisoformat(last_sync) if last_sync else None,
         session_expires=(
@@ -77,15 +79,17 @@ def list_cases(
     """The cases on this device (with a status; whose name or reference holds `search`)."""
     wanted = status.value if status else None
     if search is not None and search.strip():
-        return cases.search(store.conn, search, wanted)
-    return cases.list_cases(store.conn, wanted)
+        found = cases.search(store.conn, search, wanted)
+    else:
+        found = cases.list_cases(store.conn, wanted)
+    return [team.open_case(store, case) for case in found]
 
 
 def get_case(store: WorkerStore, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
     """A case and its follow-ups, newest first: the `limit` latest, or all of them."""
     case_id = cases.resolve_id(store.conn, ref)
-    case = cases.load(store.conn, case_id)
-    history = followups.for_case(store.conn, case_id, limit=limit)
+    case = team.open_case(store, cases.load(store.conn, case_id))
+    history = team.open_followups(store, followups.for_case(store.conn, case_id, limit=limit))
     store.trail.event("view", "case", case_id)
     return case, history
 
@@ -98,11 +102,11 @@ def summary_data(store: WorkerStore, ref: str, today: date | None = None) -> Sum
     """
     case_id = cases.resolve_id(store.conn, ref)
     name = meta.get(store.conn, "worker_name")
-    case = cases.load(store.conn, case_id)
+    case = team.open_case(store, cases.load(store.conn, case_id))
     return SummaryData(
         case=case,
-        followups=followups.for_case(store.conn, case_id),
-        conflicts=conflicts.listing(store.conn, case_id=case_id),
+        followups=team.open_followups(store, followups.for_case(store.conn, case_id)),
+        conflicts=team.open_conflicts(store, conflicts.listing(store.conn, case_id=case_id)),
         worker_names=known_workers(store),
         printed_by=name or store.author,
         outlook=outlook(store, case, today or date.today()),
@@ -143,12 +147,12 @@ def list_followups(
 ) -> list[FollowUp]:
     """Follow-ups with their text: a view of content, so audited like `get_case`."""
     if case_ref is None:
-        items = followups.all_followups(store.conn)
+        items = team.open_followups(store, followups.all_followups(store.conn))
         items = [f for f in items if wanted(f)] if wanted else items
         store.trail.event("view", "followups", "", f"count={len(items)}")
         return items
     case_id = cases.resolve_id(store.conn, case_ref)
-    items = followups.for_case(store.conn, case_id)
+    items = team.open_followups(store, followups.for_case(store.conn, case_id))
     items = [f for f in items if wanted(f)] if wanted else items
     store.trail.event("view", "case", case_id, "followups")
     return items
@@ -161,6 +165,8 @@ def pending_changes(store: WorkerStore) -> list[PendingChange]:
     references: dict[str, str] = {}
     items = []
     for change in changelog.of_origin_above(store.conn, store.replica_id, acked):
+        if change.entity in changelog.PLUMBING:
+            continue
         if change.case_id not in references:
             references[change.case_id] = cases.reference_of(store.conn, change.case_id) or ""
         items.append(_pending(change, references[change.case_id]))
@@ -197,6 +203,7 @@ def _pending(change: Change, reference: str) -> PendingChange:
 
 def get_followup(store: WorkerStore, ref: str) -> FollowUp:
     item = followups.get(store.conn, followups.resolve_id(store.conn, ref))
+    item = team.open_followup(store, item)
     store.trail.event("view", "followup", item.id)
     return item
 

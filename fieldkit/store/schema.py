@@ -9,9 +9,11 @@ from fieldkit.replica.cases import CASES_SCHEMA
 from fieldkit.replica.changelog import CHANGES_SCHEMA
 from fieldkit.replica.conflicts import CONFLICT_RESOLUTION_SCHEMA, CONFLICTS_SCHEMA
 from fieldkit.replica.followups import FOLLOWUPS_SCHEMA, WITHDRAWN_COLUMN
+from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.replica.meta import META_SCHEMA
 from fieldkit.store.audit import AUDIT_SCHEMA
 from fieldkit.store.refusals import REFUSALS_SCHEMA
+from fieldkit.store.team import CASE_KEYS_SCHEMA
 
 REPLICA_SCHEMA = ";\n".join(
     s.strip()
@@ -45,4 +47,6 @@ WORKER_MIGRATIONS: list[str] = [
     CONFLICT_RESOLUTION,
     REFUSALS_SCHEMA.strip(),
     WITHDRAWN_COLUMN,
+    # 6: the case keys' grants, and the keys this device opened or made (issue 16).
+    GRANTS_SCHEMA.strip() + ";\n" + CASE_KEYS_SCHEMA.strip(),
 ]

@@ -29,7 +29,7 @@ from fieldkit.model import (
     StoreStatus,
 )
 from fieldkit.replica import cases, merge, meta
-from fieldkit.store import access, pending, reading, resolving, writing
+from fieldkit.store import access, pending, reading, resolving, team, writing
 from fieldkit.store.access import Credentials
 from fieldkit.store.base import ReplicaStore
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
@@ -121,7 +121,16 @@ class WorkerStore(ReplicaStore):
         self.trail.event("lock", "store", self.store_id)
         return end_sessions(self.home, self.store_id)
 
-    # Reading (fieldkit/store/reading.py)
+    # Reading (fieldkit/store/reading.py); team texts opened with the case keys
+
+    def conflicts(self, include_resolved: bool = False) -> list[Conflict]:
+        return team.open_conflicts(self, super().conflicts(include_resolved))
+
+    def conflict(self, ref: str) -> Conflict:
+        return team.open_conflicts(self, [super().conflict(ref)])[0]
+
+    def case_conflicts(self, case_id: str) -> list[Conflict]:
+        return team.open_conflicts(self, super().case_conflicts(case_id))
 
     def status(self) -> StoreStatus:
         return reading.status(self)

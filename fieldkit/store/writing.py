@@ -27,7 +27,7 @@ from fieldkit.model import (
     GoalState,
 )
 from fieldkit.replica import cases, changelog, clock, followups, merge, meta
-from fieldkit.store import audit
+from fieldkit.store import audit, team
 from fieldkit.store.db import transaction
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 def case_to_write(store: WorkerStore, ref: str) -> Case:
     """The case `ref` names, once it is known to take new work (it is not closed).
     Records nothing: a command asks it before a person types the text for the case."""
-    case = cases.load(store.conn, cases.resolve_id(store.conn, ref))
+    case = team.open_case(store, cases.load(store.conn, cases.resolve_id(store.conn, ref)))
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)
     return case
@@ -117,7 +117,7 @@ def add_followup(
         change = new_change(store, "followup", followup.id, case_id, "add", fields)
         merge.apply(store.conn, change)
         audit.record(store.conn, store.author, "followup-add", "followup", followup.id, kind.value)
-    return followups.get(store.conn, followup.id)
+    return team.open_followup(store, followups.get(store.conn, followup.id))
 
 
 def _followup_to_correct(
@@ -126,6 +126,7 @@ def _followup_to_correct(
     """The follow-up `ref` names, once `check_author` allows this worker to correct it
     and its case is still open."""
     original = followups.get(store.conn, followups.resolve_id(store.conn, ref))
+    original = team.open_followup(store, original)
     check_author(original, store.author)
     case = cases.load(store.conn, original.case_id)
     if case.status == CaseStatus.CLOSED:
@@ -194,7 +195,7 @@ def _write_amendment(
         merge.apply(store.conn, change)
         detail = ",".join(sorted(fields))
         audit.record(store.conn, store.author, action, "followup", original.id, detail)
-    return followups.get(store.conn, original.id)
+    return team.open_followup(store, followups.get(store.conn, original.id))
 
 
 def add_goal(store: WorkerStore, ref: str, text: str, today: date) -> Change:
@@ -234,9 +235,11 @@ def set_goal_state(
 
 def _goals_of(store: WorkerStore, ref: str) -> tuple[str, list[Goal]]:
     case_id = cases.resolve_id(store.conn, ref)
-    case = cases.load(store.conn, case_id)
+    case = team.open_case(store, cases.load(store.conn, case_id))
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)
+    if "goals" in case.unreadable:
+        raise UsageError("case.team_texts_unreadable", ref=case.reference)
     return case_id, [goal.model_copy() for goal in case.goals]
 
 
@@ -263,8 +266,10 @@ def new_change(
     fields: dict[str, Any],
     base: dict[str, str | None] | None = None,
 ) -> Change:
-    """This device's next change (inside the caller's transaction), not yet applied."""
+    """This device's next change (inside the caller's transaction), not yet applied: its
+    team texts sealed under the case key (fieldkit/store/team.py)."""
     restamp(store)
+    fields = team.seal(store, entity, entity_id, case_id, fields)
     return changelog.new_local(
         store.conn,
         origin=store.replica_id,

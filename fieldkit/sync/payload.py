@@ -49,6 +49,11 @@ class Decision(_Payload):
     at: str = ""
 
 
+class RecoveryKey(_Payload):
+    generation: int = Field(ge=1)
+    keys: dict[str, str]
+
+
 class SyncReply(_Payload):
     """District -> worker: acknowledgement, changes for it, cases to purge, refusals."""
 
@@ -61,6 +66,9 @@ class SyncReply(_Payload):
     # The teams of the worker's open cases and the authors on them, with their names and
     # revocation, for its screens (fieldkit/names.py); None: the district sent no list.
     workers: list[KnownWorker] | None = None
+    # The district's current recovery key, which team devices grant every case key to
+    # (issue 16): {"generation": N, "keys": PublicIdentity.to_dict()}; None: none sent.
+    recovery: RecoveryKey | None = None
 
 
 class EnrolReply(_Payload):
@@ -77,8 +85,8 @@ P = TypeVar("P", bound=_Payload)
 def encode(payload: _Payload) -> bytes:
     # A reply without a `workers` list leaves the member out rather than writing null:
     # what a device that predates the member reads (a wipe notice, say) stays the same.
-    unset = {"workers"} if getattr(payload, "workers", ()) is None else None
-    return payload.model_dump_json(exclude=unset).encode("utf-8")
+    unset = {name for name in ("workers", "recovery") if getattr(payload, name, ()) is None}
+    return payload.model_dump_json(exclude=unset or None).encode("utf-8")
 
 
 def encode_sync_request(

@@ -24,7 +24,7 @@ from fieldkit.model import Change
 from fieldkit.paths import write_private_file
 from fieldkit.replica import cases, changelog, clock, merge, meta
 from fieldkit.replica.digest import state_digest
-from fieldkit.store import audit, known_workers, refusals
+from fieldkit.store import audit, known_workers, refusals, team
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import transport
@@ -65,6 +65,12 @@ class SyncResult:
     wiped: bool = False
     handover: str | None = None  # the first handover file
     handover_files: list[str] = field(default_factory=list)  # all of them, to import in order
+    # Case keys (issue 16): grants made for the team, keys learned from grants, grants to
+    # this device that failed a check, and the members who got the team's keys first now.
+    granted: int = 0
+    keys_learned: int = 0
+    grants_refused: int = 0
+    newcomers: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -77,6 +83,10 @@ class SyncResult:
             "clock_ahead_days": round(self.clock_ahead_ms / DAY_MS, 1),
             "held_back": self.held_back,
             "decisions": self.decisions,
+            "granted": self.granted,
+            "keys_learned": self.keys_learned,
+            "grants_refused": self.grants_refused,
+            "new_members": [{"case_id": c, "worker_id": w} for c, w in self.newcomers],
         }
 
     def add(self, other: SyncResult) -> None:
@@ -88,6 +98,10 @@ class SyncResult:
         self.clock_ahead_ms = max(self.clock_ahead_ms, other.clock_ahead_ms)
         self.held_back = other.held_back
         self.decisions += other.decisions
+        self.granted += other.granted
+        self.keys_learned += other.keys_learned
+        self.grants_refused += other.grants_refused
+        self.newcomers.extend(other.newcomers)
 
 
 DAY_MS = 86_400_000
@@ -203,6 +217,10 @@ def _pending(store: WorkerStore) -> list[tuple[int, str]]:
     Changes a wrong clock dated ahead are stamped again first, once the clock is right."""
     with transaction(store.conn):
         store.restamp()
+        # What the team needs before anything is sent: the keys granted since, and grants
+        # of this device's keys to members and to the recovery key that lack them.
+        team.learn(store, district(store).keys)
+        team.grant_missing(store)
     acked = meta.get_int(store.conn, "acked_seq")
     return changelog.outgoing_json(store.conn, store.replica_id, acked)
 
@@ -286,7 +304,14 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             cases.mark_purge(conn, case_id)
         if reply.workers is not None:  # a district older than the list sends none
             known_workers.replace(conn, reply.workers)
+        if reply.recovery is not None:
+            team.set_recovery_key(store, reply.recovery.generation, reply.recovery.keys)
+        learned = team.learn(store, d.keys)
+        result.keys_learned, result.grants_refused = learned.keys, learned.refused
+        granted = team.grant_missing(store)
+        result.granted, result.newcomers = granted.grants, granted.newcomers
         result.purged = _purge_ready(store, acked)
+        team.forget_orphans(store)
         _check_digest(store, header.digest, acked)
         meta.put(conn, "last_sync", now_stamp())
         detail = (
@@ -295,6 +320,11 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
         )
         if result.held_back:
             detail += f" clock-ahead={result.held_back}"
+        if result.granted or result.keys_learned or result.grants_refused:
+            detail += (
+                f" granted={result.granted} keys={result.keys_learned}"
+                f" grants-refused={result.grants_refused}"
+            )
         audit.record(conn, store.author, "sync", "district", d.id, detail)
     if result.purged:
         checkpoint(conn)
@@ -397,9 +427,10 @@ def _check_digest(store: WorkerStore, digest: str, acked: int) -> None:
 
 
 def unsynced(store: WorkerStore) -> list[Change]:
-    return changelog.of_origin_above(
+    changes = changelog.of_origin_above(
         store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq")
     )
+    return [c for c in changes if c.entity not in changelog.PLUMBING]
 
 
 def _wipe(store: WorkerStore, counter: int, ack: int) -> SyncResult:
@@ -426,6 +457,7 @@ def _wipe(store: WorkerStore, counter: int, ack: int) -> SyncResult:
             merge.forget_case(conn, case.id)
             result.purged += 1
         changelog.delete_all(conn)
+        team.forget_orphans(store)
         meta.put(conn, "revoked", "1")
         audit.record(conn, store.author, "wipe", "store", store.store_id, f"cases={result.purged}")
     checkpoint(conn)
@@ -468,6 +500,9 @@ def sync_online(
         result = apply_reply(store, answer)
         total.sent += count
         total.add(result)
+        # Grants made from what the reply brought (a new member) go out in this same sync,
+        # so that the newcomer reads the team's notes after one sync of a colleague.
+        more = more or result.granted > 0
         if not more or result.held_back:
             # Held back for the clock: sending again now would only be refused again.
             total.more = more
@@ -510,6 +545,7 @@ def enrol_online(store: WorkerStore, code: EnrolmentCode) -> EnrolReply:
 
 
 def queued(store: WorkerStore) -> int:
+    """The changes of this device's work still to send (grants of case keys left out)."""
     return changelog.count_of_origin_above(
-        store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq")
+        store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq"), work_only=True
     )

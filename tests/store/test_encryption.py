@@ -49,6 +49,10 @@ def assert_no_marker(home: Path) -> None:
             assert needle not in raw, f"marker in clear in {name}"
 
 
+def open_case_id(store: WorkerStore) -> str:
+    return store.list_cases()[0].id
+
+
 def add_marked_followup(store: WorkerStore) -> str:
     case = open_case(store)
     item = store.add_followup(
@@ -74,13 +78,18 @@ def test_sqlcipher_settings_are_those_the_page_decryptor_assumes(store):
 
 def test_the_page_decryptor_finds_the_marker_in_a_live_store(store, home):
     add_marked_followup(store)
+    # The cell's note is in clear inside the store's pages; the team's texts are sealed
+    # even there, under the case key (issue 16).
+    cell_marker = "ZQX-cellule-51c2 point de situation"
+    store.update_case(open_case_id(store), cell_note=cell_marker)
     key = data_key_of(home)
     wal = Path(str(db_path(home, "worker")) + "-wal")
     # Before a checkpoint the new pages are in the WAL; after one, in the database file.
-    assert MARKER.encode() in decrypt_sqlcipher_wal(wal, key)
+    assert cell_marker.encode() in decrypt_sqlcipher_wal(wal, key)
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     plain = decrypt_sqlcipher_pages(db_path(home, "worker"), key)
-    assert MARKER.encode() in plain
+    assert cell_marker.encode() in plain
+    assert MARKER.encode() not in plain
     assert b"CREATE TABLE followups" in plain
     # and a wrong key gives nothing readable
     assert MARKER.encode() not in decrypt_sqlcipher_pages(db_path(home, "worker"), bytes(32))

@@ -317,6 +317,8 @@ def test_a_store_from_before_keeps_its_settled_conflicts_with_who_and_when(home)
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("DROP TABLE refusals")  # a later step (4) than the one under test
         conn.execute("ALTER TABLE followups DROP COLUMN withdrawn")  # and step 5
+        conn.execute("DROP TABLE grants")  # and step 6
+        conn.execute("DROP TABLE case_keys")
         conn.execute("PRAGMA user_version = 2")
         conn.execute("COMMIT")
     with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as store:
