@@ -57,7 +57,8 @@ class Generation:
         }
 
 
-def _read(conn: Connection) -> list[Generation]:
+def generations(conn: Connection) -> list[Generation]:
+    """Every generation, oldest first, on a connection (the exchange's and checks' way)."""
     # The settings are few: read their names and keep ours (no LIKE, whose escapes and
     # collation differ between the backends).
     found = []
@@ -75,15 +76,15 @@ def _read(conn: Connection) -> list[Generation]:
 
 def all_generations(store: DistrictStore) -> list[Generation]:
     """Every generation, oldest first."""
-    return _read(store.conn)
+    return generations(store.conn)
 
 
 def current(store: DistrictStore) -> tuple[int, PublicIdentity] | None:
     """The newest generation and its public half; None before the first."""
-    generations = _read(store.conn)
-    if not generations:
+    known = generations(store.conn)
+    if not known:
         return None
-    newest = generations[-1]
+    newest = known[-1]
     return newest.number, newest.public
 
 
@@ -98,8 +99,8 @@ def new_generation(
     """
     identity = Identity.generate()
     with transaction(store.conn):
-        generations = _read(store.conn)
-        number = generations[-1].number + 1 if generations else 1
+        known = generations(store.conn)
+        number = known[-1].number + 1 if known else 1
         created = datetime.now(UTC).isoformat(timespec="seconds")
         record = {
             "public": identity.public.to_dict(),
@@ -120,10 +121,15 @@ def new_generation(
     return number, identity
 
 
+def fingerprints(conn: Connection) -> dict[str, str]:
+    """Grantee id (``recovery-N``) -> the fingerprint of that generation's public half."""
+    return {g.grantee: g.public.fingerprint_hex for g in generations(conn)}
+
+
 def match_sheet(store: DistrictStore, identity: Identity) -> int:
     """The generation whose public half is this sheet's; Refused when none is."""
     fingerprint = identity.public.fingerprint_hex
-    for generation in _read(store.conn):
+    for generation in generations(store.conn):
         if generation.public.fingerprint_hex == fingerprint:
             return generation.number
     raise Refused("recovery.not_this_district")

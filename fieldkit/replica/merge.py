@@ -266,6 +266,16 @@ def _settle(conn: Connection, conflict_id: str) -> None:
     conflicts.mark_resolved(conn, conflict_id, resolution, winner)
 
 
+def _notice(conn: Connection, change: Change) -> list[Conflict]:
+    """A line the district tells the case team (a use of the recovery sheet, issue 16):
+    kept in the change log only, for the team's screens to show."""
+    if set(change.fields) != {"action", "at"} or not all(
+        isinstance(value, str) and 0 < len(value) <= 100 for value in change.fields.values()
+    ):
+        raise ValueError("not a notice's fields")
+    return []
+
+
 _HANDLERS = {
     ("case", "open"): _case_fields,
     ("case", "update"): _case_fields,
@@ -273,4 +283,5 @@ _HANDLERS = {
     ("followup", "amend"): _followup_amend,
     ("conflict", "resolve"): _conflict_resolve,
     (grants.ENTITY, "add"): grants.apply_change,
+    ("notice", "add"): _notice,
 }
