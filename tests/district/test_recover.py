@@ -6,8 +6,11 @@ sheet of another district is refused, saying why."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from fieldkit.cli import app
@@ -167,3 +170,34 @@ def test_a_sheet_of_another_district_is_refused(world: World, tmp_path: Path):
     pdf = next(Path.cwd().glob("recovery-sheet-*-1-*.pdf"))
     as_pdf = _recover(world, "--sheet-file", str(pdf), "--grant-team")
     assert as_pdf.exit_code == USAGE and "cannot be read back" in as_pdf.stderr
+
+
+def test_the_sheet_typed_at_a_terminal_is_checked_line_by_line(world: World, tmp_path: Path):
+    lines = _sheet(tmp_path).read_text().splitlines()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    env.update(FIELDKIT_PASSPHRASE=PASSPHRASE, FIELDKIT_LANG="fr", NO_COLOR="1", LANG="C.UTF-8")
+    home = str(world.district_home)
+    args = ["-m", "fieldkit", "--home", home, "district", "recover", world.reference]
+    child = pexpect.spawn(
+        sys.executable,
+        [*args, "--sheet", "-", "--grant-team"],
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 200),
+    )
+    child.expect_exact("Tapez les 6 lignes de la feuille de récupération")
+    for number, line in enumerate(lines, start=1):
+        child.expect_exact(f"Ligne {number} :")
+        if number == 2:
+            # Without its number, in small letters, one character wrong: said, asked again.
+            rest = line.split(maxsplit=1)[1].lower()
+            child.sendline(rest[:3] + ("q" if rest[3] != "q" else "r") + rest[4:])
+            child.expect_exact("la ligne 2 de la feuille de récupération ne correspond pas")
+            child.expect_exact("Ligne 2 :")
+        child.sendline(line)
+    child.expect(pexpect.EOF)
+    shown = child.before
+    child.close()
+    assert child.exitstatus == 0, shown
+    assert "clés transmises à l'équipe" in " ".join(shown.split())
