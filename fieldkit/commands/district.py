@@ -65,7 +65,7 @@ def init(
         None, "--database", metavar="postgresql://…", help=t("help.opt.database")
     ),
     recovery_sheet: Path | None = typer.Option(
-        None, "--recovery-sheet", metavar="FILE", help=t("help.opt.recovery_sheet")
+        None, "--recovery-sheet", help=t("help.opt.recovery_sheet")
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:

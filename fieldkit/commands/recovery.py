@@ -37,9 +37,7 @@ def register(district_app: typer.Typer) -> None:
     @key_app.command("new", help=t("help.district_recovery_key_new"))
     def key_new(
         ctx: typer.Context,
-        sheet: Path | None = typer.Option(
-            None, SHEET_OPTION, metavar="FILE", help=t("help.opt.recovery_sheet")
-        ),
+        sheet: Path | None = typer.Option(None, SHEET_OPTION, help=t("help.opt.recovery_sheet")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
         from fieldkit.district.store import DistrictStore
@@ -86,9 +84,7 @@ def register(district_app: typer.Typer) -> None:
     def recover(
         ctx: typer.Context,
         case: str = typer.Argument(..., help=t("help.arg.case")),
-        sheet_file: Path | None = typer.Option(
-            None, "--sheet-file", metavar="FILE", help=t("help.opt.sheet_file")
-        ),
+        sheet_file: Path | None = typer.Option(None, "--sheet-file", help=t("help.opt.sheet_file")),
         sheet: str | None = typer.Option(None, "--sheet", metavar="-", help=t("help.opt.sheet")),
         grant_team: bool = typer.Option(False, "--grant-team", help=t("help.opt.grant_team")),
         subject_access: bool = typer.Option(

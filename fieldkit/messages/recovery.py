@@ -48,7 +48,7 @@ MESSAGES: dict[str, str | Plural] = {
     "recovery.sheet_folder_missing": "the folder {path} does not exist: nothing was written",
     "recovery.sheet_not_written": "the district was created but its recovery sheet could not be written ({reason}): run fieldkit district recovery-key new --recovery-sheet FILE",
     "recovery.fingerprint": "Recovery key fingerprint: {fingerprint}",
-    "recovery.new_grants": "The team devices grant their case keys to generation {generation} at their next sync.",
+    "recovery.new_grants": "The team devices grant their case keys to generation {generation} as they sync: until then, its sheet opens no case.",
     "recovery.list_title": "Recovery key generations ({count})",
     "recovery.none": "No recovery key yet: fieldkit district recovery-key new --recovery-sheet FILE.",
     "col.generation": "Generation",
@@ -64,7 +64,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.opt.recover_format": "md (Markdown) or pdf; by default, the output file's suffix.",
     "recovery.sheet.wrong_number": "line {line} was asked, and line {given} typed: type the lines in their order",
     "recovery.sheet_is_pdf": "the sheet's PDF cannot be read back: type its lines with --sheet -, or give a text file of them (typed, or its QR code's text)",
-    "recovery.no_key_granted": "no key of this case is granted to the recovery key of generation {generation}: the team devices grant their keys to the newest generation at their sync",
+    "recovery.no_key_granted": "no key of this case is granted to the recovery key of generation {generation}: the team devices grant their keys to the newest generation as they sync",
     "recovery.no_member": "case {ref} has no team member with keys to grant to: assign an enrolled worker first",
     "recovery.granted": "Case {ref}: case keys opened with the sheet: {keys}; keys given to the team: {grants} (members: {members}). They receive them at their next sync.",
     "recovery.still_sealed": Plural(

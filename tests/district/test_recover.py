@@ -201,3 +201,21 @@ def test_the_sheet_typed_at_a_terminal_is_checked_line_by_line(world: World, tmp
     child.close()
     assert child.exitstatus == 0, shown
     assert "clés transmises à l'équipe" in " ".join(shown.split())
+
+
+def test_a_new_generation_opens_the_case_once_a_team_device_has_synced(
+    world: World, tmp_path: Path
+):
+    two = tmp_path / "two.pdf"
+    fk.ok(world.district_home, "district", "recovery-key", "new", "--recovery-sheet", str(two))
+    typed = tmp_path / "two.txt"
+    typed.write_text("\n".join(sheet_lines(two)))
+    out = tmp_path / "file.md"
+    before = _recover(world, "--sheet-file", str(typed), "--subject-access", "-o", str(out))
+    assert before.exit_code == REFUSED and "generation 2" in before.stderr
+    assert not out.exists()
+    file_sync(fk, world, "a", "learns")  # the reply tells A of generation 2
+    file_sync(fk, world, "a", "grants")  # A's next bundle grants its keys to it
+    after = _recover(world, "--sheet-file", str(typed), "--subject-access", "-o", str(out))
+    assert after.exit_code == 0, after.stderr
+    assert MARKER in out.read_text()
