@@ -1,6 +1,6 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import core, district, recovery, store, summary, sync
+from fieldkit.messages import cell, core, district, recovery, store, summary, sync
 
 AREAS = (
     core.MESSAGES,
@@ -8,5 +8,6 @@ AREAS = (
     sync.MESSAGES,
     district.MESSAGES,
     summary.MESSAGES,
+    cell.MESSAGES,
     recovery.MESSAGES,
 )
