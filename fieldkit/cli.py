@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
 
 def _district_app() -> typer.Typer:
-    from fieldkit.commands import district, refusals, report, server
+    from fieldkit.commands import district, recovery, refusals, report, server
 
     server.register(district.app)
+    recovery.register(district.app)
     refusals.register(district.app)
     report.register(district.app)
     return district.app

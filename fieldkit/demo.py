@@ -97,6 +97,9 @@ def main() -> None:
             "--url",
             url,
             "--self-signed",
+            # Beside the homes, in the demo's folder that is deleted at the end.
+            "--recovery-sheet",
+            str(root / "recovery-sheet-1.pdf"),
         )
         server = subprocess.Popen(
             [

@@ -3,7 +3,9 @@ district backends, and the hostile texts that people's text is tested with."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,9 +24,20 @@ LINK = "[link=https://x]clic[/link]"
 NOTE = "Vu avec la CPE [/] et le [urgent] référent"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The session's current folder, for fixtures wider than a test (see below)."""
+    started = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("session-cwd"))
+    yield
+    os.chdir(started)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> Iterator[None]:
-    """No test sees the developer's stores, session, language or runtime dir."""
+    """No test sees the developer's stores, session, language or runtime dir, nor
+    writes in the current folder (where `district init` writes its recovery sheet)."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     for var in (
         "FIELDKIT_HOME",
         "FIELDKIT_SESSION",

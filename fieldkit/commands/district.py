@@ -64,13 +64,18 @@ def init(
     database: str | None = typer.Option(
         None, "--database", metavar="postgresql://…", help=t("help.opt.database")
     ),
+    recovery_sheet: Path | None = typer.Option(
+        None, "--recovery-sheet", help=t("help.opt.recovery_sheet")
+    ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     st = state(ctx)
     if not prefix.isalnum() or len(prefix) > 8:
         raise InvalidValue("value.bad_prefix", field="--prefix", value=prefix)
+    from fieldkit.commands import recovery
     from fieldkit.district.store import DistrictStore
 
+    recovery.check_sheet_place(recovery_sheet, st.home)
     passphrase = new_passphrase(st.credentials())
     with DistrictStore.create(st.home, passphrase, name, url, prefix, database) as store:
         fingerprint = store.identity().public.fingerprint
@@ -92,6 +97,9 @@ def init(
                 st.home, name, sorted(hosts), store.data_key
             )
             store.set_setting("tls_fingerprint", data["tls_fingerprint"])
+        sheet = recovery.write_first_sheet(store, recovery_sheet)
+        data["recovery_sheet"] = sheet["recovery_sheet"]
+        data["recovery_fingerprint"] = sheet["fingerprint"]
     if as_json:
         print_json(data)
         return
@@ -100,6 +108,7 @@ def init(
     console().print(t("district.database", database=data["database"]))
     if "tls_fingerprint" in data:
         console().print(t("district.tls_fingerprint", fingerprint=data["tls_fingerprint"]))
+    recovery.tell_written(sheet)
 
 
 @worker_app.command("add", help=t("help.district_worker_add"))

@@ -133,7 +133,9 @@ def _grant_reason(conn, change: Change, worker_id: str) -> str | None:
 
 def recovery_fingerprints(conn) -> dict[str, str]:
     """Grantee id ("recovery-N") -> fingerprint of each of the district's recovery keys."""
-    return {}
+    from fieldkit.district import recovery
+
+    return recovery.fingerprints(conn)
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")

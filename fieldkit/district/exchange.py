@@ -25,6 +25,7 @@ from fieldkit.sync.enrolment import ENROL_MAGIC, check_proof, read_request
 from fieldkit.sync.payload import (
     CLOCK_AHEAD,
     EnrolReply,
+    RecoveryKey,
     Refusal,
     SyncReply,
     SyncRequest,
@@ -172,9 +173,20 @@ def _sync(
             decisions=refusals.decisions_for(conn, worker_id),
             district_name=store.name,
             workers=_named_on(conn, open_cases),
+            recovery=_recovery_key(conn),
         )
         outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
     return outcome
+
+
+def _recovery_key(conn) -> RecoveryKey | None:
+    """The district's newest recovery key, which the team devices grant case keys to."""
+    from fieldkit.district import recovery
+
+    newest = recovery.generations(conn)
+    if not newest:
+        return None
+    return RecoveryKey(generation=newest[-1].number, keys=newest[-1].public.to_dict())
 
 
 def _named_on(conn, open_cases: set[str]) -> list:

@@ -1,6 +1,6 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, core, district, store, summary, sync
+from fieldkit.messages import cell, core, district, recovery, store, summary, sync
 
 AREAS = (
     core.MESSAGES,
@@ -9,4 +9,5 @@ AREAS = (
     district.MESSAGES,
     summary.MESSAGES,
     cell.MESSAGES,
+    recovery.MESSAGES,
 )
