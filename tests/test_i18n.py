@@ -76,11 +76,13 @@ DYNAMIC = {
     "referral": [r.value for r in ReferralDomain],
     "concern": [c.value for c in ConcernLevel],
     "goal": [g.value for g in GoalState],
-    "cell.attendance": [a.value for a in Attendance],
-    "cell.participation": [p.value for p in Participation],
+    "attendance": [a.value for a in Attendance],
+    "participation": [p.value for p in Participation],
     "field": list(CASE_FIELDS),
     "agenda": ["review", "contact"],
     "duration": ["day", "hour", "minute"],
+    "attendance": ["kept", "missed", "excused"],
+    "participation": ["proposed", "accepted", "declined", "withdrawn"],
     "sync.notice": ["recover-grant-team", "recover-subject-access"],
 }
 PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "fieldkit.po"

@@ -151,7 +151,7 @@ def show(
     facts.add_row(t("col.status"), label("status", item.status))
     facts.add_row(t("col.priority"), label("priority", item.priority))
     if item.participation:
-        facts.add_row(field_name("participation"), label("cell.participation", item.participation))
+        facts.add_row(field_name("participation"), label("participation", item.participation))
     facts.add_row(t("col.unit"), plain(item.unit))
     if item.assignees:
         team = [names.of(a.id) + (" *" if a.lead else "") for a in item.assignees]
@@ -240,7 +240,7 @@ def followup_table(history: list, total: int | None = None, names: Names | None 
             summary.append(f"  [{t('followup.for_cell_mark')}]", style="bold")
         kind = label("kind", item.kind)
         if item.attendance:
-            kind = f"{kind} ({label('cell.attendance', item.attendance).lower()})"
+            kind = f"{kind} ({label('attendance', item.attendance).lower()})"
         table.add_row(
             short(item.id),
             show_day(item.occurred_on),

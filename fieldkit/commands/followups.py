@@ -241,7 +241,7 @@ def show(
     if item.concern_level:
         grid.add_row(t("col.concern_level"), label("concern", item.concern_level))
     if item.attendance:
-        grid.add_row(field_name("attendance"), label("cell.attendance", item.attendance))
+        grid.add_row(field_name("attendance"), label("attendance", item.attendance))
     if item.referral_to:
         grid.add_row(t("col.referral_to"), label("referral", item.referral_to))
     if item.partners:

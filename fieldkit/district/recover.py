@@ -127,10 +127,9 @@ def _write(conn: Connection, case_id: str, entity: str, entity_id: str, fields: 
     return change
 
 
-def _used(conn: Connection, case_id: str, action: str, detail: str) -> None:
-    """The audit event and the team's notice of one use of the sheet (in a transaction)."""
+def _notify(conn: Connection, case_id: str, action: str) -> None:
+    """The team's notice of one use of the sheet (in its transaction, beside its audit)."""
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    audit.record(conn, "district", action, "case", case_id, detail)
     _write(conn, case_id, NOTICE_ENTITY, uuid.uuid4().hex, {"action": action, "at": at})
 
 
@@ -168,7 +167,8 @@ def grant_team(store: DistrictStore, ref: str, sheet: Identity) -> TeamGrants:
                 )
                 written += 1
         detail = f"generation={found.generation} keys={len(found.keys)} grants={written}"
-        _used(conn, case_id, GRANT_TEAM, detail)
+        audit.record(conn, "district", "recover-grant-team", "case", case_id, detail)
+        _notify(conn, case_id, GRANT_TEAM)
     return TeamGrants(
         case_id,
         case.reference,
@@ -194,5 +194,6 @@ def open_file(store: DistrictStore, ref: str, sheet: Identity) -> CaseFile:
     unreadable = sealing.sealed_count(case, history)
     with transaction(conn):
         detail = f"generation={found.generation} keys={len(found.keys)} unreadable={unreadable}"
-        _used(conn, case_id, SUBJECT_ACCESS, detail)
+        audit.record(conn, "district", "recover-subject-access", "case", case_id, detail)
+        _notify(conn, case_id, SUBJECT_ACCESS)
     return CaseFile(case, history, conflicts, found.generation, unreadable)

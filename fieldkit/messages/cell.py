@@ -1,20 +1,20 @@
 """Messages of the cell's view (issue 16): what the district and the prevention group read
 of a case (`district case show`, `district case summary`, the report's cases), and the
-words for the values of the cell's fields (`cell.attendance.*`, `cell.participation.*`).
+words for the values of the cell's fields (`attendance.*`, `participation.*`).
 """
 
 from fieldkit.messages.plural import Plural
 
 MESSAGES: dict[str, str | Plural] = {
     # Attendance of an appointment (model.Attendance).
-    "cell.attendance.kept": "Appointment kept",
-    "cell.attendance.missed": "Appointment missed",
-    "cell.attendance.excused": "Appointment excused",
+    "attendance.kept": "Appointment kept",
+    "attendance.missed": "Appointment missed",
+    "attendance.excused": "Appointment excused",
     # The person's participation, libre adhésion (model.Participation).
-    "cell.participation.proposed": "Proposed",
-    "cell.participation.accepted": "Accepted",
-    "cell.participation.declined": "Declined",
-    "cell.participation.withdrawn": "Withdrawn",
+    "participation.proposed": "Proposed",
+    "participation.accepted": "Accepted",
+    "participation.declined": "Declined",
+    "participation.withdrawn": "Withdrawn",
     # Where a team text stands when the district cannot read it.
     "cell.team_note": "team note (readable by the team only)",
     "cell.notes_hidden": Plural(

@@ -249,6 +249,7 @@ MESSAGES: dict[str, str | Plural] = {
     "action.refusal-dismiss": "refused change dismissed",
     "object.store": "store",
     "object.case": "case",
+    "object.recovery-key": "recovery key",
     "object.followup": "follow-up",
     "object.followups": "follow-ups",
     "object.district": "district",

@@ -244,7 +244,7 @@ def format_value(field: str, value: Any) -> str:
     if field == "priority":
         return t(f"priority.{value}")
     if field == "participation":
-        return t(f"cell.participation.{value}")
+        return t(f"participation.{value}")
     if field in ("referral_date", "next_review"):
         day = _as_date(value)
         return show_day(day) if day else str(value)
@@ -318,7 +318,7 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     if summary.next_contact_overdue:
         contact = t("summary.overdue", date=contact)
     concern = t(f"concern.{summary.concern_level}") if summary.concern_level else none
-    consent = t(f"cell.participation.{summary.participation}") if summary.participation else none
+    consent = t(f"participation.{summary.participation}") if summary.participation else none
     return [
         (t("summary.reference"), summary.reference),
         (t("summary.name"), summary.display_name),
@@ -370,7 +370,7 @@ def entry_details(entry: HistoryEntry) -> list[tuple[str, str]]:
     if entry.concern_level is not None:
         details.append((t("summary.concern_level"), t(f"concern.{entry.concern_level}")))
     if entry.attendance is not None:
-        details.append((t("field.attendance"), t(f"cell.attendance.{entry.attendance}")))
+        details.append((t("field.attendance"), t(f"attendance.{entry.attendance}")))
     if entry.next_steps:
         details.append((t("summary.next_steps"), entry.next_steps))
     if entry.next_contact is not None:

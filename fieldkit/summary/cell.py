@@ -140,7 +140,7 @@ def value_word(prefix: str, value: object) -> str:
     """The words for an attendance or a participation, or a dash."""
     if value is None:
         return t("summary.none")
-    return t(f"cell.{prefix}.{getattr(value, 'value', value)}")
+    return t(f"{prefix}.{getattr(value, 'value', value)}")
 
 
 def title_line(summary: CellSummary) -> str:
