@@ -197,7 +197,8 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
     from fieldkit.store import writing
 
     done = Granted()
-    have = grants.granted(store.conn, case.id)
+    identity = store.identity()
+    have = _granted_by_team(store, case, identity.public)
     got_any = {g[1] for g in have}
     # Not to itself: this device keeps the key; once re-enrolled, its colleagues grant
     # to its new keys, and the recovery key stands behind a team that lost every device.
@@ -205,7 +206,6 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
     recovery = recovery_key(store)
     if recovery is not None:
         targets[recovery_grantee(recovery[0])] = recovery[1]
-    identity = store.identity()
     for key in keys:
         for grantee, public in sorted(targets.items()):
             if (key.kid, grantee, public.fingerprint_hex) in have:
@@ -227,6 +227,31 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
                 got_any.add(grantee)
                 done.newcomers.append((case.id, grantee))
     return done
+
+
+def _granted_by_team(
+    store: WorkerStore, case: Case, own: PublicIdentity
+) -> set[tuple[str, str, str]]:
+    """(kid, grantee, fingerprint) of the grants of a case that a team device signed: a
+    grant in the district's name, or one whose signature does not verify, does not stand
+    for the team's own (the district could forge one under a real key id, with a key of
+    its own, so that no colleague ever grants the real key)."""
+    current = members(case)
+    ever: dict[str, list[PublicIdentity]] | None = None
+    found = set()
+    for grant in grants.of_case(store.conn, case.id):
+        if grant.granter == "district":
+            continue
+        message = grant.signed_message()
+        now = own if grant.granter == store.author else current.get(grant.granter)
+        if now is None or not now.verify(grant.signature, message):
+            # A member who left, or who enrolled another device since: the keys the
+            # district listed for it before (read only then, as it is rare).
+            ever = identities_ever(store, case.id) if ever is None else ever
+            if not any(p.verify(grant.signature, message) for p in ever.get(grant.granter, [])):
+                continue
+        found.add((grant.kid, grant.grantee, grant.grantee_key))
+    return found
 
 
 def grant_missing(store: WorkerStore) -> Granted:
