@@ -38,7 +38,7 @@ from fieldkit.crypto.casekeys import (
 from fieldkit.crypto.envelope import seal_to
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import Change, FollowUpKind
-from fieldkit.replica import cases, changelog, followups, grants, merge, meta
+from fieldkit.replica import cases, changelog, followups, grants, merge
 from fieldkit.store import team
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
