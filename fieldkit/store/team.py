@@ -232,15 +232,26 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
 def _granted_by_team(
     store: WorkerStore, case: Case, own: PublicIdentity
 ) -> set[tuple[str, str, str]]:
-    """(kid, grantee, fingerprint) of the grants of a case that a team device signed: a
-    grant in the district's name, or one whose signature does not verify, does not stand
-    for the team's own (the district could forge one under a real key id, with a key of
-    its own, so that no colleague ever grants the real key)."""
+    """(kid, grantee, fingerprint) of the grants of a case that a team device signed
+    since the grantee last joined the team: those stand for a grant the grantee holds.
+
+    A grant in the district's name, or one whose signature does not verify, does not
+    (the district could forge one under a real key id, with a key of its own, so that
+    no colleague ever grants the real key). Nor does a grant made before the grantee
+    last joined: the district drops a grant that arrives once the grantee has left, and
+    the granting device, which keeps its copy, would never grant that key again."""
     current = members(case)
+    joined = _joined(store, case.id)
     ever: dict[str, list[PublicIdentity]] | None = None
     found = set()
-    for grant in grants.of_case(store.conn, case.id):
-        if grant.granter == "district":
+    rows = store.conn.execute(
+        "SELECT g.fields, c.hlc FROM grants g JOIN changes c ON c.id = g.change_id"
+        " WHERE g.case_id = ?",
+        (case.id,),
+    ).fetchall()
+    for data, hlc in rows:
+        grant = Grant.from_fields(case.id, json.loads(data))
+        if grant.granter == "district" or hlc <= joined.get(grant.grantee, ""):
             continue
         message = grant.signed_message()
         now = own if grant.granter == store.author else current.get(grant.granter)
@@ -252,6 +263,21 @@ def _granted_by_team(
                 continue
         found.add((grant.kid, grant.grantee, grant.grantee_key))
     return found
+
+
+def _joined(store: WorkerStore, case_id: str) -> dict[str, str]:
+    """Worker id -> the stamp of the case change that last added it to the team."""
+    joined: dict[str, str] = {}
+    present: set[str] = set()
+    history = changelog.of_case(store.conn, case_id, "case")
+    for change in sorted(history, key=lambda c: (c.hlc, c.origin)):
+        if "assignees" not in change.fields:
+            continue
+        now = {a.get("id") for a in change.fields["assignees"] or [] if isinstance(a, dict)}
+        for worker in now - present:
+            joined[worker] = change.hlc
+        present = now
+    return joined
 
 
 def grant_missing(store: WorkerStore) -> Granted:
