@@ -70,7 +70,10 @@ class SyncResult:
     granted: int = 0
     keys_learned: int = 0
     grants_refused: int = 0
-    newcomers: list[tuple[str, str]] = field(default_factory=list)
+    newcomers: list[dict[str, str]] = field(default_factory=list)
+    # What the district did on this worker's cases that the team must know of (a use of
+    # the recovery key): {"case_id", "reference", "action", "at"}.
+    notices: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -86,7 +89,8 @@ class SyncResult:
             "granted": self.granted,
             "keys_learned": self.keys_learned,
             "grants_refused": self.grants_refused,
-            "new_members": [{"case_id": c, "worker_id": w} for c, w in self.newcomers],
+            "new_members": self.newcomers,
+            "notices": self.notices,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -102,6 +106,7 @@ class SyncResult:
         self.keys_learned += other.keys_learned
         self.grants_refused += other.grants_refused
         self.newcomers.extend(other.newcomers)
+        self.notices.extend(other.notices)
 
 
 DAY_MS = 86_400_000
@@ -204,10 +209,12 @@ def enrol_complete(store: WorkerStore, data: bytes) -> EnrolReply:
 
 
 def build_request(store: WorkerStore) -> tuple[bytes, int, bool]:
-    """The outgoing bundle; returns (bytes, changes included, more remain)."""
+    """The outgoing bundle; returns (bytes, changes of work included, more remain). Grants
+    of case keys travel in it too, but are not counted: they are no one's work."""
     pending = _pending(store)
     bundle, count = _request_bundle(store, pending)
-    return bundle, count, len(pending) > count
+    work = sum(1 for _, text in pending[:count] if '"entity":"grant"' not in text)
+    return bundle, work, len(pending) > count
 
 
 def _pending(store: WorkerStore) -> list[tuple[int, str]]:
@@ -295,7 +302,18 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     with transaction(conn):
         meta.put(conn, "district_counter_in", header.counter)
         _note_refusals(store, reply, header, result)
+        fresh = {c.id for c in reply.changes if not changelog.seen(conn, c.id)}
         applied = merge.apply_received(conn, reply.changes)
+        result.notices = [
+            {
+                "case_id": c.case_id,
+                "reference": cases.reference_of(conn, c.case_id) or c.case_id,
+                "action": c.fields["action"],
+                "at": str(c.fields.get("at", "")),
+            }
+            for c in reply.changes
+            if c.entity == "notice" and c.id in fresh and changelog.seen(conn, c.id)
+        ]
         result.received, result.conflicts = applied.applied, len(applied.conflicts)
         acked = max(meta.get_int(conn, "acked_seq"), min(header.ack, _max_local_seq(store)))
         meta.put(conn, "acked_seq", acked)
@@ -361,7 +379,9 @@ def _note_refusals(
             continue
         reference = cases.reference_of(conn, change.case_id) or change.case_id[:8]
         refusals.record(conn, change, reference, refusal.reason)
-        result.refused.append(_refused_item(change, reference, refusal.reason))
+        result.refused.append(
+            _refused_item(team.open_change(store, change), reference, refusal.reason)
+        )
         # The copy waits for the coordinator; the case reads as the district holds it.
         changelog.delete_one(conn, change.id)
         withdrawn.add(change.case_id)

@@ -468,13 +468,14 @@ def test_a_worker_clock_years_off_loses_nothing_and_converges(opened, offset_yea
 
     values = {s.get_case(case)[0].situation for s in (a, b)}
     _, at_district = district.case(case)
-    assert values == {district.case(case)[0].situation}  # converged
+    # Converged: the district relays the situation sealed, and it opens to the same text.
+    assert values == {open_at_worker(a, case, district.case(case)[0].situation)}
     assert {f.id for f in at_district} == notes
     for worker in (a, b):
         assert {f.id for f in worker.list_followups(case)} == notes
     # The losing value is kept as a conflict on every side, never silently dropped.
     kept = {
-        frozenset((c.winner_value, c.loser_value))
+        frozenset((open_at_worker(a, case, c.winner_value), open_at_worker(a, case, c.loser_value)))
         for c in district.case_conflicts(case)
         if c.field == "situation"
     }
@@ -487,7 +488,7 @@ def test_a_worker_clock_years_off_loses_nothing_and_converges(opened, offset_yea
     for worker in (b, a):
         api_sync(district, worker)
     assert {s.get_case(case)[0].situation for s in (a, b)} == {"Situation à jour"}
-    assert district.case(case)[0].situation == "Situation à jour"
+    assert open_at_worker(a, case, district.case(case)[0].situation) == "Situation à jour"
 
 
 def test_a_district_clock_years_ahead_is_refused_by_the_workers_and_loses_nothing(opened):
@@ -600,3 +601,14 @@ def test_the_stores_are_compared_byte_for_byte(sandbox):
     before, files = store_bytes(home), tree_bytes(home)
     (home / "worker.db").write_bytes((home / "worker.db").read_bytes()[:-1] + b"\x00")
     assert store_bytes(home) != before and tree_bytes(home) != files
+
+
+def open_at_worker(worker, case_id: str, value):
+    """A case's situation as the district holds it, opened with a team member's keys."""
+    from fieldkit.replica.sealing import open_field
+    from fieldkit.store import team
+
+    text, readable = open_field(team.keyring(worker, case_id), case_id, "case", case_id,
+                                "situation", value)  # fmt: skip
+    assert readable
+    return text

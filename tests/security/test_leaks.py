@@ -106,7 +106,9 @@ def test_no_marker_outlives_a_session_outside_the_store(tmp_path, session_env, m
         fk.json(home, "case", "update", reference, "--situation", MARKERS["situation"])
         assert net.sync("a")["sent"] == 2
         # While the case is held, the decryptor below does see its text.
-        assert MARKERS["note"].encode() in store_plaintext(home, monkeypatch)
+        # (The note itself is the team's: sealed even inside the store, issue 16.)
+        assert MARKERS["name"].encode() in store_plaintext(home, monkeypatch)
+        assert MARKERS["note"].encode() not in store_plaintext(home, monkeypatch)
         shown = fk.ok(home, "case", "summary", reference).stdout  # on the terminal: asked for
         assert "MARQUEUR" in shown  # (rich may wrap the rest of it)
         net.fk.ok(net.district_home, "district", "case", "unassign", reference,
