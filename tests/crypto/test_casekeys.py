@@ -43,7 +43,10 @@ OTHER_CASE = "d" * 32
 FOLLOWUP = "f" * 32
 TEXT = "Entretien avec Amélie : elle reprend le lycée lundi."
 
-KEY = CaseKey.new(CASE, 1)
+# A fixed key, so that the parameters built from its id are the same in every test
+# process (pytest-xdist compares what each collected).
+_FIXED = bytes(range(KEY_BYTES))
+KEY = CaseKey(CASE, key_id(CASE, _FIXED), 1, _FIXED)
 GRANTER = Identity.generate()  # the granting device
 GRANTEE = Identity.generate()  # the member the key is granted to
 STRANGER = Identity.generate()
