@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import cli_latency, scale, sync_throughput
+from benchmarks import cli_latency, scale, sealing, sync_throughput
 
 quick = "--quick" in sys.argv
 table: list[tuple[str, str, str, str]] = []  # what, figure, target, ok
@@ -58,6 +58,31 @@ row(
     "sync: peak RSS worker / server",
     f"{figures['client_rss_mb']:.0f} / {figures['server_rss_mb']:.0f} MB",
     "bounded",
+    None,
+)
+
+print("\n== Sealing the case team's texts (issue 16)", flush=True)
+sealed = sync_throughput.run(5_000 if quick else sync_throughput.CHANGES, sealed=True)
+sync_throughput.report(sealed)
+row(
+    f"sync, sealed: {sealed['changes']:,} changes end to end",
+    f"{sealed['seconds']:.1f} s = {sealed['ratio']:.0f}x",
+    f"<= {sync_throughput.TARGET:.0f}x",
+    sealed["ratio"] <= sync_throughput.TARGET,
+)
+per_change = sealing.per_change(300 if quick else 2000)
+shown = sealing.case_show(3 if quick else 7)
+sealing.report(per_change, shown)
+row(
+    "sealing: seal + open per follow-up",
+    f"{(per_change['seal'] + per_change['open']) * 1e6:.0f} us = {per_change['ratio']:.0f}x row",
+    "reported",
+    None,
+)
+row(
+    f"case show, {sealing.CASE_SHOW_FOLLOWUPS} follow-ups: sealed / clear",
+    f"{shown['sealed'] * 1000:.0f} ms = {shown['ratio']:.2f}x",
+    "reported",
     None,
 )
 

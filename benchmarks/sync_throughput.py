@@ -36,8 +36,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]:
-    """A district, one enrolled worker with one assigned case and `changes` unsent follow-ups."""
+def _world(
+    root: Path, url: str, changes: int, sealed: bool = False
+) -> tuple[Path, Path, list[tuple]]:
+    """A district, one enrolled worker with one assigned case and `changes` unsent follow-ups
+    (with `sealed`, their team texts sealed under a case key the worker holds, as
+    `followup add` writes them since issue 16)."""
     from benchmarks.scale import _followup_rows
     from fieldkit.crypto import keyfile
     from fieldkit.district.exchange import handle
@@ -75,11 +79,34 @@ def _world(root: Path, url: str, changes: int) -> tuple[Path, Path, list[tuple]]
                 )
                 for followup, change in _followup_rows([case.id], changes, added.id, None)
             ]
+            if sealed:
+                rows = _sealed_rows(worker, case.id, rows)
             with transaction(conn):
                 _insert(conn, rows)
                 meta.put(conn, "seq", first_seq + changes - 1)
                 meta.put(conn, "hlc", rows[-1][1][3])
     return district_home, worker_home, rows
+
+
+def _sealed_rows(worker, case_id: str, rows: list[tuple[tuple, tuple]]) -> list[tuple]:
+    """The same rows with their team texts sealed, under a key the worker now holds."""
+    import json
+
+    from fieldkit.replica.sealing import seal_fields
+    from fieldkit.store import team
+    from fieldkit.store.db import transaction
+
+    with transaction(worker.conn):
+        key = team.writing_key(worker, case_id)
+    out = []
+    for followup, change in rows:
+        fid = followup[0]
+        data = seal_fields(key, "followup", fid, json.loads(followup[7]))
+        fields = seal_fields(key, "followup", fid, json.loads(change[8]))
+        followup = (*followup[:7], json.dumps(data, ensure_ascii=False, sort_keys=True))
+        change = (*change[:8], json.dumps(fields, ensure_ascii=False, sort_keys=True), *change[9:])
+        out.append((followup, change))
+    return out
 
 
 def _insert(conn, rows: list[tuple[tuple, tuple]]) -> None:
@@ -151,7 +178,7 @@ def _wait_for(url: str, server: subprocess.Popen) -> None:
         time.sleep(0.1)
 
 
-def run(changes: int = CHANGES) -> dict[str, float]:
+def run(changes: int = CHANGES, sealed: bool = False) -> dict[str, float]:
     from fieldkit.store.access import Credentials
     from fieldkit.store.worker import WorkerStore
     from fieldkit.sync import worker_side
@@ -161,7 +188,7 @@ def run(changes: int = CHANGES) -> dict[str, float]:
         root = Path(tmp)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        district_home, worker_home, rows = _world(root, url, changes)
+        district_home, worker_home, rows = _world(root, url, changes, sealed)
         baseline = min(_baseline(root, [f for f, _ in rows], i) for i in range(3))
         floor = min(_storage_floor(root, rows, i) for i in range(3))
         server = subprocess.Popen(
@@ -188,7 +215,7 @@ def run(changes: int = CHANGES) -> dict[str, float]:
             server.terminate()
             _, _, usage = os.wait4(server.pid, 0)
             server.returncode = 0
-    if result.sent != changes or queued:
+    if result.sent < changes or queued:  # with sealing, the key's grant is sent too
         raise SystemExit(f"sync incomplete: sent {result.sent}, {queued} still queued")
     return {
         "changes": changes,

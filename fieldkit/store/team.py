@@ -197,7 +197,8 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
     from fieldkit.store import writing
 
     done = Granted()
-    have = grants.granted(store.conn, case.id)
+    identity = store.identity()
+    have = _granted_by_team(store, case, identity.public)
     got_any = {g[1] for g in have}
     # Not to itself: this device keeps the key; once re-enrolled, its colleagues grant
     # to its new keys, and the recovery key stands behind a team that lost every device.
@@ -205,7 +206,6 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
     recovery = recovery_key(store)
     if recovery is not None:
         targets[recovery_grantee(recovery[0])] = recovery[1]
-    identity = store.identity()
     for key in keys:
         for grantee, public in sorted(targets.items()):
             if (key.kid, grantee, public.fingerprint_hex) in have:
@@ -235,6 +235,57 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
                     }
                 )
     return done
+
+
+def _granted_by_team(
+    store: WorkerStore, case: Case, own: PublicIdentity
+) -> set[tuple[str, str, str]]:
+    """(kid, grantee, fingerprint) of the grants of a case that a team device signed
+    since the grantee last joined the team: those stand for a grant the grantee holds.
+
+    A grant in the district's name, or one whose signature does not verify, does not
+    (the district could forge one under a real key id, with a key of its own, so that
+    no colleague ever grants the real key). Nor does a grant made before the grantee
+    last joined: the district drops a grant that arrives once the grantee has left, and
+    the granting device, which keeps its copy, would never grant that key again."""
+    current = members(case)
+    joined = _joined(store, case.id)
+    ever: dict[str, list[PublicIdentity]] | None = None
+    found = set()
+    rows = store.conn.execute(
+        "SELECT g.fields, c.hlc FROM grants g JOIN changes c ON c.id = g.change_id"
+        " WHERE g.case_id = ?",
+        (case.id,),
+    ).fetchall()
+    for data, hlc in rows:
+        grant = Grant.from_fields(case.id, json.loads(data))
+        if grant.granter == "district" or hlc <= joined.get(grant.grantee, ""):
+            continue
+        message = grant.signed_message()
+        now = own if grant.granter == store.author else current.get(grant.granter)
+        if now is None or not now.verify(grant.signature, message):
+            # A member who left, or who enrolled another device since: the keys the
+            # district listed for it before (read only then, as it is rare).
+            ever = identities_ever(store, case.id) if ever is None else ever
+            if not any(p.verify(grant.signature, message) for p in ever.get(grant.granter, [])):
+                continue
+        found.add((grant.kid, grant.grantee, grant.grantee_key))
+    return found
+
+
+def _joined(store: WorkerStore, case_id: str) -> dict[str, str]:
+    """Worker id -> the stamp of the case change that last added it to the team."""
+    joined: dict[str, str] = {}
+    present: set[str] = set()
+    history = changelog.of_case(store.conn, case_id, "case")
+    for change in sorted(history, key=lambda c: (c.hlc, c.origin)):
+        if "assignees" not in change.fields:
+            continue
+        now = {a.get("id") for a in change.fields["assignees"] or [] if isinstance(a, dict)}
+        for worker in now - present:
+            joined[worker] = change.hlc
+        present = now
+    return joined
 
 
 def grant_missing(store: WorkerStore) -> Granted:
