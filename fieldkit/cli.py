@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 
 
 def _district_app() -> typer.Typer:
-    from fieldkit.commands import district, refusals, report, server
+    from fieldkit.commands import district, refusals, report, seal, server
 
     server.register(district.app)
     refusals.register(district.app)
     report.register(district.app)
+    seal.register(district.app)
     return district.app
 
 
