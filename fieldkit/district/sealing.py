@@ -128,7 +128,9 @@ def plan(conn: Any) -> dict[str, tuple[list[Change], list[tuple[int, str, Change
         clear = [
             c
             for c in history
-            if _clear(c.entity, c.fields, cell.get(c.entity_id, False) or bool(c.fields.get("for_cell")))
+            if _clear(
+                c.entity, c.fields, cell.get(c.entity_id, False) or bool(c.fields.get("for_cell"))
+            )
         ]
         if clear:
             found[case_id] = (clear, [])
@@ -233,7 +235,9 @@ def _seal_case(
     for number, worker_id, change in refused:
         sealed = sealer.fields(change)
         if sealed is not None:
-            refusals.replace_change(conn, number, worker_id, change.model_copy(update={"fields": sealed}))
+            refusals.replace_change(
+                conn, number, worker_id, change.model_copy(update={"fields": sealed})
+            )
             done.refusals += 1
     targets = _members(conn, case_id)
     if recovery is not None:

@@ -91,7 +91,9 @@ P = TypeVar("P", bound=_Payload)
 def encode(payload: _Payload) -> bytes:
     # A reply without a `workers` list leaves the member out rather than writing null:
     # what a device that predates the member reads (a wipe notice, say) stays the same.
-    unset = {name for name in ("workers", "recovery", "resealed") if getattr(payload, name, ()) is None}
+    unset = {
+        name for name in ("workers", "recovery", "resealed") if getattr(payload, name, ()) is None
+    }
     return payload.model_dump_json(exclude=unset or None).encode("utf-8")
 
 

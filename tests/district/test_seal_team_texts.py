@@ -181,7 +181,9 @@ def test_sealing_keeps_every_reading_and_removes_the_clear_text(
     for who in ("a", "b"):
         with world.open_worker(who) as store:
             assert meta.get(store.conn, "resync_needed") is None
-            logged = json.dumps([c.fields for c in changelog.all_of_case(store.conn, world.case_id)])
+            logged = json.dumps(
+                [c.fields for c in changelog.all_of_case(store.conn, world.case_id)]
+            )
             assert MARKERS["followup"] not in logged  # the district's sealed copy, taken
             assert team.keyring(store, world.case_id)
 
