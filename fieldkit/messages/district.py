@@ -201,5 +201,6 @@ MESSAGES: dict[str, str | Plural] = {
         "{count} refused changes about cases no longer held here keep their texts: purge them with those cases' other refusals.",
     ),
     "seal.no_recovery": "This district has no recovery key yet: the keys went to the teams only (district recovery-key new grants them to one).",
+    "action.seal-team-texts": "team texts sealed",
     "seal.vacuum_needed": "PostgreSQL: VACUUM FULL could not run here; run it on the district's tables to remove the old rows (docs/postgresql.md).",
 }

@@ -17,6 +17,7 @@ import pytest
 
 from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district.migrate import SEALED
+from fieldkit.errors import USAGE
 from fieldkit.replica import changelog, meta
 from fieldkit.store import team
 from fieldkit.store.access import Credentials, data_key
@@ -230,7 +231,7 @@ def test_without_yes_and_without_a_terminal_nothing_is_sealed(
     fk = Fieldkit()
     world = cli_world(tmp_path, fk, first_sync=False)
     result = fk.run(world.district_home, "district", "seal-team-texts")
-    assert result.exit_code == 2
+    assert result.exit_code == USAGE
     assert "--yes" in result.stderr
     with world.open_district() as store:
         assert not [e for e in store.audit_events() if e.action == "seal-team-texts"]
