@@ -77,6 +77,7 @@ DYNAMIC = {
     "field": list(CASE_FIELDS),
     "agenda": ["review", "contact"],
     "duration": ["day", "hour", "minute"],
+    "sync.notice": ["recover-grant-team", "recover-subject-access"],
 }
 PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "fieldkit.po"
 MO = PO.with_suffix(".mo")

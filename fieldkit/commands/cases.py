@@ -173,6 +173,8 @@ def show(
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
     out.print(followup_table(history, total, names=names))
+    if item.unreadable or any(f.unreadable for f in history):
+        out.print(t("case.team_notes_pending"), style="yellow")
 
 
 def goal_state(goal) -> str:
@@ -401,3 +403,12 @@ def summary(
                 console=console(),
             )
     after_output(target)
+
+
+def _register_team() -> None:
+    from fieldkit.commands.team import team
+
+    app.command("team", help=t("help.case_team"))(team)
+
+
+_register_team()

@@ -236,6 +236,21 @@ def _report(result: worker_side.SyncResult, as_json: bool) -> None:
             ),
         }
         console().print(t(f"sync.done.{result.status}", **counts))
+        from fieldkit.dates import show_iso_day
+        from fieldkit.display import plain
+
+        for member in result.newcomers:
+            name = member["name"] or member["worker_id"]
+            console().print(plain(t("sync.new_member", reference=member["reference"], name=name)))
+        for notice in result.notices:
+            line = t(
+                f"sync.notice.{notice['action']}",
+                reference=notice["reference"],
+                date=show_iso_day(notice["at"][:10]) if notice["at"] else "—",
+            )
+            console().print(plain(line), style="bold")
+        if result.grants_refused:
+            err_console().print(t_n("sync.grants_refused", result.grants_refused))
         _report_refusals(result)
         if result.more:
             console().print(t("sync.more"))

@@ -107,6 +107,13 @@ MESSAGES.update(
         "refused.what.case.update": "update of {fields}",
         "refused.what.conflict.resolve": "resolution of a conflict",
         "refused.what.other": "change {op} of {entity}",
+        "sync.notice.recover-grant-team": "{reference}: on {date} the district used its recovery key to give the case's keys to the current team again.",
+        "sync.notice.recover-subject-access": "{reference}: on {date} the district used its recovery key to produce the person's whole file (right of access or court order).",
+        "sync.new_member": "{reference}: {name} joined the case's team; the team's notes were passed on to them.",
+        "sync.grants_refused": Plural(
+            "{count} case key received did not pass its checks and was refused: tell the district's coordinator.",
+            "{count} case keys received did not pass their checks and were refused: tell the district's coordinator.",
+        ),
         "refused.what.grant.add": "the team's case key for a member",
         "refusal.reason.not-assigned": "the case is not assigned to you (any more)",
         "refusal.reason.grant-not-member": "the case key was given to someone who is not on the case's team (any more)",

@@ -282,6 +282,17 @@ def _settle(conn: Connection, conflict_id: str) -> None:
     conflicts.mark_resolved(conn, conflict_id, resolution, winner)
 
 
+# What the district tells a case's team about its own acts on the case (a use of the
+# recovery key, issue 16): kept in the change log, shown by the team's devices at sync.
+NOTICE_ACTIONS = ("recover-grant-team", "recover-subject-access")
+
+
+def _notice(conn: Connection, change: Change) -> list[Conflict]:
+    if change.author != "district" or change.fields.get("action") not in NOTICE_ACTIONS:
+        raise ValueError("not a notice")
+    return []
+
+
 _HANDLERS = {
     ("case", "open"): _case_fields,
     ("case", "update"): _case_fields,
@@ -289,4 +300,5 @@ _HANDLERS = {
     ("followup", "amend"): _followup_amend,
     ("conflict", "resolve"): _conflict_resolve,
     (grants.ENTITY, "add"): grants.apply_change,
+    ("notice", "add"): _notice,
 }

@@ -232,6 +232,7 @@ def known_workers(store: WorkerStore) -> list[KnownWorker]:
 def refused_changes(store: WorkerStore, include_decided: bool = False) -> list[RefusedChange]:
     """This device's copies of the changes the district refused (audited: they hold text)."""
     items = refusals.listing(store.conn, include_decided=include_decided)
+    items = [i.model_copy(update={"change": team.open_change(store, i.change)}) for i in items]
     store.trail.event("view", "refusals", "", f"count={len(items)}")
     return items
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.dates import now_stamp
 from fieldkit.model import Change, RefusedChange
 from fieldkit.replica.columns import seal, unseal
@@ -138,5 +139,7 @@ def count_pending(conn: Connection) -> int:
 def preview(change: Change, width: int = 80) -> str:
     """The start of the change's main text, for a line naming what was refused."""
     text = change.fields.get("summary") or change.fields.get("situation") or ""
+    if is_sealed(text):
+        return ""  # a team text this replica cannot open (the district's screens)
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"

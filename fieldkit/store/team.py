@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.crypto.casekeys import CaseKey, Grant, Unopenable, make_grant, open_grant
 from fieldkit.crypto.identity import PublicIdentity
-from fieldkit.model import Case, Conflict, FollowUp
+from fieldkit.model import Case, Change, Conflict, FollowUp
 from fieldkit.replica import cases, changelog, followups, grants, merge, meta, sealing
 from fieldkit.replica.sealing import Keyring
 
@@ -190,7 +190,7 @@ class Granted:
     first time, as (case id, worker id)."""
 
     grants: int = 0
-    newcomers: list[tuple[str, str]] = field(default_factory=list)
+    newcomers: list[dict[str, str]] = field(default_factory=list)
 
 
 def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
@@ -225,7 +225,15 @@ def _grant(store: WorkerStore, case: Case, keys: Iterable[CaseKey]) -> Granted:
             is_member = not grantee.startswith("recovery-") and grantee != store.author
             if is_member and grantee not in got_any:
                 got_any.add(grantee)
-                done.newcomers.append((case.id, grantee))
+                name = next((a.name for a in case.assignees if a.id == grantee), "")
+                done.newcomers.append(
+                    {
+                        "case_id": case.id,
+                        "reference": case.reference,
+                        "worker_id": grantee,
+                        "name": name,
+                    }
+                )
     return done
 
 
@@ -323,6 +331,19 @@ def open_followup(store: WorkerStore, item: FollowUp) -> FollowUp:
     return sealing.open_followup(item, keyring(store, item.case_id))
 
 
+def open_change(store: WorkerStore, change: Change) -> Change:
+    """A change with its team texts opened, for the screens that show a change itself (a
+    refused one); a text that does not open reads as empty."""
+    fields = dict(change.fields)
+    keys = keyring(store, change.case_id)
+    for name in sealing.team_fields(change.entity):
+        if name in fields:
+            fields[name] = sealing.open_field(
+                keys, change.case_id, change.entity, change.entity_id, name, fields[name]
+            )[0]
+    return change.model_copy(update={"fields": fields})
+
+
 def open_conflicts(store: WorkerStore, items: list[Conflict]) -> list[Conflict]:
     rings: dict[str, Keyring] = {}
     opened = []
@@ -331,3 +352,56 @@ def open_conflicts(store: WorkerStore, items: list[Conflict]) -> list[Conflict]:
             rings[item.case_id] = keyring(store, item.case_id)
         opened.append(sealing.open_conflict(item, rings[item.case_id])[0])
     return opened
+
+
+# The team as `case team` shows it
+
+
+@dataclass
+class Member:
+    """One member of a case's team, now or before, as the case's history shows it."""
+
+    worker_id: str
+    name: str
+    fingerprint: str | None
+    lead: bool
+    joined: str  # the HLC of the district's change that first listed it
+    left: str | None  # the HLC of the change that no longer listed it, if it left
+    current: bool
+    has_keys: bool  # a grant of every key of the case reached it (as this device knows)
+
+
+def team_of(store: WorkerStore, case_id: str) -> tuple[list[Member], list[CaseKey]]:
+    """The members of a case's team over its history, and the keys this device holds."""
+    history: dict[str, Member] = {}
+    order: list[str] = []
+    listed_before: set[str] = set()
+    for change in changelog.of_case(store.conn, case_id, "case"):
+        listed = change.fields.get("assignees")
+        if listed is None:
+            continue
+        now = {a.get("id", ""): a for a in listed if isinstance(a, dict)}
+        for worker_id, assignee in now.items():
+            member = history.get(worker_id)
+            if member is None:
+                member = Member(worker_id, "", None, False, change.hlc, None, True, False)
+                history[worker_id] = member
+                order.append(worker_id)
+            member.name = assignee.get("name") or member.name
+            member.fingerprint = assignee.get("fingerprint") or member.fingerprint
+            member.lead = bool(assignee.get("lead"))
+            member.left, member.current = None, True
+        for worker_id in listed_before - set(now):
+            history[worker_id].left, history[worker_id].current = change.hlc, False
+        listed_before = set(now)
+    held = keyring(store, case_id)
+    given = grants.granted(store.conn, case_id)
+    all_kids = {k for k in held} | {g[0] for g in given}
+    for member in history.values():
+        if member.worker_id == store.author:
+            member.has_keys = all_kids <= set(held)
+        else:
+            theirs = {g[0] for g in given if g[1] == member.worker_id}
+            member.has_keys = bool(all_kids) and all_kids <= theirs
+    keys = sorted(held.values(), key=lambda k: (k.epoch, k.kid))
+    return [history[w] for w in order], keys

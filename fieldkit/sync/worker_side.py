@@ -70,7 +70,10 @@ class SyncResult:
     granted: int = 0
     keys_learned: int = 0
     grants_refused: int = 0
-    newcomers: list[tuple[str, str]] = field(default_factory=list)
+    newcomers: list[dict[str, str]] = field(default_factory=list)
+    # What the district did on this worker's cases that the team must know of (a use of
+    # the recovery key): {"case_id", "reference", "action", "at"}.
+    notices: list[dict[str, str]] = field(default_factory=list)
     # Cases the district sealed (`district seal-team-texts`), taken again from its copy.
     retaken: int = 0
 
@@ -88,7 +91,8 @@ class SyncResult:
             "granted": self.granted,
             "keys_learned": self.keys_learned,
             "grants_refused": self.grants_refused,
-            "new_members": [{"case_id": c, "worker_id": w} for c, w in self.newcomers],
+            "new_members": self.newcomers,
+            "notices": self.notices,
             "retaken": self.retaken,
         }
 
@@ -105,6 +109,7 @@ class SyncResult:
         self.keys_learned += other.keys_learned
         self.grants_refused += other.grants_refused
         self.newcomers.extend(other.newcomers)
+        self.notices.extend(other.notices)
         self.retaken += other.retaken
 
 
@@ -303,6 +308,8 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     with transaction(conn):
         meta.put(conn, "district_counter_in", header.counter)
         _note_refusals(store, reply, header, result)
+        # Seen before any sealed case is taken again: what comes back is not news.
+        fresh = {c.id for c in reply.changes if not changelog.seen(conn, c.id)}
         # The district answered the request that named the cases taken again before.
         retaken: list[str] = []
         again, known = 0, set()
@@ -311,10 +318,19 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             held = [c for c in reply.resealed if cases.exists(conn, c)]
             before = {c: (_work_count(store, c), conflicts.ids_of_case(conn, c)) for c in held}
             retaken = resealing.retake(store, held, ack_now)
-            # What comes back of the copy it had is not news: not counted as received.
             again = sum(before[c][0] for c in retaken)
             known = set().union(*(before[c][1] for c in retaken)) if retaken else set()
         applied = merge.apply_received(conn, reply.changes)
+        result.notices = [
+            {
+                "case_id": c.case_id,
+                "reference": cases.reference_of(conn, c.case_id) or c.case_id,
+                "action": c.fields["action"],
+                "at": str(c.fields.get("at", "")),
+            }
+            for c in reply.changes
+            if c.entity == "notice" and c.id in fresh and changelog.seen(conn, c.id)
+        ]
         result.received = max(0, applied.applied - again)
         result.conflicts = len([c for c in applied.conflicts if c.id not in known])
         resealing.set_retaken(store, retaken)
@@ -385,7 +401,9 @@ def _note_refusals(
             continue
         reference = cases.reference_of(conn, change.case_id) or change.case_id[:8]
         refusals.record(conn, change, reference, refusal.reason)
-        result.refused.append(_refused_item(change, reference, refusal.reason))
+        result.refused.append(
+            _refused_item(team.open_change(store, change), reference, refusal.reason)
+        )
         # The copy waits for the coordinator; the case reads as the district holds it.
         changelog.delete_one(conn, change.id)
         withdrawn.add(change.case_id)
