@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit import choices
-from fieldkit.commands.cases import followup_table, history_limit
+from fieldkit.commands.cases import history_limit
 from fieldkit.commands.common import (
     console,
     environment,
@@ -21,7 +21,7 @@ from fieldkit.commands.common import (
     state,
 )
 from fieldkit.commands.prompts import confirm
-from fieldkit.commands.render import case_json, district_people, label, labeller
+from fieldkit.commands.render import case_json, district_people, label, labeller, short
 from fieldkit.commands.store_admin import new_passphrase
 from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
@@ -230,10 +230,12 @@ def case_list(
             conflicts[c.case_id] = conflicts.get(c.case_id, 0) + 1
         names = district_people(store)
     if as_json:
+        from fieldkit.district.cellview import opened
+
         print_json(
             [
                 dict(
-                    case_json(c),
+                    case_json(opened(c, [])[0]),
                     high_concerns=concerns.get(c.id, 0),
                     open_conflicts=conflicts.get(c.id, 0),
                 )
@@ -282,19 +284,151 @@ def case_show(
     limit: int | None = typer.Option(None, "--limit", help=t("help.opt.history_limit")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.district.cellview import opened, opened_conflicts
+
     wanted = history_limit(limit, as_json)
     with _open(ctx) as store:
         item, history = store.case(case, limit=wanted)
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
         names = district_people(store)
+    # The district holds no case key: sealed team texts read as empty, named in
+    # `unreadable` (fieldkit/district/cellview.py); no sealed value is shown.
+    item, history = opened(item, history)
     if as_json:
-        print_json(case_json(item, history, open_conflicts))
+        data = case_json(item, history)
+        for entry, followup in zip(data["followups"], history, strict=True):
+            # A withdrawal is known by its amendment: its reason may be a sealed team text.
+            entry["withdrawn"] = followup.withdrawal() is not None
+        data["conflicts"] = []
+        for conflict, readable in opened_conflicts(open_conflicts):
+            shown = conflict.model_dump(mode="json")
+            shown["unreadable"] = [] if readable else ["winner_value", "loser_value"]
+            data["conflicts"].append(shown)
+        print_json(data)
         return
     heading = plain(item.reference, style="bold")
     heading.append(escape(f" — {item.display_name} ({item.unit})"))
     console().print(heading)
-    console().print(followup_table(history, total, names=names))
+    console().print(_cell_fields(item))
+    hidden = len(item.unreadable) + sum(1 for f in history if f.unreadable)
+    if hidden:
+        console().print(plain(t_n("cell.notes_hidden", hidden), style="bold"))
+    console().print(_cell_followups(history, total, names))
+
+
+def _cell_fields(item) -> Table:
+    """What the team addressed to the cell on the case: participation and the note."""
+    from rich.table import Table
+
+    from fieldkit.summary.cell import value_word
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    none = t("summary.none")
+    participation = value_word("participation", item.participation)
+    grid.add_row(t("field.participation"), participation)
+    grid.add_row(t("field.cell_note"), plain(item.cell_note or none, multiline=True))
+    return grid
+
+
+def _cell_followups(history: list, total: int, names) -> Table:
+    """The follow-ups as the district reads them: their metadata, and a text where it is
+    readable here (addressed to the cell, or written before sealing began)."""
+    from rich.table import Table
+
+    from fieldkit.summary.cell import value_word
+
+    if total > len(history):
+        title = t("followup.history_latest", count=len(history), total=total)
+    else:
+        title = t("followup.history", count=len(history))
+    table = Table(title=title)
+    for column in ("col.id", "col.date", "col.kind", "col.recorded_by"):
+        table.add_column(t(column))
+    table.add_column(t("field.attendance"))
+    table.add_column(t("col.summary"))
+    table.add_column(t("col.next_contact"))
+    for original in history:
+        item = original.current()
+        if "summary" in original.unreadable:
+            text = plain(t("cell.team_note"), style="dim italic")
+        else:
+            text = plain(item.summary, multiline=True)
+        if original.for_cell:
+            text.append(f"\n{t('cell.for_cell')}", style="bold")
+        if original.withdrawal() is not None:
+            text.stylize("strike")
+            text.append(f"\n{t('cell.withdrawn')}", style="bold")
+        for name, prefix, value in (
+            ("summary.referred_to", "referral", item.referral_to),
+            ("summary.concern_level", "concern", item.concern_level),
+        ):
+            if value is not None:
+                words = t("summary.label", label=t(name), value=label(prefix, value))
+                text.append(f"\n{words}", style="dim")
+        table.add_row(
+            short(item.id),
+            show_day(item.occurred_on),
+            label("kind", item.kind),
+            plain(names.of(item.recorded_by)),
+            value_word("attendance", item.attendance) if item.attendance else "",
+            text,
+            show_day(item.next_contact),
+        )
+    return table
+
+
+@case_app.command("summary", help=t("help.district_case_summary"))
+def case_summary(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=t("help.opt.format")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=t("help.opt.output")),
+    since: str | None = typer.Option(None, "--since", help=t("help.opt.summary_since")),
+    force: bool = typer.Option(False, "--force", help=t("help.opt.force")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.summary_json")),
+) -> None:
+    from functools import partial
+
+    from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
+    from fieldkit.district.cellview import cell_data, record_output
+    from fieldkit.summary.cell import assemble_cell
+    from fieldkit.summary.cell_render import (
+        render_cell_markdown,
+        render_cell_pdf,
+        render_cell_text,
+    )
+    from fieldkit.summary.export import Renderers, deliver
+
+    kind = output_format(fmt, as_json)
+    target = choose_target(output, kind, force)
+    first_day = parse_date(since, "--since")
+    with _open(ctx) as store:
+        data = cell_data(store, case, date.today())
+        document = assemble_cell(
+            data.case,
+            data.followups,
+            printed_by=data.printed_by,
+            printed_at=datetime.now().astimezone(),
+            since=first_day,
+            worker_names=data.worker_names,
+            outlook=data.outlook,
+        )
+        renderers = Renderers(
+            text=render_cell_text, markdown=render_cell_markdown, pdf=render_cell_pdf
+        )
+        with glyph_warnings():
+            deliver(
+                document,
+                kind,
+                target,
+                renderers,
+                audit=partial(record_output, store, data.case.id),
+                console=console(),
+            )
+    after_output(target)
 
 
 @case_app.command("assign", help=t("help.district_case_assign"))

@@ -2,7 +2,9 @@
 
 The figures count the unit's active cases (suspended and closed cases are left out) and
 carry no personal detail: no name, no free text, only units and counts. The per-case
-annex (reference, name, lead, last follow-up, flags) is built only when asked for.
+annex (reference, name, lead, last follow-up, flags) is built only when asked for, from
+the cell's view of each case (fieldkit/district/cellview.py): what the team addressed to
+the group, never a team note.
 The renderers are in fieldkit/summary/report_render.py.
 """
 
@@ -15,8 +17,17 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fieldkit.district.cellview import (
+    CellEntry,
+    cell_entry,
+    cell_text,
+    hidden_case_texts,
+    known_workers,
+    opened,
+)
 from fieldkit.errors import NotFound
-from fieldkit.model import Case, CaseStatus
+from fieldkit.model import Case, CaseStatus, FollowUp, Participation
+from fieldkit.names import Names
 from fieldkit.replica import followups
 from fieldkit.rules import overdue
 from fieldkit.store import audit
@@ -50,6 +61,16 @@ class UnitFigures(_Data):
     high_concerns: int = 0  # follow-ups with a high concern level, on or after `since`
     not_seen: int = 0  # no follow-up in the last `not_seen_days` days
     conflicts_waiting: int = 0  # open conflicts
+    # Appointments among the follow-ups since `since` (withdrawn ones left out), by their
+    # attendance; and the active cases by the person's participation (libre adhésion).
+    attendance_kept: int = 0
+    attendance_missed: int = 0
+    attendance_excused: int = 0
+    participation_proposed: int = 0
+    participation_accepted: int = 0
+    participation_declined: int = 0
+    participation_withdrawn: int = 0
+    participation_unknown: int = 0
 
     def add(self, other: UnitFigures) -> None:
         for name in type(self).model_fields:
@@ -66,6 +87,16 @@ class CaseLine(_Data):
     lead: str | None = None
     last_followup: date | None = None
     flags: list[CaseFlag] = Field(default_factory=list)
+    # The cell's view of the case (fieldkit/district/cellview.py), since `since`: what the
+    # team addressed to the group, the appointments' attendance, and how many of the
+    # team's notes are not shown.
+    participation: Participation | None = None
+    cell_note: str | None = None
+    attendance_kept: int = 0
+    attendance_missed: int = 0
+    attendance_excused: int = 0
+    for_cell: list[CellEntry] = Field(default_factory=list)
+    notes_hidden: int = 0
 
 
 class DistrictReport(_Data):
@@ -108,6 +139,7 @@ def build_report(
 
     figures = {name: UnitFigures(unit=name) for name in units}
     lines: list[CaseLine] = []
+    people = known_workers(store) if with_cases else []
     for case in active:
         last, recent, high = activity.get(case.id, (None, 0, 0))
         last_day = date.fromisoformat(last) if last else None
@@ -119,8 +151,22 @@ def build_report(
         unit_figures.conflicts_waiting += conflicts[case.id]
         unit_figures.reviews_overdue += CaseFlag.REVIEW_OVERDUE in flags
         unit_figures.not_seen += CaseFlag.NOT_SEEN in flags
+        name = case.participation.value if case.participation else "unknown"
+        field = f"participation_{name}"
+        setattr(unit_figures, field, getattr(unit_figures, field) + 1)
+        # Only cases seen since `since` have follow-ups to read (the activity query).
+        since_then = (
+            followups.for_case(store.conn, case.id, since=since.isoformat()) if recent else []
+        )
+        kept, missed, excused = _attendance(since_then)
+        unit_figures.attendance_kept += kept
+        unit_figures.attendance_missed += missed
+        unit_figures.attendance_excused += excused
         if with_cases:
             lead = case.lead
+            seen, history = opened(case, since_then)
+            names = Names(people).with_case(seen)
+            entries = [cell_entry(fu, names, printed_at.tzinfo) for fu in history]
             lines.append(
                 CaseLine(
                     reference=case.reference,
@@ -129,6 +175,13 @@ def build_report(
                     lead=(lead.name or lead.id) if lead else None,
                     last_followup=last_day,
                     flags=flags,
+                    participation=case.participation,
+                    cell_note=cell_text(seen.cell_note),
+                    attendance_kept=kept,
+                    attendance_missed=missed,
+                    attendance_excused=excused,
+                    for_cell=[e for e in entries if not e.team_note],
+                    notes_hidden=hidden_case_texts(seen) + sum(1 for e in entries if e.team_note),
                 )
             )
 
@@ -183,3 +236,9 @@ def _flags(
     if conflicts:
         flags.append(CaseFlag.CONFLICT)
     return flags
+
+
+def _attendance(history: list[FollowUp]) -> tuple[int, int, int]:
+    """(kept, missed, excused) among these follow-ups as amended, withdrawn ones left out."""
+    counts = Counter(fu.current().attendance for fu in history if fu.withdrawal() is None)
+    return counts["kept"], counts["missed"], counts["excused"]

@@ -1,5 +1,12 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import core, district, store, summary, sync
+from fieldkit.messages import cell, core, district, store, summary, sync
 
-AREAS = (core.MESSAGES, store.MESSAGES, sync.MESSAGES, district.MESSAGES, summary.MESSAGES)
+AREAS = (
+    core.MESSAGES,
+    store.MESSAGES,
+    sync.MESSAGES,
+    district.MESSAGES,
+    summary.MESSAGES,
+    cell.MESSAGES,
+)

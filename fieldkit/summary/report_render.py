@@ -20,7 +20,14 @@ from fieldkit.dates import show_moment
 from fieldkit.display import escaped_model
 from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
 from fieldkit.i18n import t, t_n
-from fieldkit.summary.assemble import day
+from fieldkit.summary.assemble import day, labelled
+from fieldkit.summary.cell import (
+    entry_details,
+    entry_heading,
+    entry_marks,
+    entry_text,
+    value_word,
+)
 from fieldkit.summary.markdown import escape
 from fieldkit.summary.pdf import (
     BODY,
@@ -59,6 +66,7 @@ def notes(report: DistrictReport) -> list[str]:
         t_n("report.not_seen_rule", report.not_seen_days),
         t("report.overdue_rule"),
     ]
+    lines.append(t("cell.report.attendance_rule", date=day(report.since)))
     if report.unit:
         lines.append(t("report.unit_only", unit=report.unit))
     return lines
@@ -90,6 +98,31 @@ def figure_values(figures: UnitFigures) -> list[str]:
     ]
 
 
+def attendance_columns(*, short: bool = False) -> list[str]:
+    """The unit, then the appointments' and the participation's columns; `short`: one word
+    each, for the PDF's narrow columns (the section's title and notes say which is which)."""
+    names = ("kept", "missed", "excused", "accepted", "proposed", "declined", "withdrawn")
+    names += ("participation_unknown",)
+    prefix = "cell.report.short." if short else "cell.report.col."
+    return [t("report.col.unit"), *(t(f"{prefix}{name}") for name in names)]
+
+
+def attendance_values(figures: UnitFigures) -> list[str]:
+    return [
+        str(value)
+        for value in (
+            figures.attendance_kept,
+            figures.attendance_missed,
+            figures.attendance_excused,
+            figures.participation_accepted,
+            figures.participation_proposed,
+            figures.participation_declined,
+            figures.participation_withdrawn,
+            figures.participation_unknown,
+        )
+    ]
+
+
 def annex_columns() -> list[str]:
     return [
         t("summary.reference"),
@@ -110,6 +143,39 @@ def annex_values(line: CaseLine) -> list[str]:
         day(line.last_followup),
         ", ".join(t(f"report.flag.{flag}") for flag in line.flags) or t("summary.none"),
     ]
+
+
+def case_heading(line: CaseLine) -> str:
+    return f"{line.reference} — {line.display_name}"
+
+
+def case_notes(report: DistrictReport, line: CaseLine) -> list[tuple[str, str]]:
+    """What the cell reads of one case since `since`, as (kind of line, text): "note" (the
+    situation note for the group), "facts" (attendance), "entry" (a follow-up addressed to
+    the group: its heading, then "text" and "detail" lines), "hidden" (the team's notes not
+    shown)."""
+    participation = value_word("participation", line.participation)
+    out = [("facts", labelled(t("field.participation"), participation))]
+    note = line.cell_note or t("cell.no_cell_note")
+    out.append(("note", labelled(t("field.cell_note"), note)))
+    counts = t(
+        "cell.report.attendance_since",
+        date=day(report.since),
+        kept=line.attendance_kept,
+        missed=line.attendance_missed,
+        excused=line.attendance_excused,
+    )
+    out.append(("facts", counts))
+    for entry in line.for_cell:
+        out.append(("entry", " — ".join(entry_heading(entry))))
+        out.append(("text", entry_text(entry)))
+        for mark in entry_marks(entry)[1:]:  # "addressed to the group" goes without saying
+            out.append(("detail", mark))
+        for name, value in entry_details(entry)[:-1]:
+            out.append(("detail", labelled(name, value)))
+    if line.notes_hidden:
+        out.append(("hidden", t_n("cell.notes_hidden", line.notes_hidden)))
+    return out
 
 
 # --- terminal --------------------------------------------------------------------------
@@ -134,9 +200,44 @@ def render_report_text(report: DistrictReport, console: Console) -> None:
         )
     )
     console.print(_figures_table(report, console))
+    console.print(_attendance_table(report))
     if report.cases is not None:
         console.print(_annex_table(report.cases, console))
+        console.print(_notes_panel(report))
     console.print(marking)
+
+
+def _attendance_table(report: DistrictReport) -> Table | Panel:
+    """Appointments and participation, units as columns (the measures are many)."""
+    section = t("cell.report.section.attendance")
+    if not report.units:
+        body = Text(t("report.no_units"), style="dim")
+        return Panel(body, title=section, title_align="left", box=box.ROUNDED)
+    table = _table(section, expand=True)
+    table.add_column("")
+    for figures in report.units:
+        table.add_column(Text(figures.unit), justify="right", overflow="fold")
+    table.add_column(Text(t("report.total"), style="bold"), justify="right")
+    values = [attendance_values(figures) for figures in [*report.units, report.total]]
+    for index, label in enumerate(attendance_columns()[1:]):
+        table.add_row(label, *(column[index] for column in values))
+    return table
+
+
+_NOTE_STYLE = {"note": "", "facts": "", "entry": "bold", "text": "", "detail": "dim"}
+
+
+def _notes_panel(report: DistrictReport) -> Panel:
+    """Per case, what the team addressed to the group since the last meeting."""
+    blocks: list[Text] = []
+    for line in report.cases or []:
+        block = Text(case_heading(line), style="bold")
+        for kind, text in case_notes(report, line):
+            indent = "    " if kind in ("text", "detail") else "  "
+            block.append(f"\n{indent}{text}", style=_NOTE_STYLE.get(kind, "bold"))
+        blocks.append(block)
+    body = Text("\n\n").join(blocks) if blocks else Text(t("report.no_cases"), style="dim")
+    return Panel(body, title=t("cell.report.section.notes"), title_align="left", box=box.ROUNDED)
 
 
 def _figures_table(report: DistrictReport, console: Console) -> Table | Panel:
@@ -276,6 +377,14 @@ def render_report_markdown(report: DistrictReport) -> str:
             out.append(_md_row([figures.unit, *figure_values(figures)]))
         total = [f"**{value}**" for value in _total_row(report)]
         out.append(_md_row(total, raw=True))
+        out += ["", f"## {t('cell.report.section.attendance')}", ""]
+        columns = attendance_columns()
+        out.append(_md_row(columns))
+        out.append(_md_row(["---"] + ["---:"] * (len(columns) - 1), raw=True))
+        for figures in report.units:
+            out.append(_md_row([figures.unit, *attendance_values(figures)]))
+        total = [f"**{v}**" for v in [t("report.total"), *attendance_values(report.total)]]
+        out.append(_md_row(total, raw=True))
     else:
         out.append(t("report.no_units"))
     out.append("")
@@ -289,6 +398,22 @@ def render_report_markdown(report: DistrictReport) -> str:
         else:
             out.append(t("report.no_cases"))
         out.append("")
+        out += [f"## {t('cell.report.section.notes')}", ""]
+        for line in report.cases:
+            out += [f"### {escape(case_heading(line))}", ""]
+            for kind, text in case_notes(report, line):
+                one = escape(" ".join(text.split()))
+                if kind == "entry":
+                    out.append(f"- **{one}**")
+                elif kind in ("text", "detail"):
+                    out.append(f"  - {one}")
+                elif kind == "hidden":
+                    out.append(f"- *{one}*")
+                else:
+                    out.append(f"- {one}")
+            out.append("")
+        if not report.cases:
+            out += [t("report.no_cases"), ""]
     out += ["---", "", marking]
     return "\n".join(line.rstrip() for line in out) + "\n"
 
@@ -326,8 +451,45 @@ class _ReportPDF(PagedPDF):
         rows = [[self._cell(WIDTH, [(line, BODY)])] for line in notes(r)]
         self._table(t("report.section.scope"), None, rows)
         self._figures()
+        self._attendance()
         if r.cases is not None:
             self._annex(r.cases)
+            self._notes(r.cases)
+
+    def _attendance(self) -> None:
+        r = self.report
+        if not r.units:
+            return
+        unit = 30.0  # narrower than the figures' unit column: eight measures follow
+        widths = (unit, *([(WIDTH - unit) / 8] * 8))
+        rows = [
+            self._figure_row(widths, f.unit, attendance_values(f), total=False) for f in r.units
+        ]
+        total = attendance_values(r.total)
+        rows.append(self._figure_row(widths, t("report.total"), total, total=True))
+        header = self._header_row(widths, attendance_columns(short=True))
+        self._table(t("cell.report.section.attendance"), header, rows)
+
+    def _notes(self, lines: list[CaseLine]) -> None:
+        section = t("cell.report.section.notes")
+        if not lines:
+            self._table(section, None, [[self._cell(WIDTH, [(t("report.no_cases"), SMALL)])]])
+            return
+        styles = {"entry": BOLD, "detail": SMALL, "hidden": BOLD}
+        rows = [
+            [
+                self._cell(45, [(case_heading(line), BOLD)]),
+                self._cell(
+                    WIDTH - 45,
+                    [
+                        (text, styles.get(kind, BODY))
+                        for kind, text in case_notes(self.report, line)
+                    ],
+                ),
+            ]
+            for line in lines
+        ]
+        self._table(section, None, rows)
 
     def _figures(self) -> None:
         r = self.report

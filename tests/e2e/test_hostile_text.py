@@ -169,7 +169,9 @@ def test_json_keeps_the_exact_text(hostile: Hostile) -> None:
     assert followup["summary"] == LINES and followup["next_steps"] == LINES
     at_district = _json(hostile.district, "district", "case", "show", hostile.reference)
     assert at_district["display_name"] == ONE_LINE
-    assert at_district["followups"][0]["summary"] == LINES
+    # The summary is the team's: the district holds it sealed and shows none of it.
+    assert at_district["followups"][0]["summary"] == ""
+    assert "summary" in at_district["followups"][0]["unreadable"]
     summary = _json(hostile.worker, "case", "summary", hostile.reference)
     assert summary["display_name"] == ONE_LINE
     assert summary["history"][0]["summary"] == LINES
