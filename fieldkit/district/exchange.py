@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fieldkit.district import authorise, refusals, workers
+from fieldkit.district import authorise, refusals, sealing, workers
 from fieldkit.district import cases as district_cases
 from fieldkit.district.workers import WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
@@ -147,13 +147,17 @@ def _sync(
 
         open_cases = district_cases.open_among(conn, assigned)
         holding = set(request.holding)
-        fresh = open_cases if request.resync else open_cases - holding
+        # Cases sealed since this device took them (`district seal-team-texts`): their
+        # whole history again, for the device to take in place of its clear copy.
+        retake = sealing.to_retake(conn, worker_id, holding, request.retaken) & open_cases
+        fresh = open_cases if request.resync else (open_cases - holding) | retake
         purge = sorted(holding - open_cases)
         outgoing = _outgoing(conn, header.cursor, open_cases, fresh, origin)
         cursor = changelog.last_idx(conn)
         if len(outgoing) > MAX_REPLY_CHANGES:
             outgoing = outgoing[:MAX_REPLY_CHANGES]
             cursor = outgoing[-1][0]
+            retake = set()  # not whole: taken again once the rest has come
         digest = state_digest(conn, open_cases) if len(outgoing) < MAX_REPLY_CHANGES else ""
         workers.record_sync(
             conn, worker_id, acked=acked, counter_in=header.counter, counter_out=counter_out
@@ -174,6 +178,7 @@ def _sync(
             district_name=store.name,
             workers=_named_on(conn, open_cases),
             recovery=_recovery_key(conn),
+            resealed=sorted(retake) or None,
         )
         outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
     return outcome

@@ -184,6 +184,27 @@ def delete_about(conn: Connection, now: set[str], earlier: set[str]) -> int:
     return late
 
 
+def every_change(conn: Connection) -> list[tuple[int, str, Change]]:
+    """(number, worker id, the change) of every refused change kept, whatever its status."""
+    rows = conn.execute("SELECT id, worker_id, origin, seq, change FROM refusals ORDER BY id")
+    found = []
+    for number, worker_id, origin, seq, sealed in rows.fetchall():
+        text = unseal(conn, "refusals", "change", row_key(worker_id, origin, str(seq)), sealed)
+        found.append((int(number), worker_id, Change.model_validate_json(text)))
+    return found
+
+
+def replace_change(conn: Connection, number: int, worker_id: str, change: Change) -> None:
+    """Keep a refused change again, the same change with its team texts now sealed."""
+    conn.execute(
+        "UPDATE refusals SET change = ? WHERE id = ?",
+        (
+            seal(conn, "refusals", "change", _key(worker_id, change), change.model_dump_json()),
+            number,
+        ),
+    )
+
+
 def _pending(conn: Connection, ref: str) -> RefusedChange:
     item = get(conn, ref)
     if item.status != PENDING:

@@ -182,4 +182,25 @@ MESSAGES: dict[str, str | Plural] = {
     "database.not_empty": "the target database is not empty; give an empty database",
     "database.copy_mismatch": "the copy differs from the file ({what}); the district stays on its file",
     "store.value_damaged": "a value in the district database is damaged, was altered or moved (nothing was changed)",
+    # district seal-team-texts (issue 16)
+    "help.district_seal_team_texts": "Seal the case teams' texts written before sealing began: the district keeps them unreadable, the teams read them as before.",
+    "seal.needs_yes": "the district will no longer read the team texts it seals: add --yes to run it without a terminal",
+    "seal.confirm": Plural(
+        "Seal the team texts of {count} case? The district will no longer read them.",
+        "Seal the team texts of {count} cases? The district will no longer read them.",
+    ),
+    "seal.cancelled": "Nothing was sealed.",
+    "seal.none": "No team text in clear: nothing to seal.",
+    "seal.done": "Sealed: {cases}, {changes}; {grants} to the teams.",
+    "seal.count.cases": Plural("{count} case", "{count} cases"),
+    "seal.count.texts": Plural("{count} change with team texts", "{count} changes with team texts"),
+    "seal.count.grants": Plural("{count} case key granted", "{count} case keys granted"),
+    "seal.devices": "The team's devices take the sealed copy at their next sync, without losing anything.",
+    "seal.left_clear": Plural(
+        "{count} refused change about a case no longer held here keeps its text: purge it with the case's other refusals.",
+        "{count} refused changes about cases no longer held here keep their texts: purge them with those cases' other refusals.",
+    ),
+    "seal.no_recovery": "This district has no recovery key yet: the keys went to the teams only (district recovery-key new grants them to one).",
+    "action.seal-team-texts": "team texts sealed",
+    "seal.vacuum_needed": "PostgreSQL: VACUUM FULL could not run here; run it on the district's tables to remove the old rows (docs/postgresql.md).",
 }

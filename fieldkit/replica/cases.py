@@ -231,6 +231,12 @@ def purge_pending(conn: Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT id FROM cases WHERE purge_pending = 1")]
 
 
+def delete_fields(conn: Connection, case_id: str) -> None:
+    """A case's fields and conflicts, its row kept (what a replay derives again)."""
+    conflicts.delete_case(conn, case_id)
+    conn.execute("DELETE FROM case_fields WHERE case_id = ?", (case_id,))
+
+
 def delete(conn: Connection, case_id: str) -> None:
     conflicts.delete_case(conn, case_id)
     conn.execute("DELETE FROM cases WHERE id = ?", (case_id,))

@@ -91,12 +91,17 @@ def seen(conn: Connection, change_id: str) -> bool:
     return conn.execute("SELECT 1 FROM changes WHERE id = ?", (change_id,)).fetchone() is not None
 
 
-def insert(conn: Connection, change: Change) -> int:
-    """Store a change; returns its local index."""
+def insert(conn: Connection, change: Change, idx: int | None = None) -> int:
+    """Store a change; returns its local index (`idx`: at that index, when a case is
+    replayed at the district, whose indexes are the workers' cursors)."""
     fields = json.dumps(change.fields, ensure_ascii=False, sort_keys=True)
+    columns, marks, first = _COLUMNS, "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?", ()
+    if idx is not None:
+        columns, marks, first = f"idx, {_COLUMNS}", f"?, {marks}", (idx,)
     cursor = conn.execute(
-        f"INSERT INTO changes ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING idx",
+        f"INSERT INTO changes ({columns}) VALUES ({marks}) RETURNING idx",
         (
+            *first,
             change.id,
             change.origin,
             change.seq,
@@ -207,6 +212,16 @@ def latest_stamp_until(conn: Connection, stamp: str) -> str | None:
 
 def set_stamp(conn: Connection, change_id: str, stamp: str) -> None:
     conn.execute("UPDATE changes SET hlc = ? WHERE id = ?", (stamp, change_id))
+
+
+def replace_fields(conn: Connection, change_id: str, fields: dict[str, Any]) -> None:
+    """Write a change's fields again, the same values with team texts now sealed
+    (`district seal-team-texts`, and a device's queue from an older version)."""
+    text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+    conn.execute(
+        "UPDATE changes SET fields = ? WHERE id = ?",
+        (seal(conn, "changes", "fields", change_id, text), change_id),
+    )
 
 
 # Changes that are the replicas' plumbing, not a person's work: a grant of a case key

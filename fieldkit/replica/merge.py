@@ -118,6 +118,22 @@ def rebuild_case(conn: Connection, case_id: str) -> None:
         cases.mark_purge(conn, case_id)
 
 
+def replay_case(conn: Connection, case_id: str) -> None:
+    """`rebuild_case` for the district: the case's row stays (its assignments refer to
+    it) and every change goes back at its own index (the workers' cursors count them)."""
+    history = list(changelog.iter_above(conn, 0, [case_id]))
+    followups.delete_case(conn, case_id)
+    grants.delete_case(conn, case_id)
+    cases.delete_fields(conn, case_id)
+    changelog.delete_case(conn, case_id)
+    for idx, change in history:
+        changelog.insert(conn, change, idx)
+        handler = _HANDLERS.get((change.entity, change.op))
+        if handler is None:
+            raise BundleRejected("change.unknown", entity=change.entity, op=change.op)
+        handler(conn, change)
+
+
 def forget_case(conn: Connection, case_id: str) -> None:
     """Remove a case from this replica: its fields, conflicts, follow-ups and change log."""
     followups.delete_case(conn, case_id)

@@ -27,6 +27,8 @@ class SyncRequest(_Payload):
     resync: bool = False  # ask for every change of the assigned cases again
     digest: str = ""  # the device's state digest of `holding`, before this exchange
     decided: list[str] = Field(default_factory=list)  # refused changes whose decision it holds
+    # Sealed cases (`resealed` in a reply) whose clear copy it replaced with the district's.
+    retaken: list[str] = Field(default_factory=list)
 
 
 # The refusal reason of a change stamped too far ahead of the district's clock: the one
@@ -69,6 +71,10 @@ class SyncReply(_Payload):
     # The district's current recovery key, which team devices grant every case key to
     # (issue 16): {"generation": N, "keys": PublicIdentity.to_dict()}; None: none sent.
     recovery: RecoveryKey | None = None
+    # Cases whose team texts `district seal-team-texts` sealed, that the device still holds
+    # as it had them: their whole history comes in this reply, for the device to take in
+    # place of its copy once nothing of its own on them waits (issue 16); None: none.
+    resealed: list[str] | None = None
 
 
 class EnrolReply(_Payload):
@@ -85,20 +91,28 @@ P = TypeVar("P", bound=_Payload)
 def encode(payload: _Payload) -> bytes:
     # A reply without a `workers` list leaves the member out rather than writing null:
     # what a device that predates the member reads (a wipe notice, say) stays the same.
-    unset = {name for name in ("workers", "recovery") if getattr(payload, name, ()) is None}
+    unset = {
+        name for name in ("workers", "recovery", "resealed") if getattr(payload, name, ()) is None
+    }
     return payload.model_dump_json(exclude=unset or None).encode("utf-8")
 
 
 def encode_sync_request(
-    changes_json: list[str], holding: list[str], resync: bool, decided: list[str] | None = None
+    changes_json: list[str],
+    holding: list[str],
+    resync: bool,
+    decided: list[str] | None = None,
+    retaken: list[str] | None = None,
 ) -> bytes:
     """A SyncRequest's encoding, its changes given as JSON texts (changelog.outgoing_json):
-    decodes to the same request as `encode(SyncRequest(...))`, without a model per change."""
+    decodes to the same request as `encode(SyncRequest(...))`, without a model per change.
+    `retaken` is written only when there is one (a district before it refuses the member)."""
+    more = f',"retaken":{json.dumps(retaken)}' if retaken else ""
     return (
         '{"changes":['
         + ",".join(changes_json)
         + f'],"holding":{json.dumps(holding)},"resync":{json.dumps(resync)},"digest":"",'
-        + f'"decided":{json.dumps(decided or [])}}}'
+        + f'"decided":{json.dumps(decided or [])}{more}}}'
     ).encode("utf-8")
 
 

@@ -22,9 +22,9 @@ from fieldkit.dates import now_stamp
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
 from fieldkit.paths import write_private_file
-from fieldkit.replica import cases, changelog, clock, merge, meta
+from fieldkit.replica import cases, changelog, clock, conflicts, merge, meta
 from fieldkit.replica.digest import state_digest
-from fieldkit.store import audit, known_workers, refusals, team
+from fieldkit.store import audit, known_workers, refusals, resealing, team
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import transport
@@ -74,6 +74,8 @@ class SyncResult:
     # What the district did on this worker's cases that the team must know of (a use of
     # the recovery key): {"case_id", "reference", "action", "at"}.
     notices: list[dict[str, str]] = field(default_factory=list)
+    # Cases the district sealed (`district seal-team-texts`), taken again from its copy.
+    retaken: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -91,6 +93,7 @@ class SyncResult:
             "grants_refused": self.grants_refused,
             "new_members": self.newcomers,
             "notices": self.notices,
+            "retaken": self.retaken,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -107,6 +110,7 @@ class SyncResult:
         self.grants_refused += other.grants_refused
         self.newcomers.extend(other.newcomers)
         self.notices.extend(other.notices)
+        self.retaken += other.retaken
 
 
 DAY_MS = 86_400_000
@@ -227,6 +231,8 @@ def _pending(store: WorkerStore) -> list[tuple[int, str]]:
         # What the team needs before anything is sent: the keys granted since, and grants
         # of this device's keys to members and to the recovery key that lack them.
         team.learn(store, district(store).keys)
+        # Queued by an older version with team texts in clear: sealed before they leave.
+        resealing.seal_queued(store)
         team.grant_missing(store)
     acked = meta.get_int(store.conn, "acked_seq")
     return changelog.outgoing_json(store.conn, store.replica_id, acked)
@@ -263,7 +269,9 @@ def _request_bundle(store: WorkerStore, pending: list[tuple[int, str]]) -> tuple
             changes=len(batch),
         )
         decided = refusals.decided_unconfirmed(conn)
-        payload = encode_sync_request([text for _, text in batch], holding, resync, decided)
+        payload = encode_sync_request(
+            [text for _, text in batch], holding, resync, decided, resealing.retaken(store)
+        )
         try:
             return encode_bundle(header, payload, identity, d.keys), len(batch)
         except BundleRejected as exc:
@@ -302,7 +310,18 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     with transaction(conn):
         meta.put(conn, "district_counter_in", header.counter)
         _note_refusals(store, reply, header, result)
+        # Seen before any sealed case is taken again: what comes back is not news.
         fresh = {c.id for c in reply.changes if not changelog.seen(conn, c.id)}
+        # The district answered the request that named the cases taken again before.
+        retaken: list[str] = []
+        again, known = 0, set()
+        if reply.resealed:
+            ack_now = max(meta.get_int(conn, "acked_seq"), min(header.ack, _max_local_seq(store)))
+            held = [c for c in reply.resealed if cases.exists(conn, c)]
+            before = {c: (_work_count(store, c), conflicts.ids_of_case(conn, c)) for c in held}
+            retaken = resealing.retake(store, held, ack_now)
+            again = sum(before[c][0] for c in retaken)
+            known = set().union(*(before[c][1] for c in retaken)) if retaken else set()
         applied = merge.apply_received(conn, reply.changes)
         result.notices = [
             {
@@ -314,7 +333,10 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             for c in reply.changes
             if c.entity == "notice" and c.id in fresh and changelog.seen(conn, c.id)
         ]
-        result.received, result.conflicts = applied.applied, len(applied.conflicts)
+        result.received = max(0, applied.applied - again)
+        result.conflicts = len([c for c in applied.conflicts if c.id not in known])
+        resealing.set_retaken(store, retaken)
+        result.retaken = len(retaken)
         acked = max(meta.get_int(conn, "acked_seq"), min(header.ack, _max_local_seq(store)))
         meta.put(conn, "acked_seq", acked)
         meta.put(conn, "cursor", max(meta.get_int(conn, "cursor"), header.cursor))
@@ -338,6 +360,8 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
         )
         if result.held_back:
             detail += f" clock-ahead={result.held_back}"
+        if result.retaken:
+            detail += f" retaken={result.retaken}"
         if result.granted or result.keys_learned or result.grants_refused:
             detail += (
                 f" granted={result.granted} keys={result.keys_learned}"
@@ -411,6 +435,13 @@ def _refused_item(change: Change, reference: str, reason: str) -> RefusedItem:
         occurred_on=change.fields.get("occurred_on"),
         kind=change.fields.get("kind"),
         summary_preview=refusals.preview(change),
+    )
+
+
+def _work_count(store: WorkerStore, case_id: str) -> int:
+    """The changes of people's work a case holds (what `received` counts)."""
+    return sum(
+        1 for c in changelog.all_of_case(store.conn, case_id) if c.entity not in changelog.PLUMBING
     )
 
 
