@@ -81,8 +81,6 @@ DYNAMIC = {
     "field": list(CASE_FIELDS),
     "agenda": ["review", "contact"],
     "duration": ["day", "hour", "minute"],
-    "attendance": ["kept", "missed", "excused"],
-    "participation": ["proposed", "accepted", "declined", "withdrawn"],
     "sync.notice": ["recover-grant-team", "recover-subject-access"],
 }
 PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "fieldkit.po"

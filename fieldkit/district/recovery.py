@@ -62,7 +62,7 @@ def generations(conn: Connection) -> list[Generation]:
     # The settings are few: read their names and keep ours (no LIKE, whose escapes and
     # collation differ between the backends).
     found = []
-    for (key,) in conn.execute("SELECT key FROM meta").fetchall():
+    for key in meta.keys(conn):
         suffix = key[len(_PREFIX) :]
         if not key.startswith(_PREFIX) or not suffix.isdigit():
             continue

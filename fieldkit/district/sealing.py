@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 ACTION = "seal-team-texts"
 FLAGS = "resealed:"  # meta key prefix: the sealed cases a worker's device still holds clear
-# What an UPDATE leaves dead on PostgreSQL until it is vacuumed.
+# The rows an update leaves dead on PostgreSQL until it is vacuumed.
 TOUCHED_TABLES = ("changes", "case_fields", "conflicts", "followups", "amendments", "refusals")
 
 

@@ -35,3 +35,9 @@ def next_counter(conn: Connection, key: str) -> int:
     value = get_int(conn, key) + 1
     put(conn, key, value)
     return value
+
+
+def keys(conn: Connection) -> list[str]:
+    """The names of every setting (a handful: read whole, no LIKE, whose escapes and
+    collation differ between the district's backends)."""
+    return [row[0] for row in conn.execute("SELECT key FROM meta").fetchall()]

@@ -135,6 +135,12 @@ def test_an_amendment_cannot_rewrite_who_recorded_a_followup(stores, world):
     )
     api_sync(district, b)
     api_sync(district, a)
+    # Having learnt B's case key from that reply, A granted it to B's current keys (no
+    # grant of it to them existed): a change of A's that the second sync delivers, so
+    # that the district acknowledges each crafted change below up to its own seq.
+    assert meta.get_int(a.conn, "acked_seq") < meta.get_int(a.conn, "seq")
+    api_sync(district, a)
+    assert meta.get_int(a.conn, "acked_seq") == meta.get_int(a.conn, "seq")
     for worker, fields, reason in (
         (b, {"recorded_by": world.worker_ids["a"]}, "not-amendable"),
         (b, {"case_id": "0" * 32}, "not-amendable"),

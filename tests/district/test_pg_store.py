@@ -13,10 +13,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.district.backend import DATABASE_CONFIG, DATABASE_ENV
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, USAGE, StoreError
 from fieldkit.model import FollowUpKind
+from fieldkit.replica import sealing
+from fieldkit.store import team
 from tests.district.conftest import crafted, followup_fields, send
 from tests.pg import Cluster
 from tests.world import CASE_NAME, WORKERS, Fieldkit, cli_world, credentials, file_sync
@@ -59,11 +62,20 @@ def test_a_dump_of_the_database_shows_no_personal_data(
         change = crafted(a, entity_id="e" * 32, case_id=other.id, fields=fields)
         _, reply, _ = send(district, a, [change])
         assert [r.reason for r in reply.refused] == ["not-assigned"]
-        # Everything is there, readable through the store.
+        # Everything is there, readable through the store: the district's own fields in
+        # clear, the team texts as sealed values that a team member's keys open (DESIGN §9).
         case, history = district.case(ref)
-        assert case.display_name == CASE_NAME and GOAL in [g.text for g in case.goals]
-        assert AMENDED_TEXT in [f.current().summary for f in history]
-        assert {c.loser_value for c in district.conflicts()} & {SITUATION_A, SITUATION_B}
+        assert case.display_name == CASE_NAME
+        assert is_sealed(case.goals) and is_sealed(case.situation)
+        keys = team.keyring(a, case.id)
+        assert GOAL in [g.text for g in sealing.open_case(case, keys).goals]
+        assert all(is_sealed(f.current().summary) for f in history)
+        opened = [sealing.open_followup(f, keys) for f in history]
+        assert AMENDED_TEXT in [f.current().summary for f in opened]
+        conflicts = district.conflicts()
+        assert conflicts and all(is_sealed(c.loser_value) for c in conflicts)
+        losers = {sealing.open_conflict(c, keys)[0].loser_value for c in conflicts}
+        assert losers & {SITUATION_A, SITUATION_B}
         assert district.refusals()[-1].reason == "not-assigned"
 
     dump = pg_cluster.pg_dump(district_backend)

@@ -21,6 +21,7 @@ from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
 from fieldkit.commands.common import AppState
+from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, NOT_FOUND, USAGE
 from fieldkit.model import FollowUpKind
@@ -45,7 +46,19 @@ OLD_REFUSED = "Marqueur-refus-purgé"
 OLD_REASON = "Marqueur-clôture-purgée"
 LATE_TEXT = "Marqueur-tardif après la purge"
 KEPT_TEXT = "Marqueur-ouvert conservé"
-PURGED_MARKERS = (OLD_NAME, OLD_TEXT, OLD_AMENDED, OLD_SITUATION, OLD_REFUSED, OLD_REASON)
+# Notes for the cell (`cell_note`) are in clear at the district, unlike the team texts
+# (follow-ups, situation), which it only ever holds sealed (DESIGN §9).
+OLD_CELL_NOTE = "Marqueur-point-cellule-purgé"
+KEPT_CELL_NOTE = "Marqueur-point-cellule conservé"
+PURGED_MARKERS = (
+    OLD_NAME,
+    OLD_TEXT,
+    OLD_AMENDED,
+    OLD_SITUATION,
+    OLD_REFUSED,
+    OLD_REASON,
+    OLD_CELL_NOTE,
+)
 
 
 class Clock:
@@ -102,6 +115,8 @@ def retention(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Retention:
         a.amend_followup(old_followups[0], TODAY, summary=OLD_AMENDED)
         note(a, late.id, "Suivi du cas clos récemment")
         note(a, kept.id, KEPT_TEXT)
+        a.update_case(old.id, cell_note=OLD_CELL_NOTE)
+        a.update_case(kept.id, cell_note=KEPT_CELL_NOTE)
         # Concurrent edits of the old case's situation: a conflict at the district.
         a.update_case(old.id, situation=OLD_SITUATION + " A")
         b.update_case(old.id, situation=OLD_SITUATION + " B")
@@ -135,7 +150,15 @@ def snapshot(d: DistrictStore, case_ids: list[str]) -> list:
     return shown
 
 
-CASE_TABLES = ("cases", "case_fields", "followups", "amendments", "changes", "conflicts")
+CASE_TABLES = (
+    "cases",
+    "case_fields",
+    "followups",
+    "amendments",
+    "changes",
+    "conflicts",
+    "grants",
+)
 
 
 def rows_about(d: DistrictStore, case_id: str) -> dict[str, int]:
@@ -153,6 +176,30 @@ def rows_about(d: DistrictStore, case_id: str) -> dict[str, int]:
         for w, o, q, c in d.conn.execute("SELECT worker_id, origin, seq, change FROM refusals")
     )
     return {table: count for table, count in found.items() if count}
+
+
+def refusals_about(d: DistrictStore, case_id: str) -> list[tuple[str, str, str]]:
+    """(entity, reason, status) of every refusal about a case, listed or not."""
+    found = []
+    for w, o, q, reason, status, c in d.conn.execute(
+        "SELECT worker_id, origin, seq, reason, status, change FROM refusals"
+    ):
+        change = json.loads(unseal(d.conn, "refusals", "change", row_key(w, o, str(q)), c))
+        if change["case_id"] == case_id:
+            found.append((change["entity"], reason, status))
+    return sorted(found)
+
+
+def sealed_texts(d: DistrictStore, case_id: str) -> set[str]:
+    """The sealed values of a case's team texts as the district holds them."""
+    case, history = d.case(case_id)
+    values = [case.situation, case.related, case.goals]
+    for followup in history:
+        values += [followup.summary, *(a.fields.get("summary") for a in followup.amendments)]
+    for conflict in d.conflicts(include_resolved=True):
+        if conflict.case_id == case_id:
+            values += [conflict.winner_value, conflict.loser_value]
+    return {v for v in values if is_sealed(v)}
 
 
 @pytest.fixture
@@ -230,7 +277,14 @@ def test_a_worker_still_holding_the_case_purges_it_and_loses_none_of_its_work(
         assert meta.get(b.conn, "resync_needed") is None
         assert state_digest(b.conn, held) == state_digest(d.conn, held)
         assert meta.get_int(b.conn, "acked_seq") == meta.get_int(b.conn, "seq")
-        assert rows_about(d, r.old) == {"refusals": 1}
+        # Besides its late follow-up, b had granted a's key of the old case back to a
+        # (it had learnt it at its last sync): that grant is refused too, and kept as
+        # dropped, never listed (fieldkit/district/refusals.py).
+        assert rows_about(d, r.old) == {"refusals": 2}
+        assert refusals_about(d, r.old) == [
+            ("followup", "not-assigned", "pending"),
+            ("grant", "not-assigned", "dropped"),
+        ]
 
         # A worker that had already purged it converges too.
         with r.world.open_worker("a") as a:
@@ -239,11 +293,12 @@ def test_a_worker_still_holding_the_case_purges_it_and_loses_none_of_its_work(
             assert meta.get(a.conn, "resync_needed") is None
             assert other in [f.id for f in a.get_case(r.kept)[1]]
 
-        # The next purge takes the late refusal too, and says so in the audit trail.
+        # The next purge takes the late refusals too (the follow-up and the dropped grant),
+        # and says so in the audit trail.
         d.purge_closed(TODAY - timedelta(days=30))
-        assert d.refusals() == []
+        assert d.refusals() == [] and refusals_about(d, r.old) == []
         assert d.audit_events()[-1].action == "purge"
-        assert d.audit_events()[-1].detail == "count=1"
+        assert d.audit_events()[-1].detail == "count=2"
         assert d.verify_audit()[1] is None
         api_sync(d, b)
         assert meta.get(b.conn, "resync_needed") is None
@@ -257,6 +312,10 @@ def test_the_purged_text_leaves_the_store(
     monkeypatch: pytest.MonkeyPatch,
 ):
     d, r = district, retention
+    old_sealed, kept_sealed = sealed_texts(d, r.old), sealed_texts(d, r.kept)
+    # The old case's situation and its conflict's other side, its two summaries and the
+    # amendment's; the kept case's one summary.
+    assert (len(old_sealed), len(kept_sealed)) == (5, 1)
     d.purge_closed(TODAY - timedelta(days=30))
     if district_backend == "sqlcipher":
         # Read while the store is still open: closing it would checkpoint the WAL anyway.
@@ -266,8 +325,12 @@ def test_the_purged_text_leaves_the_store(
         wal = r.world.district_home / "district.db-wal"
         if wal.exists():
             raw += decrypt_sqlcipher_wal(wal, key)
-        assert KEPT_TEXT.encode() in raw  # the check can see text
+        # The check can see text in clear, and the sealed values the district holds.
+        assert KEPT_CELL_NOTE.encode() in raw
+        assert all(value.encode() in raw for value in kept_sealed)
+        assert KEPT_TEXT.encode() not in raw  # a team text: only ever there sealed
         assert [m for m in PURGED_MARKERS if m.encode() in raw] == []
+        assert [v for v in old_sealed if v.encode() in raw] == []
         assert r.old.encode() in raw  # only as the audit events' object id
         assert not [f for f in r.old_followups if f.encode() in raw]
         return

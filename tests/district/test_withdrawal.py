@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.district.store import DistrictStore
 from fieldkit.model import WITHDRAWAL_FIELD, Change, FollowUpKind, Goal, GoalState
-from fieldkit.replica import followups
+from fieldkit.replica import followups, sealing
+from fieldkit.store import team
 from fieldkit.store.worker import WorkerStore
 from tests.district.conftest import TODAY, case_update, crafted, send
 from tests.world import World, api_sync, api_world, use_fast_kdf
@@ -76,7 +78,13 @@ def test_a_withdrawal_carries_its_reason_alone_and_comes_once(stores, world):
     outcome, _ = api_sync(district, b)
     assert outcome.refused == 0
     _, history = district.case(world.case_id)
-    assert [f.current().withdrawn_reason for f in history] == ["Mauvais dossier"]
+    # That it was withdrawn is the cell's; its reason is a team text, sealed at the
+    # district, that B's keys open (DESIGN §9).
+    assert [f.withdrawn for f in history] == [True]
+    (sealed,) = [f.current().withdrawn_reason for f in history]
+    assert is_sealed(sealed)
+    opened = [sealing.open_followup(f, team.keyring(b, world.case_id)) for f in history]
+    assert [f.current().withdrawn_reason for f in opened] == ["Mauvais dossier"]
     again = _withdrawal(b, original, world.case_id, {"summary": "Corrigé après retrait"})
     _refused(district, b, again, "withdrawn")
     undo = _withdrawal(b, original, world.case_id, {WITHDRAWAL_FIELD: None})

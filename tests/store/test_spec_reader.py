@@ -3,8 +3,9 @@
 The stores are made by the real CLI. The reader below is written from the doc's three
 sections (the key file, the session token, the sealed column value) with primitives
 only: `cryptography`'s Argon2id, HKDF and AES-GCM, `sqlcipher3` and `psycopg`; nothing
-of fieldkit.crypto or fieldkit.store. If fieldkit's formats drift from the doc, these
-tests fail. tests/sync/test_bundle.py::spec_open does the same for bundles.
+of fieldkit.crypto or fieldkit.store (only the assertions on what it read use them). If
+fieldkit's formats drift from the doc, these tests fail. tests/sync/test_bundle.py::
+spec_open does the same for bundles.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fieldkit.crypto.casekeys import is_sealed
+from fieldkit.store.access import Credentials
+from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE
 from tests.helpers import open_case_in_home
 from tests.pg import Cluster, pg_cluster  # noqa: F401
@@ -32,6 +36,7 @@ from tests.world import Fieldkit
 
 PERSON = "Hortense Délisle-Marquant"
 SUMMARY = "Marqueur-entretien Anatole Quésnel"
+CELL_NOTE = "Marqueur-cellule Ysolde Brévannes"
 
 
 # The reader, from docs/protocol.md, "Stores at rest".
@@ -128,17 +133,33 @@ def fk() -> Fieldkit:
 
 @pytest.fixture
 def worker_home(tmp_path: Path, fk: Fieldkit) -> tuple[Path, str, str]:
-    """A worker store made by `fieldkit init`, a case, and a follow-up by `followup add`.
+    """A worker store made by `fieldkit init`, a case with a note for the cell, and a
+    follow-up by `followup add`.
 
     Returns the home, the fingerprint `init` showed and the follow-up's id.
     """
     home = tmp_path / "worker"
     created = fk.json(home, "init")
-    open_case_in_home(home, PASSPHRASE, reference="CO-2026-0042", display_name=PERSON)
+    opened = open_case_in_home(home, PASSPHRASE, reference="CO-2026-0042", display_name=PERSON)
+    with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as store:
+        store.update_case(opened.case_id, cell_note=CELL_NOTE)
     added = fk.json(
         home, "followup", "add", "CO-2026-0042", "--kind", "interview", "--summary", SUMMARY
     )
     return home, created["fingerprint"], added["id"]
+
+
+def assert_cell_note_clear_and_summary_sealed(
+    conn: sqlcipher3.Connection, followup_id: str
+) -> None:
+    """What the spec reader sees inside the store: the store seals no column again, so a
+    field of the cell's circle reads in clear, while a team text (the summary) is the
+    sealed value the device wrote under its case key (DESIGN §9), never the text."""
+    (data,) = conn.execute("SELECT data FROM followups WHERE id = ?", (followup_id,)).fetchone()
+    (note,) = conn.execute("SELECT value FROM case_fields WHERE field = 'cell_note'").fetchone()
+    assert json.loads(note) == CELL_NOTE
+    assert is_sealed(json.loads(data)["summary"])
+    assert SUMMARY not in data
 
 
 def test_a_reader_written_from_the_spec_opens_a_worker_store_with_the_passphrase(
@@ -148,14 +169,13 @@ def test_a_reader_written_from_the_spec_opens_a_worker_store_with_the_passphrase
     data_key, _ = spec_data_key(home, "worker", PASSPHRASE)
     conn = spec_open_sqlcipher(home / "worker.db", data_key)
     try:
-        (data,) = conn.execute("SELECT data FROM followups WHERE id = ?", (followup_id,)).fetchone()
+        assert_cell_note_clear_and_summary_sealed(conn, followup_id)
         (name,) = conn.execute(
             "SELECT value FROM case_fields WHERE field = 'display_name'"
         ).fetchone()
         (identity,) = conn.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
     finally:
         conn.close()
-    assert SUMMARY in data  # an SQLCipher store seals nothing again: the text is plain
     assert json.loads(name) == PERSON
     # The private identity in the store is the one whose fingerprint `init` showed.
     assert spec_fingerprint(base64.b64decode(identity)) == fingerprint.replace(" ", "")
@@ -185,10 +205,9 @@ def test_a_reader_written_from_the_spec_opens_a_session_token_from_unlock(
     assert spec_session_key(token, home, store_id, runtime) == data_key
     conn = spec_open_sqlcipher(home / "worker.db", spec_session_key(token, home, store_id, runtime))
     try:
-        (data,) = conn.execute("SELECT data FROM followups WHERE id = ?", (followup_id,)).fetchone()
+        assert_cell_note_clear_and_summary_sealed(conn, followup_id)
     finally:
         conn.close()
-    assert SUMMARY in data
 
 
 def test_the_spec_reader_refuses_a_session_file_whose_expiry_was_edited(

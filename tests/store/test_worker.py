@@ -7,11 +7,13 @@ from datetime import date, timedelta
 import pytest
 
 from fieldkit import rules
+from fieldkit.crypto.casekeys import is_sealed, sealed_kid
 from fieldkit.errors import REFUSED, BundleRejected, InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import CaseStatus, ConcernLevel, FollowUpKind
 from fieldkit.replica import changelog, clock
 from fieldkit.replica.clock import MAX_SKEW_MS, format_hlc, parse_hlc, wall_clock_ms
-from fieldkit.store import audit
+from fieldkit.replica.sealing import open_field
+from fieldkit.store import audit, team
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
 from tests.helpers import district_change, next_district_seq, open_case, open_case_change
@@ -49,12 +51,24 @@ def test_every_write_appends_one_change_ready_for_sync(store):
     assert stamps == sorted(stamps) and len(set(stamps)) == 3
     add_change, amend_change, update_change = changes
     assert add_change.entity_id == first.id
-    assert add_change.fields["summary"] == "Premier entretien"
-    assert amend_change.fields == {"summary": "Premier entretien (rectifié)"}
-    assert update_change.fields == {
-        "next_review": (TODAY + timedelta(days=30)).isoformat(),
-        "situation": "Stable",
-    }
+    # The team texts go into the log sealed under the case key (DESIGN §9), and open to
+    # what was written with the key this store holds; the rest stays in clear.
+    keys = team.keyring(store, case)
+    assert len(keys) == 1
+
+    def opened(change, name):
+        value = change.fields[name]
+        assert is_sealed(value) and sealed_kid(value) in keys
+        text, ok = open_field(keys, case, change.entity, change.entity_id, name, value)
+        assert ok
+        return text
+
+    assert opened(add_change, "summary") == "Premier entretien"
+    assert set(amend_change.fields) == {"summary"}
+    assert opened(amend_change, "summary") == "Premier entretien (rectifié)"
+    assert set(update_change.fields) == {"next_review", "situation"}
+    assert update_change.fields["next_review"] == (TODAY + timedelta(days=30)).isoformat()
+    assert opened(update_change, "situation") == "Stable"
     # the base of an update names the change whose value it replaced
     assert update_change.base["next_review"] is not None
     assert store.status().unsynced_changes == 3

@@ -12,7 +12,7 @@ import pytest
 
 from fieldkit.district.exchange import handle
 from fieldkit.model import ConcernLevel, FollowUpKind
-from fieldkit.replica import changelog, meta
+from fieldkit.replica import changelog, grants, meta
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import bundle, worker_side
 from fieldkit.sync.bundle import read_header
@@ -59,7 +59,9 @@ def test_a_batch_over_the_size_limit_is_split_and_everything_gets_through(
         monkeypatch.setattr(bundle, "MAX_BUNDLE_BYTES", 6_000)
         data, count, more = worker_side.build_request(a)
         assert 0 < count < 12 and more
-        assert len(data) <= 6_000 and read_header(data).changes == count
+        # The first bundle also carries a's grant of the case key to b (its seq 1): a
+        # change in the bundle, not counted as work.
+        assert len(data) <= 6_000 and read_header(data).changes == count + 1
         rounds = 0
         while worker_side.queued(a):
             rounds += 1
@@ -74,6 +76,12 @@ def test_a_revoked_device_hands_over_everything_in_numbered_files(
     monkeypatch.setattr(worker_side, "MAX_SEND", 3)
     with world.open_worker("a") as a:
         written = notes(a, world.case_id, 7)
+        # The first note made the case key and granted it to b, the other member: that
+        # grant is a change of a's too, and is handed over with the notes (8 changes).
+        log = changelog.of_origin_above(a.conn, a.replica_id, 0)
+        assert sorted(c.entity for c in log) == ["followup"] * 7 + ["grant"]
+        (grant,) = [c for c in log if c.entity == "grant"]
+        assert grant.fields["grantee"] == world.worker_ids["b"]
     with world.open_district() as district:
         district.revoke_worker(world.worker_ids["a"])
         with world.open_worker("a") as a:
@@ -83,10 +91,12 @@ def test_a_revoked_device_hands_over_everything_in_numbered_files(
             assert not a.list_cases()  # wiped, after sealing
         files = result.handover_files
         assert len(files) == 3 and result.handover == files[0]
-        assert [read_header(Path(f).read_bytes()).changes for f in files] == [3, 3, 1]
+        assert [read_header(Path(f).read_bytes()).changes for f in files] == [3, 3, 2]
         for path in files:  # a coordinator imports them in order
             handle(district, Path(path).read_bytes(), accept_revoked=True)
         assert written <= {f.id for f in district.case(world.case_id)[1]}
+        granted = grants.granted(district.conn, world.case_id)
+        assert (grant.fields["kid"], world.worker_ids["b"], grant.fields["grantee_key"]) in granted
 
 
 def test_the_outgoing_changes_written_as_text_decode_to_the_models(world: World):

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.district.exchange import handle
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import REFUSED, BundleRejected, Refused
 from fieldkit.model import FollowUpKind
-from fieldkit.replica import meta
+from fieldkit.replica import changelog, meta, sealing
+from fieldkit.store import team
 from fieldkit.store.access import Credentials, data_key
 from fieldkit.store.db import transaction
 from fieldkit.store.worker import WorkerStore
@@ -75,9 +77,10 @@ def raw_store_bytes(home: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
 def test_the_district_acknowledges_what_it_applied_and_the_worker_stops_resending(stores, world):
     district, a, _ = stores
     first, second = note(a, world.case_id, "Un"), note(a, world.case_id, "Deux")
-    assert worker_side.queued(a) == 2
+    assert worker_side.queued(a) == 2  # the work: the grant of the case key to B is left out
     outgoing, count, more = worker_side.build_request(a)
     assert (count, more) == (2, False)
+    assert read_header(outgoing).changes == 3  # the bundle carries that grant too
     outcome = handle(district, outgoing)
     assert outcome.applied == 2
     ack = read_header(outcome.reply).ack
@@ -154,17 +157,28 @@ def test_an_unassigned_case_is_purged_after_ack_and_leaves_no_bytes(
     marker_name = "Personne MARQUEUR-NOM-7731"
     marker_note = "MARQUEUR-NOTE-7731 entretien au local"
     marker_situation = "MARQUEUR-SITUATION-7731"
+    marker_cell = "MARQUEUR-CELLULE-7731"
     with world.open_district() as district:
         case = district.add_case(name=marker_name, unit=UNIT, reason="Motif MARQUEUR-MOTIF-7731")
         district.assign(case.id, world.worker_ids["a"], lead=True)
         with world.open_worker("a") as a:
             api_sync(district, a)
-            note(a, case.id, marker_note)
-            a.update_case(case.id, situation=marker_situation)
+            written = note(a, case.id, marker_note)
+            a.update_case(case.id, situation=marker_situation, cell_note=marker_cell)
             api_sync(district, a)
             assert worker_side.queued(a) == 0
+            case_keys = [k.key for k in team.keyring(a, case.id).values()]
+            assert case_keys
+            (added,) = changelog.of_case(a.conn, case.id, "followup")
+            assert added.entity_id == written
+            sealed_note = added.fields["summary"]
+            assert is_sealed(sealed_note)
     raw = raw_store_bytes(world.homes["a"], monkeypatch)
-    assert marker_note.encode() in raw  # the helper does see the text while it is held
+    # The helper does see what is held: the fields in clear, and the note's sealed value;
+    # the team texts themselves are only ever in the store sealed (DESIGN §9).
+    assert marker_cell.encode() in raw and marker_name.encode() in raw
+    assert sealed_note.encode() in raw and all(key in raw for key in case_keys)
+    assert marker_note.encode() not in raw and marker_situation.encode() not in raw
 
     with world.open_district() as district:
         district.unassign(case.id, world.worker_ids["a"])
@@ -180,9 +194,12 @@ def test_an_unassigned_case_is_purged_after_ack_and_leaves_no_bytes(
             assert [(e.object_type, e.object_id, e.detail) for e in purges] == [
                 ("case", case.id, "")
             ]
+            assert team.keyring(a, case.id) == {}  # the case's keys went with it
     raw = raw_store_bytes(world.homes["a"], monkeypatch)
-    for marker in ("MARQUEUR-NOM", "MARQUEUR-NOTE", "MARQUEUR-SITUATION", "MARQUEUR-MOTIF"):
+    markers = ("MARQUEUR-NOM", "MARQUEUR-NOTE", "MARQUEUR-SITUATION", "MARQUEUR-MOTIF")
+    for marker in (*markers, "MARQUEUR-CELLULE", sealed_note):
         assert marker.encode() not in raw, marker
+    assert not any(key in raw for key in case_keys)
     assert len(raw) > 0
 
 
@@ -264,7 +281,9 @@ def test_changes_for_a_case_purged_in_between_are_not_lost_when_it_comes_back(st
     for _ in range(2):
         api_sync(district, a)
     case, history = district.case(world.case_id)
-    assert a.get_case(world.case_id)[0] == case
+    assert is_sealed(case.situation)  # the district holds the sealed value; A opens it
+    assert a.get_case(world.case_id)[0] == sealing.open_case(case, team.keyring(a, case.id))
+    assert a.get_case(world.case_id)[0].situation == "Vue par B"
     assert {f.id for f in a.list_followups(world.case_id)} == {f.id for f in history} == {from_b}
     assert meta.get(a.conn, "resync_needed") is None
 
@@ -320,7 +339,12 @@ def test_a_worker_who_rewrote_a_field_twice_sees_the_conflicts_the_district_sees
     assert ids(a.conflicts()) == at_district
     assert ids(b.conflicts()) == at_district
     situation = district.case(world.case_id)[0].situation
-    assert situation == "A, dernière version"
+    assert is_sealed(situation)  # sealed at the district: opened with a team member's key
+    opened, ok = sealing.open_field(
+        team.keyring(a, world.case_id), world.case_id, "case", world.case_id, "situation", situation
+    )
+    assert ok and opened == "A, dernière version"
+    assert a.get_case(world.case_id)[0].situation == "A, dernière version"
     assert a.get_case(world.case_id)[0].situation == b.get_case(world.case_id)[0].situation
     # Settled on one device, settled everywhere.
     for conflict in b.conflicts():
