@@ -83,8 +83,11 @@ def forget_case(store: WorkerStore, case_id: str) -> None:
 
 def forget_orphans(store: WorkerStore) -> int:
     """The keys of cases no longer on this device (after a purge or a wipe)."""
+    # Kept while the device still holds a refused change of the case: refused work stays
+    # readable until the coordinator's decision comes back (issue 12 §3).
     return store.conn.execute(
         "DELETE FROM case_keys WHERE case_id NOT IN (SELECT id FROM cases)"
+        " AND case_id NOT IN (SELECT case_id FROM refusals)"
     ).rowcount
 
 

@@ -11,6 +11,7 @@ until the device's clock is right. A colleague's hostile text is shown escaped e
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -120,8 +121,9 @@ def test_a_coworkers_amendment_is_refused_and_listed_on_both_sides(
     kept = district_refusal(net, change_id)
     assert (kept["worker_id"], kept["reason"]) == (net.worker_ids["b"], "not-author")
     assert (kept["status"], kept["case_reference"]) == ("pending", reference)
-    assert (kept["entity"], kept["op"], kept["summary_preview"]) == ("followup", "amend", forged)
-    assert kept["change"]["fields"] == {"summary": forged}
+    # The amended summary is the team's: the district keeps it sealed and shows none of it.
+    assert (kept["entity"], kept["op"], kept["summary_preview"]) == ("followup", "amend", "")
+    assert forged not in json.dumps(kept, ensure_ascii=False)
     on_device = only(net.json("b", "followup", "list", "--refused"), change_id)
     assert (on_device["reason"], on_device["status"]) == ("not-author", "pending")
     assert on_device["change"]["fields"] == {"summary": forged}
@@ -129,7 +131,7 @@ def test_a_coworkers_amendment_is_refused_and_listed_on_both_sides(
 
     # The follow-up reads as its author wrote it, at the district and on A's device.
     [at_district] = net.district("case", "show", reference)["followups"]
-    assert (at_district["summary"], at_district["amended"]) == (original, False)
+    assert (at_district["summary"], at_district["amended"]) == ("", False)
     net.sync("a")
     shown = net.json("a", "followup", "show", followup)
     assert (shown["summary"], shown["amended"]) == (original, False)
@@ -171,8 +173,10 @@ def test_hostile_text_from_a_colleague_is_shown_escaped_everywhere(
         ("followup", "show", followup),
     ):
         shown_safely(net.run("b", *args), *pieces)
+    # The district holds the summary sealed: it shows none of it, hostile or not.
     district = net.fk.run(net.district_home, "district", "case", "show", reference)
-    shown_safely(district, *pieces)
+    assert district.exit_code == 0 and NOTE not in district.stdout
+    assert "\x1b" not in district.stdout
     # The report counts follow-ups and names cases; no summary is in it to escape.
     report = net.fk.run(net.district_home, "district", "report", "--with-cases")
     shown_safely(report, reference)
@@ -227,8 +231,11 @@ def test_a_refused_followup_is_accepted_after_reassignment_and_reaches_the_team(
     )
     number = str(refusal["id"])
     shown = net.fk.ok(net.district_home, "district", "refusals", "show", number)
-    assert reference in shown.stdout and summary in shown.stdout
-    assert net.district("refusals", "show", number)["change_id"] == refusal["change_id"]
+    # The refused follow-up's summary is the team's: sealed at the district, never shown.
+    assert summary not in shown.stdout
+    as_json = net.district("refusals", "show", number)
+    assert as_json["change_id"] == refusal["change_id"]
+    assert as_json["case_reference"] == reference
 
     # While the rules still refuse it, it cannot be accepted.
     early = net.fk.run(net.district_home, "district", "refusals", "accept", number)
@@ -337,8 +344,10 @@ BROKEN: dict[str, tuple[Callable[[date], dict[str, Any]], str]] = {
         lambda today: {"kind": "phone-call", "referral_to": "housing"},
         "rule:followup.referral_only_for_referral:referral_to",
     ),
+    # A team text is sealed: the district checks what it can read, so these two are texts
+    # addressed to the cell (in clear). The team's own are checked by each opening device.
     "a blank summary": (
-        lambda today: {"summary": "  \n\t "},
+        lambda today: {"summary": "  \n\t ", "for_cell": True},
         "rule:followup.summary_empty:summary",
     ),
     "a next contact before the follow-up": (
@@ -346,7 +355,7 @@ BROKEN: dict[str, tuple[Callable[[date], dict[str, Any]], str]] = {
         "rule:followup.next_contact_before:next_contact",
     ),
     "a 20,001-character summary": (
-        lambda today: {"summary": "x" * 20_001},
+        lambda today: {"summary": "x" * 20_001, "for_cell": True},
         "rule:value.too_long:summary",
     ),
 }

@@ -56,7 +56,9 @@ def assert_converged(net: Net, reference: str, recorded: set[str]) -> None:
     counts = Counter(f["id"] for f in shown)
     assert set(counts) == recorded, "lost or unexpected follow-ups at the district"
     assert max(counts.values()) == 1, "a follow-up duplicated at the district"
-    summaries = Counter(f["summary"] for f in shown)
+    # The summaries are the team's (sealed at the district): counted where they are read.
+    held = net.json("a", "followup", "list", reference)
+    summaries = Counter(f["summary"] for f in held)
     assert max(summaries.values()) == 1, "a follow-up applied twice under two ids"
     for who in WORKERS:
         held = [f["id"] for f in net.json(who, "followup", "list", reference)]

@@ -76,7 +76,9 @@ def test_two_workers_converge_by_file_and_settle_their_conflict(tmp_path: Path):
         "Situation selon A",
         "Situation selon B",
     }
-    kept = cli.district_case()["situation"]
+    # The situation is the team's: the district relays it sealed and shows none of it.
+    assert cli.district_case()["situation"] == ""
+    kept = cli.case("a")["situation"]
     assert kept == conflict["winner_value"]
     assert cli.case("a")["situation"] == cli.case("b")["situation"] == kept
 
@@ -87,7 +89,8 @@ def test_two_workers_converge_by_file_and_settle_their_conflict(tmp_path: Path):
     cli.sync("a", "b", tag="r5")
     cli.sync("b", "a", tag="r6")
 
-    assert cli.district_case()["situation"] == settled
+    assert cli.case("a")["situation"] == cli.case("b")["situation"] == settled
+    assert "situation" in cli.district_case()["unreadable"]
     assert cli.case("a")["situation"] == cli.case("b")["situation"] == settled
     assert cli.district_conflicts() == cli.conflicts("a") == cli.conflicts("b") == []
     assert [c["open_conflicts"] for c in cli.district("case", "list")] == [0]

@@ -279,11 +279,13 @@ def test_a_worker_session_end_to_end(worker: Worker):
     # Nothing of what was written is in clear anywhere under the home...
     for name, raw in snapshot(worker.home).items():
         assert b"MARK-" not in raw, name
-    # ...though it is all in the decrypted pages.
+    # ...and the team's texts are sealed even in the decrypted pages (issue 16), which the
+    # search reads: the case's reference is there in clear.
     key = access.data_key(worker.home, "worker", Credentials(prompt=lambda: PASSPHRASE)).data_key
     plain = decrypt_sqlcipher_pages(db_path(worker.home, "worker"), key)
+    assert b"CO-2026" in plain
     for marker in (b"MARK-entretien", b"MARK-rectif", b"MARK-inquietude", b"MARK-situation"):
-        assert marker in plain
+        assert marker not in plain
 
 
 def test_wrong_passphrase_exits_3_and_touches_nothing(worker: Worker):
