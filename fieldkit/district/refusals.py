@@ -104,9 +104,29 @@ def accept(conn: Connection, ref: str) -> RefusedChange:
         if reason is not None:
             raise Refused("refusal.still_refused", ref=item.id, reason=reason_text(reason))
         merge.apply(conn, change)
+        _apply_dropped_grants(conn, worker, origin, change.case_id, assigned)
         _decide(conn, item, ACCEPTED, "")
         audit.record(conn, "district", "refusal-accept", "refusal", item.id, change.id)
     return get(conn, item.id)
+
+
+def _apply_dropped_grants(
+    conn: Connection, worker_id: str, origin: str, case_id: str, assigned: set[str]
+) -> None:
+    """The worker's grants of the case's keys dropped beside the change now accepted: the
+    change may be sealed under one of them, so those the rules now allow are applied (and
+    relayed to the team) and their dropped record goes."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM refusals WHERE worker_id = ? AND status = ? ORDER BY id",
+        (worker_id, DROPPED),
+    ).fetchall()
+    for row in rows:
+        item = _build(conn, row)
+        if item.change.case_id != case_id:
+            continue
+        if refusal_reason(conn, item.change, origin, worker_id, assigned) is None:
+            merge.apply(conn, item.change)
+            conn.execute("DELETE FROM refusals WHERE id = ?", (int(item.id),))
 
 
 def dismiss(conn: Connection, ref: str, reason: str) -> RefusedChange:
