@@ -334,7 +334,7 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     ]
 
 
-def referral_facts(summary: CaseSummary) -> list[tuple[str, str]]:
+def referral_facts(summary: CaseSummary | Any) -> list[tuple[str, str]]:
     none = t("summary.none")
     return [
         (t("summary.referral_date"), day(summary.referral_date)),
@@ -343,19 +343,22 @@ def referral_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     ]
 
 
-def history_note(summary: CaseSummary) -> str:
-    """What the history holds: all follow-ups, or those since a day."""
+def history_note(
+    summary: CaseSummary | Any, count: str = "summary.count", since: str = "summary.since"
+) -> str:
+    """What the history holds: all follow-ups, or those since a day, in the words of the
+    messages `count` and `since` (the cell's summary has its own)."""
     if summary.since is None:
-        return t_n("summary.count", summary.followups_total)
+        return t_n(count, summary.followups_total)
     return t(
-        "summary.since",
+        since,
         date=day(summary.since),
         shown=len(summary.history),
         total=summary.followups_total,
     )
 
 
-def entry_heading(entry: HistoryEntry) -> list[str]:
+def entry_heading(entry: HistoryEntry | Any) -> list[str]:
     """Date, kind and author of a follow-up."""
     return [day(entry.occurred_on), t(f"kind.{entry.kind}"), entry.recorded_by]
 

@@ -33,6 +33,7 @@ from fieldkit.model import (
 from fieldkit.names import Names
 from fieldkit.rules import overdue
 from fieldkit.summary.assemble import day
+from fieldkit.summary.assemble import history_note as _history_note
 
 
 class _Data(BaseModel):
@@ -174,15 +175,6 @@ def cell_facts(summary: CellSummary) -> list[tuple[str, str]]:
     return facts
 
 
-def referral_facts(summary: CellSummary) -> list[tuple[str, str]]:
-    none = t("summary.none")
-    return [
-        (t("summary.referral_date"), day(summary.referral_date)),
-        (t("summary.referral_source"), summary.referral_source or none),
-        (t("summary.reason"), summary.reason or none),
-    ]
-
-
 def participation_fact(summary: CellSummary) -> tuple[str, str]:
     return (t("field.participation"), value_word("participation", summary.participation))
 
@@ -192,21 +184,6 @@ def hidden_line(summary: CellSummary) -> str | None:
     if not summary.notes_hidden:
         return None
     return t_n("cell.notes_hidden", summary.notes_hidden)
-
-
-def history_note(summary: CellSummary) -> str:
-    if summary.since is None:
-        return t_n("cell.history_note", summary.followups_total)
-    return t(
-        "cell.history_since",
-        date=day(summary.since),
-        shown=len(summary.history),
-        total=summary.followups_total,
-    )
-
-
-def entry_heading(entry: CellEntry) -> list[str]:
-    return [day(entry.occurred_on), t(f"kind.{entry.kind}"), entry.recorded_by]
 
 
 def entry_text(entry: CellEntry) -> str:
@@ -262,3 +239,7 @@ def entry_details(entry: CellEntry) -> list[tuple[str, str]]:
         details.append((t("summary.next_contact"), day(entry.next_contact)))
     details.append((t("summary.id"), short_id(entry.id)))
     return details
+
+
+def history_note(summary: CellSummary) -> str:
+    return _history_note(summary, "cell.history_note", "cell.history_since")

@@ -17,19 +17,17 @@ from fieldkit.dates import show_moment
 from fieldkit.display import escaped_model, short_id
 from fieldkit.i18n import t
 from fieldkit.model import ConcernLevel
-from fieldkit.summary.assemble import day, labelled
+from fieldkit.summary.assemble import day, entry_heading, labelled, referral_facts
 from fieldkit.summary.cell import (
     CellEntry,
     CellSummary,
     cell_facts,
     entry_details,
-    entry_heading,
     entry_marks,
     entry_text,
     hidden_line,
     history_note,
     participation_fact,
-    referral_facts,
     title_line,
 )
 from fieldkit.summary.markdown import escape

@@ -20,10 +20,9 @@ from fieldkit.dates import show_moment
 from fieldkit.display import escaped_model
 from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
 from fieldkit.i18n import t, t_n
-from fieldkit.summary.assemble import day, labelled
+from fieldkit.summary.assemble import day, entry_heading, labelled
 from fieldkit.summary.cell import (
     entry_details,
-    entry_heading,
     entry_marks,
     entry_text,
     value_word,
