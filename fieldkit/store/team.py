@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.crypto.casekeys import CaseKey, Grant, Unopenable, make_grant, open_grant
 from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.errors import NotFound
 from fieldkit.model import Case, Change, Conflict, FollowUp
 from fieldkit.replica import cases, changelog, followups, grants, merge, meta, sealing
 from fieldkit.replica.sealing import Keyring
@@ -147,8 +148,9 @@ def writing_key(store: WorkerStore, case_id: str) -> CaseKey:
     team = set(members(case)) | {store.author}
     held = keyring(store, case_id)
     sources = _sources(store, case_id)
+    given = grants.of_case(store.conn, case_id)
     holders: dict[str, set[str]] = {}
-    for grant in grants.of_case(store.conn, case_id):
+    for grant in given:
         holders.setdefault(grant.kid, set()).add(grant.grantee)
     usable = [
         key
@@ -158,9 +160,7 @@ def writing_key(store: WorkerStore, case_id: str) -> CaseKey:
     ]
     if usable:
         return max(usable, key=lambda k: (k.epoch, k.kid))
-    epochs = [k.epoch for k in held.values()] + [
-        g.epoch for g in grants.of_case(store.conn, case_id)
-    ]
+    epochs = [k.epoch for k in held.values()] + [g.epoch for g in given]
     key = CaseKey.new(case_id, max(epochs, default=0) + 1)
     _keep(store, key, TEAM)
     _grant(store, case, [key])
@@ -176,7 +176,7 @@ def seal(store: WorkerStore, entity: str, entity_id: str, case_id: str, fields: 
         else:
             try:
                 for_cell = followups.get(store.conn, entity_id).for_cell
-            except Exception:  # the follow-up is not here (yet): seal, the safe side
+            except NotFound:  # the follow-up is not here (yet): seal, the safe side
                 for_cell = False
     if not sealing.clear_team_texts(entity, fields, for_cell):
         return fields
