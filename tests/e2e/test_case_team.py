@@ -16,7 +16,6 @@ from tests.e2e.conftest import Net
 from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.world import UNIT
 
-pytestmark = pytest.mark.e2e
 # The `net` fixture (tests/e2e/conftest.py): a real server over HTTPS, Léa (a) and Karim
 # (b) enrolled. The first test runs on both district backends.
 
