@@ -323,7 +323,9 @@ class PendingChange(_Model):
     reference: str
     entity: str  # case | followup | conflict
     op: str  # update | add | amend | resolve
-    what: str  # followup-add | amendment | withdrawal | case-update | conflict-resolve | other
+    # followup-add | amendment | withdrawal | case-update | conflict-resolve | measure-state
+    # | other
+    what: str
     fields: list[str] = Field(default_factory=list)
     kind: FollowUpKind | None = None  # the kind of an added follow-up
     written_at: datetime | None = None  # from the change's HLC

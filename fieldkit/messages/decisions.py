@@ -50,4 +50,7 @@ MESSAGES: dict[str, str | Plural] = {
         "{field}: there is no measure {value}; case show numbers the measures from 1 to {last}"
     ),
     "measure.already": "Measure {number} is already in that state.",
+    # A measure's state change waiting to sync, or refused by the district.
+    "pending.measure_state": "state of a group measure",
+    "refused.what.measure.state": "state of a group measure ({state})",
 }

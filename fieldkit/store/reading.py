@@ -189,6 +189,7 @@ def _pending(change: Change, reference: str) -> PendingChange:
         ("followup", "amend"): "amendment",
         ("case", "update"): "case-update",
         ("conflict", "resolve"): "conflict-resolve",
+        ("measure", "state"): "measure-state",
     }.get((change.entity, change.op), "other")
     if what == "amendment" and WITHDRAWAL_FIELD in change.fields:
         what = "withdrawal"
