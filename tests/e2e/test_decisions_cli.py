@@ -5,11 +5,14 @@ summaries under « Décisions de la cellule »; a worker sets measure 1 to « en
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from fieldkit import errors
 from fieldkit.district import decisions
 from fieldkit.model import CaseStatus
 from tests.world import Fieldkit, World, cli_world, file_sync, use_fast_kdf
@@ -133,3 +136,72 @@ def test_a_decision_that_closes_the_case_purges_it_from_the_devices(world: World
     file_sync(fk, world, "a", "closed")
     cases = fk.json(world.homes["a"], "case", "list", session=world.sessions["a"])
     assert world.reference not in [c["reference"] for c in cases]
+
+
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="pdftotext not installed (poppler-utils)"
+)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@needs_poppler
+def test_the_printed_summaries_carry_the_decisions(world: World, tmp_path: Path) -> None:
+    fk = Fieldkit()
+    record_decision(world, date.today() + timedelta(days=9))
+    file_sync(fk, world, "a", "decided")
+    team_pdf = tmp_path / "equipe.pdf"
+    run(fk, world, "a", "case", "summary", world.reference, "--format", "pdf", "-o", str(team_pdf))
+    text = pdf_text(team_pdf)
+    assert "Décisions de la cellule" in text and "Réunion du 20/11/2026" in text
+    assert "1. Consultation au CMP — Prévue" in text
+    assert "Note pour l'équipe" in text
+    cell_pdf = tmp_path / "cellule.pdf"
+    fk.ok(
+        world.district_home,
+        "district",
+        "case",
+        "summary",
+        world.reference,
+        "--format",
+        "pdf",
+        "-o",
+        str(cell_pdf),
+    )
+    assert "1. Consultation au CMP — Prévue" in pdf_text(cell_pdf)
+
+
+def test_case_measure_says_what_is_wrong(world: World) -> None:
+    fk = Fieldkit()
+    home, session = world.homes["a"], world.sessions["a"]
+    none_yet = fk.run(
+        home, "case", "measure", world.reference, "1", "--state", "done", session=session
+    )
+    assert none_yet.exit_code == errors.USAGE
+    assert "aucune mesure" in none_yet.stderr
+    record_decision(world, date.today())
+    file_sync(fk, world, "a", "decided")
+    args = ("case", "measure", world.reference)
+    beyond = fk.run(home, *args, "3", "--state", "réalisée", session=session)
+    assert beyond.exit_code == errors.USAGE and "de 1 à 2" in beyond.stderr
+    bad = fk.run(home, *args, "1", "--state", "peut-être", session=session)
+    assert bad.exit_code == errors.USAGE and "prévue, en cours, réalisée, abandonnée" in bad.stderr
+    same = fk.run(home, *args, "1", "--state", "prévue", session=session)
+    assert same.exit_code == errors.USAGE
+    said = fk.ok(home, *args, "2", "--state", "abandonnée", session=session).stdout
+    assert "Mesure 2" in said and "Abandonnée" in said
+    pending = fk.ok(home, "status", "--pending", session=session).stdout
+    assert "état d'une mesure de la cellule" in pending
+
+
+def test_a_measure_text_is_shown_as_data(world: World) -> None:
+    fk = Fieldkit()
+    record_decision(world, date.today(), measures=["[bold]Mesure[/bold] \u202eabc"])
+    file_sync(fk, world, "a", "decided")
+    screen = run(fk, world, "a", "case", "show", world.reference)
+    assert "[bold]Mesure[/bold]" in screen
+    assert "\u202e" not in screen
