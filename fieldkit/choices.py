@@ -17,6 +17,7 @@ from fieldkit.enums import (
     CaseStatus,
     ConcernLevel,
     FollowUpKind,
+    MeetingKind,
     Participation,
     Priority,
     ReferralDomain,
@@ -73,6 +74,11 @@ WORDS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
         "accepted": ("acceptée", "accepté"),
         "declined": ("refusée", "refusé", "|", "refused"),
         "withdrawn": ("retirée", "retiré", "|", "withdrew"),
+    },
+    # Réunion plénière / restreinte of the cell (issue 17).
+    MeetingKind: {
+        "plenary": ("plénière", "pleniere", "plénier", "|", "full"),
+        "restricted": ("restreinte", "restreint"),
     },
 }
 

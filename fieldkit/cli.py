@@ -32,13 +32,14 @@ if TYPE_CHECKING:
 
 
 def _district_app() -> typer.Typer:
-    from fieldkit.commands import district, recovery, refusals, report, seal, server
+    from fieldkit.commands import district, meetings, recovery, refusals, report, seal, server
 
     server.register(district.app)
     recovery.register(district.app)
     refusals.register(district.app)
     report.register(district.app)
     seal.register(district.app)
+    meetings.register(district.app)
     return district.app
 
 

@@ -87,6 +87,60 @@ ALTER TABLE refusals ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
 """
 
+# 10 (issue 17): the cell's meetings, their agenda (each case with its reasons, and the
+# District Officer's additions and removals), attendees (names sealed), the closings and
+# amendments, and the managed list of institutions, seeded with the usual ones.
+MEETINGS = """
+CREATE TABLE meetings (
+    id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    meeting_date TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT,
+    no_contact_days INTEGER NOT NULL DEFAULT 42,
+    status TEXT NOT NULL DEFAULT 'open',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX meetings_date ON meetings (meeting_date);
+CREATE TABLE meeting_items (
+    meeting_id TEXT NOT NULL REFERENCES meetings (id),
+    case_id TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    manual TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (meeting_id, case_id)
+) WITHOUT ROWID;
+CREATE TABLE meeting_attendees (
+    id TEXT PRIMARY KEY,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id),
+    name TEXT NOT NULL,
+    institution TEXT NOT NULL,
+    charter_signed TEXT,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX meeting_attendees_meeting ON meeting_attendees (meeting_id);
+CREATE TABLE meeting_events (
+    id INTEGER PRIMARY KEY,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id),
+    what TEXT NOT NULL,
+    at TEXT NOT NULL,
+    sha256 TEXT,
+    reason TEXT,
+    content TEXT
+);
+CREATE INDEX meeting_events_meeting ON meeting_events (meeting_id);
+CREATE TABLE institutions (
+    name TEXT PRIMARY KEY,
+    builtin INTEGER NOT NULL DEFAULT 0,
+    added_at TEXT
+);
+INSERT INTO institutions (name, builtin) VALUES
+    ('préfecture', 1), ('parquet', 1), ('PJJ', 1), ('ARS', 1), ('Éducation nationale', 1),
+    ('conseil départemental', 1), ('police / gendarmerie', 1),
+    ('administration pénitentiaire', 1), ('mission locale', 1), ('CAF', 1),
+    ('France Travail', 1), ('mairie', 1), ('association', 1), ('autre', 1)
+"""
+
 DISTRICT_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
     REFUSALS_PER_WORKER.strip(),
@@ -96,6 +150,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
+    # 10: the meetings (issue 17, above); steps 8 and 9 are the decisions' and the units'.
+    MEETINGS.strip(),
 ]
 
 
