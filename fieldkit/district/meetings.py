@@ -375,7 +375,8 @@ def _refresh(conn: Connection, meeting: Meeting) -> None:
     for case_id, reasons in proposed.items():
         text = _reasons_json(reasons)
         conn.execute(
-            "INSERT INTO meeting_items (meeting_id, case_id, reasons, manual) VALUES (?, ?, ?, NULL)"
+            "INSERT INTO meeting_items (meeting_id, case_id, reasons, manual)"
+            " VALUES (?, ?, ?, NULL)"
             " ON CONFLICT (meeting_id, case_id) DO UPDATE SET reasons = excluded.reasons",
             (meeting.id, case_id, text),
         )
