@@ -73,6 +73,15 @@ class Participation(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class MeasureState(StrEnum):
+    """Where a measure the Prevention Group decided stands, as the case team records it."""
+
+    PLANNED = "planned"
+    UNDER_WAY = "under_way"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
 class WorkerStatus(StrEnum):
     PENDING = "pending"
     ENROLLED = "enrolled"

@@ -19,6 +19,7 @@ from fieldkit.enums import CaseStatus as CaseStatus
 from fieldkit.enums import ConcernLevel as ConcernLevel
 from fieldkit.enums import FollowUpKind as FollowUpKind
 from fieldkit.enums import GoalState as GoalState
+from fieldkit.enums import MeasureState as MeasureState
 from fieldkit.enums import MeetingKind as MeetingKind
 from fieldkit.enums import Participation as Participation
 from fieldkit.enums import Priority as Priority
@@ -120,6 +121,38 @@ DISTRICT_CASE_FIELDS = (
     "closure_reason",
 )
 CASE_FIELDS = DISTRICT_CASE_FIELDS + WORKER_CASE_FIELDS
+
+
+class Measure(_Model):
+    """A mesure d'accompagnement the Prevention Group decided (issue 17): its text, written
+    by the district, and its state, which the case team updates. Numbered 1, 2, 3 ... per
+    case, in the order of the decisions."""
+
+    id: str
+    case_id: str
+    decision_id: str
+    number: int = Field(ge=1)
+    text: str
+    state: MeasureState = MeasureState.PLANNED
+    changed_on: date | None = None  # the day the team set its state
+    changed_by: str | None = None  # who set it (a worker id, or "district")
+
+
+class Decision(_Model):
+    """A decision of the Prevention Group on a case, written by the district and sent to
+    the case team (cell circle, DESIGN §9: in clear)."""
+
+    id: str
+    case_id: str
+    meeting_id: str | None = None
+    meeting_date: date
+    measures: list[Measure] = Field(default_factory=list)
+    referent: str | None = None  # the référent de parcours: a worker or a structure
+    next_review: date | None = None
+    status: CaseStatus | None = None  # the status it changed the case to, if it did
+    reason: str | None = None  # why (a closure's reason, a suspension's)
+    note_for_team: str | None = None
+    hlc: str = ""
 
 
 class Amendment(_Model):

@@ -38,6 +38,8 @@ SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "conflicts": {"winner_value": lambda r: r["id"], "loser_value": lambda r: r["id"]},
     "followups": {"data": lambda r: r["id"]},
     "amendments": {"fields": lambda r: r["id"]},
+    "decisions": {"data": lambda r: r["id"]},
+    "measures": {"text": lambda r: r["id"]},
     "changes": {"fields": lambda r: r["id"]},
     "audit": {"detail": lambda r: str(r["seq"])},
     "workers": {"name": lambda r: r["id"], "unit": lambda r: r["id"]},

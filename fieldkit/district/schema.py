@@ -7,6 +7,7 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
@@ -150,6 +151,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
+    # 8: the Prevention Group's decisions and their measures (issue 17).
+    DECISIONS_SCHEMA.strip(),
     # 10: the meetings (issue 17, above); steps 8 and 9 are the decisions' and the units'.
     MEETINGS.strip(),
 ]
