@@ -11,9 +11,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from fieldkit import choices
-from fieldkit.commands.common import console, parse_date, print_json, read_text_option, state
+from fieldkit.commands.common import (
+    console,
+    parse_date,
+    print_json,
+    read_text_option,
+    state,
+    text_help,
+)
 from fieldkit.display import escape, plain
-from fieldkit.enums import MeetingKind
+from fieldkit.enums import CaseStatus, MeetingKind
 from fieldkit.errors import UsageError
 from fieldkit.i18n import t, t_n
 
@@ -276,6 +283,54 @@ def meeting_attendee(
     console().print(t(key, name=escape(person.name), institution=escape(person.institution)))
     if add is not None and person.charter_missing:
         console().print(plain(t("meeting.attendee_no_charter"), style="bold red"))
+
+
+@meeting_app.command("decide", help=t("help.meeting_decide"))
+def meeting_decide(
+    ctx: typer.Context,
+    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    measure: list[str] | None = typer.Option(None, "--measure", help=t("help.opt.measure")),
+    referent: str | None = typer.Option(None, "--referent", help=t("help.opt.decision_referent")),
+    next_review: str | None = typer.Option(
+        None, "--next-review", metavar="DATE", help=t("help.opt.decision_next_review")
+    ),
+    status: str | None = typer.Option(
+        None,
+        "--status",
+        help=t("help.opt.decision_status", choices=choices.listing(CaseStatus)),
+    ),
+    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.decision_reason")),
+    note_for_team: str | None = typer.Option(
+        None, "--note-for-team", help=text_help("help.opt.note_for_team")
+    ),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district import meetings
+
+    wanted = CaseStatus(choices.parse(CaseStatus, status, "--status")) if status else None
+    review = parse_date(next_review, "--next-review")
+    note = read_text_option(
+        note_for_team, "--note-for-team", "prompt.note_for_team", required=False
+    )
+    with _open(ctx) as store:
+        found, decision, reference = meetings.decide(
+            store.conn,
+            meeting,
+            case,
+            measures=list(measure or []),
+            referent=referent,
+            next_review=review,
+            status=wanted,
+            reason=reason,
+            note_for_team=note or None,
+        )
+    if as_json:
+        print_json(dict(decision.model_dump(mode="json"), meeting=found.reference))
+        return
+    console().print(t("meeting.decided", reference=reference, meeting=found.reference))
+    for item in decision.measures:
+        console().print(plain(t("meeting.measure", number=item.number, text=item.text)))
 
 
 @meeting_app.command("minutes", help=t("help.meeting_minutes"))

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldkit.choices import fold
 from fieldkit.dates import now_stamp
+from fieldkit.district import decisions
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import (
     AgendaReason,
@@ -39,6 +40,7 @@ from fieldkit.model import (
     Attendee,
     Case,
     CaseStatus,
+    Decision,
     FollowUpKind,
     Meeting,
     MeetingEvent,
@@ -652,12 +654,17 @@ class MinutesCase(_Data):
     reasons: list[MeetingReason] = Field(default_factory=list)
 
 
+class MinutesMeasure(_Data):
+    number: int  # the measure's number on its case (1, 2, 3 ... over its decisions)
+    text: str
+
+
 class MinutesDecision(_Data):
     case_id: str
     reference: str
     initials: str
     name: str | None = None
-    measures: list[str] = Field(default_factory=list)
+    measures: list[MinutesMeasure] = Field(default_factory=list)
     referent: str | None = None
     next_review: date | None = None
     status: CaseStatus | None = None
@@ -762,7 +769,7 @@ def _assemble(conn: Connection, meeting: Meeting, district: str) -> Minutes:
                 case_id=case.id,
                 reference=case.reference,
                 initials=initials(case.display_name),
-                measures=[m.text for m in decision.measures],
+                measures=[MinutesMeasure(number=m.number, text=m.text) for m in decision.measures],
                 referent=decision.referent,
                 next_review=decision.next_review,
                 status=decision.status,
@@ -797,9 +804,41 @@ def _assemble(conn: Connection, meeting: Meeting, district: str) -> Minutes:
     )
 
 
-def decisions_of(conn: Connection, meeting_id: str) -> list:
-    """The decisions recorded at this meeting (fieldkit/district/decisions.py)."""
-    return []
+def decisions_of(conn: Connection, meeting_id: str) -> list[Decision]:
+    """The decisions recorded at this meeting, oldest first (fieldkit/district/decisions.py)."""
+    return decisions.for_meeting(conn, meeting_id)
+
+
+def decide(
+    conn: Connection,
+    ref: str,
+    case_ref: str,
+    *,
+    measures: list[str],
+    referent: str | None,
+    next_review: date | None,
+    status: CaseStatus | None,
+    reason: str | None,
+    note_for_team: str | None,
+) -> tuple[Meeting, Decision, str]:
+    """The group's decision on a case at this (open) meeting, and the case's reference;
+    the case goes on the meeting's agenda."""
+    meeting = get(conn, ref)
+    check_open(meeting)
+    decision = decisions.record(
+        conn,
+        case_ref,
+        meeting_id=meeting.id,
+        meeting_date=meeting.meeting_date,
+        measures=measures,
+        referent=referent,
+        next_review=next_review,
+        status=status,
+        reason=reason,
+        note_for_team=note_for_team,
+    )
+    include(conn, meeting, decision.case_id)
+    return meeting, decision, stored_cases.reference_of(conn, decision.case_id) or ""
 
 
 def record_minutes(conn: Connection, meeting_id: str, action: str, detail: str) -> None:

@@ -117,7 +117,7 @@ def facts(document: Minutes) -> list[str]:
 
 
 def decision_lines(decision: MinutesDecision) -> list[str]:
-    lines = [t("meeting.measure", number=i, text=m) for i, m in enumerate(decision.measures, 1)]
+    lines = [t("meeting.measure", number=m.number, text=m.text) for m in decision.measures]
     if decision.referent:
         lines.append(t("meeting.decision_referent", referent=decision.referent))
     if decision.next_review:
