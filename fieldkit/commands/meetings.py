@@ -343,6 +343,8 @@ def meeting_minutes(
     force: bool = typer.Option(False, "--force", help=t("help.opt.force")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.minutes_json")),
 ) -> None:
+    from functools import partial
+
     from fieldkit.commands.output import after_output, choose_target, glyph_warnings, output_format
     from fieldkit.district import meetings
     from fieldkit.summary.export import Renderers, deliver
@@ -359,10 +361,7 @@ def meeting_minutes(
             store.conn, meeting, printed_at=datetime.now().astimezone(), with_names=with_names
         )
         found = meetings.get(store.conn, meeting)
-
-        def audit(action: str, detail: str) -> None:
-            scope = f"{detail} with-names" if with_names else detail
-            meetings.record_minutes(store.conn, found.id, action, scope)
+        audit = partial(meetings.record_output, store.conn, found.id, with_names)
 
         renderers = Renderers(
             text=render_minutes_text,
@@ -406,7 +405,7 @@ def meeting_amend(
     if as_json:
         print_json(_meeting_json(found))
         return
-    console().print(t("meeting.amended_now", reference=found.reference, count=found.amendments))
+    console().print(t("meeting.amended_now", reference=found.reference, number=found.amendments))
 
 
 # Institutions ---------------------------------------------------------------------------

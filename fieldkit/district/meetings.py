@@ -841,10 +841,13 @@ def decide(
     return meeting, decision, stored_cases.reference_of(conn, decision.case_id) or ""
 
 
-def record_minutes(conn: Connection, meeting_id: str, action: str, detail: str) -> None:
+def record_output(
+    conn: Connection, meeting_id: str, with_names: bool, action: str, detail: str
+) -> None:
     """Audit the minutes shown ("view") or sent out ("export"); `detail` says the format,
     the kind of destination and whether names were printed, never a name or a path."""
     if action not in ("view", "export"):
         raise ValueError(action)
+    scope = f"{detail} with-names" if with_names else detail
     with transaction(conn):
-        audit.record(conn, "district", action, "minutes", meeting_id, detail)
+        audit.record(conn, "district", action, "minutes", meeting_id, scope)

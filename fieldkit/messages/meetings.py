@@ -59,7 +59,7 @@ MESSAGES: dict[str, str | Plural] = {
     "meeting.already_closed": "meeting {ref} is already closed",
     "meeting.not_closed": "meeting {ref} is not closed: nothing to amend",
     "meeting.closed_now": "Meeting {reference} closed. Minutes SHA-256: {sha256}",
-    "meeting.amended_now": "Meeting {reference} reopened for changes (amendment {count}).",
+    "meeting.amended_now": "Meeting {reference} reopened for changes (amendment {number}).",
     "meeting.list_title": Plural("{count} meeting", "{count} meetings"),
     "meeting.col.reference": "Meeting",
     "meeting.col.kind": "Kind",
