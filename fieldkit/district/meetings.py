@@ -64,6 +64,23 @@ CONTACT_KINDS = (
     FollowUpKind.PHONE_CALL,
     FollowUpKind.FAMILY_CONTACT,
 )
+# The institutions the cell's members usually come from (DOMAIN.md); a district adds its own.
+DEFAULT_INSTITUTIONS = (
+    "préfecture",
+    "parquet",
+    "PJJ",
+    "ARS",
+    "Éducation nationale",
+    "conseil départemental",
+    "police / gendarmerie",
+    "administration pénitentiaire",
+    "mission locale",
+    "CAF",
+    "France Travail",
+    "mairie",
+    "association",
+    "autre",
+)
 MAX_TITLE = 200
 MAX_NAME = 120
 MAX_INSTITUTION = 80
@@ -514,9 +531,13 @@ def remove_attendee(conn: Connection, ref: str, who: str) -> Attendee:
 
 
 def institutions(conn: Connection) -> list[tuple[str, bool]]:
-    """(name, whether it is one of the defaults), in alphabetical order."""
-    rows = conn.execute("SELECT name, builtin FROM institutions").fetchall()
-    return sorted(((r[0], bool(r[1])) for r in rows), key=lambda r: fold(r[0]))
+    """(name, whether it is one of the defaults), in alphabetical order: the defaults and
+    those the district added (the table holds only these, so that a move between
+    backends copies it as it is)."""
+    added = [r[0] for r in conn.execute("SELECT name FROM institutions").fetchall()]
+    found = [(name, True) for name in DEFAULT_INSTITUTIONS]
+    found += [(name, False) for name in added]
+    return sorted(found, key=lambda r: fold(r[0]))
 
 
 def institution_named(conn: Connection, text: str) -> str:
@@ -546,7 +567,7 @@ def add_institution(conn: Connection, name: str) -> str:
         raise UsageError("meeting.institution_exists", name=existing[fold(name)])
     with transaction(conn):
         conn.execute(
-            "INSERT INTO institutions (name, builtin, added_at) VALUES (?, 0, ?)",
+            "INSERT INTO institutions (name, added_at) VALUES (?, ?)",
             (name, now_stamp()),
         )
         audit.record(conn, "district", "institution-add", "institution", name)

@@ -90,7 +90,7 @@ CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
 
 # 10 (issue 17): the cell's meetings, their agenda (each case with its reasons, and the
 # District Officer's additions and removals), attendees (names sealed), the closings and
-# amendments, and the managed list of institutions, seeded with the usual ones.
+# amendments, and the institutions a district added to the usual ones (meetings.py).
 MEETINGS = """
 CREATE TABLE meetings (
     id TEXT PRIMARY KEY,
@@ -132,14 +132,8 @@ CREATE TABLE meeting_events (
 CREATE INDEX meeting_events_meeting ON meeting_events (meeting_id);
 CREATE TABLE institutions (
     name TEXT PRIMARY KEY,
-    builtin INTEGER NOT NULL DEFAULT 0,
-    added_at TEXT
-);
-INSERT INTO institutions (name, builtin) VALUES
-    ('préfecture', 1), ('parquet', 1), ('PJJ', 1), ('ARS', 1), ('Éducation nationale', 1),
-    ('conseil départemental', 1), ('police / gendarmerie', 1),
-    ('administration pénitentiaire', 1), ('mission locale', 1), ('CAF', 1),
-    ('France Travail', 1), ('mairie', 1), ('association', 1), ('autre', 1)
+    added_at TEXT NOT NULL
+)
 """
 
 DISTRICT_MIGRATIONS: list[str] = [
