@@ -7,6 +7,7 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.district.charter import CHARTERS_SCHEMA
 from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
@@ -149,6 +150,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     DECISIONS_SCHEMA.strip(),
     # 10: the meetings (issue 17, above); steps 8 and 9 are the decisions' and the units'.
     MEETINGS.strip(),
+    # 11: the confidentiality charter's versions and the workers' signed acceptances (issue 17).
+    CHARTERS_SCHEMA.strip(),
 ]
 
 

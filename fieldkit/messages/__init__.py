@@ -2,6 +2,7 @@
 
 from fieldkit.messages import (
     cell,
+    charter,
     core,
     decisions,
     district,
@@ -22,4 +23,5 @@ AREAS = (
     recovery.MESSAGES,
     decisions.MESSAGES,
     meetings.MESSAGES,
+    charter.MESSAGES,
 )

@@ -28,6 +28,7 @@ OWNED: dict[str, set[str]] = {
         "meeting_events",
         "institutions",
     },
+    "charter.py": {"charters", "charter_acceptances"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.
