@@ -152,6 +152,7 @@ def meeting_show(
         agenda = meetings.items(store.conn, found)
         history = meetings.events(store.conn, found.id)
         decided = meetings.decisions_of(store.conn, found.id)
+        pending = meetings.charter_pending(store.conn)
     if as_json:
         data = _meeting_json(found)
         data["attendees"] = [
@@ -160,6 +161,7 @@ def meeting_show(
         data["agenda"] = [_item_json(i) for i in agenda]
         data["events"] = [e.model_dump(mode="json") for e in history]
         data["decisions"] = len(decided)
+        data["workers_charter_pending"] = [w.model_dump(mode="json") for w in pending]
         print_json(data)
         return
     from fieldkit.summary.minutes import attendee_table, kind_text
@@ -176,6 +178,10 @@ def meeting_show(
     missing = sum(1 for p in people if p.charter_missing)
     if missing:
         out.print(plain(t_n("meeting.charters_missing", missing), style="bold red"))
+    if pending:
+        out.print(plain(t_n("meeting.count.workers_charter_pending", len(pending)), style="bold"))
+        for worker in pending:
+            out.print(plain(f"- {worker.name} ({worker.unit})"))
     out.print(_agenda_table(agenda))
     out.print(t_n("meeting.decisions_count", len(decided)))
     for event in history:

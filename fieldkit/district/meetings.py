@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldkit.choices import fold
 from fieldkit.dates import now_stamp
-from fieldkit.district import decisions
+from fieldkit.district import charter, decisions, workers
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import (
     AgendaReason,
@@ -691,9 +691,17 @@ class MinutesDecision(_Data):
     status: CaseStatus | None = None
 
 
+class MinutesWorker(_Data):
+    """A worker whose acceptance of the current confidentiality charter is pending."""
+
+    name: str
+    unit: str
+
+
 class MinutesCounts(_Data):
     attendees: int = 0
     charters_missing: int = 0
+    workers_charter_pending: int = 0
     cases: int = 0
     decisions: int = 0
     measures: int = 0
@@ -720,6 +728,7 @@ class Minutes(_Data):
     kind: MeetingKind
     title: str | None = None
     attendees: list[Attendee] = Field(default_factory=list)
+    workers_charter_pending: list[MinutesWorker] = Field(default_factory=list)
     cases: list[MinutesCase] = Field(default_factory=list)
     decisions: list[MinutesDecision] = Field(default_factory=list)
     counts: MinutesCounts = Field(default_factory=MinutesCounts)
@@ -801,9 +810,11 @@ def _assemble(conn: Connection, meeting: Meeting, district: str) -> Minutes:
         for e in events(conn, meeting.id)
         if e.what == "amend"
     ]
+    pending = charter_pending(conn)
     counts = MinutesCounts(
         attendees=len(people),
         charters_missing=sum(1 for a in people if a.charter_missing),
+        workers_charter_pending=len(pending),
         cases=len(cases),
         decisions=len(decided),
         measures=sum(len(d.measures) for d in decided),
@@ -818,10 +829,22 @@ def _assemble(conn: Connection, meeting: Meeting, district: str) -> Minutes:
         kind=meeting.kind,
         title=meeting.title,
         attendees=people,
+        workers_charter_pending=pending,
         cases=cases,
         decisions=decided,
         counts=counts,
         amendments=amendments,
+    )
+
+
+def charter_pending(conn: Connection) -> list[MinutesWorker]:
+    """The workers who have not accepted the current confidentiality charter (none while
+    the district has set no charter), by name (fieldkit/district/charter.py)."""
+    pending = [wid for wid, state in charter.worker_states(conn).items() if state.pending]
+    found = [workers.get(conn, wid).worker for wid in pending]
+    return sorted(
+        (MinutesWorker(name=w.name, unit=w.unit) for w in found),
+        key=lambda w: (fold(w.name), w.unit),
     )
 
 

@@ -144,6 +144,11 @@ MESSAGES: dict[str, str | Plural] = {
     "meeting.count.charters_missing": Plural(
         "{count} attendee without a signed charter", "{count} attendees without a signed charter"
     ),
+    "meeting.count.workers_charter_pending": Plural(
+        "{count} worker has not accepted the current charter",
+        "{count} workers have not accepted the current charter",
+    ),
+    "meeting.section.workers_pending": "Workers who have not accepted the current charter",
     "meeting.count.cases": Plural("{count} case discussed", "{count} cases discussed"),
     "meeting.count.decisions": Plural("{count} decision", "{count} decisions"),
     "meeting.count.measures": Plural("{count} measure decided", "{count} measures decided"),

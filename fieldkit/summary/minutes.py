@@ -132,12 +132,22 @@ def count_lines(document: Minutes) -> list[str]:
     return [
         t_n("meeting.count.attendees", c.attendees),
         t_n("meeting.count.charters_missing", c.charters_missing),
+        t_n("meeting.count.workers_charter_pending", c.workers_charter_pending),
         t_n("meeting.count.cases", c.cases),
         t_n("meeting.count.decisions", c.decisions),
         t_n("meeting.count.measures", c.measures),
         t_n("meeting.count.suspended", c.suspended),
         t_n("meeting.count.closed", c.closed),
         t_n("meeting.count.amendments", c.amendments),
+    ]
+
+
+def pending_lines(document: Minutes) -> list[str]:
+    """The workers whose charter acceptance is pending, one line each, after a heading."""
+    if not document.workers_charter_pending:
+        return []
+    return [t("meeting.section.workers_pending")] + [
+        f"- {w.name} ({w.unit})" for w in document.workers_charter_pending
     ]
 
 
@@ -155,6 +165,8 @@ def render_minutes_text(document: Minutes, console: Console) -> None:
     for line in facts(document):
         console.print(Text(line))
     console.print(attendee_table(document.attendees))
+    for line in pending_lines(document):
+        console.print(Text(line, style="bold red"))
     cases = Table(title=t("meeting.section.cases"))
     for column in ("col.reference", "col.unit", "meeting.col.reasons"):
         cases.add_column(t(column))
@@ -213,6 +225,9 @@ def render_minutes_markdown(document: Minutes) -> str:
                 out.append(_md_row([person.name, person.institution, charter]))
     else:
         out.append(t("meeting.no_attendees"))
+    if document.workers_charter_pending:
+        out += ["", f"## {t('meeting.section.workers_pending')}", ""]
+        out += [f"- {escape(f'{w.name} ({w.unit})')}" for w in document.workers_charter_pending]
     out += ["", f"## {t('meeting.section.cases')}", ""]
     if document.cases:
         out.append(_md_row([t("col.reference"), t("col.unit"), t("meeting.col.reasons")]))
@@ -292,6 +307,12 @@ class _MinutesPDF(PagedPDF):
             self._table(t("meeting.section.attendees"), header, rows)
         else:
             self._table(t("meeting.section.attendees"), None, self._note(t("meeting.no_attendees")))
+        if d.workers_charter_pending:
+            rows = [
+                [self._cell(WIDTH, [(f"{w.name} ({w.unit})", BOLD)])]
+                for w in d.workers_charter_pending
+            ]
+            self._table(t("meeting.section.workers_pending"), None, rows)
         header = self._header_row(
             _CASE_WIDTHS, [t("col.reference"), t("col.unit"), t("meeting.col.reasons")]
         )

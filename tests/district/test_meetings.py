@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.district import meetings
+from fieldkit.district import charter, meetings
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import AgendaReason, CaseStatus, Change, MeetingKind
@@ -346,3 +346,15 @@ def test_a_decided_case_goes_on_the_agenda(district, cases):
         r.code for r in {i.case_id: i for i in items}[cases["old-concern"]].reasons
     ]
     assert stored_cases.load(district.conn, cases["old-concern"]).status == CaseStatus.ACTIVE
+
+
+def test_the_minutes_list_the_workers_whose_charter_acceptance_is_pending(district):
+    meeting = meetings.new(district.conn, MEETING, MeetingKind.PLENARY)
+    district.add_worker("Léa Martin", "UT Nord")
+    at = datetime(2026, 4, 2, 18, tzinfo=UTC)
+    before = meetings.minutes(district.conn, meeting.reference, printed_at=at)
+    assert before.workers_charter_pending == []  # no charter set: nobody is pending
+    charter.set_charter(district.conn, "Charte de confidentialité de la cellule.", "1")
+    after = meetings.minutes(district.conn, meeting.reference, printed_at=at)
+    assert [(w.name, w.unit) for w in after.workers_charter_pending] == [("Léa Martin", "UT Nord")]
+    assert after.counts.workers_charter_pending == 1
