@@ -452,6 +452,12 @@ def include(conn: Connection, meeting: Meeting, case_id: str) -> None:
             _set_manual(conn, meeting.id, case_id, ADDED)
 
 
+def delete_case(conn: Connection, case_id: str) -> None:
+    """A purged case leaves the agendas (inside the purge's transaction). Minutes frozen at
+    a closing keep its reference and initials: they are the record of the meeting."""
+    conn.execute("DELETE FROM meeting_items WHERE case_id = ?", (case_id,))
+
+
 def initials(name: str) -> str:
     """ "Amélie Durand" -> "A. D."; "Jean-Pierre Martin" -> "J.-P. M."."""
     words = []

@@ -157,6 +157,10 @@ MESSAGES: dict[str, str | Plural] = {
     "meeting.count.amendments": Plural(
         "{count} amendment after closing", "{count} amendments after closing"
     ),
+    "meeting.report_next": Plural(
+        "Next meeting of the group: {reference} on {date} ({count} case on its agenda).",
+        "Next meeting of the group: {reference} on {date} ({count} cases on its agenda).",
+    ),
     # The audit trail
     "action.meeting-new": "meeting created",
     "action.meeting-agenda": "meeting agenda changed",

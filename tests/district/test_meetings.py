@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -358,3 +358,29 @@ def test_the_minutes_list_the_workers_whose_charter_acceptance_is_pending(distri
     after = meetings.minutes(district.conn, meeting.reference, printed_at=at)
     assert [(w.name, w.unit) for w in after.workers_charter_pending] == [("Léa Martin", "UT Nord")]
     assert after.counts.workers_charter_pending == 1
+
+
+def test_the_report_names_the_next_meeting(district, cases):
+    from fieldkit.district.report import build_report
+    from fieldkit.summary.report_render import notes
+
+    meetings.new(district.conn, PREVIOUS, MeetingKind.PLENARY)
+    coming = meetings.new(district.conn, MEETING, MeetingKind.PLENARY)
+    meetings.agenda(district.conn, coming.reference)
+    report = build_report(district, printed_at=datetime(2026, 3, 20, 9, tzinfo=UTC))
+    assert report.next_meeting == (coming.reference, MEETING, 6)
+    assert any(coming.reference in line for line in notes(report))
+    after = build_report(district, printed_at=datetime(2026, 5, 1, 9, tzinfo=UTC))
+    assert after.next_meeting is None
+
+
+def test_a_purged_case_leaves_the_agendas(district):
+    case = district.add_case(name="Luc Parti", unit="UT Nord")
+    meeting = meetings.new(district.conn, date.today(), MeetingKind.PLENARY)
+    meetings.agenda(district.conn, meeting.reference, add=[case.reference])
+    district.close_case(case.reference, "Fin de prise en charge")
+    purged = district.purge_closed(date.today() + timedelta(days=2))
+    assert [p.case_id for p in purged] == [case.id]
+    assert meetings.items(district.conn, meeting, with_removed=True) == []
+    rows = district.conn.execute("SELECT count(*) FROM meeting_items").fetchone()[0]
+    assert rows == 0
