@@ -334,6 +334,8 @@ def agenda(
     if meeting.closed:
         if changing:
             check_open(meeting)
+        with transaction(conn):
+            audit.record(conn, "district", "view", "meeting", meeting.id, "agenda")
         return meeting, items(conn, meeting)
     added = [_open_case(conn, case) for case in add or []]
     removed = [stored_cases.resolve_id(conn, case) for case in remove or []]
@@ -354,6 +356,9 @@ def agenda(
         if changing:
             detail = f"added {len(added)} removed {len(removed)}"
             audit.record(conn, "district", "meeting-agenda", "meeting", meeting.id, detail)
+        else:
+            # The agenda shows cases with their concerns: a view, audited as the report is.
+            audit.record(conn, "district", "view", "meeting", meeting.id, "agenda")
     return meeting, items(conn, meeting)
 
 
