@@ -7,6 +7,7 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.district.units import UNITS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
@@ -96,6 +97,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
+    # 9 (issue 17; after step 8, the decisions): the district's managed list of units.
+    UNITS_SCHEMA.strip(),
 ]
 
 

@@ -1,6 +1,6 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, core, district, recovery, store, summary, sync
+from fieldkit.messages import cell, core, district, recovery, store, summary, sync, units
 
 AREAS = (
     core.MESSAGES,
@@ -10,4 +10,5 @@ AREAS = (
     summary.MESSAGES,
     cell.MESSAGES,
     recovery.MESSAGES,
+    units.MESSAGES,
 )
