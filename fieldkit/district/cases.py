@@ -202,18 +202,16 @@ def update(conn: Connection, case_ref: str, **given: Any) -> tuple[Case, list[st
 def suspend(conn: Connection, case_ref: str, reason: str) -> Case:
     """An active case suspended, and why: a district-owned change the team receives. The
     case stays on the team's devices (only a closed case leaves them)."""
-    return _set_status(conn, case_ref, CaseStatus.SUSPENDED, reason, "case-suspend")
+    return _set_status(conn, case_ref, CaseStatus.SUSPENDED, reason)
 
 
 def reopen(conn: Connection, case_ref: str, reason: str) -> Case:
     """A suspended case active again, and why. A closed case is not reopened: its devices
     purged it and its retention period runs; a new referral opens a new case."""
-    return _set_status(conn, case_ref, CaseStatus.ACTIVE, reason, "case-reopen")
+    return _set_status(conn, case_ref, CaseStatus.ACTIVE, reason)
 
 
-def _set_status(
-    conn: Connection, case_ref: str, status: CaseStatus, reason: str, action: str
-) -> Case:
+def _set_status(conn: Connection, case_ref: str, status: CaseStatus, reason: str) -> Case:
     case_id = stored_cases.resolve_id(conn, case_ref)
     why = (reason or "").strip()
     if not why:
@@ -229,7 +227,10 @@ def _set_status(
     with transaction(conn):
         fields = {"status": status.value, "status_reason": why}
         _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
-        audit.record(conn, "district", action, "case", case_id)
+        if status == CaseStatus.SUSPENDED:
+            audit.record(conn, "district", "case-suspend", "case", case_id)
+        else:
+            audit.record(conn, "district", "case-reopen", "case", case_id)
     return stored_cases.load(conn, case_id)
 
 

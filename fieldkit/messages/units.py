@@ -36,7 +36,10 @@ MESSAGES: dict[str, str | Plural] = {
     "unit.list_empty_hint": "Note: this district has no list of units yet, so the unit was taken as typed. Add each Territorial Unit with `fieldkit district unit add NAME`; from then on, units are checked.",
     # Finding workers
     "help.arg.worker_ref": "The worker: id, the first 4 or more characters of it, or the name (accents and case ignored).",
-    "worker.ambiguous": "\u2018{ref}\u2019 matches {count} workers: {candidates}; type more of the id",
+    "worker.ambiguous": Plural(
+        "\u2018{ref}\u2019 matches {count} worker: {candidates}",
+        "\u2018{ref}\u2019 matches {count} workers: {candidates}; type more of the id",
+    ),
     # Referral sources
     "help.opt.referral_source_choice": "Who referred the person: {choices}.",
     "help.opt.referral_detail": "More about the referral (the school, the service).",
@@ -48,8 +51,8 @@ MESSAGES: dict[str, str | Plural] = {
     "referral_source.social-services": "social services",
     "referral_source.health": "health",
     "referral_source.other": "other",
-    "summary.referral_detail": "{source} \u2014 {detail}",
-    "summary.status_reason": "{status} ({reason})",
+    "summary.referral_detail": "{source}: {detail}",
+    "summary.status_reason": "{status} (reason: {reason})",
     "field.referral_detail": "Referral detail",
     "field.status_reason": "Reason for the status",
     # Corrections, suspension, reopening

@@ -21,6 +21,7 @@ OWNED: dict[str, set[str]] = {
     "workers.py": {"workers"},
     "cases.py": {"assignments", "references_used"},
     "refusals.py": {"refusals"},
+    "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.
