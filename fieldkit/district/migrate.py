@@ -46,6 +46,7 @@ SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "meetings": {"title": lambda r: r["id"]},
     "meeting_attendees": {"name": lambda r: r["id"]},
     "meeting_events": {"reason": lambda r: str(r["id"]), "content": lambda r: str(r["id"])},
+    "units": {"name": lambda r: r["id"]},
     "refusals": {
         "change": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
         "decision_reason": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fieldkit.district import postgres
 from fieldkit.district.charter import CHARTERS_SCHEMA
 from fieldkit.replica.decisions import DECISIONS_SCHEMA
+from fieldkit.district.units import UNITS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
@@ -148,6 +149,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     GRANTS_SCHEMA.strip(),
     # 8: the Prevention Group's decisions and their measures (issue 17).
     DECISIONS_SCHEMA.strip(),
+    # 9 (issue 17; after step 8, the decisions): the district's managed list of units.
+    UNITS_SCHEMA.strip(),
     # 10: the meetings (issue 17, above); steps 8 and 9 are the decisions' and the units'.
     MEETINGS.strip(),
     # 11: the confidentiality charter's versions and the workers' signed acceptances (issue 17).

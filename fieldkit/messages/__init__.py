@@ -11,6 +11,7 @@ from fieldkit.messages import (
     store,
     summary,
     sync,
+    units,
 )
 
 AREAS = (
@@ -24,4 +25,5 @@ AREAS = (
     decisions.MESSAGES,
     meetings.MESSAGES,
     charter.MESSAGES,
+    units.MESSAGES,
 )

@@ -29,6 +29,7 @@ OWNED: dict[str, set[str]] = {
         "institutions",
     },
     "charter.py": {"charters", "charter_acceptances"},
+    "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.
