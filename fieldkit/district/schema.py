@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fieldkit.district import postgres
 from fieldkit.district.charter import CHARTERS_SCHEMA
-from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.district.units import UNITS_SCHEMA
+from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
