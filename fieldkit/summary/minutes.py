@@ -15,7 +15,7 @@ from rich.text import Text
 
 from fieldkit.choices import word
 from fieldkit.dates import show_day, show_moment
-from fieldkit.display import escaped_model
+from fieldkit.display import escaped_model, plain
 from fieldkit.district.meetings import Minutes, MinutesCase, MinutesDecision
 from fieldkit.i18n import current_language, t, t_n
 from fieldkit.model import AgendaReason, Attendee, CaseStatus, MeetingKind, MeetingReason
@@ -159,6 +159,8 @@ def amendment_line(at, reason: str) -> str:
 
 
 def render_minutes_text(document: Minutes, console: Console) -> None:
+    # People's text shown as data: control, bidi and invisible characters escaped.
+    document = escaped_model(document)
     console.print(Text(t("summary.marking"), style="bold red"))
     console.print(Text(title(document), style="bold"))
     console.print(Text(subtitle(document)))
@@ -194,7 +196,7 @@ def attendee_table(people: list[Attendee]) -> Table:
     for person in people:
         style = "bold red" if person.charter_missing else ""
         table.add_row(
-            Text(person.name), Text(person.institution), Text(charter_text(person), style=style)
+            plain(person.name), plain(person.institution), Text(charter_text(person), style=style)
         )
     return table
 

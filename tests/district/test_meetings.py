@@ -384,3 +384,25 @@ def test_a_purged_case_leaves_the_agendas(district):
     assert meetings.items(district.conn, meeting, with_removed=True) == []
     rows = district.conn.execute("SELECT count(*) FROM meeting_items").fetchone()[0]
     assert rows == 0
+
+
+def test_an_attendee_s_name_is_shown_as_data_not_as_terminal_control(district):
+    import io
+
+    from rich.console import Console
+
+    from fieldkit.summary.minutes import attendee_table, render_minutes_text
+    from tests.conftest import LINK, TITLE_AND_CLEAR
+
+    meeting = meetings.new(district.conn, MEETING, MeetingKind.PLENARY)
+    person = meetings.add_attendee(
+        district.conn, meeting.reference, f"Marc{TITLE_AND_CLEAR} {LINK}", "parquet", None
+    )
+    out = io.StringIO()
+    screen = Console(file=out, width=200, force_terminal=True, color_system=None)
+    screen.print(attendee_table([person]))
+    at = datetime(2026, 4, 2, tzinfo=UTC)
+    render_minutes_text(meetings.minutes(district.conn, meeting.reference, printed_at=at), screen)
+    shown = out.getvalue()
+    assert "\x1b]0;" not in shown and "\x07" not in shown
+    assert LINK in shown  # the markup is text
