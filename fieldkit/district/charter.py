@@ -271,3 +271,11 @@ def offer_for(conn: Connection, worker_id: str) -> Charter | None:
         (worker_id, now.sha256),
     ).fetchone()
     return None if row else now
+
+
+def acceptors(conn: Connection, sha256: str) -> set[str]:
+    """The workers that accepted the text named `sha256`."""
+    rows = conn.execute(
+        "SELECT DISTINCT worker_id FROM charter_acceptances WHERE sha256 = ?", (sha256,)
+    ).fetchall()
+    return {row[0] for row in rows}

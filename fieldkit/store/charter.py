@@ -9,7 +9,8 @@ All kept in the device's settings (fieldkit/replica/meta.py):
 - ``charter_acceptance``: the signed acceptance (fieldkit/crypto/charter.py), sent in each
   request until a reply no longer offers that text;
 - ``charter_refused``: the message key of the district's reason for refusing the last one;
-- ``charter_accepted``: {"version", "sha256", "at"} of the last acceptance the district took.
+- ``charter_accepted``: {"version", "sha256", "at", "text"} of the last acceptance the
+  district took (the text, to read it again).
 """
 
 from __future__ import annotations
@@ -63,8 +64,14 @@ def refused(conn: Connection) -> str | None:
     return meta.get(conn, REFUSED)
 
 
+def offer_text(conn: Connection, sha256: str) -> str:
+    """The offered text, when it is the one named `sha256`; else ""."""
+    offer = offered(conn)
+    return offer.text if offer is not None and offer.sha256 == sha256 else ""
+
+
 def accepted(conn: Connection) -> dict[str, str] | None:
-    """The last acceptance the district took: {"version", "sha256", "at"}."""
+    """The last acceptance the district took: {"version", "sha256", "at", "text"}."""
     raw = meta.get(conn, ACCEPTED)
     return json.loads(raw) if raw else None
 
@@ -122,7 +129,12 @@ def take_reply(conn: Connection, offer: dict[str, str] | None, refused_reason: s
                 conn,
                 ACCEPTED,
                 json.dumps(
-                    {"version": waiting.version, "sha256": waiting.sha256, "at": waiting.at}
+                    {
+                        "version": waiting.version,
+                        "sha256": waiting.sha256,
+                        "at": waiting.at,
+                        "text": offer_text(conn, waiting.sha256),
+                    }
                 ),
             )
         meta.delete(conn, OFFER)
@@ -135,3 +147,18 @@ def take_reply(conn: Connection, offer: dict[str, str] | None, refused_reason: s
         meta.delete(conn, ACCEPTANCE)
     elif waiting is not None and waiting.sha256 != offer["sha256"]:
         meta.delete(conn, ACCEPTANCE)
+
+
+def standing(conn: Connection) -> dict[str, str] | None:
+    """Where this worker stands, for `status`: {"status", "version", "sha256"}, status one
+    of "pending" (to accept), "queued" (accepted, not sent yet), "accepted"; None when
+    the district never offered one."""
+    offer = offered(conn)
+    if offer is not None:
+        waiting = queued(conn)
+        status = "queued" if waiting is not None and waiting.sha256 == offer.sha256 else "pending"
+        return {"status": status, "version": offer.version, "sha256": offer.sha256}
+    done = accepted(conn)
+    if done is not None:
+        return {"status": "accepted", "version": done["version"], "sha256": done["sha256"]}
+    return None
