@@ -1,6 +1,16 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, charter, core, district, recovery, store, summary, sync
+from fieldkit.messages import (
+    cell,
+    charter,
+    core,
+    district,
+    recovery,
+    store,
+    summary,
+    sync,
+    units,
+)
 
 AREAS = (
     core.MESSAGES,
@@ -10,5 +20,6 @@ AREAS = (
     summary.MESSAGES,
     cell.MESSAGES,
     recovery.MESSAGES,
+    units.MESSAGES,
     charter.MESSAGES,
 )

@@ -22,6 +22,7 @@ OWNED: dict[str, set[str]] = {
     "cases.py": {"assignments", "references_used"},
     "refusals.py": {"refusals"},
     "charter.py": {"charters", "charter_acceptances"},
+    "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.
