@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 def _district_app() -> typer.Typer:
     from fieldkit.commands import (
+        charter,
         corrections,
         district,
         recovery,
@@ -50,6 +51,7 @@ def _district_app() -> typer.Typer:
     refusals.register(district.app)
     report.register(district.app)
     seal.register(district.app)
+    charter.register(district.app)
     return district.app
 
 
@@ -63,6 +65,7 @@ GROUPS: dict[str, tuple[Callable[[], typer.Typer], str]] = {
     "audit": (lambda: import_module("fieldkit.commands.audit").app, "help.audit"),
     "passphrase": (lambda: store_admin.passphrase_app, "help.passphrase"),
     "config": (lambda: import_module("fieldkit.commands.config").app, "help.config"),
+    "charter": (lambda: import_module("fieldkit.commands.charter").app, "help.charter"),
     "district": (cache(_district_app), "help.district"),
 }
 

@@ -7,6 +7,7 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.district.charter import CHARTERS_SCHEMA
 from fieldkit.district.units import UNITS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
@@ -99,6 +100,9 @@ DISTRICT_MIGRATIONS: list[str] = [
     GRANTS_SCHEMA.strip(),
     # 9 (issue 17; after step 8, the decisions): the district's managed list of units.
     UNITS_SCHEMA.strip(),
+    # 11 (issue 17; after the decisions 8, units 9, meetings 10): the confidentiality
+    # charter's versions and the workers' signed acceptances.
+    CHARTERS_SCHEMA.strip(),
 ]
 
 

@@ -1,6 +1,16 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, core, district, recovery, store, summary, sync, units
+from fieldkit.messages import (
+    cell,
+    charter,
+    core,
+    district,
+    recovery,
+    store,
+    summary,
+    sync,
+    units,
+)
 
 AREAS = (
     core.MESSAGES,
@@ -11,4 +21,5 @@ AREAS = (
     cell.MESSAGES,
     recovery.MESSAGES,
     units.MESSAGES,
+    charter.MESSAGES,
 )

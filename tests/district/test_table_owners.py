@@ -21,6 +21,7 @@ OWNED: dict[str, set[str]] = {
     "workers.py": {"workers"},
     "cases.py": {"assignments", "references_used"},
     "refusals.py": {"refusals"},
+    "charter.py": {"charters", "charter_acceptances"},
     "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
