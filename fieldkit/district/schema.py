@@ -153,7 +153,8 @@ DISTRICT_MIGRATIONS: list[str] = [
     UNITS_SCHEMA.strip(),
     # 10: the meetings (issue 17, above); steps 8 and 9 are the decisions' and the units'.
     MEETINGS.strip(),
-    # 11: the confidentiality charter's versions and the workers' signed acceptances (issue 17).
+    # 11 (issue 17; after the decisions 8, units 9, meetings 10): the confidentiality
+    # charter's versions and the workers' signed acceptances.
     CHARTERS_SCHEMA.strip(),
 ]
 

@@ -22,7 +22,7 @@ MESSAGES: dict[str, str | Plural] = {
     # `district charter set|show`
     "charter.set_done": "Confidentiality charter version {version} set (sha256 {sha256}). Each enrolled worker is offered it at their next sync.",
     "charter.show.version": "Charter version",
-    "charter.show.sha256": "SHA-256 of the text",
+    "charter.show.sha256": "SHA-256 of the text (what --accept-charter names):",
     "charter.show.set_at": "Set on",
     "charter.show.current": "current",
     "charter.show.accepted": Plural(
@@ -37,6 +37,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.district_charter": "The confidentiality charter workers accept: set a version, show it.",
     "help.district_charter_set": "Set the charter's text (a Markdown or plain-text UTF-8 file) as a new version, made current.",
     "help.district_charter_show": "Show the charter's text, its SHA-256, and how many workers accepted it.",
+    "metavar.charter_file": "FILE",
     "help.opt.charter_file": "The charter's text: a Markdown or plain-text file, UTF-8.",
     "help.opt.charter_version": "The version's name (e.g. 2026-1); a version is never reused for another text.",
     "help.opt.charter_show_version": "Show this version rather than the current one.",
@@ -46,7 +47,7 @@ MESSAGES: dict[str, str | Plural] = {
     "charter.status_queued": "Your acceptance of the confidentiality charter (version {version}) leaves at the next sync.",
     "charter.none_offered": "The district has not offered you a charter to accept.",
     "charter.already_accepted": "You have already accepted the charter version {version}; it leaves at the next sync.",
-    "charter.type_to_accept": "To accept this charter, type « {phrase} » (anything else: not accepted)",
+    "charter.type_to_accept": "To accept this charter, type \"{phrase}\" (anything else: not accepted)",
     "charter.accept_phrase": "I accept",
     "charter.not_accepted": "charter not accepted: nothing changed",
     "charter.wrong_hash": "--accept-charter names another text than the charter offered (sha256 {sha256}): read it with `fieldkit charter show`",
@@ -57,6 +58,11 @@ MESSAGES: dict[str, str | Plural] = {
     "help.charter_show": "Show the confidentiality charter the district offered you.",
     "help.charter_accept": "Accept the confidentiality charter offered (signed with this device's key, sent at the next sync).",
     "help.opt.accept_charter": "Accept without a prompt the text with this SHA-256 (as shown by `fieldkit charter show`).",
+    "status.charter": "Confidentiality charter",
+    "charter.status.none": "none offered",
+    "charter.status.pending": "version {version} waits for your acceptance (fieldkit charter show)",
+    "charter.status.queued": "version {version} accepted, leaves at the next sync",
+    "charter.status.accepted": "version {version} accepted",
     # `district worker list`
     "worker.col.charter": "Charter",
     "worker.charter_pending": "charter pending",

@@ -141,3 +141,9 @@ def test_a_revoked_worker_is_never_pending_and_no_charter_means_none_is(world):
         states = charter.worker_states(district.conn)
         assert states[world.worker_ids["a"]].pending
         assert not states[world.worker_ids["b"]].pending
+
+
+def test_the_commands_bound_is_the_districts():
+    from fieldkit.commands.charter import MAX_BYTES
+
+    assert MAX_BYTES == charter.MAX_BYTES
