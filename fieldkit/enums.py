@@ -44,6 +44,20 @@ class ReferralDomain(StrEnum):
     OTHER = "other"
 
 
+class ReferralSource(StrEnum):
+    """Who referred the person to the district (the managed list of issue 17); the case's
+    `referral_detail` says more in the district's words. Cases opened before it may hold a
+    free text instead: it is shown as it was typed."""
+
+    HOTLINE = "hotline"
+    EDUCATION = "education"
+    FAMILY = "family"
+    SECURITY_SERVICES = "security-services"
+    SOCIAL_SERVICES = "social-services"
+    HEALTH = "health"
+    OTHER = "other"
+
+
 class ConcernLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -86,3 +100,21 @@ class WorkerStatus(StrEnum):
     PENDING = "pending"
     ENROLLED = "enrolled"
     REVOKED = "revoked"
+
+
+class MeetingKind(StrEnum):
+    """A session of the prevention group: every member, or a restricted circle (issue 17)."""
+
+    PLENARY = "plenary"
+    RESTRICTED = "restricted"
+
+
+class AgendaReason(StrEnum):
+    """Why a case is on a meeting's agenda (fieldkit/district/meetings.py)."""
+
+    REVIEW_DUE = "review-due"  # its next review falls on or before the meeting
+    OPENED = "opened"  # opened since the last meeting
+    HIGH_CONCERN = "high-concern"  # a high concern since the last meeting
+    PARTICIPATION = "participation"  # the person's participation changed since then
+    NO_CONTACT = "no-contact"  # no contact with the person for N days
+    ADDED = "added"  # added by the District Officer

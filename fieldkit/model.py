@@ -13,15 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # The vocabularies live in fieldkit.enums (cheap to import, for the CLI's help texts);
 # they are re-exported here so that there is one vocabulary.
+from fieldkit.enums import AgendaReason as AgendaReason
 from fieldkit.enums import Attendance as Attendance
 from fieldkit.enums import CaseStatus as CaseStatus
 from fieldkit.enums import ConcernLevel as ConcernLevel
 from fieldkit.enums import FollowUpKind as FollowUpKind
 from fieldkit.enums import GoalState as GoalState
 from fieldkit.enums import MeasureState as MeasureState
+from fieldkit.enums import MeetingKind as MeetingKind
 from fieldkit.enums import Participation as Participation
 from fieldkit.enums import Priority as Priority
 from fieldkit.enums import ReferralDomain as ReferralDomain
+from fieldkit.enums import ReferralSource as ReferralSource
 from fieldkit.enums import WorkerStatus as WorkerStatus
 
 # A team text as the district and a device without the case key hold it: the sealed value
@@ -72,9 +75,13 @@ class Case(_Model):
     birth_year: int | None = None
     unit: str
     referral_date: date | None = None
+    # A ReferralSource code (issue 17), or the free text of a case opened before it.
     referral_source: str | None = None
+    referral_detail: str | None = None
     reason: str | None = None
     status: CaseStatus = CaseStatus.ACTIVE
+    # Why the district last suspended or reopened the case (`district case suspend|reopen`).
+    status_reason: str | None = None
     priority: Priority = Priority.NORMAL
     goals: list[Goal] | Sealed = Field(default_factory=list)
     related: list[str] | Sealed = Field(default_factory=list)
@@ -117,6 +124,9 @@ DISTRICT_CASE_FIELDS = (
     "priority",
     "assignees",
     "closure_reason",
+    # Issue 17: the referral's detail, and why the case was suspended or reopened.
+    "referral_detail",
+    "status_reason",
 )
 CASE_FIELDS = DISTRICT_CASE_FIELDS + WORKER_CASE_FIELDS
 
@@ -356,3 +366,65 @@ class StoreStatus(_Model):
     open_conflicts: int = 0
     last_sync: datetime | None = None
     session_expires: datetime | None = None
+
+
+# The prevention group's meetings (issue 17; fieldkit/district/meetings.py).
+
+
+class Meeting(_Model):
+    """A session of the cell. `status` is "open" until `meeting close`, "closed" after,
+    open again after `meeting amend`."""
+
+    id: str
+    reference: str  # R-2026-03: the meeting's year and its number in that year
+    meeting_date: date
+    kind: MeetingKind = MeetingKind.PLENARY
+    title: str | None = None
+    no_contact_days: int = 42
+    status: str = "open"  # open | closed
+    closed_sha256: str | None = None  # the hash of the minutes as last closed
+    amendments: int = 0
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
+class MeetingReason(_Model):
+    """One reason a case is on the agenda: its code, and the date or count it rests on."""
+
+    code: AgendaReason
+    day: date | None = None  # the review date, the day of the concern or change
+    days: int | None = None  # days without contact (None with no contact ever)
+
+
+class MeetingItem(_Model):
+    """A case on a meeting's agenda, with why; `removed` ones are kept, not shown."""
+
+    case_id: str
+    reference: str
+    initials: str
+    unit: str = ""
+    status: CaseStatus = CaseStatus.ACTIVE
+    reasons: list[MeetingReason] = Field(default_factory=list)
+    manual: str | None = None  # added | removed | None (proposed from the data)
+
+
+class Attendee(_Model):
+    id: str
+    name: str
+    institution: str
+    charter_signed: date | None = None
+
+    @property
+    def charter_missing(self) -> bool:
+        return self.charter_signed is None
+
+
+class MeetingEvent(_Model):
+    """A closing (with the hash of the minutes as closed) or an amendment (with its reason)."""
+
+    what: str  # close | amend
+    at: datetime
+    sha256: str | None = None
+    reason: str | None = None

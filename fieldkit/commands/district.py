@@ -17,15 +17,17 @@ from fieldkit.commands.common import (
     is_interactive,
     parse_date,
     print_json,
+    read_text_option,
     say,
     state,
+    text_help,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, district_people, label, labeller, short
 from fieldkit.commands.store_admin import new_passphrase
-from fieldkit.dates import show_day
+from fieldkit.dates import show_day, show_iso_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus, Priority
+from fieldkit.enums import CaseStatus, Priority, ReferralSource
 from fieldkit.errors import InvalidValue, Refused, UsageError
 from fieldkit.i18n import t, t_n
 
@@ -138,9 +140,12 @@ def worker_list(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.district import charter
+
     with _open(ctx) as store:
         records = store.workers()
         counts = {r.worker.id: len(store.assigned_cases(r.worker.id)) for r in records}
+        charters = charter.worker_states(store.conn)
     if as_json:
         print_json(
             [
@@ -149,24 +154,44 @@ def worker_list(
                     cases=counts[r.worker.id],
                     last_sync=r.last_sync,
                     acked_seq=r.acked_seq,
+                    charter=charters[r.worker.id].to_json(),
                 )
                 for r in records
             ]
         )
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=t("district.workers_title", count=len(records)))
-    for column in ("col.id", "col.name", "col.unit", "col.status", "col.cases", "col.last_sync"):
-        table.add_column(t(column))
+    from fieldkit.display import short_id
+
+    # Fits an 80-column terminal: the short id (a unique prefix every command takes) is
+    # never cut, the last sync is its day, and the names wrap rather than the id.
+    table = Table(
+        title=t("district.workers_title", count=len(records)),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column(t("col.id"), no_wrap=True, min_width=8)
+    for column in ("col.name", "col.unit", "col.status"):
+        table.add_column(t(column), overflow="fold")
+    table.add_column(t("col.cases"), justify="right")
+    table.add_column(t("col.last_sync"))
+    table.add_column(t("worker.col.charter"), overflow="fold")
     for r in records:
+        state_ = charters[r.worker.id]
+        shown = state_.accepted_version or "—"
+        if state_.pending:
+            shown += "\n" + t("worker.charter_pending")
         table.add_row(
-            r.worker.id,
+            short_id(r.worker.id),
             plain(r.worker.name),
             plain(r.worker.unit),
             label("worker", r.worker.status),
             str(counts[r.worker.id]),
-            r.last_sync or "",
+            show_iso_day(r.last_sync[:10]) if r.last_sync else "",
+            plain(shown, multiline=True),
         )
     console().print(table)
 
@@ -174,7 +199,7 @@ def worker_list(
 @worker_app.command("revoke", help=t("help.district_worker_revoke"))
 def worker_revoke(
     ctx: typer.Context,
-    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker_ref")),
 ) -> None:
     with _open(ctx) as store:
         revoked = store.revoke_worker(worker)
@@ -194,27 +219,40 @@ def case_add(
         None, "--referral-date", help=t("help.opt.referral_date")
     ),
     referral_source: str | None = typer.Option(
-        None, "--referral-source", help=t("help.opt.referral_source")
+        None,
+        "--referral-source",
+        help=t("help.opt.referral_source_choice", choices=choices.listing(ReferralSource)),
     ),
-    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.reason")),
+    referral_detail: str | None = typer.Option(
+        None, "--referral-detail", help=t("help.opt.referral_detail")
+    ),
+    reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.reason")),
     priority: str = typer.Option(
         "normal", "--priority", help=t("help.opt.priority", choices=choices.listing(Priority))
     ),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.commands.corrections import referral_source_code, tell_units_free
+
     level = Priority(choices.parse(Priority, priority, "--priority"))
+    source = referral_source_code(referral_source)
+    # The reason for referral: `-` reads standard input (or the editor at a terminal);
+    # left out at a terminal, it is asked for (and may be left empty).
+    reason = read_text_option(reason, "--reason", "prompt.referral_reason", required=False)
     with _open(ctx) as store:
         case = store.add_case(
             name=name,
             unit=unit,
             birth_year=birth_year,
             referral_date=parse_date(referral_date, "--referral-date"),
-            referral_source=referral_source,
+            referral_source=source,
+            referral_detail=referral_detail,
             reason=reason,
             priority=level,
             next_review=parse_date(next_review, "--next-review"),
         )
+        tell_units_free(store)
     if as_json:
         print_json({"id": case.id, "reference": case.reference})
         return
@@ -333,7 +371,8 @@ def case_show(
 
 
 def _cell_fields(item) -> Table:
-    """What the team addressed to the cell on the case: participation and the note."""
+    """The case's status (and why it was suspended or reopened), who referred the person,
+    and what the team addressed to the cell on it: participation and the note."""
     from rich.table import Table
 
     from fieldkit.summary.cell import value_word
@@ -341,7 +380,12 @@ def _cell_fields(item) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+    from fieldkit.summary.assemble import referral_source_words, status_words
+
     none = t("summary.none")
+    grid.add_row(t("col.status"), plain(status_words(item.status, item.status_reason)))
+    source = referral_source_words(item.referral_source, item.referral_detail)
+    grid.add_row(t("field.referral_source"), plain(source or none))
     participation = value_word("participation", item.participation)
     grid.add_row(t("field.participation"), participation)
     grid.add_row(t("field.cell_note"), plain(item.cell_note or none, multiline=True))
@@ -451,23 +495,25 @@ def case_summary(
 def case_assign(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker_ref")),
     lead: bool = typer.Option(False, "--lead", help=t("help.opt.lead")),
 ) -> None:
     with _open(ctx) as store:
-        item = store.assign(case, worker, lead)
-    console().print(t("district.assigned", reference=item.reference, worker=escape(worker)))
+        found = store.worker(worker).worker
+        item = store.assign(case, found.id, lead)
+    console().print(t("district.assigned", reference=item.reference, worker=escape(found.name)))
 
 
 @case_app.command("unassign", help=t("help.district_case_unassign"))
 def case_unassign(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker_ref")),
 ) -> None:
     with _open(ctx) as store:
-        item = store.unassign(case, worker)
-    console().print(t("district.unassigned", reference=item.reference, worker=escape(worker)))
+        found = store.worker(worker).worker
+        item = store.unassign(case, found.id)
+    console().print(t("district.unassigned", reference=item.reference, worker=escape(found.name)))
 
 
 @case_app.command("close", help=t("help.district_case_close"))

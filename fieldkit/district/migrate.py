@@ -43,6 +43,10 @@ SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "changes": {"fields": lambda r: r["id"]},
     "audit": {"detail": lambda r: str(r["seq"])},
     "workers": {"name": lambda r: r["id"], "unit": lambda r: r["id"]},
+    "meetings": {"title": lambda r: r["id"]},
+    "meeting_attendees": {"name": lambda r: r["id"]},
+    "meeting_events": {"reason": lambda r: str(r["id"]), "content": lambda r: str(r["id"])},
+    "units": {"name": lambda r: r["id"]},
     "refusals": {
         "change": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
         "decision_reason": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
@@ -63,6 +67,7 @@ ORDER = [
     "assignments",
     "refusals",
     "references_used",
+    "meetings",
 ]
 
 

@@ -1,6 +1,18 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, core, decisions, district, recovery, store, summary, sync
+from fieldkit.messages import (
+    cell,
+    charter,
+    core,
+    decisions,
+    district,
+    meetings,
+    recovery,
+    store,
+    summary,
+    sync,
+    units,
+)
 
 AREAS = (
     core.MESSAGES,
@@ -11,4 +23,7 @@ AREAS = (
     cell.MESSAGES,
     recovery.MESSAGES,
     decisions.MESSAGES,
+    meetings.MESSAGES,
+    charter.MESSAGES,
+    units.MESSAGES,
 )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fieldkit.crypto.charter import charter_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.dates import now_stamp
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
@@ -25,6 +26,7 @@ from fieldkit.paths import write_private_file
 from fieldkit.replica import cases, changelog, clock, conflicts, merge, meta
 from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit, known_workers, refusals, resealing, team
+from fieldkit.store import charter as device_charter
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import transport
@@ -76,6 +78,11 @@ class SyncResult:
     notices: list[dict[str, str]] = field(default_factory=list)
     # Cases the district sealed (`district seal-team-texts`), taken again from its copy.
     retaken: int = 0
+    # The confidentiality charter waiting for this worker's acceptance after this sync:
+    # {"version", "sha256"}; and the district's reason (a message key) for refusing the
+    # acceptance this sync carried (issue 17).
+    charter: dict[str, str] | None = None
+    charter_refused: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -94,6 +101,8 @@ class SyncResult:
             "new_members": self.newcomers,
             "notices": self.notices,
             "retaken": self.retaken,
+            "charter": self.charter,
+            "charter_refused": self.charter_refused,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -111,6 +120,8 @@ class SyncResult:
         self.newcomers.extend(other.newcomers)
         self.notices.extend(other.notices)
         self.retaken += other.retaken
+        self.charter = other.charter
+        self.charter_refused = other.charter_refused or self.charter_refused
 
 
 DAY_MS = 86_400_000
@@ -270,7 +281,12 @@ def _request_bundle(store: WorkerStore, pending: list[tuple[int, str]]) -> tuple
         )
         decided = refusals.decided_unconfirmed(conn)
         payload = encode_sync_request(
-            [text for _, text in batch], holding, resync, decided, resealing.retaken(store)
+            [text for _, text in batch],
+            holding,
+            resync,
+            decided,
+            resealing.retaken(store),
+            device_charter.queued(conn),
         )
         try:
             return encode_bundle(header, payload, identity, d.keys), len(batch)
@@ -346,6 +362,7 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             known_workers.replace(conn, reply.workers)
         if reply.recovery is not None:
             team.set_recovery_key(store, reply.recovery.generation, reply.recovery.keys)
+        _take_charter(conn, reply, result)
         learned = team.learn(store, d.keys)
         result.keys_learned, result.grants_refused = learned.keys, learned.refused
         granted = team.grant_missing(store)
@@ -371,6 +388,21 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     if result.purged:
         checkpoint(conn)
     return result
+
+
+def _take_charter(conn, reply: SyncReply, result: SyncResult) -> None:
+    """The charter the reply offers (or not), kept on the device (issue 17)."""
+    offer = reply.charter
+    if offer is not None and charter_hash(offer.text) != offer.sha256:
+        raise BundleRejected("bundle.bad_payload")
+    device_charter.take_reply(
+        conn,
+        offer.model_dump(exclude={"refused"}) if offer is not None else None,
+        offer.refused if offer is not None else "",
+    )
+    result.charter_refused = offer.refused if offer is not None else ""
+    waiting = device_charter.pending(conn)
+    result.charter = {"version": waiting.version, "sha256": waiting.sha256} if waiting else None
 
 
 def _check_district_clock(reply: SyncReply, header: BundleHeader) -> None:

@@ -21,6 +21,15 @@ OWNED: dict[str, set[str]] = {
     "workers.py": {"workers"},
     "cases.py": {"assignments", "references_used"},
     "refusals.py": {"refusals"},
+    "meetings.py": {
+        "meetings",
+        "meeting_items",
+        "meeting_attendees",
+        "meeting_events",
+        "institutions",
+    },
+    "charter.py": {"charters", "charter_acceptances"},
+    "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.
