@@ -1,7 +1,8 @@
 """Through the real CLI, by file sync, on both district backends (issue 17): the group's
-decision recorded at the district reaches both workers' `case show`, `agenda` and
-summaries under « Décisions de la cellule »; a worker sets measure 1 to « en cours » with
-`case measure`, and the district sees it in `district case show` and the cell summary."""
+decision recorded at the district (`district meeting decide`) reaches both workers'
+`case show`, `agenda` and summaries under « Décisions de la cellule »; a worker sets
+measure 1 to « en cours » with `case measure`, and the district sees it in `district
+case show` and the cell summary."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from fieldkit import errors
+from fieldkit.cli import app
 from fieldkit.district import decisions
 from fieldkit.model import CaseStatus
+from tests.conftest import PASSPHRASE
 from tests.world import Fieldkit, World, cli_world, file_sync, use_fast_kdf
 
 MEETING_DAY = date(2026, 11, 20)
@@ -46,6 +49,23 @@ def record_decision(world: World, review: date, **overrides) -> None:
         decisions.record(district.conn, world.reference, **values)
 
 
+def decide_by_cli(fk: Fieldkit, world: World, review: date) -> None:
+    """`district meeting new` then `district meeting decide`, the note typed on stdin."""
+    meeting = fk.json(world.district_home, "district", "meeting", "new", "2026-11-20")
+    args = ["district", "meeting", "decide", meeting["reference"], world.reference]
+    for text in MEASURES:
+        args += ["--measure", text]
+    args += ["--referent", "Maison des adolescents", "--next-review", review.isoformat()]
+    args += ["--note-for-team", "-"]
+    result = fk.runner.invoke(
+        app,
+        ["--home", str(world.district_home), *args],
+        input=NOTE + "\n",
+        env={"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_SESSION": None},
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+
+
 def run(fk: Fieldkit, world: World, who: str, *args: str) -> str:
     """A worker's command as a person reads it (in French, see the fixture)."""
     return fk.ok(world.homes[who], *args, session=world.sessions[who]).stdout
@@ -54,7 +74,7 @@ def run(fk: Fieldkit, world: World, who: str, *args: str) -> str:
 def test_a_decision_reaches_both_workers_and_a_measure_state_comes_back(world: World) -> None:
     fk = Fieldkit()
     review = date.today() + timedelta(days=9)
-    record_decision(world, review)
+    decide_by_cli(fk, world, review)
     for who in ("a", "b"):
         file_sync(fk, world, who, "decided")
 
