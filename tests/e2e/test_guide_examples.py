@@ -25,52 +25,19 @@ traceback, or, in the French guide, when its output has a word of the English sc
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PASSPHRASE
 from tests.e2e.daywork import DayWorld
+from tests.e2e.guides import ENGLISH_WORDS, WORKER_ID, Example, examples
 from tests.world import use_fast_kdf
 
 ROOT = Path(__file__).resolve().parents[2]
-BLOCK = re.compile(
-    r"(?:<!--\s*(?P<note>[^>]*?)\s*-->\s*\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S
-)
-ENGLISH_WORDS = re.compile(r"\b(Usage|Options|Error|Aborted|Missing|Invalid|required|default)\b")
-WORKER_ID = re.compile(r"\bwk-[0-9a-z]+")
 BASH_TIMEOUT = 120
-
-
-@dataclass
-class Example:
-    number: int
-    body: str
-    expected_code: int
-    hook: str | None
-
-
-def examples(text: str) -> list[Example]:
-    found = []
-    for match in BLOCK.finditer(text):
-        if match["lang"] != "sh":
-            continue
-        note = match["note"] or ""
-        code = re.fullmatch(r"exemple: code (\d+)|example: code (\d+)", note)
-        hook = re.fullmatch(r"test: (\S+)", note)
-        found.append(
-            Example(
-                number=len(found) + 1,
-                body=match["body"],
-                expected_code=int(next(g for g in code.groups() if g)) if code else 0,
-                hook=hook[1] if hook else None,
-            )
-        )
-    return found
 
 
 def section(text: str, title: str) -> str:
