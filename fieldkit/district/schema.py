@@ -87,6 +87,18 @@ ALTER TABLE refusals ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
 """
 
+# 12 (issue 17, enrolment a person can hand over): the identity document each pending
+# worker's short code commits to, found by the lookup value the worker derives from the
+# code's secret (never the secret, nor its hash). Kept as the exact bytes committed to.
+ENROL_OFFERS = """
+CREATE TABLE enrol_offers (
+    lookup TEXT PRIMARY KEY,
+    worker_id TEXT NOT NULL UNIQUE REFERENCES workers (id),
+    document TEXT NOT NULL,
+    expires INTEGER NOT NULL
+)
+"""
+
 DISTRICT_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
     REFUSALS_PER_WORKER.strip(),
@@ -96,6 +108,7 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
+    ENROL_OFFERS.strip(),
 ]
 
 

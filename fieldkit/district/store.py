@@ -174,6 +174,13 @@ class DistrictStore(ReplicaStore):
             self.conn, name, unit, ttl_hours, self.identity().public.to_dict()
         )
 
+    def issue_worker(self, name: str, unit: str, ttl_hours: int = DEFAULT_CODE_TTL_HOURS):
+        """A new worker, its short code (shown once) and the identity document the code
+        commits to (fieldkit/district/enrolment.py)."""
+        from fieldkit.district import enrolment
+
+        return enrolment.issue(self.conn, name, unit, ttl_hours, self.identity().public.to_dict())
+
     def worker(self, ref: str) -> WorkerRecord:
         """A worker by id, or by name when exactly one has it."""
         return district_workers.get(self.conn, ref)

@@ -1,6 +1,6 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, core, district, recovery, store, summary, sync
+from fieldkit.messages import cell, core, district, enrolment, recovery, store, summary, sync
 
 AREAS = (
     core.MESSAGES,
@@ -10,4 +10,5 @@ AREAS = (
     summary.MESSAGES,
     cell.MESSAGES,
     recovery.MESSAGES,
+    enrolment.MESSAGES,
 )
