@@ -175,7 +175,7 @@ class Net:
         return self.fk.json(self.homes[who], *args)
 
     def enrol(self, who: str) -> dict:
-        done = self.json(who, "enrol", self.codes[who])
+        done = self.json(who, "enrol", self.codes[who], "--server", self.server.url)
         assert done["status"] == "enrolled" and done["worker_id"] == self.worker_ids[who]
         assert done["district_fingerprint"] == self.district_fingerprint
         return done
