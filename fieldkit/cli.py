@@ -32,13 +32,14 @@ if TYPE_CHECKING:
 
 
 def _district_app() -> typer.Typer:
-    from fieldkit.commands import district, recovery, refusals, report, seal, server
+    from fieldkit.commands import charter, district, recovery, refusals, report, seal, server
 
     server.register(district.app)
     recovery.register(district.app)
     refusals.register(district.app)
     report.register(district.app)
     seal.register(district.app)
+    charter.register(district.app)
     return district.app
 
 
@@ -52,6 +53,7 @@ GROUPS: dict[str, tuple[Callable[[], typer.Typer], str]] = {
     "audit": (lambda: import_module("fieldkit.commands.audit").app, "help.audit"),
     "passphrase": (lambda: store_admin.passphrase_app, "help.passphrase"),
     "config": (lambda: import_module("fieldkit.commands.config").app, "help.config"),
+    "charter": (lambda: import_module("fieldkit.commands.charter").app, "help.charter"),
     "district": (cache(_district_app), "help.district"),
 }
 

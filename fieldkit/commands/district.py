@@ -22,7 +22,7 @@ from fieldkit.commands.common import (
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, district_people, label, labeller, short
 from fieldkit.commands.store_admin import new_passphrase
-from fieldkit.dates import show_day
+from fieldkit.dates import show_day, show_iso_day
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority
 from fieldkit.errors import InvalidValue, Refused, UsageError
@@ -153,9 +153,12 @@ def worker_list(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.district import charter
+
     with _open(ctx) as store:
         records = store.workers()
         counts = {r.worker.id: len(store.assigned_cases(r.worker.id)) for r in records}
+        charters = charter.worker_states(store.conn)
     if as_json:
         print_json(
             [
@@ -164,24 +167,44 @@ def worker_list(
                     cases=counts[r.worker.id],
                     last_sync=r.last_sync,
                     acked_seq=r.acked_seq,
+                    charter=charters[r.worker.id].to_json(),
                 )
                 for r in records
             ]
         )
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=t("district.workers_title", count=len(records)))
-    for column in ("col.id", "col.name", "col.unit", "col.status", "col.cases", "col.last_sync"):
-        table.add_column(t(column))
+    from fieldkit.display import short_id
+
+    # Fits an 80-column terminal: the short id (a unique prefix every command takes) is
+    # never cut, the last sync is its day, and the names wrap rather than the id.
+    table = Table(
+        title=t("district.workers_title", count=len(records)),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column(t("col.id"), no_wrap=True, min_width=8)
+    for column in ("col.name", "col.unit", "col.status"):
+        table.add_column(t(column), overflow="fold")
+    table.add_column(t("col.cases"), justify="right")
+    table.add_column(t("col.last_sync"))
+    table.add_column(t("worker.col.charter"), overflow="fold")
     for r in records:
+        state_ = charters[r.worker.id]
+        shown = state_.accepted_version or "—"
+        if state_.pending:
+            shown += "\n" + t("worker.charter_pending")
         table.add_row(
-            r.worker.id,
+            short_id(r.worker.id),
             plain(r.worker.name),
             plain(r.worker.unit),
             label("worker", r.worker.status),
             str(counts[r.worker.id]),
-            r.last_sync or "",
+            show_iso_day(r.last_sync[:10]) if r.last_sync else "",
+            plain(shown, multiline=True),
         )
     console().print(table)
 

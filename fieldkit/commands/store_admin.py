@@ -139,10 +139,13 @@ def register(app: typer.Typer) -> None:
         if pending:
             show_pending(st, as_json)
             return
+        from fieldkit.store import charter
+
         with WorkerStore.open(st.home, st.credentials()) as store:
             status = store.status()
+            standing = charter.standing(store.conn)
         if as_json:
-            print_json(status.model_dump(mode="json"))
+            print_json(dict(status.model_dump(mode="json"), charter=standing))
             return
         table = Table(show_header=False, box=None)
         rows = [
@@ -160,6 +163,7 @@ def register(app: typer.Typer) -> None:
             (t("status.last_sync"), _when(status.last_sync) or t("status.never")),
             (t("status.session"), _when(status.session_expires) or t("status.no_session")),
             (t("status.auto_sync"), _auto_sync(st.home)),
+            (t("status.charter"), _charter(standing)),
         ]
         for label, value in rows:
             table.add_row(plain(label, style="bold"), plain(value))
@@ -227,6 +231,13 @@ def pending_text(item) -> str:
     if item.what == "conflict-resolve":
         return t("pending.conflict-resolve")
     return f"{item.entity} {item.op}"
+
+
+def _charter(standing: dict[str, str] | None) -> str:
+    """The charter's line of `status` (issue 17)."""
+    if standing is None:
+        return t("charter.status.none")
+    return t(f"charter.status.{standing['status']}", version=standing["version"])
 
 
 def _auto_sync(home: Path) -> str:

@@ -272,6 +272,14 @@ def _report(result: worker_side.SyncResult, as_json: bool) -> None:
         if result.grants_refused:
             err_console().print(t_n("sync.grants_refused", result.grants_refused))
         _report_refusals(result)
+        if result.charter_refused:
+            from fieldkit.commands.charter import charter_reason
+
+            reason = charter_reason(result.charter_refused)
+            err_console().print(plain(t("charter.refused_at_sync", reason=reason)))
+        if result.charter is not None:
+            line = t("charter.offered", version=result.charter["version"])
+            console().print(plain(line), style="bold")
         if result.more:
             console().print(t("sync.more"))
         if len(result.handover_files) > 1:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fieldkit.crypto import enrolment as enrolment_crypto
 from fieldkit.district import workers
 from fieldkit.errors import Refused
-from fieldkit.model import Worker
+from fieldkit.model import Worker, WorkerStatus
 from fieldkit.replica import meta
 from fieldkit.store.db import Connection, transaction
 from fieldkit.sync.enrolment import (
@@ -43,10 +43,8 @@ class Issued:
 
 def current_charter(conn: Connection) -> CharterOffer | None:
     """The charter the district asks new workers to accept, if one is set."""
-    try:
-        from fieldkit.district import charter
-    except ImportError:  # the charter's half is not in this build
-        return None
+    from fieldkit.district import charter
+
     current = charter.current(conn)
     if current is None:
         return None
@@ -88,11 +86,13 @@ def document_for(conn: Connection, lookup: str, now: float | None = None) -> byt
     """The identity document of the pending worker whose code gives `lookup`; Refused
     (one answer for every reason: unknown, spent, expired, revoked) otherwise."""
     row = conn.execute(
-        "SELECT o.document FROM enrol_offers o JOIN workers w ON w.id = o.worker_id"
-        " WHERE o.lookup = ? AND w.status = 'pending' AND w.code_used = 0"
-        " AND w.code_expires >= ?",
-        (lookup, int(time.time() if now is None else now)),
+        "SELECT worker_id, document, expires FROM enrol_offers WHERE lookup = ?", (lookup,)
     ).fetchone()
-    if row is None:
+    moment = int(time.time() if now is None else now)
+    if row is None or row[2] < moment:
         raise Refused("enrol.unknown_code")
-    return row[0].encode()
+    record = workers.get(conn, row[0])
+    pending = record.worker.status == WorkerStatus.PENDING and not record.code_used
+    if not pending or record.code_expires < moment:
+        raise Refused("enrol.unknown_code")
+    return row[1].encode()

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fieldkit.district import authorise, refusals, sealing, workers
+from fieldkit.district import authorise, charter, refusals, sealing, workers
 from fieldkit.district import cases as district_cases
 from fieldkit.district.workers import WorkerRecord
 from fieldkit.errors import BundleRejected, NotFound, Refused
@@ -24,6 +24,7 @@ from fieldkit.sync.bundle import BundleHeader, encode_bundle, open_bundle, read_
 from fieldkit.sync.enrolment import ENROL_MAGIC, check_proof, read_request
 from fieldkit.sync.payload import (
     CLOCK_AHEAD,
+    CharterOffer,
     EnrolReply,
     RecoveryKey,
     Refusal,
@@ -142,6 +143,9 @@ def _sync(
             if refusals.record(conn, worker_id, change, reason):
                 refused.append(Refusal(change_id=change.id, reason=reason))
         refusals.mark_notified(conn, worker_id, request.decided)
+        # After the changes, and never in their way: a bad acceptance is refused with its
+        # reason, and the work the bundle carried is taken all the same (issue 17).
+        charter_refused = _take_acceptance(conn, record, request)
         acked = _contiguous_ack(conn, origin, worker_id, record.acked_seq)
         counter_out = record.counter_out + 1
 
@@ -169,6 +173,8 @@ def _sync(
         )
         if ahead:
             detail += f" clock-ahead={len(ahead)}"
+        if charter_refused:
+            detail += f" charter-refused={charter_refused}"
         audit.record(conn, "district", "sync", "worker", worker_id, detail)
         reply = SyncReply(
             changes=[change for _, change in outgoing],
@@ -179,9 +185,31 @@ def _sync(
             workers=_named_on(conn, open_cases),
             recovery=_recovery_key(conn),
             resealed=sorted(retake) or None,
+            charter=_charter_offer(conn, worker_id, charter_refused),
         )
         outcome.reply = _seal(store, record, "reply", counter_out, acked, cursor, reply, digest)
     return outcome
+
+
+def _take_acceptance(conn, record: WorkerRecord, request: SyncRequest) -> str:
+    """Keep the charter acceptance the request carries; the reason it was refused, or ""."""
+    if request.charter_acceptance is None:
+        return ""
+    public = record.public_identity()
+    assert public is not None  # an enrolled worker's bundle was verified with it
+    try:
+        charter.record_acceptance(conn, record.worker.id, request.charter_acceptance, public)
+    except Refused as refused:
+        return refused.key
+    return ""
+
+
+def _charter_offer(conn, worker_id: str, refused: str) -> CharterOffer | None:
+    """The current charter, for a worker that has not accepted its text."""
+    offer = charter.offer_for(conn, worker_id)
+    if offer is None:
+        return None
+    return CharterOffer(**offer.offer(), refused=refused)
 
 
 def _recovery_key(conn) -> RecoveryKey | None:

@@ -7,6 +7,7 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.district.charter import CHARTERS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
@@ -87,7 +88,7 @@ ALTER TABLE refusals ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
 """
 
-# 12 (issue 17, enrolment a person can hand over): the identity document each pending
+# Issue 17, enrolment a person can hand over: the identity document each pending
 # worker's short code commits to, found by the lookup value the worker derives from the
 # code's secret (never the secret, nor its hash). Kept as the exact bytes committed to.
 ENROL_OFFERS = """
@@ -108,6 +109,9 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
+    # 8: the confidentiality charter's versions and the workers' signed acceptances (issue 17).
+    CHARTERS_SCHEMA.strip(),
+    # 9 (step 12 in the issue's plan): the identity documents of the short enrolment codes.
     ENROL_OFFERS.strip(),
 ]
 

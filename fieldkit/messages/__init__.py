@@ -1,6 +1,16 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
-from fieldkit.messages import cell, core, district, enrolment, recovery, store, summary, sync
+from fieldkit.messages import (
+    cell,
+    charter,
+    core,
+    district,
+    enrolment,
+    recovery,
+    store,
+    summary,
+    sync,
+)
 
 AREAS = (
     core.MESSAGES,
@@ -10,5 +20,6 @@ AREAS = (
     summary.MESSAGES,
     cell.MESSAGES,
     recovery.MESSAGES,
+    charter.MESSAGES,
     enrolment.MESSAGES,
 )

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fieldkit.crypto.charter import CharterAcceptance
 from fieldkit.errors import BundleRejected
 from fieldkit.model import Change, KnownWorker
 
@@ -29,6 +30,9 @@ class SyncRequest(_Payload):
     decided: list[str] = Field(default_factory=list)  # refused changes whose decision it holds
     # Sealed cases (`resealed` in a reply) whose clear copy it replaced with the district's.
     retaken: list[str] = Field(default_factory=list)
+    # The worker's signed acceptance of the charter it was offered (issue 17), sent in
+    # each request until a reply no longer offers that text; None: none waits.
+    charter_acceptance: CharterAcceptance | None = None
 
 
 # The refusal reason of a change stamped too far ahead of the district's clock: the one
@@ -56,6 +60,17 @@ class RecoveryKey(_Payload):
     keys: dict[str, str]
 
 
+class CharterOffer(_Payload):
+    """The district's current confidentiality charter, offered to a worker that has not
+    accepted its text (issue 17); `refused` says why the acceptance this request carried
+    was refused (a message key), "" when it carried none or it was kept."""
+
+    version: str = Field(max_length=40)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    text: str = Field(max_length=64 * 1024)
+    refused: str = Field(default="", max_length=64)
+
+
 class SyncReply(_Payload):
     """District -> worker: acknowledgement, changes for it, cases to purge, refusals."""
 
@@ -75,6 +90,9 @@ class SyncReply(_Payload):
     # as it had them: their whole history comes in this reply, for the device to take in
     # place of its copy once nothing of its own on them waits (issue 16); None: none.
     resealed: list[str] | None = None
+    # The current charter, when this worker has not accepted its text (issue 17); None:
+    # nothing to accept.
+    charter: CharterOffer | None = None
 
 
 class EnrolReply(_Payload):
@@ -92,7 +110,9 @@ def encode(payload: _Payload) -> bytes:
     # A reply without a `workers` list leaves the member out rather than writing null:
     # what a device that predates the member reads (a wipe notice, say) stays the same.
     unset = {
-        name for name in ("workers", "recovery", "resealed") if getattr(payload, name, ()) is None
+        name
+        for name in ("workers", "recovery", "resealed", "charter", "charter_acceptance")
+        if getattr(payload, name, ()) is None
     }
     return payload.model_dump_json(exclude=unset or None).encode("utf-8")
 
@@ -103,11 +123,15 @@ def encode_sync_request(
     resync: bool,
     decided: list[str] | None = None,
     retaken: list[str] | None = None,
+    charter_acceptance: CharterAcceptance | None = None,
 ) -> bytes:
     """A SyncRequest's encoding, its changes given as JSON texts (changelog.outgoing_json):
     decodes to the same request as `encode(SyncRequest(...))`, without a model per change.
-    `retaken` is written only when there is one (a district before it refuses the member)."""
+    `retaken` and `charter_acceptance` are written only when there is one (a district
+    before them refuses the member)."""
     more = f',"retaken":{json.dumps(retaken)}' if retaken else ""
+    if charter_acceptance is not None:
+        more += f',"charter_acceptance":{charter_acceptance.model_dump_json()}'
     return (
         '{"changes":['
         + ",".join(changes_json)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fieldkit.crypto.charter import charter_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.dates import now_stamp
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
@@ -25,6 +26,7 @@ from fieldkit.paths import write_private_file
 from fieldkit.replica import cases, changelog, clock, conflicts, merge, meta
 from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit, known_workers, refusals, resealing, team
+from fieldkit.store import charter as device_charter
 from fieldkit.store.db import checkpoint, transaction
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import transport
@@ -76,6 +78,11 @@ class SyncResult:
     notices: list[dict[str, str]] = field(default_factory=list)
     # Cases the district sealed (`district seal-team-texts`), taken again from its copy.
     retaken: int = 0
+    # The confidentiality charter waiting for this worker's acceptance after this sync:
+    # {"version", "sha256"}; and the district's reason (a message key) for refusing the
+    # acceptance this sync carried (issue 17).
+    charter: dict[str, str] | None = None
+    charter_refused: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -94,6 +101,8 @@ class SyncResult:
             "new_members": self.newcomers,
             "notices": self.notices,
             "retaken": self.retaken,
+            "charter": self.charter,
+            "charter_refused": self.charter_refused,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -111,6 +120,8 @@ class SyncResult:
         self.newcomers.extend(other.newcomers)
         self.notices.extend(other.notices)
         self.retaken += other.retaken
+        self.charter = other.charter
+        self.charter_refused = other.charter_refused or self.charter_refused
 
 
 DAY_MS = 86_400_000
@@ -199,8 +210,17 @@ def enrol_request(
         acceptance = accept(
             store.identity(), code.charter.version, code.charter.sha256, code.worker_id, moment
         )
+    pending = json.loads(_district_json(code))
+    if acceptance is not None and code.charter is not None:
+        # Kept as the device's accepted charter once the district's reply comes.
+        pending["charter_accepted"] = {
+            "version": acceptance.version,
+            "sha256": acceptance.sha256,
+            "at": acceptance.at,
+            "text": code.charter.text,
+        }
     with transaction(store.conn):
-        meta.put(store.conn, "pending_enrolment", _district_json(code))
+        meta.put(store.conn, "pending_enrolment", json.dumps(pending))
         audit.record(store.conn, store.author, "enrol-request", "district", code.district_id)
     return build_enrol_request(code, store.identity(), store.replica_id, acceptance)
 
@@ -220,7 +240,10 @@ def enrol_complete(store: WorkerStore, data: bytes) -> EnrolReply:
     pending_data = json.loads(meta.get(store.conn, "pending_enrolment") or "{}")
     if reply.worker_id != pending_data.get("worker_id") or reply.district_id != pending.id:
         raise BundleRejected("bundle.wrong_recipient")
+    accepted = pending_data.pop("charter_accepted", None)
     with transaction(store.conn):
+        if accepted is not None:  # the district took it with the enrolment
+            meta.put(store.conn, device_charter.ACCEPTED, json.dumps(accepted))
         meta.put(store.conn, "district", json.dumps(pending_data))
         meta.put(store.conn, "district_name", reply.district_name)
         meta.put(store.conn, "worker_id", reply.worker_id)
@@ -293,7 +316,12 @@ def _request_bundle(store: WorkerStore, pending: list[tuple[int, str]]) -> tuple
         )
         decided = refusals.decided_unconfirmed(conn)
         payload = encode_sync_request(
-            [text for _, text in batch], holding, resync, decided, resealing.retaken(store)
+            [text for _, text in batch],
+            holding,
+            resync,
+            decided,
+            resealing.retaken(store),
+            device_charter.queued(conn),
         )
         try:
             return encode_bundle(header, payload, identity, d.keys), len(batch)
@@ -369,6 +397,7 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             known_workers.replace(conn, reply.workers)
         if reply.recovery is not None:
             team.set_recovery_key(store, reply.recovery.generation, reply.recovery.keys)
+        _take_charter(conn, reply, result)
         learned = team.learn(store, d.keys)
         result.keys_learned, result.grants_refused = learned.keys, learned.refused
         granted = team.grant_missing(store)
@@ -394,6 +423,21 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
     if result.purged:
         checkpoint(conn)
     return result
+
+
+def _take_charter(conn, reply: SyncReply, result: SyncResult) -> None:
+    """The charter the reply offers (or not), kept on the device (issue 17)."""
+    offer = reply.charter
+    if offer is not None and charter_hash(offer.text) != offer.sha256:
+        raise BundleRejected("bundle.bad_payload")
+    device_charter.take_reply(
+        conn,
+        offer.model_dump(exclude={"refused"}) if offer is not None else None,
+        offer.refused if offer is not None else "",
+    )
+    result.charter_refused = offer.refused if offer is not None else ""
+    waiting = device_charter.pending(conn)
+    result.charter = {"version": waiting.version, "sha256": waiting.sha256} if waiting else None
 
 
 def _check_district_clock(reply: SyncReply, header: BundleHeader) -> None:

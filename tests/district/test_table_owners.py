@@ -21,6 +21,8 @@ OWNED: dict[str, set[str]] = {
     "workers.py": {"workers"},
     "cases.py": {"assignments", "references_used"},
     "refusals.py": {"refusals"},
+    "charter.py": {"charters", "charter_acceptances"},
+    "enrolment.py": {"enrol_offers"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.

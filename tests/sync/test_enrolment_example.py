@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from pathlib import Path
 
 from fieldkit.crypto import enrolment as crypto_enrolment
 from fieldkit.crypto.identity import Identity
 from fieldkit.sync.enrolment import decode_short, encode_short, open_code
-from tests.crypto.test_protocol_example import vector
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+
+def vector(name: str) -> dict[str, str]:
+    """The `name value` lines of the block after `<!-- vector: NAME -->`."""
+    found = re.search(rf"<!-- vector: {name} -->\n```\n(.*?)```", PAGE.read_text("utf-8"), re.S)
+    assert found, f"no vector {name} in docs/protocol.md"
+    return dict(line.split(None, 1) for line in found[1].splitlines())
 
 
 def example_identity(label: str) -> Identity:
