@@ -260,8 +260,7 @@ def create_app(
             return abandoned()
         lookup = body.decode("ascii", "replace").strip()
         if not LOOKUP.match(lookup):
-            unknown = Refused("enrol.unknown_code")
-            return refuse_error("enrol-identity", client, "?", started, unknown)
+            return unknown_code(client, started, Refused("enrol.unknown_code"))
         if not by_address.allow(client) or not by_code.allow("lookup:" + lookup):
             tally.count("enrolment attempts throttled")
             await asyncio.sleep(THROTTLE_DELAY)
@@ -269,9 +268,15 @@ def create_app(
         try:
             document = await run_in_threadpool(_document, store, lookup)
         except FieldkitError as exc:
-            return refuse_error("enrol-identity", client, "?", started, exc)
+            return unknown_code(client, started, exc)
         access("enrol-identity", client, "?", wire.OK, f"bytes={len(document)}", started)
         return Response(document, status_code=wire.OK, media_type="application/json")
+
+    def unknown_code(client: str, started: float, exc: FieldkitError) -> Response:
+        # The connection stays open: the worker's client checks the certificate it saw
+        # on the answer, refusal or not, and a close would hide it.
+        status, body = wire.answer(exc)
+        return refuse("enrol-identity", client, "?", started, status, exc.key, body, close=False)
 
     def named_worker(data: bytes) -> str:
         """The worker id an enrolment request names, when it parses and has the district's
