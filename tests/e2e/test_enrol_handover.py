@@ -325,3 +325,42 @@ def test_worker_add_explains_what_to_hand_over(tmp_path: Path, monkeypatch) -> N
     # The file is not written twice over.
     again = fk.run(district, "district", "worker", "add", *args)
     assert again.exit_code == USAGE
+
+
+@pytest.mark.parametrize(("answer", "accepted"), [("J'accepte", True), ("non", False)])
+def test_the_charter_is_read_and_accepted_at_a_terminal(
+    tmp_path: Path, monkeypatch, answer: str, accepted: bool
+) -> None:
+    import os
+    import sys
+
+    import pexpect
+
+    use_fast_kdf(monkeypatch)
+    fk = Fieldkit()
+    district, _ = _charter_district(fk, tmp_path)
+    identity = tmp_path / "district.json"
+    added = add(fk, district, "Léa Martin", "--to-file", str(identity))
+    worker, request = tmp_path / "worker", tmp_path / "request.fkb"
+    fk.json(worker, "init")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    env.update(FIELDKIT_PASSPHRASE=PASSPHRASE, FIELDKIT_LANG="fr", NO_COLOR="1", LANG="C.UTF-8")
+    args = ["enrol", added["enrolment_code"], "--district-file", str(identity)]
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "fieldkit", "--home", str(worker), *args, "--to-file", str(request)],
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 200),
+    )
+    child.expect("version 2026-1")
+    child.expect("Je garde le secret des dossiers.")
+    child.expect("Tapez « j'accepte »")
+    child.sendline(answer)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == (0 if accepted else REFUSED), child.before
+    assert request.exists() is accepted
+    if not accepted:
+        assert "le code reste valable" in child.before
