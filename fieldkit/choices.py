@@ -1,5 +1,5 @@
-"""The words a person may type for each choice (kind, priority, status, referral, concern,
-attendance, participation).
+"""The words a person may type for each choice (kind, priority, status, referral, referral
+source, concern, attendance, participation).
 
 A choice is stored and sent as its stable English code (`interview`, `high`); a person
 may type the code, the French word a worker uses (`entretien`, `visite à domicile`,
@@ -20,6 +20,7 @@ from fieldkit.enums import (
     Participation,
     Priority,
     ReferralDomain,
+    ReferralSource,
 )
 from fieldkit.errors import InvalidValue
 
@@ -53,6 +54,25 @@ WORDS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
         "employment-training": ("emploi/formation", "emploi", "formation", "insertion"),
         "housing": ("logement", "hébergement"),
         "benefits": ("droits", "prestations", "accès aux droits"),
+        "other": ("autre",),
+    },
+    # Who referred the person: the numéro vert (CNAPR), a school, the family, the security
+    # services' orientation through the GED, social services, health, or another source.
+    ReferralSource: {
+        "hotline": ("numéro vert / CNAPR", "numéro vert", "cnapr", "|", "national hotline"),
+        "education": ("Éducation nationale", "éducation", "école", "|", "school"),
+        "family": ("famille", "proches"),
+        "security-services": (
+            "services de sécurité (orientation du GED)",
+            "services de sécurité",
+            "sécurité",
+            "ged",
+            "orientation du ged",
+            "|",
+            "security",
+        ),
+        "social-services": ("services sociaux", "social", "|", "social services"),
+        "health": ("santé", "soins"),
         "other": ("autre",),
     },
     ConcernLevel: {

@@ -32,8 +32,20 @@ if TYPE_CHECKING:
 
 
 def _district_app() -> typer.Typer:
-    from fieldkit.commands import charter, district, recovery, refusals, report, seal, server
+    from fieldkit.commands import (
+        charter,
+        corrections,
+        district,
+        recovery,
+        refusals,
+        report,
+        seal,
+        server,
+        units,
+    )
 
+    corrections.register(district.case_app)
+    units.register(district.app)
     server.register(district.app)
     recovery.register(district.app)
     refusals.register(district.app)

@@ -158,6 +158,8 @@ def main() -> None:
                 "2008",
                 "--referral-source",
                 "Éducation nationale",
+                "--referral-detail",
+                "collège Jean-Moulin",
                 "--reason",
                 "Propos de rupture signalés par l'établissement",
                 "--priority",

@@ -44,6 +44,20 @@ class ReferralDomain(StrEnum):
     OTHER = "other"
 
 
+class ReferralSource(StrEnum):
+    """Who referred the person to the district (the managed list of issue 17); the case's
+    `referral_detail` says more in the district's words. Cases opened before it may hold a
+    free text instead: it is shown as it was typed."""
+
+    HOTLINE = "hotline"
+    EDUCATION = "education"
+    FAMILY = "family"
+    SECURITY_SERVICES = "security-services"
+    SOCIAL_SERVICES = "social-services"
+    HEALTH = "health"
+    OTHER = "other"
+
+
 class ConcernLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

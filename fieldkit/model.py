@@ -21,6 +21,7 @@ from fieldkit.enums import GoalState as GoalState
 from fieldkit.enums import Participation as Participation
 from fieldkit.enums import Priority as Priority
 from fieldkit.enums import ReferralDomain as ReferralDomain
+from fieldkit.enums import ReferralSource as ReferralSource
 from fieldkit.enums import WorkerStatus as WorkerStatus
 
 # A team text as the district and a device without the case key hold it: the sealed value
@@ -71,9 +72,13 @@ class Case(_Model):
     birth_year: int | None = None
     unit: str
     referral_date: date | None = None
+    # A ReferralSource code (issue 17), or the free text of a case opened before it.
     referral_source: str | None = None
+    referral_detail: str | None = None
     reason: str | None = None
     status: CaseStatus = CaseStatus.ACTIVE
+    # Why the district last suspended or reopened the case (`district case suspend|reopen`).
+    status_reason: str | None = None
     priority: Priority = Priority.NORMAL
     goals: list[Goal] | Sealed = Field(default_factory=list)
     related: list[str] | Sealed = Field(default_factory=list)
@@ -116,6 +121,9 @@ DISTRICT_CASE_FIELDS = (
     "priority",
     "assignees",
     "closure_reason",
+    # Issue 17: the referral's detail, and why the case was suspended or reopened.
+    "referral_detail",
+    "status_reason",
 )
 CASE_FIELDS = DISTRICT_CASE_FIELDS + WORKER_CASE_FIELDS
 

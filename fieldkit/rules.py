@@ -28,6 +28,8 @@ TEXT_LIMITS: dict[str, int] = {
     "display_name": 200,
     "unit": 100,
     "referral_source": 200,
+    "referral_detail": 500,
+    "status_reason": 2_000,
     "reason": 2_000,
     "closure_reason": 2_000,
     "withdrawn_reason": 2_000,

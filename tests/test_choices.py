@@ -13,6 +13,7 @@ from fieldkit.enums import (
     Participation,
     Priority,
     ReferralDomain,
+    ReferralSource,
 )
 from fieldkit.errors import InvalidValue
 
@@ -24,6 +25,7 @@ ENUMS = [
     ConcernLevel,
     Attendance,
     Participation,
+    ReferralSource,
 ]
 
 

@@ -146,9 +146,13 @@ def show(
     from rich.panel import Panel
     from rich.table import Table
 
+    from fieldkit.summary.assemble import referral_source_words
+
     out = console()
     facts = Table.grid(padding=(0, 2))
     facts.add_row(t("col.status"), label("status", item.status))
+    if item.status_reason:
+        facts.add_row(field_name("status_reason"), plain(item.status_reason, multiline=True))
     facts.add_row(t("col.priority"), label("priority", item.priority))
     if item.participation:
         facts.add_row(field_name("participation"), label("participation", item.participation))
@@ -158,6 +162,9 @@ def show(
         facts.add_row(t("col.assignees"), plain(", ".join(team)))
     if item.reason:
         facts.add_row(t("col.reason"), plain(item.reason, multiline=True))
+    source = referral_source_words(item.referral_source, item.referral_detail)
+    if source:
+        facts.add_row(field_name("referral_source"), plain(source))
     facts.add_row(t("col.next_review"), _due(ahead.next_review, ahead.review_overdue, "review"))
     facts.add_row(t("col.next_contact"), _due(ahead.next_contact, ahead.contact_overdue, "contact"))
     concern = ahead.concern_level

@@ -17,14 +17,16 @@ from fieldkit.commands.common import (
     is_interactive,
     parse_date,
     print_json,
+    read_text_option,
     state,
+    text_help,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, district_people, label, labeller, short
 from fieldkit.commands.store_admin import new_passphrase
 from fieldkit.dates import show_day, show_iso_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus, Priority
+from fieldkit.enums import CaseStatus, Priority, ReferralSource
 from fieldkit.errors import InvalidValue, Refused, UsageError
 from fieldkit.i18n import t, t_n
 
@@ -212,7 +214,7 @@ def worker_list(
 @worker_app.command("revoke", help=t("help.district_worker_revoke"))
 def worker_revoke(
     ctx: typer.Context,
-    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker_ref")),
 ) -> None:
     with _open(ctx) as store:
         revoked = store.revoke_worker(worker)
@@ -232,27 +234,40 @@ def case_add(
         None, "--referral-date", help=t("help.opt.referral_date")
     ),
     referral_source: str | None = typer.Option(
-        None, "--referral-source", help=t("help.opt.referral_source")
+        None,
+        "--referral-source",
+        help=t("help.opt.referral_source_choice", choices=choices.listing(ReferralSource)),
     ),
-    reason: str | None = typer.Option(None, "--reason", help=t("help.opt.reason")),
+    referral_detail: str | None = typer.Option(
+        None, "--referral-detail", help=t("help.opt.referral_detail")
+    ),
+    reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.reason")),
     priority: str = typer.Option(
         "normal", "--priority", help=t("help.opt.priority", choices=choices.listing(Priority))
     ),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.commands.corrections import referral_source_code, tell_units_free
+
     level = Priority(choices.parse(Priority, priority, "--priority"))
+    source = referral_source_code(referral_source)
+    # The reason for referral: `-` reads standard input (or the editor at a terminal);
+    # left out at a terminal, it is asked for (and may be left empty).
+    reason = read_text_option(reason, "--reason", "prompt.referral_reason", required=False)
     with _open(ctx) as store:
         case = store.add_case(
             name=name,
             unit=unit,
             birth_year=birth_year,
             referral_date=parse_date(referral_date, "--referral-date"),
-            referral_source=referral_source,
+            referral_source=source,
+            referral_detail=referral_detail,
             reason=reason,
             priority=level,
             next_review=parse_date(next_review, "--next-review"),
         )
+        tell_units_free(store)
     if as_json:
         print_json({"id": case.id, "reference": case.reference})
         return
@@ -365,7 +380,8 @@ def case_show(
 
 
 def _cell_fields(item) -> Table:
-    """What the team addressed to the cell on the case: participation and the note."""
+    """The case's status (and why it was suspended or reopened), who referred the person,
+    and what the team addressed to the cell on it: participation and the note."""
     from rich.table import Table
 
     from fieldkit.summary.cell import value_word
@@ -373,7 +389,12 @@ def _cell_fields(item) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+    from fieldkit.summary.assemble import referral_source_words, status_words
+
     none = t("summary.none")
+    grid.add_row(t("col.status"), plain(status_words(item.status, item.status_reason)))
+    source = referral_source_words(item.referral_source, item.referral_detail)
+    grid.add_row(t("field.referral_source"), plain(source or none))
     participation = value_word("participation", item.participation)
     grid.add_row(t("field.participation"), participation)
     grid.add_row(t("field.cell_note"), plain(item.cell_note or none, multiline=True))
@@ -482,23 +503,25 @@ def case_summary(
 def case_assign(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker_ref")),
     lead: bool = typer.Option(False, "--lead", help=t("help.opt.lead")),
 ) -> None:
     with _open(ctx) as store:
-        item = store.assign(case, worker, lead)
-    console().print(t("district.assigned", reference=item.reference, worker=escape(worker)))
+        found = store.worker(worker).worker
+        item = store.assign(case, found.id, lead)
+    console().print(t("district.assigned", reference=item.reference, worker=escape(found.name)))
 
 
 @case_app.command("unassign", help=t("help.district_case_unassign"))
 def case_unassign(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    worker: str = typer.Argument(..., help=t("help.arg.worker")),
+    worker: str = typer.Argument(..., help=t("help.arg.worker_ref")),
 ) -> None:
     with _open(ctx) as store:
-        item = store.unassign(case, worker)
-    console().print(t("district.unassigned", reference=item.reference, worker=escape(worker)))
+        found = store.worker(worker).worker
+        item = store.unassign(case, found.id)
+    console().print(t("district.unassigned", reference=item.reference, worker=escape(found.name)))
 
 
 @case_app.command("close", help=t("help.district_case_close"))

@@ -10,14 +10,24 @@ fieldkit/replica/cases.py's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fieldkit import rules
 from fieldkit.dates import now_stamp
-from fieldkit.district import workers
+from fieldkit.district import units, workers
 from fieldkit.errors import InvalidValue, NotFound, UsageError
-from fieldkit.model import Assignee, Case, CaseStatus, Change, FollowUp, Priority, WorkerStatus
+from fieldkit.model import (
+    Assignee,
+    Case,
+    CaseStatus,
+    Change,
+    FollowUp,
+    Priority,
+    ReferralSource,
+    WorkerStatus,
+)
 from fieldkit.replica import cases as stored_cases
 from fieldkit.replica import changelog, followups, merge, meta
 from fieldkit.store import audit
@@ -36,7 +46,12 @@ def add(
     priority: Priority = Priority.NORMAL,
     situation: str = "",
     next_review: date | None = None,
+    referral_detail: str | None = None,
 ) -> Case:
+    """A new case. Its unit must be on the district's list (fieldkit/district/units.py),
+    spelt as the list has it; `referral_source` is a ReferralSource code."""
+    referral_source = _source(referral_source)
+    referral_detail = (referral_detail or "").strip() or None
     rules.check_case(
         {
             "display_name": name.strip(),
@@ -44,11 +59,13 @@ def add(
             "birth_year": birth_year,
             "referral_date": referral_date,
             "referral_source": referral_source,
+            "referral_detail": referral_detail,
             "reason": reason,
             "situation": situation,
         },
         date.today(),
     )
+    unit = units.check(conn, unit)
     case_id = uuid.uuid4().hex
     referral = referral_date or date.today()
     with transaction(conn):
@@ -69,6 +86,8 @@ def add(
             "related": [],
             "next_review": next_review.isoformat() if next_review else None,
         }
+        if referral_detail:
+            fields["referral_detail"] = referral_detail
         _write(conn, case_id, "open", fields)
         audit.record(conn, "district", "case-add", "case", case_id)
     return stored_cases.load(conn, case_id)
@@ -110,9 +129,132 @@ def high_concerns(conn: Connection) -> dict[str, int]:
     return followups.high_concern_counts(conn)
 
 
+def _source(value: str | None) -> str | None:
+    """A referral source as stored: its code (ReferralSource), or None."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return ReferralSource(value).value
+    except ValueError:
+        raise InvalidValue(
+            "value.bad_referral_source", field="referral_source", value=value
+        ) from None
+
+
+# What `update` may correct, and the case field each names.
+CORRECTABLE = (
+    "display_name",
+    "birth_year",
+    "unit",
+    "priority",
+    "referral_date",
+    "referral_source",
+    "referral_detail",
+    "reason",
+)
+
+
+def update(conn: Connection, case_ref: str, **given: Any) -> tuple[Case, list[str]]:
+    """A correction of the district's fields of a case (issue 17): one district-owned
+    change that reaches the team at its next sync, audited. `given` names fields of
+    CORRECTABLE; None leaves a field as it is, "" empties a text (not the name nor the
+    unit). Returns the case and the fields that changed (none: nothing is written)."""
+    unknown = sorted(set(given) - set(CORRECTABLE))
+    if unknown:
+        raise UsageError("case.not_correctable", field=unknown[0])
+    case_id = stored_cases.resolve_id(conn, case_ref)
+    case = stored_cases.load(conn, case_id)
+    if case.status == CaseStatus.CLOSED:
+        raise UsageError("case.closed", ref=case.reference)
+    wanted: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.strip() or None
+        if name in ("display_name", "unit") and value is None:
+            raise InvalidValue("value.missing", field=name)
+        if name == "unit":
+            value = units.check(conn, value)
+        elif name == "referral_source":
+            value = _source(value)
+        elif name == "priority":
+            value = Priority(value).value
+        elif name == "referral_date":
+            value = value.isoformat() if value else None
+        wanted[name] = value
+    check = dict(wanted)
+    if check.get("referral_date"):
+        check["referral_date"] = date.fromisoformat(check["referral_date"])
+    check.setdefault("display_name", case.display_name)
+    check.setdefault("unit", case.unit)
+    rules.check_case(check, date.today())
+    current = case.model_dump(mode="json")
+    fields = {name: value for name, value in wanted.items() if current.get(name) != value}
+    if not fields:
+        return case, []
+    with transaction(conn):
+        _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
+        audit.record(conn, "district", "case-update", "case", case_id, ",".join(sorted(fields)))
+    return stored_cases.load(conn, case_id), sorted(fields)
+
+
+def suspend(conn: Connection, case_ref: str, reason: str) -> Case:
+    """An active case suspended, and why: a district-owned change the team receives. The
+    case stays on the team's devices (only a closed case leaves them)."""
+    return _set_status(conn, case_ref, CaseStatus.SUSPENDED, reason)
+
+
+def reopen(conn: Connection, case_ref: str, reason: str) -> Case:
+    """A suspended case active again, and why. A closed case is not reopened: its devices
+    purged it and its retention period runs; a new referral opens a new case."""
+    return _set_status(conn, case_ref, CaseStatus.ACTIVE, reason)
+
+
+def _set_status(conn: Connection, case_ref: str, status: CaseStatus, reason: str) -> Case:
+    case_id = stored_cases.resolve_id(conn, case_ref)
+    why = (reason or "").strip()
+    if not why:
+        raise InvalidValue("value.missing", field="status_reason")
+    rules.check_text("status_reason", why)
+    case = stored_cases.load(conn, case_id)
+    if case.status == CaseStatus.CLOSED:
+        key = "case.closed_reopen" if status == CaseStatus.ACTIVE else "case.closed"
+        raise UsageError(key, ref=case.reference)
+    if case.status == status:
+        key = "case.already_suspended" if status == CaseStatus.SUSPENDED else "case.not_suspended"
+        raise UsageError(key, ref=case.reference)
+    with transaction(conn):
+        fields = {"status": status.value, "status_reason": why}
+        _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
+        if status == CaseStatus.SUSPENDED:
+            audit.record(conn, "district", "case-suspend", "case", case_id)
+        else:
+            audit.record(conn, "district", "case-reopen", "case", case_id)
+    return stored_cases.load(conn, case_id)
+
+
+def units_in_use(conn: Connection) -> list[str]:
+    """The unit of each case, open or closed, one entry per case (the unit list counts them)."""
+    return [case.unit for case in stored_cases.list_cases(conn)]
+
+
+def move_unit(conn: Connection, old_key: str, new: str, fold: Callable[[str], str]) -> int:
+    """Every case whose unit folds to `old_key` given the unit `new`, as district-owned
+    changes inside the caller's transaction (a unit renamed or mapped: the teams' devices
+    get the new unit at their next sync). Returns how many moved."""
+    moved = 0
+    for case in stored_cases.list_cases(conn):
+        if fold(case.unit) == old_key and case.unit != new:
+            fields = {"unit": new}
+            _write(conn, case.id, "update", fields, _bases(conn, case.id, fields))
+            moved += 1
+    return moved
+
+
 def assign(conn: Connection, case_ref: str, worker_ref: str, lead: bool = False) -> Case:
     case_id = stored_cases.resolve_id(conn, case_ref)
-    record = workers.get(conn, worker_ref)
+    record = workers.find(conn, worker_ref)
     if record.worker.status == WorkerStatus.REVOKED:
         raise UsageError("worker.is_revoked", ref=record.worker.id)
     case = stored_cases.load(conn, case_id)
@@ -134,7 +276,7 @@ def assign(conn: Connection, case_ref: str, worker_ref: str, lead: bool = False)
 
 def unassign(conn: Connection, case_ref: str, worker_ref: str) -> Case:
     case_id = stored_cases.resolve_id(conn, case_ref)
-    record = workers.get(conn, worker_ref)
+    record = workers.find(conn, worker_ref)
     with transaction(conn):
         deleted = conn.execute(
             "DELETE FROM assignments WHERE case_id = ? AND worker_id = ?",

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from fieldkit.crypto.charter import CharterAcceptance, charter_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.dates import now_stamp
-from fieldkit.district import workers
 from fieldkit.errors import InvalidValue, Refused
 from fieldkit.model import WorkerStatus
 from fieldkit.replica import meta
@@ -233,6 +232,8 @@ def _state(accepted: list[tuple], now: Charter | None, revoked: bool) -> Charter
 
 def state_of(conn: Connection, worker_id: str) -> CharterState:
     """Where this worker stands (not pending when revoked or when no charter is set)."""
+    from fieldkit.district import workers  # here: workers may call this module
+
     now = current(conn)
     rows = conn.execute(
         "SELECT version, sha256, at FROM charter_acceptances WHERE worker_id = ? ORDER BY id",
@@ -244,6 +245,8 @@ def state_of(conn: Connection, worker_id: str) -> CharterState:
 
 def worker_states(conn: Connection) -> dict[str, CharterState]:
     """Every worker's charter state, by worker id (revoked workers are never pending)."""
+    from fieldkit.district import workers  # here: workers may call this module
+
     now = current(conn)
     by_worker: dict[str, list[tuple]] = {}
     rows = conn.execute(

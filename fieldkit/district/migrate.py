@@ -41,6 +41,7 @@ SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "changes": {"fields": lambda r: r["id"]},
     "audit": {"detail": lambda r: str(r["seq"])},
     "workers": {"name": lambda r: r["id"], "unit": lambda r: r["id"]},
+    "units": {"name": lambda r: r["id"]},
     "refusals": {
         "change": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
         "decision_reason": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),

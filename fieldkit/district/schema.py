@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fieldkit.district import postgres
 from fieldkit.district.charter import CHARTERS_SCHEMA
+from fieldkit.district.units import UNITS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
@@ -109,9 +110,13 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
-    # 8: the confidentiality charter's versions and the workers' signed acceptances (issue 17).
+    # 9 (issue 17; after step 8, the decisions): the district's managed list of units.
+    UNITS_SCHEMA.strip(),
+    # 11 (issue 17; after the decisions 8, units 9, meetings 10): the confidentiality
+    # charter's versions and the workers' signed acceptances.
     CHARTERS_SCHEMA.strip(),
-    # 9 (step 12 in the issue's plan): the identity documents of the short enrolment codes.
+    # 12 (issue 17; after the charter 11): the identity documents of the short enrolment
+    # codes (fieldkit/district/enrolment.py).
     ENROL_OFFERS.strip(),
 ]
 

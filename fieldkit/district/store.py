@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fieldkit.crypto.columns import ColumnCipher
 from fieldkit.district import backend, postgres, refusals, report, retention, schema
 from fieldkit.district import cases as district_cases
+from fieldkit.district import units as district_units
 from fieldkit.district import workers as district_workers
 from fieldkit.district.schema import KIND, migrate_store
 from fieldkit.district.workers import DEFAULT_CODE_TTL_HOURS, WorkerRecord
@@ -182,8 +184,9 @@ class DistrictStore(ReplicaStore):
         return enrolment.issue(self.conn, name, unit, ttl_hours, self.identity().public.to_dict())
 
     def worker(self, ref: str) -> WorkerRecord:
-        """A worker by id, or by name when exactly one has it."""
-        return district_workers.get(self.conn, ref)
+        """The worker a person means: id, unique id prefix, or name (accents and case
+        ignored); several matching is a usage error listing them."""
+        return district_workers.find(self.conn, ref)
 
     def worker_by_replica(self, replica_id: str) -> WorkerRecord | None:
         return district_workers.by_replica(self.conn, replica_id)
@@ -213,6 +216,7 @@ class DistrictStore(ReplicaStore):
         priority: Priority = Priority.NORMAL,
         situation: str = "",
         next_review: date | None = None,
+        referral_detail: str | None = None,
     ) -> Case:
         return district_cases.add(
             self.conn,
@@ -225,7 +229,18 @@ class DistrictStore(ReplicaStore):
             priority=priority,
             situation=situation,
             next_review=next_review,
+            referral_detail=referral_detail,
         )
+
+    def update_case(self, case_ref: str, **fields: Any) -> tuple[Case, list[str]]:
+        """A correction of the district's fields of a case; returns it and what changed."""
+        return district_cases.update(self.conn, case_ref, **fields)
+
+    def suspend_case(self, case_ref: str, reason: str) -> Case:
+        return district_cases.suspend(self.conn, case_ref, reason)
+
+    def reopen_case(self, case_ref: str, reason: str) -> Case:
+        return district_cases.reopen(self.conn, case_ref, reason)
 
     def case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
         """A case and its follow-ups, newest first: the `limit` latest, or all of them."""
@@ -249,6 +264,24 @@ class DistrictStore(ReplicaStore):
 
     def assigned_cases(self, worker_id: str) -> list[str]:
         return district_cases.assigned(self.conn, worker_id)
+
+    # Units (fieldkit/district/units.py)
+
+    def units(self) -> list[str]:
+        return district_units.names(self.conn)
+
+    def unit_uses(self) -> list[district_units.UnitUse]:
+        return district_units.uses(self.conn)
+
+    def add_unit(self, name: str) -> district_units.Unit:
+        return district_units.add(self.conn, name)
+
+    def rename_unit(self, old: str, new: str) -> district_units.Renamed:
+        return district_units.rename(self.conn, old, new)
+
+    def check_unit(self, name: str) -> str:
+        """The unit as the list spells it; InvalidValue (with a suggestion) if not on it."""
+        return district_units.check(self.conn, name)
 
     # Retention (fieldkit/district/retention.py; DESIGN §8, docs/guide.md "Data protection")
 

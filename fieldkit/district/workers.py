@@ -10,13 +10,14 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fieldkit import rules
 from fieldkit.crypto.enrolment import secret_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.dates import now_stamp
-from fieldkit.errors import NotFound
+from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import KnownWorker, Worker, WorkerStatus
 from fieldkit.replica import meta
 from fieldkit.replica.columns import seal, unseal
@@ -126,15 +127,71 @@ def insert_pending(
     return worker_id, expires
 
 
-def get(conn: Connection, ref: str) -> WorkerRecord:
-    """A worker by id, or by name when exactly one has it."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM workers WHERE id = ?", (ref,)).fetchone()
+def get(conn: Connection, worker_id: str) -> WorkerRecord:
+    """A worker by its id, exactly: what a bundle, a request or a record names. What a
+    person types goes through `find`."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM workers WHERE id = ?", (worker_id,)).fetchone()
+    if row is None:
+        raise NotFound("worker.not_found", ref=worker_id)
+    return _record(conn, row)
+
+
+# The shortest id prefix a person may type for a worker (`wk-1a2b` or `1a2b`).
+PREFIX_MIN = 4
+# The shortest part of a name matched when no worker has the whole name typed.
+NAME_PART_MIN = 3
+
+
+def find(conn: Connection, ref: str) -> WorkerRecord:
+    """The worker a person means (issue 17): its id, a unique prefix of 4 characters or
+    more of its id (with or without `wk-`), or its name, accents and case ignored (the
+    whole name first, else a part of it held by one worker only).
+
+    Names are sealed in the store (docs/postgresql.md): they are compared here, in Python.
+    Several workers matching: a usage error listing them (short id, name, unit), so the
+    person can type the id.
+    """
+    from fieldkit.choices import fold
+
+    text = ref.strip()
+    row = conn.execute(f"SELECT {_COLUMNS} FROM workers WHERE id = ?", (text,)).fetchone()
     if row:
         return _record(conn, row)
-    named = [r for r in listing(conn) if r.worker.name == ref]
-    if len(named) != 1:
-        raise NotFound("worker.not_found", ref=ref)
-    return named[0]
+    everyone = listing(conn)
+    if len(text) >= PREFIX_MIN:
+        lowered = text.lower()
+        prefixed = [
+            r
+            for r in everyone
+            if r.worker.id.startswith(lowered) or r.worker.id.startswith("wk-" + lowered)
+        ]
+        if prefixed:
+            return _one(prefixed, text)
+    wanted = fold(text)
+    if not wanted:
+        raise NotFound("worker.not_found", ref=text)
+    whole = [r for r in everyone if fold(r.worker.name) == wanted]
+    if whole:
+        return _one(whole, text)
+    if len(wanted) >= NAME_PART_MIN:
+        parts = [r for r in everyone if _holds(fold(r.worker.name), wanted)]
+        if parts:
+            return _one(parts, text)
+    raise NotFound("worker.not_found", ref=text)
+
+
+def _holds(name: str, wanted: str) -> bool:
+    """Whether the folded `wanted` is a run of whole words of the folded `name`."""
+    return f"-{wanted}-" in f"-{name}-"
+
+
+def _one(found: list[WorkerRecord], ref: str) -> WorkerRecord:
+    if len(found) == 1:
+        return found[0]
+    from fieldkit.display import short_id
+
+    listed = "; ".join(f"{short_id(r.worker.id)} {r.worker.name} ({r.worker.unit})" for r in found)
+    raise UsageError("worker.ambiguous", ref=ref, count=len(found), candidates=listed)
 
 
 def by_replica(conn: Connection, replica_id: str) -> WorkerRecord | None:
@@ -174,7 +231,7 @@ def known(conn: Connection, worker_ids: set[str]) -> list[KnownWorker]:
 
 
 def revoke(conn: Connection, ref: str) -> Worker:
-    record = get(conn, ref)
+    record = find(conn, ref)
     with transaction(conn):
         conn.execute(
             "UPDATE workers SET status = 'revoked', revoked_at = ?, code_used = 1 WHERE id = ?",
@@ -182,6 +239,26 @@ def revoke(conn: Connection, ref: str) -> Worker:
         )
         audit.record(conn, "district", "worker-revoke", "worker", record.worker.id)
     return get(conn, record.worker.id).worker
+
+
+def units_in_use(conn: Connection) -> list[str]:
+    """The unit of each worker, one entry per worker (the unit list counts them)."""
+    return [r.worker.unit for r in listing(conn)]
+
+
+def move_unit(conn: Connection, old_key: str, new: str, fold: Callable[[str], str]) -> int:
+    """Every worker whose unit folds to `old_key` given the unit `new`, inside the
+    caller's transaction (a unit renamed or mapped). Returns how many moved."""
+    moved = 0
+    for record in listing(conn):
+        if fold(record.worker.unit) == old_key and record.worker.unit != new:
+            worker_id = record.worker.id
+            conn.execute(
+                "UPDATE workers SET unit = ? WHERE id = ?",
+                (seal(conn, "workers", "unit", worker_id, new), worker_id),
+            )
+            moved += 1
+    return moved
 
 
 def enrol(conn: Connection, worker_id: str, replica_id: str, public: PublicIdentity) -> bool:

@@ -10,6 +10,7 @@ from fieldkit.messages import (
     store,
     summary,
     sync,
+    units,
 )
 
 AREAS = (
@@ -20,6 +21,7 @@ AREAS = (
     summary.MESSAGES,
     cell.MESSAGES,
     recovery.MESSAGES,
+    units.MESSAGES,
     charter.MESSAGES,
     enrolment.MESSAGES,
 )

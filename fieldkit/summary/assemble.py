@@ -32,6 +32,7 @@ from fieldkit.model import (
     Participation,
     Priority,
     ReferralDomain,
+    ReferralSource,
 )
 from fieldkit.names import Names
 from fieldkit.replica.clock import parse_hlc
@@ -101,7 +102,9 @@ class CaseSummary(_Data):
     priority: Priority
     referral_date: date | None = None
     referral_source: str | None = None
+    referral_detail: str | None = None
     reason: str | None = None
+    status_reason: str | None = None
     situation: str | None = None
     goals: list[Goal] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
@@ -170,7 +173,9 @@ def assemble(
         priority=case.priority,
         referral_date=case.referral_date,
         referral_source=case.referral_source,
+        referral_detail=case.referral_detail,
         reason=case.reason,
+        status_reason=case.status_reason,
         situation=case.situation or None,
         goals=[goal.model_copy() for goal in case.goals],
         related=list(case.related),
@@ -325,7 +330,7 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
         (t("summary.unit"), summary.unit),
         (t("summary.lead"), summary.lead or none),
         (t("summary.co_workers"), ", ".join(summary.co_workers) or none),
-        (t("summary.status"), t(f"status.{summary.status}")),
+        (t("summary.status"), status_words(summary.status, summary.status_reason)),
         (t("summary.priority"), t(f"priority.{summary.priority}")),
         (t("field.participation"), consent),
         (t("summary.next_review"), review),
@@ -334,11 +339,33 @@ def case_facts(summary: CaseSummary) -> list[tuple[str, str]]:
     ]
 
 
+def status_words(status: CaseStatus, reason: str | None) -> str:
+    """A case's status in words, with why the district suspended or reopened it."""
+    words = t(f"status.{status}")
+    return t("summary.status_reason", status=words, reason=reason) if reason else words
+
+
+def referral_source_words(source: str | None, detail: str | None) -> str | None:
+    """Who referred the person, in words: the source of the managed list (issue 17), or
+    the free text of a case opened before it, then the detail; None when neither is known."""
+    words = None
+    if source:
+        key = f"referral_source.{source}"
+        words = t(key) if source in _REFERRAL_SOURCES else source
+    if detail:
+        return t("summary.referral_detail", source=words, detail=detail) if words else detail
+    return words
+
+
+_REFERRAL_SOURCES = frozenset(s.value for s in ReferralSource)
+
+
 def referral_facts(summary: CaseSummary | Any) -> list[tuple[str, str]]:
     none = t("summary.none")
+    source = referral_source_words(summary.referral_source, summary.referral_detail)
     return [
         (t("summary.referral_date"), day(summary.referral_date)),
-        (t("summary.referral_source"), summary.referral_source or none),
+        (t("summary.referral_source"), source or none),
         (t("summary.reason"), summary.reason or none),
     ]
 

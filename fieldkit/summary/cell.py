@@ -32,7 +32,7 @@ from fieldkit.model import (
 )
 from fieldkit.names import Names
 from fieldkit.rules import overdue
-from fieldkit.summary.assemble import day
+from fieldkit.summary.assemble import day, status_words
 from fieldkit.summary.assemble import history_note as _history_note
 
 
@@ -50,7 +50,9 @@ class CellSummary(_Data):
     priority: Priority
     referral_date: date | None = None
     referral_source: str | None = None
+    referral_detail: str | None = None
     reason: str | None = None
+    status_reason: str | None = None
     closure_reason: str | None = None
     next_review: date | None = None
     next_review_overdue: bool = False
@@ -115,7 +117,9 @@ def assemble_cell(
         priority=case.priority,
         referral_date=case.referral_date,
         referral_source=case.referral_source,
+        referral_detail=case.referral_detail,
         reason=case.reason,
+        status_reason=case.status_reason,
         closure_reason=case.closure_reason,
         next_review=case.next_review,
         next_review_overdue=ahead.review_overdue,
@@ -164,7 +168,7 @@ def cell_facts(summary: CellSummary) -> list[tuple[str, str]]:
         (t("summary.unit"), summary.unit),
         (t("summary.lead"), summary.lead or none),
         (t("summary.co_workers"), ", ".join(summary.co_workers) or none),
-        (t("summary.status"), t(f"status.{summary.status}")),
+        (t("summary.status"), status_words(summary.status, summary.status_reason)),
         (t("summary.priority"), t(f"priority.{summary.priority}")),
         (t("summary.next_review"), review),
         (t("summary.next_contact"), contact),

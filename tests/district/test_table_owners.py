@@ -23,6 +23,7 @@ OWNED: dict[str, set[str]] = {
     "refusals.py": {"refusals"},
     "charter.py": {"charters", "charter_acceptances"},
     "enrolment.py": {"enrol_offers"},
+    "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.

@@ -62,7 +62,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
                 name=ONE_LINE,
                 unit=ONE_LINE,
                 reason=LINES,
-                referral_source=ONE_LINE,
+                referral_source="other",
+                referral_detail=ONE_LINE,
                 next_review=today + timedelta(days=3),
             )
             district.assign(case.id, ids["a"], lead=True)
