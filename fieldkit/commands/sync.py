@@ -46,14 +46,20 @@ def register(app: typer.Typer) -> None:
         from fieldkit.sync.enrolment import decode_code, is_long_code
 
         st = state(ctx)
+        text = _code_text(code) if code is not None and from_file is None else None
+        if text is not None and not is_long_code(text):
+            from fieldkit.sync.enrolment import decode_short
+
+            decode_short(text)  # a mistyped code, before the passphrase is asked
+            if district_file is None and not server:
+                raise UsageError("enrol.need_server")
         with WorkerStore.open(st.home, st.credentials()) as store:
             if from_file is not None:
                 reply = worker_side.enrol_complete(store, transport.read_file(from_file))
                 _enrolled(store, reply, as_json)
                 return
-            if code is None:
+            if text is None:
                 raise UsageError("value.missing", field="CODE")
-            text = _code_text(code)
             if to_file is not None:
                 transport.check_destination(to_file)  # before the network or the charter
             if is_long_code(text):
