@@ -17,6 +17,8 @@ from fieldkit.enums import (
     CaseStatus,
     ConcernLevel,
     FollowUpKind,
+    MeasureState,
+    MeetingKind,
     Participation,
     Priority,
     ReferralDomain,
@@ -93,6 +95,18 @@ WORDS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
         "accepted": ("acceptée", "accepté"),
         "declined": ("refusée", "refusé", "|", "refused"),
         "withdrawn": ("retirée", "retiré", "|", "withdrew"),
+    },
+    # A mesure d'accompagnement (feminine): prévue, en cours, réalisée, abandonnée.
+    MeasureState: {
+        "planned": ("prévue", "prévu", "planifiée", "à faire", "|", "todo"),
+        "under_way": ("en cours", "commencée", "|", "in-progress", "started", "ongoing"),
+        "done": ("réalisée", "réalisé", "faite", "terminée", "|", "completed", "finished"),
+        "dropped": ("abandonnée", "abandonné", "|", "abandoned", "cancelled"),
+    },
+    # Réunion plénière / restreinte of the cell (issue 17).
+    MeetingKind: {
+        "plenary": ("plénière", "pleniere", "plénier", "|", "full"),
+        "restricted": ("restreinte", "restreint"),
     },
 }
 

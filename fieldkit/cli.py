@@ -36,6 +36,7 @@ def _district_app() -> typer.Typer:
         charter,
         corrections,
         district,
+        meetings,
         recovery,
         refusals,
         report,
@@ -51,6 +52,7 @@ def _district_app() -> typer.Typer:
     refusals.register(district.app)
     report.register(district.app)
     seal.register(district.app)
+    meetings.register(district.app)
     charter.register(district.app)
     return district.app
 

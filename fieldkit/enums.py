@@ -87,7 +87,34 @@ class Participation(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class MeasureState(StrEnum):
+    """Where a measure the Prevention Group decided stands, as the case team records it."""
+
+    PLANNED = "planned"
+    UNDER_WAY = "under_way"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
 class WorkerStatus(StrEnum):
     PENDING = "pending"
     ENROLLED = "enrolled"
     REVOKED = "revoked"
+
+
+class MeetingKind(StrEnum):
+    """A session of the prevention group: every member, or a restricted circle (issue 17)."""
+
+    PLENARY = "plenary"
+    RESTRICTED = "restricted"
+
+
+class AgendaReason(StrEnum):
+    """Why a case is on a meeting's agenda (fieldkit/district/meetings.py)."""
+
+    REVIEW_DUE = "review-due"  # its next review falls on or before the meeting
+    OPENED = "opened"  # opened since the last meeting
+    HIGH_CONCERN = "high-concern"  # a high concern since the last meeting
+    PARTICIPATION = "participation"  # the person's participation changed since then
+    NO_CONTACT = "no-contact"  # no contact with the person for N days
+    ADDED = "added"  # added by the District Officer

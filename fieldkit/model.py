@@ -13,11 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # The vocabularies live in fieldkit.enums (cheap to import, for the CLI's help texts);
 # they are re-exported here so that there is one vocabulary.
+from fieldkit.enums import AgendaReason as AgendaReason
 from fieldkit.enums import Attendance as Attendance
 from fieldkit.enums import CaseStatus as CaseStatus
 from fieldkit.enums import ConcernLevel as ConcernLevel
 from fieldkit.enums import FollowUpKind as FollowUpKind
 from fieldkit.enums import GoalState as GoalState
+from fieldkit.enums import MeasureState as MeasureState
+from fieldkit.enums import MeetingKind as MeetingKind
 from fieldkit.enums import Participation as Participation
 from fieldkit.enums import Priority as Priority
 from fieldkit.enums import ReferralDomain as ReferralDomain
@@ -126,6 +129,38 @@ DISTRICT_CASE_FIELDS = (
     "status_reason",
 )
 CASE_FIELDS = DISTRICT_CASE_FIELDS + WORKER_CASE_FIELDS
+
+
+class Measure(_Model):
+    """A mesure d'accompagnement the Prevention Group decided (issue 17): its text, written
+    by the district, and its state, which the case team updates. Numbered 1, 2, 3 ... per
+    case, in the order of the decisions."""
+
+    id: str
+    case_id: str
+    decision_id: str
+    number: int = Field(ge=1)
+    text: str
+    state: MeasureState = MeasureState.PLANNED
+    changed_on: date | None = None  # the day the team set its state
+    changed_by: str | None = None  # who set it (a worker id, or "district")
+
+
+class Decision(_Model):
+    """A decision of the Prevention Group on a case, written by the district and sent to
+    the case team (cell circle, DESIGN §9: in clear)."""
+
+    id: str
+    case_id: str
+    meeting_id: str | None = None
+    meeting_date: date
+    measures: list[Measure] = Field(default_factory=list)
+    referent: str | None = None  # the référent de parcours: a worker or a structure
+    next_review: date | None = None
+    status: CaseStatus | None = None  # the status it changed the case to, if it did
+    reason: str | None = None  # why (a closure's reason, a suspension's)
+    note_for_team: str | None = None
+    hlc: str = ""
 
 
 class Amendment(_Model):
@@ -298,7 +333,9 @@ class PendingChange(_Model):
     reference: str
     entity: str  # case | followup | conflict
     op: str  # update | add | amend | resolve
-    what: str  # followup-add | amendment | withdrawal | case-update | conflict-resolve | other
+    # followup-add | amendment | withdrawal | case-update | conflict-resolve | measure-state
+    # | other
+    what: str
     fields: list[str] = Field(default_factory=list)
     kind: FollowUpKind | None = None  # the kind of an added follow-up
     written_at: datetime | None = None  # from the change's HLC
@@ -329,3 +366,65 @@ class StoreStatus(_Model):
     open_conflicts: int = 0
     last_sync: datetime | None = None
     session_expires: datetime | None = None
+
+
+# The prevention group's meetings (issue 17; fieldkit/district/meetings.py).
+
+
+class Meeting(_Model):
+    """A session of the cell. `status` is "open" until `meeting close`, "closed" after,
+    open again after `meeting amend`."""
+
+    id: str
+    reference: str  # R-2026-03: the meeting's year and its number in that year
+    meeting_date: date
+    kind: MeetingKind = MeetingKind.PLENARY
+    title: str | None = None
+    no_contact_days: int = 42
+    status: str = "open"  # open | closed
+    closed_sha256: str | None = None  # the hash of the minutes as last closed
+    amendments: int = 0
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
+class MeetingReason(_Model):
+    """One reason a case is on the agenda: its code, and the date or count it rests on."""
+
+    code: AgendaReason
+    day: date | None = None  # the review date, the day of the concern or change
+    days: int | None = None  # days without contact (None with no contact ever)
+
+
+class MeetingItem(_Model):
+    """A case on a meeting's agenda, with why; `removed` ones are kept, not shown."""
+
+    case_id: str
+    reference: str
+    initials: str
+    unit: str = ""
+    status: CaseStatus = CaseStatus.ACTIVE
+    reasons: list[MeetingReason] = Field(default_factory=list)
+    manual: str | None = None  # added | removed | None (proposed from the data)
+
+
+class Attendee(_Model):
+    id: str
+    name: str
+    institution: str
+    charter_signed: date | None = None
+
+    @property
+    def charter_missing(self) -> bool:
+        return self.charter_signed is None
+
+
+class MeetingEvent(_Model):
+    """A closing (with the hash of the minutes as closed) or an amendment (with its reason)."""
+
+    what: str  # close | amend
+    at: datetime
+    sha256: str | None = None
+    reason: str | None = None

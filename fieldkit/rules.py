@@ -35,6 +35,10 @@ TEXT_LIMITS: dict[str, int] = {
     "withdrawn_reason": 2_000,
     # The point de situation pour la cellule: a few paragraphs the group reads at a meeting.
     "cell_note": 5_000,
+    # A Prevention Group's decision (issue 17): each measure, the référent, the note.
+    "measure": 1_000,
+    "referent": 200,
+    "note_for_team": 5_000,
 }
 # How many items a list field may hold.
 LIST_LIMITS: dict[str, int] = {"partners": 50, "goals": 100, "related": 100}

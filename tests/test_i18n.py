@@ -67,6 +67,7 @@ SAME_IN_BOTH = {
     "contact",
     "—",
     "page {n}/{total}",
+    "{number}. {text} — {state}",  # a measure of the group: layout only (issue 17)
 }
 # The values a dynamic key prefix is completed with, where the code builds keys from a model.
 DYNAMIC = {

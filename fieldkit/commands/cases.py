@@ -34,7 +34,7 @@ from fieldkit.commands.render import (
 )
 from fieldkit.dates import show_day
 from fieldkit.display import escape, plain
-from fieldkit.enums import CaseStatus, ConcernLevel, GoalState, Participation
+from fieldkit.enums import CaseStatus, ConcernLevel, GoalState, MeasureState, Participation
 from fieldkit.errors import InvalidValue, UsageError
 from fieldkit.i18n import t
 
@@ -140,8 +140,9 @@ def show(
         open_conflicts = store.case_conflicts(item.id)
         ahead = store.outlook(item, date.today())
         names = people(store, item)
+        decided = store.decisions(item.id)
     if as_json:
-        print_json(case_json(item, history, open_conflicts))
+        print_json(case_json(item, history, open_conflicts, decided))
         return
     from rich.panel import Panel
     from rich.table import Table
@@ -184,9 +185,42 @@ def show(
         facts.add_row(t("col.conflicts"), str(len(open_conflicts)))
     title = plain(f"{item.reference} — {item.display_name}")
     out.print(Panel(facts, title=title, expand=False))
+    if decided:
+        out.print(decisions_panel(decided, names))
     out.print(followup_table(history, total, names=names))
     if item.unreadable or any(f.unreadable for f in history):
         out.print(t("case.team_notes_pending"), style="yellow")
+
+
+def decisions_panel(decided: list, names: Names):
+    """« Décisions de la cellule »: each decision under its meeting's date, with its
+    measures numbered as `case measure` takes them (text from people stays data)."""
+    from rich.console import Group
+    from rich.panel import Panel
+
+    from fieldkit.summary.assemble import (
+        decision_entries,
+        decision_facts,
+        decision_heading,
+        labelled,
+        measure_line,
+    )
+
+    parts = []
+    for entry in decision_entries(decided, names):
+        text = plain(decision_heading(entry), style="bold")
+        for measure in entry.measures:
+            text.append("\n")
+            text.append_text(plain(measure_line(measure)))
+        for name, value in decision_facts(entry):
+            text.append("\n")
+            text.append_text(plain(labelled(name, value)))
+        if entry.note_for_team:
+            text.append("\n")
+            note = labelled(t("decision.note_for_team"), entry.note_for_team.strip())
+            text.append_text(plain(note, multiline=True))
+        parts.append(text)
+    return Panel(Group(*parts), title=t("decision.section"), title_align="left", expand=False)
 
 
 def goal_state(goal) -> str:
@@ -405,6 +439,49 @@ def _goal_done_line(change, message: str, number: int, reference: str, as_json: 
     say(t(message, number=number, ref=reference))
 
 
+@app.command("measure", help=t("help.case_measure"))
+def measure(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help=t("help.arg.case")),
+    number: int = typer.Argument(..., metavar="N", help=t("help.arg.measure_number")),
+    new_state: str = typer.Option(
+        ...,
+        "--state",
+        help=t("help.opt.measure_state", choices=choices.listing(MeasureState)),
+    ),
+    on: str | None = typer.Option(None, "--on", help=t("help.opt.measure_on")),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.store.worker import WorkerStore
+    from fieldkit.sync.auto import after_write
+
+    chosen = choices.parse(MeasureState, new_state, "--state")
+    day = parse_date(on, "--on") or date.today()
+    st = state(ctx)
+    with WorkerStore.open(st.home, st.credentials()) as store:
+        change, updated = store.set_measure_state(case, number, MeasureState(chosen), day)
+        after_write(store)
+        reference = store.case_reference(change.case_id)
+    if as_json:
+        print_json(
+            {
+                "case": change.case_id,
+                "reference": reference,
+                "change": change.id,
+                "measure": updated.model_dump(mode="json"),
+            }
+        )
+        return
+    say(
+        t(
+            "measure.state_set",
+            number=number,
+            ref=reference,
+            state=label("measure", updated.state),
+        )
+    )
+
+
 @app.command("summary", help=t("help.case_summary"))
 def summary(
     ctx: typer.Context,
@@ -437,6 +514,7 @@ def summary(
             since=first_day,
             worker_names=data.worker_names,
             outlook=data.outlook,
+            decisions=data.decisions,
         )
         with glyph_warnings():
             deliver(

@@ -346,6 +346,7 @@ def case_show(
     limit: int | None = typer.Option(None, "--limit", help=t("help.opt.history_limit")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.district import decisions
     from fieldkit.district.cellview import opened, opened_conflicts
 
     wanted = history_limit(limit, as_json)
@@ -354,11 +355,12 @@ def case_show(
         total = store.followup_count(item.id) if wanted is not None else len(history)
         open_conflicts = store.case_conflicts(item.id)
         names = district_people(store)
+        decided = decisions.for_case(store.conn, item.id)
     # The district holds no case key: sealed team texts read as empty, named in
     # `unreadable` (fieldkit/district/cellview.py); no sealed value is shown.
     item, history = opened(item, history)
     if as_json:
-        data = case_json(item, history)
+        data = case_json(item, history, decisions=decided)
         for entry, followup in zip(data["followups"], history, strict=True):
             # A withdrawal is known by its amendment: its reason may be a sealed team text.
             entry["withdrawn"] = followup.withdrawal() is not None
@@ -373,6 +375,10 @@ def case_show(
     heading.append(escape(f" — {item.display_name} ({item.unit})"))
     console().print(heading)
     console().print(_cell_fields(item))
+    if decided:
+        from fieldkit.commands.cases import decisions_panel
+
+        console().print(decisions_panel(decided, names))
     hidden = len(item.unreadable) + sum(1 for f in history if f.unreadable)
     if hidden:
         console().print(plain(t_n("cell.notes_hidden", hidden), style="bold"))
@@ -483,6 +489,7 @@ def case_summary(
             since=first_day,
             worker_names=data.worker_names,
             outlook=data.outlook,
+            decisions=data.decisions,
         )
         renderers = Renderers(
             text=render_cell_text, markdown=render_cell_markdown, pdf=render_cell_pdf

@@ -41,6 +41,8 @@ def what(change: Change) -> str:
         return t(key, fields=fields)
     if (change.entity, change.op) in (("conflict", "resolve"), ("grant", "add")):
         return t(key)
+    if (change.entity, change.op) == ("measure", "state"):
+        return t(key, state=label("measure", change.fields.get("state")).lower())
     return t("refused.what.other", op=change.op, entity=change.entity)
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from fieldkit.district.store import DistrictStore
-    from fieldkit.model import Case, Conflict, FollowUp
+    from fieldkit.model import Case, Conflict, Decision, FollowUp
     from fieldkit.names import Names
     from fieldkit.store.worker import WorkerStore
 
@@ -31,13 +31,17 @@ def case_json(
     case: Case,
     history: list[FollowUp] | None = None,
     conflicts: list[Conflict] | None = None,
+    decisions: list[Decision] | None = None,
 ) -> dict[str, Any]:
-    """`case list` / `case show --json`: the case, with its history and open conflicts."""
+    """`case list` / `case show --json`: the case, with its history, open conflicts and
+    the group's decisions (oldest first, each with its measures by number)."""
     data = case.model_dump(mode="json")
     if history is not None:
         data["followups"] = [followup_json(f) for f in history]
     if conflicts is not None:
         data["conflicts"] = [c.model_dump(mode="json") for c in conflicts]
+    if decisions is not None:
+        data["decisions"] = [d.model_dump(mode="json") for d in decisions]
     return data
 
 

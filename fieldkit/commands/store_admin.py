@@ -230,6 +230,8 @@ def pending_text(item) -> str:
         return t("pending.withdrawal")
     if item.what == "conflict-resolve":
         return t("pending.conflict-resolve")
+    if item.what == "measure-state":
+        return t("pending.measure_state")
     return f"{item.entity} {item.op}"
 
 

@@ -22,7 +22,7 @@ from fieldkit.model import (
     Change,
     FollowUp,
 )
-from fieldkit.replica import cases, changelog, conflicts, followups, grants
+from fieldkit.replica import cases, changelog, conflicts, decisions, followups, grants
 from fieldkit.replica.sealing import team_fields
 
 
@@ -78,6 +78,10 @@ def refusal_reason(
             return _amendment_rules(original, change)
         else:
             return "operation"
+    elif change.entity == decisions.MEASURE:
+        return _measure_reason(conn, change)
+    elif change.entity == decisions.DECISION:
+        return "district-only"
     elif change.entity == "conflict":
         if change.op != "resolve":
             return "operation"
@@ -88,6 +92,23 @@ def refusal_reason(
             return "unknown-conflict"
     else:
         return "operation"
+    return None
+
+
+def _measure_reason(conn, change: Change) -> str | None:
+    """A member of the team updates the state of a measure the group decided on its case;
+    the district alone writes the measures themselves (issue 17)."""
+    if change.op == "add":
+        return "district-only"
+    if change.op != "state":
+        return "operation"
+    measure = decisions.measure(conn, change.entity_id)
+    if measure is None or measure.case_id != change.case_id:
+        return "unknown-measure"
+    try:
+        decisions.check_state_fields(change.fields)
+    except ValueError:
+        return "invalid"
     return None
 
 

@@ -291,14 +291,29 @@ def unassign(conn: Connection, case_ref: str, worker_ref: str) -> Case:
 
 def close(conn: Connection, case_ref: str, reason: str) -> Case:
     case_id = stored_cases.resolve_id(conn, case_ref)
-    if not reason.strip():
+    check_closure_reason(reason)
+    with transaction(conn):
+        close_within(conn, case_id, reason)
+    return stored_cases.load(conn, case_id)
+
+
+def check_closure_reason(reason: str | None) -> None:
+    if reason is None or not reason.strip():
         raise InvalidValue("value.missing", field="reason")
     rules.check_text("closure_reason", reason.strip())
-    with transaction(conn):
-        fields = {"status": CaseStatus.CLOSED.value, "closure_reason": reason.strip()}
-        _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
-        audit.record(conn, "district", "case-close", "case", case_id)
-    return stored_cases.load(conn, case_id)
+
+
+def close_within(conn: Connection, case_id: str, reason: str) -> None:
+    """Close a case inside the caller's transaction (`close`, a group's decision)."""
+    fields = {"status": CaseStatus.CLOSED.value, "closure_reason": reason.strip()}
+    _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
+    audit.record(conn, "district", "case-close", "case", case_id)
+
+
+def write_fields(conn: Connection, case_id: str, fields: dict[str, Any]) -> Change:
+    """A district-owned update of some case fields (values as JSON), each built on the
+    value it replaces, inside the caller's transaction."""
+    return _write(conn, case_id, "update", fields, _bases(conn, case_id, fields))
 
 
 def assigned(conn: Connection, worker_id: str) -> list[str]:

@@ -8,7 +8,7 @@ value ever reaches a screen, a file or a JSON document of the district.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from fieldkit.model import (
     CaseStatus,
     ConcernLevel,
     Conflict,
+    Decision,
     FollowUp,
     FollowUpKind,
     KnownWorker,
@@ -30,7 +31,7 @@ from fieldkit.model import (
 )
 from fieldkit.names import Names
 from fieldkit.replica import cases as stored_cases
-from fieldkit.replica import followups
+from fieldkit.replica import decisions, followups
 from fieldkit.replica.clock import parse_hlc
 from fieldkit.replica.sealing import (
     TEAM_CASE_FIELDS,
@@ -93,6 +94,7 @@ class CellData:
     worker_names: list[KnownWorker]
     printed_by: str
     outlook: CaseOutlook
+    decisions: list[Decision] = field(default_factory=list)  # the group's (issue 17)
 
 
 def opened(case: Case, history: list[FollowUp]) -> tuple[Case, list[FollowUp]]:
@@ -121,6 +123,7 @@ def cell_data(store: DistrictStore, ref: str, today: date) -> CellData:
         worker_names=known_workers(store),
         printed_by=store.name or "district",
         outlook=outlook(store, case, today),
+        decisions=decisions.for_case(store.conn, case_id),
     )
 
 

@@ -38,9 +38,14 @@ SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "conflicts": {"winner_value": lambda r: r["id"], "loser_value": lambda r: r["id"]},
     "followups": {"data": lambda r: r["id"]},
     "amendments": {"fields": lambda r: r["id"]},
+    "decisions": {"data": lambda r: r["id"]},
+    "measures": {"text": lambda r: r["id"]},
     "changes": {"fields": lambda r: r["id"]},
     "audit": {"detail": lambda r: str(r["seq"])},
     "workers": {"name": lambda r: r["id"], "unit": lambda r: r["id"]},
+    "meetings": {"title": lambda r: r["id"]},
+    "meeting_attendees": {"name": lambda r: r["id"]},
+    "meeting_events": {"reason": lambda r: str(r["id"]), "content": lambda r: str(r["id"])},
     "units": {"name": lambda r: r["id"]},
     "refusals": {
         "change": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
@@ -62,6 +67,7 @@ ORDER = [
     "assignments",
     "refusals",
     "references_used",
+    "meetings",
 ]
 
 

@@ -189,7 +189,13 @@ def drop_all(conn: PgConnection, names: Sequence[str]) -> None:
 
 def reset_sequences(conn: PgConnection) -> None:
     """After rows were copied with their ids, new rows must be numbered after them."""
-    for table, column in (("changes", "idx"), ("refusals", "id"), ("audit", "seq")):
+    identities = (
+        ("changes", "idx"),
+        ("refusals", "id"),
+        ("audit", "seq"),
+        ("meeting_events", "id"),
+    )
+    for table, column in identities:
         conn.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
             f" coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"

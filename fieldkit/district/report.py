@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fieldkit.district import meetings
 from fieldkit.district.cellview import (
     CellEntry,
     cell_entry,
@@ -110,6 +111,9 @@ class DistrictReport(_Data):
     total: UnitFigures
     # The per-case annex: None unless asked for (it names people).
     cases: list[CaseLine] | None = None
+    # The next meeting of the cell on or after the report's day: (reference, date, cases on
+    # its agenda as last proposed); None when none is planned (fieldkit/district/meetings.py).
+    next_meeting: tuple[str, date, int] | None = None
 
 
 def build_report(
@@ -189,6 +193,7 @@ def build_report(
     for item in figures.values():
         total.add(item)
     lines.sort(key=lambda line: (line.unit.casefold(), line.reference))
+    coming = meetings.next_meeting(store.conn, today)
     return DistrictReport(
         district=store.name,
         printed_by=store.name or "district",
@@ -199,6 +204,11 @@ def build_report(
         units=list(figures.values()),
         total=total,
         cases=lines if with_cases else None,
+        next_meeting=(
+            (coming.reference, coming.meeting_date, len(meetings.items(store.conn, coming)))
+            if coming is not None
+            else None
+        ),
     )
 
 

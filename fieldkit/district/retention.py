@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from fieldkit.district import cases as district_cases
-from fieldkit.district import refusals
-from fieldkit.replica import cases, changelog, conflicts, followups, grants
+from fieldkit.district import meetings, refusals
+from fieldkit.replica import cases, changelog, conflicts, decisions, followups, grants
 from fieldkit.replica.clock import format_hlc, parse_hlc
 from fieldkit.store import audit
 from fieldkit.store.db import Connection, checkpoint, transaction
@@ -102,6 +102,8 @@ def _delete_case(conn: Connection, case_id: str) -> None:
     district_cases.delete_assignments(conn, case_id)
     followups.delete_case(conn, case_id)
     grants.delete_case(conn, case_id)  # who was on its team, and its sealed keys
+    decisions.delete_case(conn, case_id)
+    meetings.delete_case(conn, case_id)  # its place on the agendas
     changelog.delete_case(conn, case_id)
     cases.purge(conn, case_id, resolved)
 

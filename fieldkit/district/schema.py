@@ -9,6 +9,7 @@ from __future__ import annotations
 from fieldkit.district import postgres
 from fieldkit.district.charter import CHARTERS_SCHEMA
 from fieldkit.district.units import UNITS_SCHEMA
+from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.store.db import Connection, migrate
@@ -101,6 +102,54 @@ CREATE TABLE enrol_offers (
 )
 """
 
+# 10 (issue 17): the cell's meetings, their agenda (each case with its reasons, and the
+# District Officer's additions and removals), attendees (names sealed), the closings and
+# amendments, and the institutions a district added to the usual ones (meetings.py).
+MEETINGS = """
+CREATE TABLE meetings (
+    id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    meeting_date TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT,
+    no_contact_days INTEGER NOT NULL DEFAULT 42,
+    status TEXT NOT NULL DEFAULT 'open',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX meetings_date ON meetings (meeting_date);
+CREATE TABLE meeting_items (
+    meeting_id TEXT NOT NULL REFERENCES meetings (id),
+    case_id TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    manual TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (meeting_id, case_id)
+) WITHOUT ROWID;
+CREATE TABLE meeting_attendees (
+    id TEXT PRIMARY KEY,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id),
+    name TEXT NOT NULL,
+    institution TEXT NOT NULL,
+    charter_signed TEXT,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX meeting_attendees_meeting ON meeting_attendees (meeting_id);
+CREATE TABLE meeting_events (
+    id INTEGER PRIMARY KEY,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id),
+    what TEXT NOT NULL,
+    at TEXT NOT NULL,
+    sha256 TEXT,
+    reason TEXT,
+    content TEXT
+);
+CREATE INDEX meeting_events_meeting ON meeting_events (meeting_id);
+CREATE TABLE institutions (
+    name TEXT PRIMARY KEY,
+    added_at TEXT NOT NULL
+)
+"""
+
 DISTRICT_MIGRATIONS: list[str] = [
     REPLICA_SCHEMA + ";\n" + DISTRICT_SCHEMA.strip(),
     REFUSALS_PER_WORKER.strip(),
@@ -110,8 +159,12 @@ DISTRICT_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 7: the case keys' grants, stored and relayed, never opened here (issue 16).
     GRANTS_SCHEMA.strip(),
+    # 8: the Prevention Group's decisions and their measures (issue 17).
+    DECISIONS_SCHEMA.strip(),
     # 9 (issue 17; after step 8, the decisions): the district's managed list of units.
     UNITS_SCHEMA.strip(),
+    # 10: the meetings (issue 17, above); steps 8 and 9 are the decisions' and the units'.
+    MEETINGS.strip(),
     # 11 (issue 17; after the decisions 8, units 9, meetings 10): the confidentiality
     # charter's versions and the workers' signed acceptances.
     CHARTERS_SCHEMA.strip(),

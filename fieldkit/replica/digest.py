@@ -1,6 +1,7 @@
 """A state digest over some cases, equal on two replicas that hold the same data.
 
-It covers every case field value and the ids of follow-ups and amendments, in a
+It covers every case field value, the ids of follow-ups and amendments, and the
+decisions and measures' states (issue 17), in a
 canonical order, so that a district and a worker can see that they diverged and
 ask for a full resend instead of drifting silently (DESIGN §4).
 """
@@ -32,4 +33,15 @@ def state_digest(conn: Connection, case_ids: Iterable[str]) -> str:
             "SELECT id FROM amendments WHERE case_id = ? ORDER BY id", (case_id,)
         ):
             h.update(f"a {aid}\n".encode())
+        # The Prevention Group's decisions and the state of each measure (issue 17); a
+        # case without any digests as it did before.
+        for (did,) in conn.execute(
+            "SELECT id FROM decisions WHERE case_id = ? ORDER BY id", (case_id,)
+        ):
+            h.update(f"d {did}\n".encode())
+        for mid, state, change in conn.execute(
+            "SELECT id, state, state_change FROM measures WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        ):
+            h.update(f"m {mid} {state} {change or ''}\n".encode())
     return h.hexdigest()

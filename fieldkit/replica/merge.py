@@ -22,7 +22,7 @@ from typing import Any
 
 from fieldkit.errors import BundleRejected
 from fieldkit.model import CASE_FIELDS, Amendment, Change, Conflict, FollowUp
-from fieldkit.replica import cases, changelog, conflicts, followups, grants
+from fieldkit.replica import cases, changelog, conflicts, decisions, followups, grants
 from fieldkit.replica.cases import FieldVersion
 from fieldkit.replica.clock import MAX_COUNTER, MAX_SKEW_MS, MAX_WALL_MS, HybridClock, format_hlc
 from fieldkit.replica.db import Connection
@@ -124,6 +124,7 @@ def replay_case(conn: Connection, case_id: str) -> None:
     history = list(changelog.iter_above(conn, 0, [case_id]))
     followups.delete_case(conn, case_id)
     grants.delete_case(conn, case_id)
+    decisions.delete_case(conn, case_id)
     cases.delete_fields(conn, case_id)
     changelog.delete_case(conn, case_id)
     for idx, change in history:
@@ -135,9 +136,11 @@ def replay_case(conn: Connection, case_id: str) -> None:
 
 
 def forget_case(conn: Connection, case_id: str) -> None:
-    """Remove a case from this replica: its fields, conflicts, follow-ups and change log."""
+    """Remove a case from this replica: its fields, conflicts, follow-ups, decisions and
+    change log."""
     followups.delete_case(conn, case_id)
     grants.delete_case(conn, case_id)
+    decisions.delete_case(conn, case_id)
     cases.delete(conn, case_id)
     changelog.delete_case(conn, case_id)
 
@@ -301,4 +304,8 @@ _HANDLERS = {
     ("conflict", "resolve"): _conflict_resolve,
     (grants.ENTITY, "add"): grants.apply_change,
     ("notice", "add"): _notice,
+    # The Prevention Group's decisions (issue 17): only the district's are applied.
+    (decisions.DECISION, "add"): decisions.decision_add,
+    (decisions.MEASURE, "add"): decisions.measure_add,
+    (decisions.MEASURE, "state"): decisions.measure_state,
 }

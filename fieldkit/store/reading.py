@@ -6,7 +6,7 @@ view; a summary is audited by its caller once it knows where it goes (`record_ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from fieldkit.model import (
     CaseStatus,
     Change,
     Conflict,
+    Decision,
     FollowUp,
     FollowUpKind,
     KnownWorker,
@@ -26,7 +27,7 @@ from fieldkit.model import (
     RefusedChange,
     StoreStatus,
 )
-from fieldkit.replica import cases, changelog, conflicts, followups, meta
+from fieldkit.replica import cases, changelog, conflicts, decisions, followups, meta
 from fieldkit.replica.clock import parse_hlc
 from fieldkit.rules import overdue
 from fieldkit.store import known_workers as district_names
@@ -46,6 +47,14 @@ class SummaryData:
     worker_names: list[KnownWorker]  # the workers this store knows (known_workers below)
     printed_by: str  # this worker's name, or its id when the store has no name
     outlook: CaseOutlook  # what is ahead, as `agenda` counts it
+    # The Prevention Group's decisions on the case, oldest first (issue 17).
+    decisions: list[Decision] = field(default_factory=list)
+
+
+def case_decisions(store: WorkerStore, case_id: str) -> list[Decision]:
+    """The group's decisions on a case this device holds, oldest first, with the measures'
+    states as the team last set them."""
+    return decisions.for_case(store.conn, case_id)
 
 
 def status(store: WorkerStore) -> StoreStatus:
@@ -110,6 +119,7 @@ def summary_data(store: WorkerStore, ref: str, today: date | None = None) -> Sum
         worker_names=known_workers(store),
         printed_by=name or store.author,
         outlook=outlook(store, case, today or date.today()),
+        decisions=decisions.for_case(store.conn, case_id),
     )
 
 
@@ -179,6 +189,7 @@ def _pending(change: Change, reference: str) -> PendingChange:
         ("followup", "amend"): "amendment",
         ("case", "update"): "case-update",
         ("conflict", "resolve"): "conflict-resolve",
+        ("measure", "state"): "measure-state",
     }.get((change.entity, change.op), "other")
     if what == "amendment" and WITHDRAWAL_FIELD in change.fields:
         what = "withdrawal"

@@ -8,6 +8,7 @@ Append new steps at the end; never edit a step that has shipped.
 from fieldkit.replica.cases import CASES_SCHEMA
 from fieldkit.replica.changelog import CHANGES_SCHEMA
 from fieldkit.replica.conflicts import CONFLICT_RESOLUTION_SCHEMA, CONFLICTS_SCHEMA
+from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.replica.followups import FOLLOWUPS_SCHEMA, WITHDRAWN_COLUMN
 from fieldkit.replica.grants import GRANTS_SCHEMA
 from fieldkit.replica.meta import META_SCHEMA
@@ -49,4 +50,7 @@ WORKER_MIGRATIONS: list[str] = [
     WITHDRAWN_COLUMN,
     # 6: the case keys' grants, and the keys this device opened or made (issue 16).
     GRANTS_SCHEMA.strip() + ";\n" + CASE_KEYS_SCHEMA.strip(),
+    # 7: the Prevention Group's decisions and their measures, as the district sends them
+    # (issue 17).
+    DECISIONS_SCHEMA.strip(),
 ]

@@ -21,10 +21,13 @@ from fieldkit.model import (
     Change,
     ConcernLevel,
     Conflict,
+    Decision,
     FollowUp,
     FollowUpKind,
     GoalState,
     KnownWorker,
+    Measure,
+    MeasureState,
     PendingChange,
     RefusedChange,
     StoreStatus,
@@ -168,6 +171,9 @@ class WorkerStore(ReplicaStore):
     def refused_changes(self, include_decided: bool = False) -> list[RefusedChange]:
         return reading.refused_changes(self, include_decided)
 
+    def decisions(self, case_id: str) -> list[Decision]:
+        return reading.case_decisions(self, case_id)
+
     def agenda(self, days: int, today: date) -> list[AgendaItem]:
         return reading.agenda(self, days, today)
 
@@ -225,6 +231,11 @@ class WorkerStore(ReplicaStore):
 
     def withdraw_followup(self, ref: str, reason: str) -> FollowUp:
         return writing.withdraw_followup(self, ref, reason)
+
+    def set_measure_state(
+        self, ref: str, number: int, state: MeasureState, today: date
+    ) -> tuple[Change, Measure]:
+        return writing.set_measure_state(self, ref, number, state, today)
 
     def add_goal(self, ref: str, text: str, today: date) -> Change:
         return writing.add_goal(self, ref, text, today)

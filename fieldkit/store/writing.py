@@ -26,8 +26,10 @@ from fieldkit.model import (
     FollowUpKind,
     Goal,
     GoalState,
+    Measure,
+    MeasureState,
 )
-from fieldkit.replica import cases, changelog, clock, followups, merge, meta
+from fieldkit.replica import cases, changelog, clock, decisions, followups, merge, meta
 from fieldkit.store import audit, team
 from fieldkit.store.db import transaction
 
@@ -309,3 +311,28 @@ def json_value(name: str, value: Any) -> Any:
     if hasattr(value, "value"):
         return value.value
     return value
+
+
+def set_measure_state(
+    store: WorkerStore, ref: str, number: int, state: MeasureState, today: date
+) -> tuple[Change, Measure]:
+    """Set the state of the group's measure `number` on a case (1, 2, 3 ... as `case show`
+    lists them), from `today`: a change the district reads (issue 17)."""
+    case = case_to_write(store, ref)
+    measure = decisions.measure_by_number(store.conn, case.id, number)
+    if measure is None:
+        last = decisions.last_number(store.conn, case.id)
+        if not last:
+            raise UsageError("measure.none_yet", ref=case.reference)
+        raise InvalidValue("measure.no_such", field="N", value=number, last=last)
+    if measure.state == state:
+        raise UsageError("measure.already", number=number)
+    fields = {"state": state.value, "changed_on": today.isoformat()}
+    with transaction(store.conn):
+        change = new_change(store, decisions.MEASURE, measure.id, case.id, "state", fields)
+        merge.apply(store.conn, change)
+        detail = f"measure={number} state={state.value}"
+        audit.record(store.conn, store.author, "measure-state", "case", case.id, detail)
+    updated = decisions.measure(store.conn, measure.id)
+    assert updated is not None
+    return change, updated

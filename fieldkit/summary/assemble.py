@@ -25,10 +25,12 @@ from fieldkit.model import (
     CaseStatus,
     ConcernLevel,
     Conflict,
+    Decision,
     FollowUp,
     FollowUpKind,
     Goal,
     KnownWorker,
+    MeasureState,
     Participation,
     Priority,
     ReferralDomain,
@@ -92,6 +94,28 @@ class ConflictEntry(_Data):
     other_by: str
 
 
+class MeasureEntry(_Data):
+    """A measure of the group as a summary shows it: who set its state, by name."""
+
+    number: int
+    text: str
+    state: MeasureState
+    changed_on: date | None = None
+    changed_by: str | None = None  # a display name
+
+
+class DecisionEntry(_Data):
+    """A decision of the Prevention Group on the case, with its measures (issue 17)."""
+
+    meeting_date: date
+    measures: list[MeasureEntry] = Field(default_factory=list)
+    referent: str | None = None
+    next_review: date | None = None
+    status: CaseStatus | None = None
+    reason: str | None = None
+    note_for_team: str | None = None
+
+
 class CaseSummary(_Data):
     reference: str
     display_name: str
@@ -121,6 +145,8 @@ class CaseSummary(_Data):
     # The concerns among `history`, newest first.
     concerns: list[HistoryEntry] = Field(default_factory=list)
     conflicts: list[ConflictEntry] = Field(default_factory=list)
+    # « Décisions de la cellule »: the group's decisions, oldest first (issue 17).
+    decisions: list[DecisionEntry] = Field(default_factory=list)
     since: date | None = None
     followups_total: int = 0
     printed_by: str
@@ -137,6 +163,7 @@ def assemble(
     since: date | None = None,
     worker_names: Iterable[KnownWorker] | Mapping[str, str] | None = None,
     outlook: CaseOutlook | None = None,
+    decisions: list[Decision] | None = None,
 ) -> CaseSummary:
     """The summary of `case` as printed by `printed_by` at `printed_at`.
 
@@ -145,7 +172,7 @@ def assemble(
     (fieldkit/names.py). `since` limits the history and the concerns to follow-ups on
     or after that day. `outlook` is what the store says is ahead (the planned contact
     and the concern level, as `agenda` and `case show` count them); without it the
-    summary shows no next contact.
+    summary shows no next contact. `decisions` are the group's decisions on the case.
     """
     names = Names(worker_names or {}).with_case(case)
     today = printed_at.date()
@@ -193,11 +220,44 @@ def assemble(
             for c in sorted(conflicts, key=lambda c: (c.field, c.id))
             if c.case_id == case.id and not c.resolved
         ],
+        decisions=decision_entries(decisions or [], names),
         since=since,
         followups_total=len(entries),
         printed_by=printed_by,
         printed_at=printed_at,
     )
+
+
+def decision_entries(decisions: list[Decision], names: Names) -> list[DecisionEntry]:
+    """The group's decisions as summaries and `case show` show them, oldest first."""
+    ordered = sorted(decisions, key=lambda d: (d.meeting_date, d.hlc, d.id))
+    return [
+        DecisionEntry(
+            meeting_date=d.meeting_date,
+            measures=[
+                MeasureEntry(
+                    number=m.number,
+                    text=m.text,
+                    state=m.state,
+                    changed_on=m.changed_on,
+                    changed_by=_setter(m.changed_by, names),
+                )
+                for m in sorted(d.measures, key=lambda m: m.number)
+            ],
+            referent=d.referent,
+            next_review=d.next_review,
+            status=d.status,
+            reason=d.reason,
+            note_for_team=d.note_for_team,
+        )
+        for d in ordered
+    ]
+
+
+def _setter(author: str | None, names: Names) -> str | None:
+    if author is None:
+        return None
+    return t("decision.by_district") if author == "district" else names.of(author)
 
 
 def _entry(
@@ -456,3 +516,48 @@ def concern_level(entry: HistoryEntry) -> str:
     if entry.concern_level is None:
         return t("summary.none")
     return t(f"concern.{entry.concern_level}")
+
+
+def decision_heading(entry: DecisionEntry) -> str:
+    """« Réunion du 20/11/2026 »: the meeting the decision was taken at."""
+    return t("decision.meeting_of", date=day(entry.meeting_date))
+
+
+def decision_facts(entry: DecisionEntry) -> list[tuple[str, str]]:
+    """(label, value) of a decision besides its measures and its note for the team."""
+    facts: list[tuple[str, str]] = []
+    if entry.referent:
+        facts.append((t("decision.referent"), entry.referent))
+    if entry.next_review is not None:
+        facts.append((t("decision.next_review"), day(entry.next_review)))
+    if entry.status is not None:
+        status = t(f"status.{entry.status}")
+        if entry.reason:
+            status = t("decision.status_reason", status=status, reason=entry.reason)
+        facts.append((t("decision.status"), status))
+    return facts
+
+
+def measure_state(measure: MeasureEntry | Any) -> str:
+    """A measure's state in words, with the day and who set it (« En cours depuis le … »)."""
+    state = t(f"measure.{measure.state}")
+    if measure.changed_on is None:
+        return state
+    if measure.changed_by:
+        return t(
+            "decision.state_since_by",
+            state=state,
+            date=day(measure.changed_on),
+            name=measure.changed_by,
+        )
+    return t("decision.state_since", state=state, date=day(measure.changed_on))
+
+
+def measure_line(measure: MeasureEntry | Any) -> str:
+    """« 1. Consultation au CMP — en cours depuis le … »."""
+    return t(
+        "decision.measure_line",
+        number=measure.number,
+        text=measure.text,
+        state=measure_state(measure),
+    )

@@ -25,6 +25,7 @@ from fieldkit.model import (
     CaseOutlook,
     CaseStatus,
     ConcernLevel,
+    Decision,
     FollowUp,
     KnownWorker,
     Participation,
@@ -32,7 +33,7 @@ from fieldkit.model import (
 )
 from fieldkit.names import Names
 from fieldkit.rules import overdue
-from fieldkit.summary.assemble import day, status_words
+from fieldkit.summary.assemble import DecisionEntry, day, decision_entries, status_words
 from fieldkit.summary.assemble import history_note as _history_note
 
 
@@ -59,8 +60,9 @@ class CellSummary(_Data):
     next_contact: date | None = None
     next_contact_overdue: bool = False
     concern_level: ConcernLevel | None = None
-    # The group's decisions and measures (the next issue) belong here, after what the
-    # district recorded and before what the team addressed to the group.
+    # The group's decisions and the team's states of their measures (issue 17), after what
+    # the district recorded and before what the team addressed to the group.
+    decisions: list[DecisionEntry] = Field(default_factory=list)
     participation: Participation | None = None
     cell_note: str | None = None
     # Newest first; limited to `since` when given.
@@ -84,6 +86,7 @@ def assemble_cell(
     since: date | None = None,
     worker_names: Iterable[KnownWorker] | Mapping[str, str] | None = None,
     outlook: CaseOutlook | None = None,
+    decisions: list[Decision] | None = None,
 ) -> CellSummary:
     """The cell's summary of `case`, as printed by `printed_by` at `printed_at`.
 
@@ -126,6 +129,7 @@ def assemble_cell(
         next_contact=ahead.next_contact,
         next_contact_overdue=ahead.contact_overdue,
         concern_level=ahead.concern_level,
+        decisions=decision_entries(decisions or [], names),
         participation=case.participation,
         cell_note=cell_text(case.cell_note),
         history=shown,

@@ -30,7 +30,7 @@ from fieldkit.summary.cell import (
     participation_fact,
     title_line,
 )
-from fieldkit.summary.markdown import escape
+from fieldkit.summary.markdown import decision_lines, escape
 from fieldkit.summary.pdf import (
     BODY,
     BOLD,
@@ -43,6 +43,7 @@ from fieldkit.summary.pdf import (
     Style,
     render_document,
 )
+from fieldkit.summary.text import decisions_panel
 
 _LEVEL_STYLE = {ConcernLevel.HIGH: "bold red", ConcernLevel.MEDIUM: "yellow"}
 _TEAM_NOTE = "dim italic"
@@ -70,6 +71,7 @@ def render_cell_text(summary: CellSummary, console: Console) -> None:
     console.print(Panel(header, box=box.HEAVY, expand=True))
     console.print(_facts_panel(t("summary.section.case"), cell_facts(summary)))
     console.print(_facts_panel(t("summary.section.referral"), referral_facts(summary)))
+    console.print(decisions_panel(summary.decisions))
     console.print(_team_panel(summary))
     hidden = hidden_line(summary)
     if hidden:
@@ -181,6 +183,7 @@ def render_cell_markdown(summary: CellSummary) -> str:
     out += [escape(printed_line(summary)), "", f"*{escape(t('cell.circle'))}*", ""]
     out += _section(t("summary.section.case"), _facts(cell_facts(summary)))
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
+    out += _section(t("decision.section"), decision_lines(summary.decisions))
     team = [*_facts([participation_fact(summary)]), "", f"**{escape(t('field.cell_note'))}**", ""]
     team += _paragraphs(summary.cell_note or "") or [t("cell.no_cell_note")]
     out += _section(t("cell.section.team"), team)
@@ -264,6 +267,7 @@ class CellPDF(PagedPDF):
         self._table(t("cell.title"), None, [[self._cell(WIDTH, [(t("cell.circle"), SMALL)])]])
         self._facts(t("summary.section.case"), cell_facts(s))
         self._facts(t("summary.section.referral"), referral_facts(s))
+        self.decisions_table(s.decisions)
         self._team()
         self._history()
 

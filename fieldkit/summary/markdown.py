@@ -15,17 +15,22 @@ from fieldkit.display import escaped_model, short_id
 from fieldkit.i18n import t
 from fieldkit.summary.assemble import (
     CaseSummary,
+    DecisionEntry,
     HistoryEntry,
+    MeasureEntry,
     amended_note,
     case_facts,
     concern_level,
     day,
+    decision_facts,
+    decision_heading,
     entry_details,
     entry_heading,
     for_cell_note,
     goal_state,
     history_note,
     labelled,
+    measure_state,
     printed_line,
     referral_facts,
     withdrawn_note,
@@ -51,6 +56,7 @@ def render_markdown(summary: CaseSummary) -> str:
     cell_note = _paragraphs(summary.cell_note or "") or [t("cell.no_cell_note")]
     out += _section(t("field.cell_note"), cell_note)
     out += _section(t("summary.section.referral"), _facts(referral_facts(summary)))
+    out += _section(t("decision.section"), decision_lines(summary.decisions))
 
     goals = [f"- {escape(goal.text)} — {escape(goal_state(goal))}" for goal in summary.goals] or [
         t("summary.no_goals")
@@ -92,6 +98,31 @@ def render_markdown(summary: CaseSummary) -> str:
 
     out += ["---", "", marking]
     return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def decision_lines(decisions: list[DecisionEntry]) -> list[str]:
+    """« Décisions de la cellule »: each decision under its meeting's date, its measures
+    numbered, then its facts and the note for the team (shared with the cell's summary)."""
+    lines: list[str] = []
+    for entry in decisions:
+        lines += [f"### {escape(decision_heading(entry))}", ""]
+        lines += [f"- {_measure(m)}" for m in entry.measures]
+        lines += _facts(decision_facts(entry))
+        if entry.note_for_team:
+            lines += ["", f"**{escape(t('decision.note_for_team'))}**", ""]
+            lines += _paragraphs(entry.note_for_team)
+        lines.append("")
+    return lines or [t("decision.none")]
+
+
+def _measure(measure: MeasureEntry) -> str:
+    """« 1. text — state », the number left as it is (escaped, it would read « 1\\. »)."""
+    return t(
+        "decision.measure_line",
+        number=measure.number,
+        text=escape(_one_line(measure.text)),
+        state=escape(measure_state(measure)),
+    )
 
 
 def _section(title: str, lines: list[str]) -> list[str]:

@@ -40,17 +40,21 @@ from fieldkit.i18n import current_language, t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
     CaseSummary,
+    DecisionEntry,
     HistoryEntry,
     amended_note,
     case_facts,
     concern_level,
     day,
+    decision_facts,
+    decision_heading,
     entry_details,
     entry_heading,
     for_cell_note,
     goal_state,
     history_note,
     labelled,
+    measure_line,
     printed_line,
     referral_facts,
     withdrawn_note,
@@ -582,6 +586,26 @@ class PagedPDF(FPDF):
     def _clean(self, text: str) -> str:
         return self.fonts_used.clean(self, text)
 
+    def decisions_table(self, decisions: list[DecisionEntry]) -> None:
+        """« Décisions de la cellule »: one row per decision (its meeting's date, then its
+        measures, facts and note for the team), never split across pages."""
+        title = t("decision.section")
+        if not decisions:
+            self._table(title, None, [[self._cell(WIDTH, [(t("decision.none"), SMALL)])]])
+            return
+        widths = (40, WIDTH - 40)
+        rows = []
+        for entry in decisions:
+            parts: list[tuple[str, Style]] = [(measure_line(m), BODY) for m in entry.measures]
+            parts += [(labelled(label, value), BODY) for label, value in decision_facts(entry)]
+            if entry.note_for_team:
+                parts.append((labelled(t("decision.note_for_team"), entry.note_for_team), BODY))
+            if not parts:
+                parts = [(t("summary.none"), SMALL)]
+            left = self._cell(widths[0], [(decision_heading(entry), BOLD)])
+            rows.append([left, self._cell(widths[1], parts)])
+        self._table(title, None, rows)
+
     def _rule(self, y: float, *, width: float) -> None:
         self.set_draw_color(*_RULE)
         self.set_line_width(width)
@@ -609,6 +633,7 @@ class _SummaryPDF(PagedPDF):
         self._situation()
         self._cell_note()
         self._facts(t("summary.section.referral"), referral_facts(s))
+        self.decisions_table(s.decisions)
         self._goals()
         self._related()
         self._concerns()

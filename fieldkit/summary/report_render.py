@@ -68,6 +68,9 @@ def notes(report: DistrictReport) -> list[str]:
     lines.append(t("cell.report.attendance_rule", date=day(report.since)))
     if report.unit:
         lines.append(t("report.unit_only", unit=report.unit))
+    if report.next_meeting is not None:
+        reference, when, cases = report.next_meeting
+        lines.append(t_n("meeting.report_next", cases, reference=reference, date=day(when)))
     return lines
 
 

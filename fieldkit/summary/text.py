@@ -18,16 +18,20 @@ from fieldkit.i18n import t
 from fieldkit.model import ConcernLevel
 from fieldkit.summary.assemble import (
     CaseSummary,
+    DecisionEntry,
     HistoryEntry,
     amended_note,
     case_facts,
     concern_level,
     day,
+    decision_facts,
+    decision_heading,
     entry_details,
     for_cell_note,
     goal_state,
     history_note,
     labelled,
+    measure_line,
     printed_line,
     referral_facts,
     withdrawn_note,
@@ -55,6 +59,7 @@ def render_text(summary: CaseSummary, console: Console) -> None:
     console.print(_situation(summary))
     console.print(_cell_note(summary))
     console.print(_facts_panel(t("summary.section.referral"), referral_facts(summary)))
+    console.print(decisions_panel(summary.decisions))
     console.print(_goals(summary))
     console.print(_related(summary))
     console.print(_concerns(summary))
@@ -81,6 +86,25 @@ def _goals(summary: CaseSummary) -> Panel:
     for goal in summary.goals:
         table.add_row(Text(goal.text), Text(goal_state(goal)))
     return _panel(t("summary.section.goals"), table)
+
+
+def decisions_panel(decisions: list[DecisionEntry]) -> Panel:
+    """« Décisions de la cellule »: each decision under its meeting's date (shared with
+    the cell's summary)."""
+    title = t("decision.section")
+    if not decisions:
+        return _panel(title, Text(t("decision.none"), style="dim"))
+    parts: list[Text] = []
+    for entry in decisions:
+        text = Text(decision_heading(entry), style="bold")
+        for measure in entry.measures:
+            text.append(f"\n{measure_line(measure)}")
+        for label, value in decision_facts(entry):
+            text.append(f"\n{labelled(label, value)}")
+        if entry.note_for_team:
+            text.append(f"\n{labelled(t('decision.note_for_team'), entry.note_for_team.strip())}")
+        parts.append(text)
+    return _panel(title, Text("\n\n").join(parts))
 
 
 def _situation(summary: CaseSummary) -> Panel:

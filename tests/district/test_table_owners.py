@@ -21,6 +21,13 @@ OWNED: dict[str, set[str]] = {
     "workers.py": {"workers"},
     "cases.py": {"assignments", "references_used"},
     "refusals.py": {"refusals"},
+    "meetings.py": {
+        "meetings",
+        "meeting_items",
+        "meeting_attendees",
+        "meeting_events",
+        "institutions",
+    },
     "charter.py": {"charters", "charter_acceptances"},
     "enrolment.py": {"enrol_offers"},
     "units.py": {"units"},

@@ -16,12 +16,15 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from fieldkit.district import decisions
+from fieldkit.district.store import DistrictStore
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import Net
-from tests.world import Fieldkit
+from tests.world import Fieldkit, credentials
 
 
 class DayWorld:
@@ -64,6 +67,24 @@ class DayWorld:
         """The short id (as `followup list` shows it) of the follow-up recorded last."""
         items = self.json("followup", "list", env=env)
         return max(items, key=lambda f: f["hlc"])["id"][:8]
+
+    def group_decides(self) -> None:
+        """The district records the group's decision on Durand (two measures, a référent,
+        a note), as `district meeting decide` does. No next review: Léa changed hers
+        before this sync, which would make a second conflict for the guide's next step."""
+        with DistrictStore.open(self.net.district_home, credentials()) as district:
+            decisions.record(
+                district.conn,
+                self.durand,
+                meeting_id=None,
+                meeting_date=date.today(),
+                measures=["Consultation au CMP", "Reprise de la scolarité"],
+                referent="Maison des adolescents",
+                next_review=None,
+                status=None,
+                reason=None,
+                note_for_team="Associer la mère aux entretiens.",
+            )
 
     def colleague_changes_situation(self) -> None:
         """Karim writes Durand's situation and syncs, while Léa's own change waits."""

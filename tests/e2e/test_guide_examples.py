@@ -141,6 +141,7 @@ print(conflict["id"])'
 HOOKS: dict[str, Callable[[DayWorld], None]] = {
     "un-collegue-modifie-la-situation": DayWorld.colleague_changes_situation,
     "a-colleague-changes-the-situation": DayWorld.colleague_changes_situation,
+    "la-cellule-decide": DayWorld.group_decides,
 }
 
 

@@ -319,6 +319,8 @@ def test_a_store_from_before_keeps_its_settled_conflicts_with_who_and_when(home)
         conn.execute("ALTER TABLE followups DROP COLUMN withdrawn")  # and step 5
         conn.execute("DROP TABLE grants")  # and step 6
         conn.execute("DROP TABLE case_keys")
+        conn.execute("DROP TABLE measures")  # and step 7
+        conn.execute("DROP TABLE decisions")
         conn.execute("PRAGMA user_version = 2")
         conn.execute("COMMIT")
     with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as store:
