@@ -395,12 +395,13 @@ def build(root: Path, port: int) -> tuple[Path, Path, str]:
     return district_home, worker_home, pending_code
 
 
-def guesses(pending_code: str, count: int) -> list[bytes]:
-    """Enrolment requests naming the pending worker, each with a wrong secret."""
+def guesses(pending_code: str, count: int, document: bytes | None = None) -> list[bytes]:
+    """Enrolment requests naming the pending worker, each with a wrong secret; a short
+    code comes with the district identity document it commits to."""
     from fieldkit.crypto.identity import Identity
-    from fieldkit.sync.enrolment import build_request, decode_code
+    from fieldkit.sync.enrolment import build_request, decode_code, open_code
 
-    code = decode_code(pending_code)
+    code = decode_code(pending_code) if document is None else open_code(pending_code, document)
     identity = Identity.generate()
     made = []
     for n in range(max(1, min(count, 200))):

@@ -142,7 +142,7 @@ def main() -> None:
                 demo.run(home, "init")
                 demo.unlock(home)
                 code = workers[home]["enrolment_code"]
-                demo.run(home, "enrol", code)
+                demo.run(home, "enrol", code, "--server", url)
 
             demo.say("demo.step.cases")
             out = demo.run(

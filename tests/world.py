@@ -133,12 +133,16 @@ def cli_world(
     worker_ids: dict[str, str] = {}
     fingerprints: dict[str, str] = {}
     for who, name in WORKERS.items():
-        added = fk.json(district_home, "district", "worker", "add", "--name", name, "--unit", UNIT)
+        identity = root / f"{who}-district.json"  # the district identity file, on the stick
+        args = ["--name", name, "--unit", UNIT, "--to-file", str(identity)]
+        added = fk.json(district_home, "district", "worker", "add", *args)
         assert added["district_fingerprint"] == created["fingerprint"]
         worker_ids[who] = added["id"]
         init = fk.json(homes[who], "init")
         request, answer = root / f"{who}-enrol.fkb", root / f"{who}-enrol-reply.fkb"
-        asked = fk.json(homes[who], "enrol", added["enrolment_code"], "--to-file", str(request))
+        code, district_file = added["enrolment_code"], added["identity_file"]
+        args = ["--district-file", district_file, "--to-file", str(request)]
+        asked = fk.json(homes[who], "enrol", code, *args)
         # What the worker reads out and the district compares, and the reverse.
         assert asked["district_fingerprint"] == created["fingerprint"]
         assert asked["fingerprint"] == init["fingerprint"]

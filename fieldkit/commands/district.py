@@ -18,7 +18,6 @@ from fieldkit.commands.common import (
     parse_date,
     print_json,
     read_text_option,
-    say,
     state,
     text_help,
 )
@@ -121,18 +120,34 @@ def worker_add(
     ttl_hours: int = typer.Option(
         DEFAULT_CODE_TTL_HOURS, "--code-hours", min=1, max=24 * 30, help=t("help.opt.code_hours")
     ),
+    to_file: Path | None = typer.Option(None, "--to-file", help=t("help.opt.worker_add_to_file")),
+    sheet: Path | None = typer.Option(None, "--sheet", help=t("help.opt.worker_add_sheet")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.commands import enrolment_output
+
+    for path in (to_file, sheet):
+        if path is not None:
+            enrolment_output.check_place(path)
     with _open(ctx) as store:
-        worker, code = store.add_worker(name, unit, ttl_hours)
+        issued = store.issue_worker(name, unit, ttl_hours)
         fingerprint = store.identity().public.fingerprint
+        district_name, url = store.name, store.url
+    written = enrolment_output.write(issued, district_name, url, fingerprint, to_file, sheet)
     if as_json:
-        print_json({"id": worker.id, "enrolment_code": code, "district_fingerprint": fingerprint})
+        print_json(
+            {
+                "id": issued.worker.id,
+                "enrolment_code": issued.code,
+                "district_fingerprint": fingerprint,
+                "expires": written.expires,
+                "identity_file": written.identity_file,
+                "sheet": written.sheet,
+                "charter_sha256": issued.charter.sha256 if issued.charter else None,
+            }
+        )
         return
-    console().print(t("district.worker_added", name=escape(worker.name), id=worker.id))
-    console().print(t("district.code_intro", hours=ttl_hours))
-    say(code)
-    console().print(t("district.fingerprint", fingerprint=fingerprint))
+    enrolment_output.tell(issued, fingerprint, url, ttl_hours, written)
 
 
 @worker_app.command("list", help=t("help.district_worker_list"))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.commands.common import console, err_console, print_json, state
+from fieldkit.commands.common import console, err_console, is_interactive, print_json, state
 from fieldkit.errors import Offline, Refused, UsageError
 from fieldkit.i18n import t, t_n
 
@@ -28,6 +28,13 @@ def register(app: typer.Typer) -> None:
     def enrol(
         ctx: typer.Context,
         code: str | None = typer.Argument(None, help=t("help.arg.code")),
+        server: str | None = typer.Option(None, "--server", help=t("help.opt.enrol_server")),
+        district_file: Path | None = typer.Option(
+            None, "--district-file", help=t("help.opt.enrol_district_file")
+        ),
+        accept_charter: str | None = typer.Option(
+            None, "--accept-charter", metavar="SHA256", help=t("help.opt.enrol_accept_charter")
+        ),
         to_file: Path | None = typer.Option(None, "--to-file", help=t("help.opt.enrol_to_file")),
         from_file: Path | None = typer.Option(
             None, "--from-file", help=t("help.opt.enrol_from_file")
@@ -36,30 +43,49 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from fieldkit.store.worker import WorkerStore
         from fieldkit.sync import transport, worker_side
-        from fieldkit.sync.enrolment import decode_code
+        from fieldkit.sync.enrolment import decode_code, is_long_code
 
         st = state(ctx)
+        text = _code_text(code) if code is not None and from_file is None else None
+        if text is not None and not is_long_code(text):
+            from fieldkit.sync.enrolment import decode_short
+
+            decode_short(text)  # a mistyped code, before the passphrase is asked
+            if district_file is None and not server:
+                raise UsageError("enrol.need_server")
         with WorkerStore.open(st.home, st.credentials()) as store:
             if from_file is not None:
                 reply = worker_side.enrol_complete(store, transport.read_file(from_file))
                 _enrolled(store, reply, as_json)
                 return
-            if code is None:
+            if text is None:
                 raise UsageError("value.missing", field="CODE")
-            parsed = decode_code(_code_text(code))
+            if to_file is not None:
+                transport.check_destination(to_file)  # before the network or the charter
+            if is_long_code(text):
+                parsed = decode_code(text)  # format 1: everything is in the code
+            else:
+                document = None
+                if district_file is not None:
+                    document = _identity_file(district_file)
+                parsed = worker_side.enrolment_from(text, document=document, server=server)
             if time.time() > parsed.expires:
                 raise Refused("enrol.code_expired")
+            accepted = _charter_accepted(parsed, accept_charter, as_json)
             fingerprint = parsed.district_identity().fingerprint
             if to_file is not None:
-                transport.check_destination(to_file)
-                transport.write_file(to_file, worker_side.enrol_request(store, parsed))
+                request = worker_side.enrol_request(store, parsed, charter_sha256=accepted)
+                transport.write_file(to_file, request)
                 if as_json:
                     print_json(
                         {
                             "status": "request-written",
                             "file": str(to_file),
+                            "worker_id": parsed.worker_id,
+                            "district": parsed.district_name,
                             "district_fingerprint": fingerprint,
                             "fingerprint": store.identity().public.fingerprint,
+                            "charter_sha256": accepted,
                         }
                     )
                     return
@@ -70,7 +96,7 @@ def register(app: typer.Typer) -> None:
                 )
                 return
             try:
-                reply = worker_side.enrol_online(store, parsed)
+                reply = worker_side.enrol_online(store, parsed, charter_sha256=accepted)
             except Offline:
                 raise Offline("enrol.offline") from None
             _enrolled(store, reply, as_json)
@@ -337,3 +363,48 @@ def _code_text(code: str) -> str:
         except OSError:
             raise UsageError("file.not_found", path=code[1:]) from None
     return code
+
+
+# The largest district identity file read (fieldkit/sync/enrolment.py, MAX_IDENTITY_BYTES).
+IDENTITY_FILE_LIMIT = 256 * 1024
+
+
+def _identity_file(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(IDENTITY_FILE_LIMIT + 1)
+    except (FileNotFoundError, IsADirectoryError):
+        raise UsageError("file.not_found", path=str(path)) from None
+
+
+def _charter_accepted(parsed, given: str | None, as_json: bool) -> str | None:
+    """The sha256 of the charter the worker accepts, when the district has one: named
+    with --accept-charter, or typed « j'accepte » / "I accept" at a terminal after
+    reading it. Refused, before anything is written or sent, without an acceptance."""
+    offer = parsed.charter
+    if offer is None:
+        return None
+    from fieldkit.display import plain
+
+    if given is not None:
+        if given.strip().lower() != offer.sha256:
+            raise Refused("enrol.charter_other_text", sha256=offer.sha256)
+        return offer.sha256
+    if as_json or not is_interactive():
+        raise Refused("enrol.charter_not_accepted_script", sha256=offer.sha256)
+    out = err_console()
+    out.print(t("enrol.charter_intro", version=plain(offer.version), sha256=offer.sha256))
+    out.print(plain(offer.text))  # the district's text: data, never markup
+    from fieldkit.commands.prompts import ask_line
+
+    answer = ask_line(t("enrol.charter_prompt"))
+    if _folded(answer) not in {_folded(t("enrol.charter_phrase")), "j'accepte", "i accept"}:
+        raise Refused("enrol.charter_not_accepted")
+    return offer.sha256
+
+
+def _folded(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.strip().casefold().replace("’", "'"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())

@@ -344,6 +344,8 @@ def _enrol(store: DistrictStore, data: bytes) -> Outcome:
     public = request.identity()
     conn = store.conn
     with transaction(conn):
+        # The charter first: refused, the transaction rolls back and the code stays usable.
+        _check_charter(conn, record.worker.id, request, public)
         # Checked again under the write lock: two servers given two requests for one code.
         if not workers.enrol(conn, record.worker.id, request.replica_id, public):
             raise Refused("enrol.code_used")
@@ -362,3 +364,20 @@ def _enrol(store: DistrictStore, data: bytes) -> Outcome:
     return Outcome(
         reply=sealed, kind="enrol-reply", worker_id=record.worker.id, fingerprint=public.fingerprint
     )
+
+
+def _check_charter(conn, worker_id: str, request, public) -> None:
+    """With a charter set, the request must carry this worker's signed acceptance of a
+    charter text the district set (issue 17); it is kept. Refused otherwise."""
+    from fieldkit.district.enrolment import current_charter
+
+    if current_charter(conn) is None:
+        return
+    acceptance = request.charter
+    if acceptance is None:
+        raise Refused("enrol.charter_required")
+    if acceptance.worker_id != worker_id:
+        raise Refused("enrol.charter_wrong_worker")
+    from fieldkit.district import charter
+
+    charter.record_acceptance(conn, worker_id, acceptance, public)

@@ -90,6 +90,18 @@ ALTER TABLE refusals ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX refusals_worker_status ON refusals (worker_id, status, notified)
 """
 
+# Issue 17, enrolment a person can hand over: the identity document each pending
+# worker's short code commits to, found by the lookup value the worker derives from the
+# code's secret (never the secret, nor its hash). Kept as the exact bytes committed to.
+ENROL_OFFERS = """
+CREATE TABLE enrol_offers (
+    lookup TEXT PRIMARY KEY,
+    worker_id TEXT NOT NULL UNIQUE REFERENCES workers (id),
+    document TEXT NOT NULL,
+    expires INTEGER NOT NULL
+)
+"""
+
 # 10 (issue 17): the cell's meetings, their agenda (each case with its reasons, and the
 # District Officer's additions and removals), attendees (names sealed), the closings and
 # amendments, and the institutions a district added to the usual ones (meetings.py).
@@ -156,6 +168,9 @@ DISTRICT_MIGRATIONS: list[str] = [
     # 11 (issue 17; after the decisions 8, units 9, meetings 10): the confidentiality
     # charter's versions and the workers' signed acceptances.
     CHARTERS_SCHEMA.strip(),
+    # 12 (issue 17; after the charter 11): the identity documents of the short enrolment
+    # codes (fieldkit/district/enrolment.py).
+    ENROL_OFFERS.strip(),
 ]
 
 

@@ -53,6 +53,8 @@ log = logging.getLogger("fieldkit.server")
 # What the access log may show of a worker id an enrolment request names: the district's
 # own form of id (fieldkit/district/workers.py), never free text a caller chose.
 WORKER_ID = re.compile(r"^wk-[0-9a-f]{1,32}$")
+# The lookup value of a short enrolment code (fieldkit/crypto/enrolment.py, `lookup`).
+LOOKUP = re.compile(r"^[0-9a-f]{32}$")
 # Asks the client to close the connection: its body was refused unread.
 CLOSE = {"connection": "close"}
 # Seconds the early check remembers what it found of a sender id, so that an upload
@@ -247,6 +249,35 @@ def create_app(
             senders.clear()  # a new sender id may have been refused a moment ago
         return answer
 
+    @app.post("/v1/enrol/identity")
+    async def enrol_identity(request: Request) -> Response:
+        """The identity document a short code commits to, found by the lookup value the
+        worker derives from the code's secret (docs/protocol.md, "Enrolment")."""
+        started, client = time.monotonic(), client_of(request)
+        try:
+            body = await request.body() if (declared_length(request) or 0) <= 64 else b""
+        except ClientDisconnect:
+            return abandoned()
+        lookup = body.decode("ascii", "replace").strip()
+        if not LOOKUP.match(lookup):
+            return unknown_code(client, started, Refused("enrol.unknown_code"))
+        if not by_address.allow(client) or not by_code.allow("lookup:" + lookup):
+            tally.count("enrolment attempts throttled")
+            await asyncio.sleep(THROTTLE_DELAY)
+            return throttled("enrol-identity", client, "?", started)
+        try:
+            document = await run_in_threadpool(_document, store, lookup)
+        except FieldkitError as exc:
+            return unknown_code(client, started, exc)
+        access("enrol-identity", client, "?", wire.OK, f"bytes={len(document)}", started)
+        return Response(document, status_code=wire.OK, media_type="application/json")
+
+    def unknown_code(client: str, started: float, exc: FieldkitError) -> Response:
+        # The connection stays open: the worker's client checks the certificate it saw
+        # on the answer, refusal or not, and a close would hide it.
+        status, body = wire.answer(exc)
+        return refuse("enrol-identity", client, "?", started, status, exc.key, body, close=False)
+
     def named_worker(data: bytes) -> str:
         """The worker id an enrolment request names, when it parses and has the district's
         form; else `?`. No signature is checked for it: a throttled guess costs no crypto."""
@@ -295,3 +326,10 @@ def create_app(
 def _admit(store: DistrictStore, header) -> str:
     with store.lease() as leased:
         return admit(leased, header)
+
+
+def _document(store: DistrictStore, lookup: str) -> bytes:
+    from fieldkit.district.enrolment import document_for
+
+    with store.lease() as leased:
+        return document_for(leased.conn, lookup)

@@ -176,6 +176,13 @@ class DistrictStore(ReplicaStore):
             self.conn, name, unit, ttl_hours, self.identity().public.to_dict()
         )
 
+    def issue_worker(self, name: str, unit: str, ttl_hours: int = DEFAULT_CODE_TTL_HOURS):
+        """A new worker, its short code (shown once) and the identity document the code
+        commits to (fieldkit/district/enrolment.py)."""
+        from fieldkit.district import enrolment
+
+        return enrolment.issue(self.conn, name, unit, ttl_hours, self.identity().public.to_dict())
+
     def worker(self, ref: str) -> WorkerRecord:
         """The worker a person means: id, unique id prefix, or name (accents and case
         ignored); several matching is a usage error listing them."""

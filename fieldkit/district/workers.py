@@ -82,27 +82,12 @@ def _record(conn: Connection, row: tuple) -> WorkerRecord:
 def add(
     conn: Connection, name: str, unit: str, ttl_hours: int, district_keys: dict[str, str]
 ) -> tuple[Worker, str]:
-    """A new worker and its one-time enrolment code (shown once, never stored)."""
-    rules.check_named({"display_name": name.strip(), "unit": unit.strip()})
-    worker_id = "wk-" + uuid.uuid4().hex[:12]
+    """A new worker and its long one-time enrolment code (format 1, shown once, never
+    stored). `district worker add` hands over the short code of format 2 instead
+    (fieldkit/district/enrolment.py); this one is kept for the library's callers."""
     secret = secrets.token_hex(16)
-    expires = int(time.time()) + ttl_hours * 3600
     with transaction(conn):
-        conn.execute(
-            "INSERT INTO workers"
-            " (id, name, unit, status, secret_hash, code_expires, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                worker_id,
-                seal(conn, "workers", "name", worker_id, name.strip()),
-                seal(conn, "workers", "unit", worker_id, unit.strip()),
-                "pending",
-                secret_hash(secret),
-                expires,
-                now_stamp(),
-            ),
-        )
-        audit.record(conn, "district", "worker-add", "worker", worker_id)
+        worker_id, expires = insert_pending(conn, name, unit, ttl_hours, secret)
     code = EnrolmentCode(
         district_id=meta.get(conn, "replica_id") or "",
         district_name=meta.get(conn, "district_name") or "",
@@ -114,6 +99,32 @@ def add(
         expires=expires,
     )
     return get(conn, worker_id).worker, encode_code(code)
+
+
+def insert_pending(
+    conn: Connection, name: str, unit: str, ttl_hours: int, secret: str
+) -> tuple[str, int]:
+    """A pending worker whose code's secret is `secret` (only its hash is kept), audited;
+    in the caller's transaction. Its id and its code's expiry (Unix seconds)."""
+    rules.check_named({"display_name": name.strip(), "unit": unit.strip()})
+    worker_id = "wk-" + uuid.uuid4().hex[:12]
+    expires = int(time.time()) + ttl_hours * 3600
+    conn.execute(
+        "INSERT INTO workers"
+        " (id, name, unit, status, secret_hash, code_expires, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            worker_id,
+            seal(conn, "workers", "name", worker_id, name.strip()),
+            seal(conn, "workers", "unit", worker_id, unit.strip()),
+            "pending",
+            secret_hash(secret),
+            expires,
+            now_stamp(),
+        ),
+    )
+    audit.record(conn, "district", "worker-add", "worker", worker_id)
+    return worker_id, expires
 
 
 def get(conn: Connection, worker_id: str) -> WorkerRecord:

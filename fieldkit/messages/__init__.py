@@ -6,6 +6,7 @@ from fieldkit.messages import (
     core,
     decisions,
     district,
+    enrolment,
     meetings,
     recovery,
     store,
@@ -25,5 +26,6 @@ AREAS = (
     decisions.MESSAGES,
     meetings.MESSAGES,
     charter.MESSAGES,
+    enrolment.MESSAGES,
     units.MESSAGES,
 )

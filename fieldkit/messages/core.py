@@ -152,7 +152,7 @@ MESSAGES: dict[str, str | Plural] = {
     # Confirmations and headers
     "init.done": "Store created in {path}.",
     "init.fingerprint": "Your key fingerprint: {fingerprint}",
-    "init.next": "Next: enrol with the code your district gave you: fieldkit enrol CODE",
+    "init.next": "Next: enrol with the code your district gave you: fieldkit enrol CODE --server ADDRESS (both on your enrolment sheet)",
     "unlock.done": "Session open until {until}.",
     "lock.done": Plural(
         "Locked ({count} session ended).",

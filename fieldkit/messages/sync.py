@@ -35,7 +35,7 @@ MESSAGES.update(
         "enrol.already": "this store is already enrolled (worker {worker})",
         "enrol.not_pending": "no enrolment in progress: run `fieldkit enrol CODE --to-file F` first",
         "enrol.no_url": "this code has no server address: enrol by file (--to-file)",
-        "enrol.offline": "the district server cannot be reached; enrol by file: `fieldkit enrol CODE --to-file request.fkb`, hand it to the district, then `fieldkit enrol --from-file reply.fkb`",
+        "enrol.offline": "the district server cannot be reached; enrol by file: `fieldkit enrol CODE --district-file FILE --to-file request.fkb` (the district identity file, from the USB key), hand it to the district, then `fieldkit enrol --from-file reply.fkb`",
         "enrol.request_written": "Enrolment request written to {path}; hand it to the district, then run `fieldkit enrol --from-file REPLY`.",
         "enrol.district_fingerprint": "District key fingerprint (compare with the district): {fingerprint}",
         "enrol.done": "Enrolled as {worker} with {district}.",

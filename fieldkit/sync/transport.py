@@ -158,6 +158,50 @@ def post(
     return Channel(url, tls_fingerprint, timeout=timeout).post(endpoint, data)
 
 
+def fetch_identity(
+    url: str, lookup: str, *, timeout: float = READ_TIMEOUT
+) -> tuple[bytes, str | None]:
+    """The district identity document a short code's lookup value finds on the server at
+    `url`, and the fingerprint of the TLS certificate it came over (None over plain HTTP).
+
+    Nothing is trusted yet: the caller checks the document against the code's commitment
+    and the fingerprint against the one the document names (fieldkit/sync/enrolment.py,
+    `open_code`) before it sends anything else. The document is fetched over a channel
+    pinned to the certificate seen in the first handshake, so it comes from that server.
+    """
+    from urllib.parse import urlsplit
+
+    from fieldkit.crypto.tls import cert_fingerprint
+
+    seen: str | None = None
+    parts = urlsplit(url.rstrip("/"))
+    if parts.scheme == "https" and parts.hostname:
+        seen = cert_fingerprint(_peer_certificate(parts.hostname, parts.port or 443))
+    document = Channel(url, seen, timeout=timeout).post("/enrol/identity", lookup.encode())
+    return document, seen
+
+
+def _peer_certificate(host: str, port: int) -> bytes:
+    """The certificate a server shows (DER), unverified: only its fingerprint is used."""
+    import socket
+    import ssl
+
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw,
+            probe.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            der = tls.getpeercert(True)
+    except OSError:
+        raise Offline("sync.offline_plain") from None
+    if der is None:
+        raise Offline("sync.offline_plain")
+    return der
+
+
 def _chunks(data: bytes, progress: Progress) -> Iterator[bytes]:
     total = len(data)
     progress(0, total)

@@ -183,14 +183,46 @@ def _district_json(code: EnrolmentCode) -> str:
 # Enrolment
 
 
-def enrol_request(store: WorkerStore, code: EnrolmentCode) -> bytes:
-    """The signed enrolment request; the district's keys are pinned as pending."""
+def enrol_request(
+    store: WorkerStore,
+    code: EnrolmentCode,
+    *,
+    charter_sha256: str | None = None,
+    at: datetime | None = None,
+) -> bytes:
+    """The signed enrolment request; the district's keys are pinned as pending.
+
+    When the district asks for its charter to be accepted (`code.charter`),
+    `charter_sha256` must name that exact text: the device signs its acceptance, which
+    travels in the request. Refused otherwise, before anything is written or sent.
+    """
     if store.worker_id is not None:
         raise UsageError("enrol.already", worker=store.worker_id)
+    acceptance = None
+    if code.charter is not None:
+        if charter_sha256 is None:
+            raise Refused("enrol.charter_not_accepted")
+        if charter_sha256.strip().lower() != code.charter.sha256:
+            raise Refused("enrol.charter_other_text")
+        from fieldkit.crypto.charter import accept
+
+        moment = at or datetime.now(UTC)
+        acceptance = accept(
+            store.identity(), code.charter.version, code.charter.sha256, code.worker_id, moment
+        )
+    pending = json.loads(_district_json(code))
+    if acceptance is not None and code.charter is not None:
+        # Kept as the device's accepted charter once the district's reply comes.
+        pending["charter_accepted"] = {
+            "version": acceptance.version,
+            "sha256": acceptance.sha256,
+            "at": acceptance.at,
+            "text": code.charter.text,
+        }
     with transaction(store.conn):
-        meta.put(store.conn, "pending_enrolment", _district_json(code))
+        meta.put(store.conn, "pending_enrolment", json.dumps(pending))
         audit.record(store.conn, store.author, "enrol-request", "district", code.district_id)
-    return build_enrol_request(code, store.identity(), store.replica_id)
+    return build_enrol_request(code, store.identity(), store.replica_id, acceptance)
 
 
 def enrol_complete(store: WorkerStore, data: bytes) -> EnrolReply:
@@ -208,7 +240,10 @@ def enrol_complete(store: WorkerStore, data: bytes) -> EnrolReply:
     pending_data = json.loads(meta.get(store.conn, "pending_enrolment") or "{}")
     if reply.worker_id != pending_data.get("worker_id") or reply.district_id != pending.id:
         raise BundleRejected("bundle.wrong_recipient")
+    accepted = pending_data.pop("charter_accepted", None)
     with transaction(store.conn):
+        if accepted is not None:  # the district took it with the enrolment
+            meta.put(store.conn, device_charter.ACCEPTED, json.dumps(accepted))
         meta.put(store.conn, "district", json.dumps(pending_data))
         meta.put(store.conn, "district_name", reply.district_name)
         meta.put(store.conn, "worker_id", reply.worker_id)
@@ -620,10 +655,12 @@ def sync_lock(home: Path, *, wait: bool = True) -> Iterator[None]:
         os.close(fd)
 
 
-def enrol_online(store: WorkerStore, code: EnrolmentCode) -> EnrolReply:
+def enrol_online(
+    store: WorkerStore, code: EnrolmentCode, *, charter_sha256: str | None = None
+) -> EnrolReply:
     if not code.url:
         raise UsageError("enrol.no_url")
-    request = enrol_request(store, code)
+    request = enrol_request(store, code, charter_sha256=charter_sha256)
     answer = transport.post(code.url, "/enrol", request, code.tls_fingerprint)
     return enrol_complete(store, answer)
 
@@ -633,3 +670,25 @@ def queued(store: WorkerStore) -> int:
     return changelog.count_of_origin_above(
         store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq"), work_only=True
     )
+
+
+def enrolment_from(
+    text: str, *, document: bytes | None = None, server: str | None = None
+) -> EnrolmentCode:
+    """The enrolment a short code (format 2) names, from the district identity document
+    on the stick (`document`) or fetched from `server`; checked against the code's
+    commitment, and the certificate the server showed against the one the document
+    names, before anything else is sent (IntegrityError: a substituted file or server).
+    """
+    from fieldkit.sync.enrolment import lookup_of, open_code
+
+    seen = None
+    if document is None:
+        if not server:
+            raise UsageError("enrol.need_server")
+        lookup_of(text)  # a mistyped code is refused before the network is used
+        document, seen = transport.fetch_identity(server, lookup_of(text))
+    code = open_code(text, document, seen_tls=seen)
+    if not code.url and server:
+        code = code.model_copy(update={"url": server})
+    return code

@@ -69,14 +69,15 @@ def _reads_marker(world: World, who: str) -> bool:
 
 def _add_worker(world: World, who: str, name: str) -> str:
     """A third worker, enrolled by file, assigned to the case, synced once."""
-    added = fk.json(
-        world.district_home, "district", "worker", "add", "--name", name, "--unit", UNIT
-    )
+    identity = world.root / f"{who}-district.json"
+    args = ["--name", name, "--unit", UNIT, "--to-file", str(identity)]
+    added = fk.json(world.district_home, "district", "worker", "add", *args)
     home = world.root / who
     world.homes[who] = home
     fk.json(home, "init")
     request, answer = world.root / f"{who}-enrol.fkb", world.root / f"{who}-enrol-reply.fkb"
-    fk.json(home, "enrol", added["enrolment_code"], "--to-file", str(request))
+    args = ["--district-file", str(identity), "--to-file", str(request)]
+    fk.json(home, "enrol", added["enrolment_code"], *args)
     fk.json(world.district_home, "district", "sync-file", str(request), str(answer))
     fk.json(home, "enrol", "--from-file", str(answer))
     fk.ok(world.district_home, "district", "case", "assign", world.reference, added["id"])

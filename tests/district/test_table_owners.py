@@ -29,6 +29,7 @@ OWNED: dict[str, set[str]] = {
         "institutions",
     },
     "charter.py": {"charters", "charter_acceptances"},
+    "enrolment.py": {"enrol_offers"},
     "units.py": {"units"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }

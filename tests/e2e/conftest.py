@@ -160,9 +160,14 @@ class Net:
         created = fk.json(self.district_home, *args, *(["--self-signed"] if tls else []))
         self.district_fingerprint = created["fingerprint"]
         self.tls_fingerprint = created.get("tls_fingerprint")
+        # The district identity file of each code (what the stick would carry).
+        self.identity_files: dict[str, Path] = {}
         for who, name in WORKERS.items():
-            added = self.district("worker", "add", "--name", name, "--unit", UNIT)
+            identity = root / f"{who}-district.json"
+            args = ["--name", name, "--unit", UNIT, "--to-file", str(identity)]
+            added = self.district("worker", "add", *args)
             self.worker_ids[who], self.codes[who] = added["id"], added["enrolment_code"]
+            self.identity_files[who] = identity
             fk.json(self.homes[who], "init")
 
     def district(self, *args: str):
@@ -175,7 +180,7 @@ class Net:
         return self.fk.json(self.homes[who], *args)
 
     def enrol(self, who: str) -> dict:
-        done = self.json(who, "enrol", self.codes[who])
+        done = self.json(who, "enrol", self.codes[who], "--server", self.server.url)
         assert done["status"] == "enrolled" and done["worker_id"] == self.worker_ids[who]
         assert done["district_fingerprint"] == self.district_fingerprint
         return done

@@ -79,7 +79,8 @@ SAYS = {
 def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
     use_fast_kdf(monkeypatch)
     world = DayWorld(tmp_path, request.param)
-    terminal = Terminal(dict(world.env, ENROL_CODE=world.code), str(tmp_path))
+    env = dict(world.env, ENROL_CODE=world.code, ENROL_SERVER=world.net.server.url)
+    terminal = Terminal(env, str(tmp_path))
     try:
         yield world, terminal, request.param
     finally:
@@ -108,7 +109,7 @@ def test_a_workers_first_day_at_the_terminal(day) -> None:
     give_passphrase(term, says, times=2)
     term.wait_prompt()
     ok(term)
-    for line in ('fieldkit enrol "$ENROL_CODE"', "fieldkit sync"):
+    for line in ('fieldkit enrol "$ENROL_CODE" --server "$ENROL_SERVER"', "fieldkit sync"):
         term.type(line)
         give_passphrase(term, says)
         term.wait_prompt()

@@ -12,7 +12,8 @@ The conventions a guide uses, all visible in its source:
 - a ```sh block must exit 0, unless an HTML comment `<!-- exemple: code N -->` right
   before it says it exits N;
 - ```text blocks are what the screen shows (menus, editor): they are not run;
-- `‹code›` is the enrolment code the district handed over, `‹id›` the short id of the
+- `‹code›` is the enrolment code the district handed over, `‹adresse›` (`‹address›`) the
+  district server's address printed on the enrolment sheet, `‹id›` the short id of the
   follow-up recorded last on the device, `‹conflit›` the id of the open conflict;
 - `<!-- test: NAME -->` before a block makes the world do something a person does
   elsewhere at that moment (a colleague's change), named in HOOKS below.
@@ -52,7 +53,12 @@ class GuideRun:
 
     def __init__(self, root: Path, language: str) -> None:
         self.world = DayWorld(root, language)
-        self.env = dict(self.world.env, FIELDKIT_PASSPHRASE=PASSPHRASE, GUIDE_CODE=self.world.code)
+        self.env = dict(
+            self.world.env,
+            FIELDKIT_PASSPHRASE=PASSPHRASE,
+            GUIDE_CODE=self.world.code,
+            GUIDE_SERVER=self.world.net.server.url,
+        )
 
     def run(self, example: Example) -> tuple[int, str, str]:
         # A placeholder is looked up when the command that holds it runs, so that a block
@@ -80,6 +86,8 @@ class GuideRun:
 # What each placeholder stands for, read by the shell when the command runs.
 PLACEHOLDERS = {
     "‹code›": '"$GUIDE_CODE"',
+    "‹adresse›": '"$GUIDE_SERVER"',
+    "‹address›": '"$GUIDE_SERVER"',
     "‹id›": "$(guide_last_followup)",
     "‹conflit›": "$(guide_open_conflict)",
     "‹conflict›": "$(guide_open_conflict)",

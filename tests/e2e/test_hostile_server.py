@@ -156,7 +156,9 @@ def test_large_bodies_from_an_unknown_sender_are_refused_before_they_are_read(ho
 def test_enrolment_guesses_are_throttled_and_a_real_enrolment_still_works(hostile):
     guesses = []
     for n in range(8):  # codes for workers that do not exist: a wrong id, a wrong secret
-        real = hostile_load.guesses(hostile.codes["b"], 1)[0]
+        real = hostile_load.guesses(
+            hostile.codes["b"], 1, hostile.identity_files["b"].read_bytes()
+        )[0]
         guesses.append(real.replace(hostile.worker_ids["b"].encode(), f"wk-{n:012x}".encode()))
     attack = Background(
         hostile_load.enrol, hostile.server.port, 60, ATTACKERS, 30.0, guesses, threads=8
@@ -173,7 +175,7 @@ def test_enrolment_guesses_are_throttled_and_a_real_enrolment_still_works(hostil
 
 
 def test_attempts_for_one_code_are_throttled_whatever_the_address(hostile):
-    guess = hostile_load.guesses(hostile.codes["b"], 1)[0]
+    guess = hostile_load.guesses(hostile.codes["b"], 1, hostile.identity_files["b"].read_bytes())[0]
     statuses = []
     for source in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"):
         transport = httpx.HTTPTransport(local_address=source, verify=False)

@@ -23,7 +23,6 @@ from fieldkit.model import FollowUpKind
 from fieldkit.replica import changelog
 from fieldkit.store.worker import WorkerStore
 from fieldkit.sync import worker_side
-from fieldkit.sync.enrolment import decode_code
 from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import Server, free_port
 from tests.pg import Cluster, pg_cluster  # noqa: F401
@@ -71,7 +70,8 @@ def test_two_servers_on_one_database_lose_nothing_and_apply_nothing_twice(
         homes = [tmp_path / f"w{i}" for i in range(WORKERS)]
         for i, added in enumerate(codes):
             with WorkerStore.create(homes[i], PASSPHRASE) as worker:
-                request = worker_side.enrol_request(worker, decode_code(added["enrolment_code"]))
+                code = worker_side.enrolment_from(added["enrolment_code"], server=servers[0].url)
+                request = worker_side.enrol_request(worker, code)
                 worker_side.enrol_complete(worker, post(servers[i % 2], "/v1/enrol", request, cert))
 
         written: dict[int, list[str]] = {i: [] for i in range(WORKERS)}

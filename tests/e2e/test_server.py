@@ -17,6 +17,7 @@ import pytest
 
 from fieldkit.errors import INTEGRITY, OFFLINE, REFUSED
 from fieldkit.sync.enrolment import decode_code, encode_code
+from tests.conftest import PASSPHRASE
 from tests.e2e.conftest import Net
 from tests.world import UNIT, WORKERS
 
@@ -97,9 +98,16 @@ def test_revoked_worker_is_refused_and_wiped(net: Net) -> None:
 
 
 @pytest.mark.usefixtures("district_backend")  # on SQLCipher and on PostgreSQL
-def test_wrong_tls_pin_is_refused(net: Net) -> None:
-    added = net.district("worker", "add", "--name", "Chloé Petit", "--unit", UNIT)
-    code = decode_code(added["enrolment_code"])
+def test_wrong_tls_pin_is_refused(net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long code of format 1 (FK1-…), as a district issued them before issue 17: it still
+    # works until it expires, and its pin is still checked.
+    from fieldkit.district.store import DistrictStore
+    from fieldkit.store.access import Credentials
+
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    with DistrictStore.open(net.district_home, Credentials()) as district:
+        added, long_code = district.add_worker("Chloé Petit", UNIT)
+    code = decode_code(long_code)
     assert code.tls_fingerprint == net.tls_fingerprint
     forged = encode_code(code.model_copy(update={"tls_fingerprint": "00" * 32}))
     home = net.root / "c"
@@ -113,5 +121,5 @@ def test_wrong_tls_pin_is_refused(net: Net) -> None:
     # machine: the one-time code was not spent on the wrong answer and still works.
     enrolments = net.server.log.read_text(encoding="utf-8").count(" enrol client=")
     assert enrolments == len(WORKERS)  # the two of the fixture, none from the forged attempt
-    done = net.fk.json(home, "enrol", added["enrolment_code"])
-    assert done["status"] == "enrolled" and done["worker_id"] == added["id"]
+    done = net.fk.json(home, "enrol", long_code)
+    assert done["status"] == "enrolled" and done["worker_id"] == added.id

@@ -322,10 +322,13 @@ def test_debug_keeps_every_exit_code_and_adds_the_traceback(
     district, worker = tmp_path / "district", tmp_path / "worker"
     dead = f"http://127.0.0.1:{free_port()}"  # nobody listens there
     fk.json(district, "district", "init", "--name", "District Nord", "--url", dead)
-    code = fk.json(district, "district", "worker", "add", "--name", "Léa", "--unit", UNIT)
+    identity = tmp_path / "district.json"
+    args = ["--name", "Léa", "--unit", UNIT, "--to-file", str(identity)]
+    code = fk.json(district, "district", "worker", "add", *args)
     fk.json(worker, "init")
     request, reply = tmp_path / "enrol.fkb", tmp_path / "enrol-reply.fkb"
-    fk.json(worker, "enrol", code["enrolment_code"], "--to-file", str(request))
+    args = ["--district-file", str(identity), "--to-file", str(request)]
+    fk.json(worker, "enrol", code["enrolment_code"], *args)
     fk.json(district, "district", "sync-file", str(request), str(reply))
     garbage = tmp_path / "garbage.fkb"
     garbage.write_bytes(b"FKB" + b"\x00" * 200)
@@ -336,7 +339,7 @@ def test_debug_keeps_every_exit_code_and_adds_the_traceback(
         (USAGE, worker, ["case", "update", "CO-2026-0001", "--next-review", "bientôt"]),
         (LOCKED, worker, ["--passphrase-file", str(tmp_path / "wrong"), "case", "list"]),
         (NOT_FOUND, worker, ["case", "show", "CO-1999-0001"]),
-        (OFFLINE, worker, ["enrol", code["enrolment_code"]]),
+        (OFFLINE, worker, ["enrol", code["enrolment_code"], "--server", dead]),
         (REFUSED, district, ["district", "sync-file", str(request), str(tmp_path / "r2.fkb")]),
         (INTEGRITY, district, ["district", "sync-file", str(garbage), str(tmp_path / "r3.fkb")]),
     ]
