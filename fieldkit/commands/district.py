@@ -193,7 +193,8 @@ def worker_list(
         table.add_column(t(column), overflow="fold")
     table.add_column(t("col.cases"), justify="right")
     table.add_column(t("col.last_sync"))
-    table.add_column(t("worker.col.charter"), overflow="fold")
+    charter_heading = t("worker.col.charter")
+    table.add_column(charter_heading, overflow="fold", min_width=len(charter_heading))
     for r in records:
         state_ = charters[r.worker.id]
         shown = state_.accepted_version or "—"

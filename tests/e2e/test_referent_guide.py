@@ -96,7 +96,7 @@ class ReferentWorld:
     def lea_enrols(self) -> None:
         """Léa, on her laptop, with the sheet the previous block printed."""
         (code,) = set(CODE.findall(self.last_out))
-        charter = self.district("charter", "show")["sha256"]
+        charter = self.district("charter", "show")["charter"]["sha256"]
         self._json(self.lea_env, "init")
         done = self.lea("enrol", code, "--server", self.server.url, "--accept-charter", charter)
         assert done["status"] == "enrolled", done
@@ -107,7 +107,7 @@ class ReferentWorld:
         (case,) = self.lea("case", "list")
         for kind, extra in (
             ("interview", ["--attendance", "kept"]),
-            ("concern", ["--level", "high"]),
+            ("concern", ["--concern-level", "high"]),
         ):
             self.lea(
                 "followup", "add", case["reference"], "--kind", kind, "--summary", "Noté.", *extra
