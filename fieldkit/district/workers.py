@@ -17,6 +17,7 @@ from fieldkit import rules
 from fieldkit.crypto.enrolment import secret_hash
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.dates import now_stamp
+from fieldkit.district import units
 from fieldkit.errors import NotFound, UsageError
 from fieldkit.model import KnownWorker, Worker, WorkerStatus
 from fieldkit.replica import meta
@@ -107,6 +108,7 @@ def insert_pending(
     """A pending worker whose code's secret is `secret` (only its hash is kept), audited;
     in the caller's transaction. Its id and its code's expiry (Unix seconds)."""
     rules.check_named({"display_name": name.strip(), "unit": unit.strip()})
+    unit = units.check(conn, unit)  # as the list spells it; a typo is refused
     worker_id = "wk-" + uuid.uuid4().hex[:12]
     expires = int(time.time()) + ttl_hours * 3600
     conn.execute(

@@ -53,6 +53,19 @@ def test_a_typo_in_a_unit_is_refused_with_the_closest_unit(quick: Cli, french) -
     refused(quick.district_run("unit", "add", "ut nord"), USAGE)
 
 
+def test_a_new_worker_s_unit_is_checked_against_the_list_too(quick: Cli, french) -> None:
+    quick.district("unit", "add", "UT Sud")
+    before = quick.district("worker", "list")
+    line = refused(
+        quick.district_run("worker", "add", "--name", "Inès K.", "--unit", "ut sdu"), USAGE
+    )
+    assert line == "fieldkit: Unité inconnue : ut sdu. Vouliez-vous dire « UT Sud » ?"
+    assert quick.district("worker", "list") == before  # nobody added, no code spent
+    added = quick.district("worker", "add", "--name", "Inès K.", "--unit", "ut sud")
+    (shown,) = [w for w in quick.district("worker", "list") if w["id"] == added["id"]]
+    assert shown["unit"] == "UT Sud"
+
+
 def test_a_district_without_a_list_takes_units_as_typed_and_says_how_to_start_one(
     quick: Cli, french
 ) -> None:
