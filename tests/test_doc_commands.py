@@ -19,7 +19,7 @@ import typer
 from fieldkit import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-GUIDES = ["docs/guide.md", "docs/guide-intervenant.md", "README.md"]
+GUIDES = ["docs/guide.md", "docs/guide-intervenant.md", "docs/guide-referent.md", "README.md"]
 INLINE = re.compile(r"`([^`\n]+)`")
 FENCED = re.compile(r"```\w*\n.*?```", re.S)
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)")
