@@ -262,6 +262,41 @@ def main() -> None:
             demo.run("karim", "conflicts", "list")
             demo.run("district", "district", "case", "list")
 
+            demo.say("demo.step.meeting")
+            out = demo.run(
+                "district",
+                "district",
+                "meeting",
+                "new",
+                "+7d",
+                "--kind",
+                "restricted",
+                "--json",
+                capture=True,
+            )
+            meeting = json.loads(out)["reference"]
+            demo.run("district", "district", "meeting", "agenda", meeting)
+            demo.run(
+                "district",
+                "district",
+                "meeting",
+                "decide",
+                meeting,
+                reference,
+                "--measure",
+                "Consultation au CMP",
+                "--measure",
+                "Accompagnement vers la mission locale",
+                "--referent",
+                "CMP Nord",
+                "--next-review",
+                "+60d",
+            )
+            demo.run("lea", "sync")
+            demo.run("lea", "case", "measure", reference, "1", "--state", "en cours")
+            demo.run("lea", "sync")
+            demo.run("district", "district", "meeting", "close", meeting)
+
             demo.say("demo.step.summary")
             demo.run("lea", "case", "summary", reference)
             pdf = root / f"{reference}.pdf"

@@ -340,6 +340,7 @@ MESSAGES: dict[str, str | Plural] = {
     "demo.step.offline": "Offline, each records follow-ups and both change the situation",
     "demo.step.sync": "Back online: sync over HTTPS",
     "demo.step.conflict": "The concurrent edit is a conflict, never silent: Léa settles it",
+    "demo.step.meeting": "The Prevention Group meets: its decision reaches the team, which reports a measure under way",
     "demo.step.summary": "The case summary for the review meeting (terminal, then PDF)",
     "demo.pdf": "PDF written: {path} ({size} bytes, owner-only; removed with the demo folder)",
     "demo.done": "Demo finished in {seconds} s; server stopped, temporary folder removed.",
