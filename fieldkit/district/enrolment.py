@@ -17,6 +17,7 @@ from fieldkit.district import workers
 from fieldkit.errors import Refused
 from fieldkit.model import Worker, WorkerStatus
 from fieldkit.replica import meta
+from fieldkit.replica.columns import seal, unseal
 from fieldkit.store.db import Connection, transaction
 from fieldkit.sync.enrolment import (
     IDENTITY_FORMAT,
@@ -73,9 +74,11 @@ def issue(
             charter=charter,
         )
         document = identity_document(identity)
+        # The district's name and the charter: sealed on PostgreSQL, like every text.
+        lookup, text = enrolment_crypto.lookup(secret), document.decode()
         conn.execute(
             "INSERT INTO enrol_offers (lookup, worker_id, document, expires) VALUES (?, ?, ?, ?)",
-            (enrolment_crypto.lookup(secret), worker_id, document.decode(), expires),
+            (lookup, worker_id, seal(conn, "enrol_offers", "document", lookup, text), expires),
         )
     code = encode_short(secret, enrolment_crypto.commitment(secret, document))
     worker = workers.get(conn, worker_id).worker
@@ -95,4 +98,4 @@ def document_for(conn: Connection, lookup: str, now: float | None = None) -> byt
     pending = record.worker.status == WorkerStatus.PENDING and not record.code_used
     if not pending or record.code_expires < moment:
         raise Refused("enrol.unknown_code")
-    return row[1].encode()
+    return unseal(conn, "enrol_offers", "document", lookup, row[1]).encode()

@@ -47,6 +47,8 @@ SEALED: dict[str, dict[str, Callable[[Row], str]]] = {
     "meeting_attendees": {"name": lambda r: r["id"]},
     "meeting_events": {"reason": lambda r: str(r["id"]), "content": lambda r: str(r["id"])},
     "units": {"name": lambda r: r["id"]},
+    "charters": {"text": lambda r: r["version"]},
+    "enrol_offers": {"document": lambda r: r["lookup"]},
     "refusals": {
         "change": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
         "decision_reason": lambda r: row_key(r["worker_id"], r["origin"], str(r["seq"])),
