@@ -536,10 +536,11 @@ def case_unassign(
 def case_close(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
-    reason: str = typer.Option(..., "--reason", help=t("help.opt.close_reason")),
+    reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.close_reason")),
 ) -> None:
+    why = read_text_option(reason, "--reason", "prompt.close_reason", required=True)
     with _open(ctx) as store:
-        item = store.close_case(case, reason)
+        item = store.close_case(case, why or "")
     console().print(t("district.closed", reference=item.reference))
 
 

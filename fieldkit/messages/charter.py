@@ -47,7 +47,7 @@ MESSAGES: dict[str, str | Plural] = {
     "charter.status_queued": "Your acceptance of the confidentiality charter (version {version}) leaves at the next sync.",
     "charter.none_offered": "The district has not offered you a charter to accept.",
     "charter.already_accepted": "You have already accepted the charter version {version}; it leaves at the next sync.",
-    "charter.type_to_accept": "To accept this charter, type \"{phrase}\" (anything else: not accepted)",
+    "charter.type_to_accept": 'To accept this charter, type "{phrase}" (anything else: not accepted)',
     "charter.accept_phrase": "I accept",
     "charter.not_accepted": "charter not accepted: nothing changed",
     "charter.wrong_hash": "--accept-charter names another text than the charter offered (sha256 {sha256}): read it with `fieldkit charter show`",
