@@ -16,8 +16,8 @@ from datetime import datetime
 
 from fieldkit.dates import show_day, show_moment
 from fieldkit.i18n import t
-from fieldkit.summary.pdf import _MARGIN, MARK, WIDTH, Fonts, PagedPDF, Style, render_document
-from fieldkit.summary.recovery_sheet import qr_png
+from fieldkit.summary.pdf import _MARGIN, MARK, WIDTH, Fonts, Style, render_document
+from fieldkit.summary.sheet import SheetPDF, qr_png
 
 _CODE_FONT = "courier"  # a core font: the code is ASCII, every character as wide
 _QR_SIZE = 55.0  # mm
@@ -47,7 +47,7 @@ def render_enrolment_sheet(sheet: EnrolmentSheet) -> bytes:
     return render_document(lambda fonts: _SheetPDF(sheet, fonts))
 
 
-class _SheetPDF(PagedPDF):
+class _SheetPDF(SheetPDF):
     def __init__(self, sheet: EnrolmentSheet, fonts: Fonts) -> None:
         reference = t("enrol.sheet.reference", id=sheet.worker_id)
         printed = t("enrol.sheet.made", day=show_day(sheet.made_at.date()))
@@ -96,24 +96,3 @@ class _SheetPDF(PagedPDF):
         self._title(t("enrol.sheet.how_title"))
         for key in ("enrol.sheet.how_online", "enrol.sheet.how_file", "enrol.sheet.destroy"):
             self._paragraph("• " + t(key), Style(size=9.5))
-
-    def _facts(self, facts: list[tuple[str, str]]) -> None:
-        for label, value in facts:
-            self._font(Style(size=10, bold=True))
-            self.set_x(_MARGIN)
-            self.cell(42, 6, self._clean(label))
-            self._font(Style(size=10))
-            self.cell(WIDTH - 42, 6, self._clean(value))
-            self.ln(6)
-
-    def _paragraph(
-        self, text: str, style: Style, *, width: float = WIDTH, x: float | None = _MARGIN
-    ) -> None:
-        from fpdf.enums import XPos, YPos
-
-        self._font(style)
-        left = self.get_x() if x is None else x
-        self.set_x(left)
-        height = style.size * 0.3528 * 1.35
-        self.multi_cell(width, height, self._clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1)

@@ -13,12 +13,10 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-import segno
-from fpdf.enums import XPos, YPos
-
 from fieldkit.dates import show_day
 from fieldkit.i18n import t
-from fieldkit.summary.pdf import _MARGIN, MARK, WIDTH, Fonts, PagedPDF, Style, render_document
+from fieldkit.summary.pdf import _MARGIN, MARK, WIDTH, Fonts, Style, render_document
+from fieldkit.summary.sheet import SheetPDF, qr_png
 
 _KEY_FONT = "courier"  # a core font: the key is ASCII, and every character is as wide
 _QR_SIZE = 62.0  # mm: at this size a phone reads a version-13 code from a printed page
@@ -48,15 +46,7 @@ def render_recovery_sheet(sheet: RecoverySheet) -> bytes:
     return render_document(lambda fonts: _SheetPDF(sheet, fonts))
 
 
-def qr_png(text: str) -> bytes:
-    """`text` as a QR code (error correction M), a PNG image."""
-    code = segno.make(text, error="m", micro=False)
-    buffer = io.BytesIO()
-    code.save(buffer, kind="png", scale=6, border=4)
-    return buffer.getvalue()
-
-
-class _SheetPDF(PagedPDF):
+class _SheetPDF(SheetPDF):
     def __init__(self, sheet: RecoverySheet, fonts: Fonts) -> None:
         reference = t("recovery.sheet.reference", generation=sheet.generation)
         printed = t("recovery.sheet.made", day=show_day(sheet.created_at.date()))
@@ -98,22 +88,3 @@ class _SheetPDF(PagedPDF):
         self._title(t("recovery.sheet.use_title"))
         for key in ("recovery.sheet.use", "recovery.sheet.typing", "recovery.sheet.audited"):
             self._paragraph("• " + t(key), Style(size=9.5))
-
-    def _facts(self, facts: list[tuple[str, str]]) -> None:
-        for label, value in facts:
-            self._font(Style(size=10, bold=True))
-            self.set_x(_MARGIN)
-            self.cell(42, 6, self._clean(label))
-            self._font(Style(size=10))
-            self.cell(WIDTH - 42, 6, self._clean(value))
-            self.ln(6)
-
-    def _paragraph(
-        self, text: str, style: Style, *, width: float = WIDTH, x: float | None = _MARGIN
-    ) -> None:
-        self._font(style)
-        left = self.get_x() if x is None else x
-        self.set_x(left)
-        height = style.size * 0.3528 * 1.35
-        self.multi_cell(width, height, self._clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1)
