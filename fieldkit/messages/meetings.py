@@ -95,7 +95,7 @@ MESSAGES: dict[str, str | Plural] = {
     "meeting.add_or_remove": "give either --add NAME or --remove NAME",
     "meeting.attendee_added": "Attendee added: {name} ({institution}).",
     "meeting.attendee_removed": "Attendee removed: {name} ({institution}).",
-    "meeting.attendee_no_charter": "No signed confidentiality charter: the minutes will say so (NOT SIGNED).",
+    "meeting.attendee_no_charter": "No signed confidentiality charter: the minutes will say so.",
     "meeting.attendee_not_found": "no such attendee at meeting {ref}",
     "meeting.attendee_ambiguous": "several attendees have that name: {candidates}; remove one by its id (--remove ID)",
     "meeting.charter_signed": "signed on {date}",
