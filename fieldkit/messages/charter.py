@@ -22,7 +22,7 @@ MESSAGES: dict[str, str | Plural] = {
     # `district charter set|show`
     "charter.set_done": "Confidentiality charter version {version} set (sha256 {sha256}). Each enrolled worker is offered it at their next sync.",
     "charter.show.version": "Charter version",
-    "charter.show.sha256": "SHA-256 of the text (what --accept-charter names):",
+    "charter.show.sha256": "SHA-256 of the text accepted (the value --accept-charter expects):",
     "charter.show.set_at": "Set on",
     "charter.show.current": "current",
     "charter.show.accepted": Plural(

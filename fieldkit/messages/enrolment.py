@@ -8,7 +8,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.opt.enrol_district_file": "The district identity file handed over with the code (on the USB key), to enrol without the network.",
     "help.opt.enrol_accept_charter": "Accept the district's confidentiality charter in a script, naming the exact text by its SHA-256.",
     "help.opt.worker_add_to_file": "Also write the district identity file here, to carry on a USB key next to the code (enrolment by file).",
-    "help.opt.worker_add_sheet": "Also print the enrolment sheet (PDF) here: the code, its QR code, the fingerprint to compare, the charter's hash, the expiry.",
+    "help.opt.worker_add_sheet": "Also write the enrolment sheet (PDF) to this file: the code, its QR code, the fingerprint to compare, the charter's hash, the expiry.",
     "enrol.unknown_code": "enrolment refused: no pending enrolment for this code (mistyped, already used, expired or revoked)",
     "enrol.identity_mismatch": "the district identity does not match the code: the code is mistyped, or the file or the server is not your district's; nothing was sent",
     "enrol.tls_mismatch": "the server's certificate is not the one the code commits to: this is not your district's server; nothing was sent",

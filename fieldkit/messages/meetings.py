@@ -53,8 +53,8 @@ MESSAGES: dict[str, str | Plural] = {
     "meeting.not_found": "no meeting '{ref}' (see district meeting list)",
     "meeting.ambiguous": "several meetings on {ref}: {candidates}; give the reference",
     "meeting.is_closed": (
-        "meeting {ref} is closed: its minutes are frozen. Reopen it with"
-        " district meeting amend {ref} --reason"
+        "meeting {ref} is closed: its minutes are frozen. To change them, reopen it"
+        " saying why: fieldkit district meeting amend {ref}"
     ),
     "meeting.already_closed": "meeting {ref} is already closed",
     "meeting.not_closed": "meeting {ref} is not closed: nothing to amend",
@@ -95,9 +95,9 @@ MESSAGES: dict[str, str | Plural] = {
     "meeting.add_or_remove": "give either --add NAME or --remove NAME",
     "meeting.attendee_added": "Attendee added: {name} ({institution}).",
     "meeting.attendee_removed": "Attendee removed: {name} ({institution}).",
-    "meeting.attendee_no_charter": "No signed confidentiality charter: this attendee is flagged.",
+    "meeting.attendee_no_charter": "No signed confidentiality charter: the minutes will say so.",
     "meeting.attendee_not_found": "no such attendee at meeting {ref}",
-    "meeting.attendee_ambiguous": "several attendees have that name: {candidates}; give the id",
+    "meeting.attendee_ambiguous": "several attendees have that name: {candidates}; remove one by its id (--remove ID)",
     "meeting.charter_signed": "signed on {date}",
     "meeting.charter_missing": "NOT SIGNED",
     "meeting.charters_missing": Plural(
