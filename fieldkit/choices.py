@@ -138,6 +138,13 @@ def word(member: StrEnum, language: str) -> str:
     return member.value
 
 
+def shown_default(member: StrEnum) -> str:
+    """An option's default as its help shows it: the word of the screen's language."""
+    from fieldkit.i18n import current_language
+
+    return word(member, current_language())
+
+
 def listing(enum: type[StrEnum], language: str | None = None) -> str:
     """The choices of `enum`, in the language of the screen, for a help text or an error."""
     from fieldkit.i18n import current_language

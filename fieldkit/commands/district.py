@@ -244,7 +244,10 @@ def case_add(
     ),
     reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.reason")),
     priority: str = typer.Option(
-        "normal", "--priority", help=t("help.opt.priority", choices=choices.listing(Priority))
+        "normal",
+        "--priority",
+        help=t("help.opt.priority", choices=choices.listing(Priority)),
+        show_default=choices.shown_default(Priority.NORMAL),
     ),
     next_review: str | None = typer.Option(None, "--next-review", help=t("help.opt.next_review")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),

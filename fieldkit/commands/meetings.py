@@ -61,7 +61,10 @@ def meeting_new(
     ctx: typer.Context,
     when: str = typer.Argument(..., metavar="DATE", help=t("help.arg.meeting_date")),
     kind: str = typer.Option(
-        "plenary", "--kind", help=t("help.opt.meeting_kind", choices=choices.listing(MeetingKind))
+        "plenary",
+        "--kind",
+        help=t("help.opt.meeting_kind", choices=choices.listing(MeetingKind)),
+        show_default=choices.shown_default(MeetingKind.PLENARY),
     ),
     title: str | None = typer.Option(None, "--title", help=t("help.opt.meeting_title")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
@@ -141,7 +144,7 @@ def _state(meeting: Meeting) -> str:
 @meeting_app.command("show", help=t("help.meeting_show"))
 def meeting_show(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.district import meetings
@@ -228,7 +231,7 @@ def _agenda_table(agenda: list[MeetingItem]):
 @meeting_app.command("agenda", help=t("help.meeting_agenda"))
 def meeting_agenda(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
     add: list[str] | None = typer.Option(None, "--add", help=t("help.opt.agenda_add")),
     remove: list[str] | None = typer.Option(None, "--remove", help=t("help.opt.agenda_remove")),
     no_contact_days: int | None = typer.Option(
@@ -257,10 +260,12 @@ def meeting_agenda(
 @meeting_app.command("attendee", help=t("help.meeting_attendee"))
 def meeting_attendee(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
-    add: str | None = typer.Option(None, "--add", metavar="NAME", help=t("help.opt.attendee_add")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
+    add: str | None = typer.Option(
+        None, "--add", metavar=t("metavar.name"), help=t("help.opt.attendee_add")
+    ),
     remove: str | None = typer.Option(
-        None, "--remove", metavar="NAME", help=t("help.opt.attendee_remove")
+        None, "--remove", metavar=t("metavar.name"), help=t("help.opt.attendee_remove")
     ),
     institution: str | None = typer.Option(None, "--institution", help=t("help.opt.institution")),
     charter_signed: str | None = typer.Option(
@@ -294,7 +299,7 @@ def meeting_attendee(
 @meeting_app.command("decide", help=t("help.meeting_decide"))
 def meeting_decide(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
     case: str = typer.Argument(..., help=t("help.arg.case")),
     measure: list[str] | None = typer.Option(None, "--measure", help=t("help.opt.measure")),
     referent: str | None = typer.Option(None, "--referent", help=t("help.opt.decision_referent")),
@@ -342,7 +347,7 @@ def meeting_decide(
 @meeting_app.command("minutes", help=t("help.meeting_minutes"))
 def meeting_minutes(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
     fmt: str | None = typer.Option(None, "--format", "-f", help=t("help.opt.format")),
     output: Path | None = typer.Option(None, "--output", "-o", help=t("help.opt.output")),
     with_names: bool = typer.Option(False, "--with-names", help=t("help.opt.with_names")),
@@ -382,7 +387,7 @@ def meeting_minutes(
 @meeting_app.command("close", help=t("help.meeting_close"))
 def meeting_close(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.district import meetings
@@ -398,7 +403,7 @@ def meeting_close(
 @meeting_app.command("amend", help=t("help.meeting_amend"))
 def meeting_amend(
     ctx: typer.Context,
-    meeting: str = typer.Argument(..., metavar="MEETING", help=t("help.arg.meeting")),
+    meeting: str = typer.Argument(..., metavar=t("metavar.meeting"), help=t("help.arg.meeting")),
     reason: str | None = typer.Option(None, "--reason", help=t("help.opt.amend_reason")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
@@ -436,7 +441,7 @@ def institution_list(
 @institution_app.command("add", help=t("help.institution_add"))
 def institution_add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="NAME", help=t("help.arg.institution")),
+    name: str = typer.Argument(..., metavar=t("metavar.name"), help=t("help.arg.institution")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.district import meetings

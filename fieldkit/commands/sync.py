@@ -394,7 +394,7 @@ def _charter_accepted(parsed, given: str | None, as_json: bool) -> str | None:
         raise Refused("enrol.charter_not_accepted_script", sha256=offer.sha256)
     out = err_console()
     out.print(t("enrol.charter_intro", version=plain(offer.version), sha256=offer.sha256))
-    out.print(plain(offer.text))  # the district's text: data, never markup
+    out.print(plain(offer.text, multiline=True))  # the district's text: data, never markup
     from fieldkit.commands.prompts import ask_line
 
     answer = ask_line(t("enrol.charter_prompt"))

@@ -4,6 +4,8 @@
 from fieldkit.messages.plural import Plural
 
 MESSAGES: dict[str, str | Plural] = {
+    "metavar.meeting": "MEETING",
+    "metavar.name": "NAME",
     # Help
     "help.district_meeting": "The group's meetings: agenda, attendees, decisions, minutes.",
     "help.district_institution": "The institutions meeting attendees come from.",
