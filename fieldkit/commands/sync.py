@@ -275,6 +275,9 @@ def _report(result: worker_side.SyncResult, as_json: bool) -> None:
                 date=show_iso_day(notice["at"][:10]) if notice["at"] else "—",
             )
             console().print(plain(line), style="bold")
+        for arrived in result.cell_decisions:
+            line = t_n("sync.cell_decisions", arrived["count"], reference=arrived["reference"])
+            console().print(plain(line), style="bold")
         if result.grants_refused:
             err_console().print(t_n("sync.grants_refused", result.grants_refused))
         _report_refusals(result)

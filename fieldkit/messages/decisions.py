@@ -6,6 +6,10 @@ is shown (worker `case show`, the summaries, `district case show`, the cell summ
 from fieldkit.messages.plural import Plural
 
 MESSAGES: dict[str, str | Plural] = {
+    "sync.cell_decisions": Plural(
+        "A decision of the Prevention Group arrived on {reference}: see `fieldkit case show {reference}`.",
+        "{count} decisions of the Prevention Group arrived on {reference}: see `fieldkit case show {reference}`.",
+    ),
     # Audit words.
     "action.decide": "group decision recorded",
     "object.measure": "measure",

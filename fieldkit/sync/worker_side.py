@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fieldkit.crypto.charter import charter_hash
 from fieldkit.crypto.identity import PublicIdentity
@@ -23,7 +24,7 @@ from fieldkit.dates import now_stamp
 from fieldkit.errors import BundleRejected, Busy, ClockSkew, Refused, UsageError
 from fieldkit.model import Change
 from fieldkit.paths import write_private_file
-from fieldkit.replica import cases, changelog, clock, conflicts, merge, meta
+from fieldkit.replica import cases, changelog, clock, conflicts, decisions, merge, meta
 from fieldkit.replica.digest import state_digest
 from fieldkit.store import audit, known_workers, refusals, resealing, team
 from fieldkit.store import charter as device_charter
@@ -83,6 +84,9 @@ class SyncResult:
     # acceptance this sync carried (issue 17).
     charter: dict[str, str] | None = None
     charter_refused: str = ""
+    # The cases on which the Prevention Group's decisions arrived in this sync, by
+    # reference, each once (issue 17): {"case_id", "reference", "count"}.
+    cell_decisions: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -103,6 +107,7 @@ class SyncResult:
             "retaken": self.retaken,
             "charter": self.charter,
             "charter_refused": self.charter_refused,
+            "cell_decisions": self.cell_decisions,
         }
 
     def add(self, other: SyncResult) -> None:
@@ -122,6 +127,7 @@ class SyncResult:
         self.retaken += other.retaken
         self.charter = other.charter
         self.charter_refused = other.charter_refused or self.charter_refused
+        self.cell_decisions.extend(other.cell_decisions)
 
 
 DAY_MS = 86_400_000
@@ -384,6 +390,7 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
             for c in reply.changes
             if c.entity == "notice" and c.id in fresh and changelog.seen(conn, c.id)
         ]
+        result.cell_decisions = _arrived_decisions(conn, reply.changes, fresh)
         result.received = max(0, applied.applied - again)
         result.conflicts = len([c for c in applied.conflicts if c.id not in known])
         resealing.set_retaken(store, retaken)
@@ -692,3 +699,15 @@ def enrolment_from(
     if not code.url and server:
         code = code.model_copy(update={"url": server})
     return code
+
+
+def _arrived_decisions(conn, changes: list[Change], fresh: set[str]) -> list[dict[str, Any]]:
+    """The cases on which decisions of the cell arrived now and were taken, with how many."""
+    counts: dict[str, int] = {}
+    for c in changes:
+        if c.entity == decisions.DECISION and c.id in fresh and changelog.seen(conn, c.id):
+            counts[c.case_id] = counts.get(c.case_id, 0) + 1
+    return [
+        {"case_id": case_id, "reference": cases.reference_of(conn, case_id) or case_id, "count": n}
+        for case_id, n in counts.items()
+    ]

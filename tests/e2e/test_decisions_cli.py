@@ -225,3 +225,21 @@ def test_a_measure_text_is_shown_as_data(world: World) -> None:
     screen = run(fk, world, "a", "case", "show", world.reference)
     assert "[bold]Mesure[/bold]" in screen
     assert "\u202e" not in screen
+
+
+def test_sync_says_on_which_case_a_decision_arrived_once(world: World) -> None:
+    fk = Fieldkit()
+    decide_by_cli(fk, world, date.today() + timedelta(days=9))
+    _, first = file_sync(fk, world, "a", "decided")
+    assert [(d["reference"], d["count"]) for d in first["cell_decisions"]] == [(world.reference, 1)]
+    _, again = file_sync(fk, world, "a", "again")
+    assert again["cell_decisions"] == []
+    # On the screen, in French, with the command that shows the decisions.
+    record_decision(world, date.today() + timedelta(days=20))
+    home, session = world.homes["b"], world.sessions["b"]
+    outgoing, reply = world.root / "b-out.fkb", world.root / "b-in.fkb"
+    fk.json(home, "sync", "--to-file", str(outgoing), session=session)
+    fk.json(world.district_home, "district", "sync-file", str(outgoing), str(reply))
+    screen = fk.ok(home, "sync", "--from-file", str(reply), session=session).stdout
+    expected = f"2 nouvelles décisions de la cellule sur {world.reference} : voyez"
+    assert expected in " ".join(screen.split())
