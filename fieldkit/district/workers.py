@@ -179,6 +179,10 @@ def find(conn: Connection, ref: str) -> WorkerRecord:
         parts = [r for r in everyone if _holds(fold(r.worker.name), wanted)]
         if parts:
             return _one(parts, text)
+    # A name mistyped (« lea martn »): the closest one, as units suggest theirs.
+    suggestion = units.closest(text, [r.worker.name for r in everyone])
+    if suggestion is not None:
+        raise NotFound("worker.not_found_suggest", ref=text, suggestion=suggestion)
     raise NotFound("worker.not_found", ref=text)
 
 

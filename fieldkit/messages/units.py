@@ -4,6 +4,7 @@ workers (fieldkit/district/units.py, fieldkit/commands/units.py, commands/correc
 from fieldkit.messages.plural import Plural
 
 MESSAGES: dict[str, str | Plural] = {
+    "worker.not_found_suggest": "no worker {ref}. Did you mean “{suggestion}”?",
     # The unit list
     "help.district_unit": "The district's Territorial Units: add, list, rename.",
     "help.district_unit_add": "Add a unit to the district's list.",

@@ -218,7 +218,11 @@ def test_case_assign_finds_a_worker_by_a_name_without_accents_and_by_a_prefix(
     assert "Karim Benali" in said.stdout
     # The hex part of the id alone is a prefix too.
     assert quick.district_run("case", "assign", reference, karim[3:9]).exit_code == 0
-    refused(quick.district_run("case", "assign", reference, "Personne Inconnue"), NOT_FOUND)
+    line = refused(quick.district_run("case", "assign", reference, "Personne Inconnue"), NOT_FOUND)
+    assert "Vouliez-vous dire" not in line  # nobody close: no guess
+    # A mistyped name: refused, with the closest name to type instead.
+    line = refused(quick.district_run("case", "assign", reference, "lea martn"), NOT_FOUND)
+    assert line == "fieldkit: aucun intervenant « lea martn ». Vouliez-vous dire « Léa Martin » ?"
 
 
 def test_several_workers_matching_are_listed_and_nothing_is_done(quick: Cli, french) -> None:
