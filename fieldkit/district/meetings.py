@@ -504,6 +504,10 @@ def add_attendee(
     if len(name) > MAX_NAME:
         raise InvalidValue("value.too_long", field="name", limit=MAX_NAME)
     known = institution_named(conn, institution)
+    from fieldkit.choices import fold
+
+    if any(fold(a.name) == fold(name) for a in attendees(conn, meeting.id)):
+        raise UsageError("meeting.attendee_twice", name=name, meeting=meeting.reference)
     attendee_id = "at-" + uuid.uuid4().hex[:12]
     with transaction(conn):
         conn.execute(
@@ -880,6 +884,16 @@ def decide(
     the case goes on the meeting's agenda."""
     meeting = get(conn, ref)
     check_open(meeting)
+    if next_review is not None and next_review <= meeting.meeting_date:
+        # A review the group sets comes after the meeting that sets it.
+        from fieldkit.dates import show_day
+
+        raise InvalidValue(
+            "meeting.review_before_meeting",
+            field="--next-review",
+            meeting=meeting.reference,
+            day=show_day(meeting.meeting_date),
+        )
     decision = decisions.record(
         conn,
         case_ref,

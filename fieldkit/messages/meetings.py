@@ -4,6 +4,8 @@
 from fieldkit.messages.plural import Plural
 
 MESSAGES: dict[str, str | Plural] = {
+    "meeting.attendee_twice": "{name} already attends meeting {meeting}.",
+    "meeting.review_before_meeting": "the next review must fall after meeting {meeting} ({day}), which sets it.",
     "metavar.meeting": "MEETING",
     "metavar.name": "NAME",
     # Help

@@ -348,6 +348,30 @@ def test_a_decided_case_goes_on_the_agenda(district, cases):
     assert stored_cases.load(district.conn, cases["old-concern"]).status == CaseStatus.ACTIVE
 
 
+def test_an_attendee_comes_once_and_a_review_comes_after_the_meeting(district, cases):
+    meeting = meetings.new(district.conn, MEETING, MeetingKind.PLENARY)
+    meetings.add_attendee(district.conn, meeting.reference, "Marc Juge", "parquet", None)
+    with pytest.raises(UsageError) as twice:
+        meetings.add_attendee(district.conn, meeting.reference, "marc  JUGE", "parquet", None)
+    assert twice.value.key == "meeting.attendee_twice"
+    assert len(meetings.attendees(district.conn, meeting.id)) == 1
+    for day in (MEETING, MEETING - timedelta(days=1)):
+        with pytest.raises(InvalidValue) as early:
+            meetings.decide(
+                district.conn,
+                meeting.reference,
+                "CO-2026-0004",
+                measures=["Bilan"],
+                referent=None,
+                next_review=day,
+                status=None,
+                reason=None,
+                note_for_team=None,
+            )
+        assert early.value.key == "meeting.review_before_meeting"
+    assert meetings.decisions_of(district.conn, meeting.id) == []
+
+
 def test_the_minutes_list_the_workers_whose_charter_acceptance_is_pending(district):
     meeting = meetings.new(district.conn, MEETING, MeetingKind.PLENARY)
     district.add_worker("Léa Martin", "UT Nord")
