@@ -1,6 +1,8 @@
 """The message catalogues, one module per area (see fieldkit/i18n.py)."""
 
 from fieldkit.messages import (
+    access,
+    auditlog,
     cell,
     charter,
     core,
@@ -8,7 +10,10 @@ from fieldkit.messages import (
     district,
     enrolment,
     meetings,
+    passphrases,
     recovery,
+    retention,
+    session,
     store,
     summary,
     sync,
@@ -28,4 +33,9 @@ AREAS = (
     charter.MESSAGES,
     enrolment.MESSAGES,
     units.MESSAGES,
+    session.MESSAGES,
+    passphrases.MESSAGES,
+    auditlog.MESSAGES,
+    retention.MESSAGES,
+    access.MESSAGES,
 )
