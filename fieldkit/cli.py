@@ -297,10 +297,52 @@ agenda.register(app)
 sync.register(app)
 
 
+@app.command("session", help=t("help.session"))
+def session_cmd(ctx: typer.Context) -> None:
+    from fieldkit.commands.common import state
+
+    st = state(ctx)
+    if not st.interactive or not st.stdout_isatty:
+        from fieldkit.errors import UsageError as NeedsTerminal
+
+        raise NeedsTerminal("session.needs_terminal")
+    from fieldkit.commands import session
+
+    root = ctx.find_root()
+    forwarded = ["--home", str(st.home_override)] if st.home_override is not None else []
+    if st.debug:
+        forwarded.append("--debug")
+    assert isinstance(root.command, click.Group)
+    code = session.start(root.command, st, forwarded)
+    raise typer.Exit(code)
+
+
+# The root options that may come before no command at all: `fieldkit --home DIR` alone
+# at a terminal opens the session too.
+_ROOT_VALUES = {"--home", "--passphrase-file"}
+
+
+def _session_wanted(argv: list[str]) -> bool:
+    """`fieldkit` with no command (root options aside), at a terminal."""
+    rest = list(argv)
+    while rest:
+        word = rest.pop(0)
+        if word in _ROOT_VALUES and rest:
+            rest.pop(0)
+        elif word != "--debug" and not any(word.startswith(f"{o}=") for o in _ROOT_VALUES):
+            return False
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def main() -> None:
     # Pydantic plugins would see every value validated (case data included) and finding
     # them scans every installed distribution's entry points at the first model: off.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+    if _session_wanted(sys.argv[1:]):
+        sys.argv.append("session")
     try:
         app()
     except BrokenPipeError:

@@ -7,6 +7,8 @@ silently replaced.
 
     auto_sync = false          # after a write, try a short sync in the background
     auto_sync_timeout = 20     # seconds that background sync may take, at most
+    session_idle_lock = 900    # seconds idle before the interactive session locks itself
+                               # (`config set session_idle_lock 15m`)
 """
 
 from __future__ import annotations
@@ -26,11 +28,16 @@ MAX_CONFIG_BYTES = 64 * 1024
 class Config:
     auto_sync: bool = False
     auto_sync_timeout: int = 20
+    session_idle_lock: int = 15 * 60
 
 
 _TRUE = {"true", "on", "yes", "1", "oui", "vrai"}
 _FALSE = {"false", "off", "no", "0", "non", "faux"}
-_TIMEOUT_RANGE = (2, 300)
+# The whole numbers' ranges; a duration is typed with its unit (90s, 15m, 1h) and kept
+# in seconds.
+_RANGES = {"auto_sync_timeout": (2, 300), "session_idle_lock": (60, 8 * 3600)}
+DURATIONS = frozenset({"session_idle_lock"})
+_UNITS = {"": 60, "s": 1, "m": 60, "min": 60, "h": 3600}
 
 
 def path_of(home: Path) -> Path:
@@ -85,11 +92,35 @@ def parse(key: str, text: str) -> Any:
         if lowered in _FALSE:
             return False
         raise InvalidValue("config.bad_bool", setting=key)
+    if key in DURATIONS:
+        return _in_range(key, _duration(key, text))
     try:
         return _in_range(key, int(text.strip()))
     except ValueError:
-        low, high = _TIMEOUT_RANGE
+        low, high = _RANGES[key]
         raise InvalidValue("config.bad_int", setting=key, low=low, high=high) from None
+
+
+def _duration(key: str, text: str) -> int:
+    """Seconds from "15m", "90s", "1h", "1h30" or a bare number of minutes ("15")."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+)\s*(s|min|m|h)?\s*(?:(\d+)\s*(?:m|min)?)?\s*", text.lower())
+    if match is None or (match.group(3) and match.group(2) != "h"):
+        low, high = _RANGES[key]
+        raise InvalidValue("config.bad_duration", setting=key, low=low // 60, high=high // 3600)
+    seconds = int(match.group(1)) * _UNITS[match.group(2) or ""]
+    return seconds + int(match.group(3) or 0) * 60
+
+
+def shown_duration(seconds: int) -> str:
+    """A duration as a person writes it: 15m, 1h, 1h30, 90s."""
+    if seconds % 60:
+        return f"{seconds}s"
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"{minutes}m"
+    return f"{hours}h{minutes:02d}" if minutes else f"{hours}h"
 
 
 def dump(config: Config) -> str:
@@ -130,7 +161,9 @@ def _checked(key: str, value: Any, path: Path) -> Any:
 
 
 def _in_range(key: str, value: int) -> int:
-    low, high = _TIMEOUT_RANGE
+    low, high = _RANGES[key]
     if not low <= value <= high:
+        if key in DURATIONS:
+            raise InvalidValue("config.bad_duration", setting=key, low=low // 60, high=high // 3600)
         raise InvalidValue("config.bad_int", setting=key, low=low, high=high)
     return value

@@ -21,10 +21,15 @@ def fk(monkeypatch: pytest.MonkeyPatch) -> Fieldkit:
 def test_defaults_set_and_show(tmp_path, fk: Fieldkit) -> None:
     home = tmp_path / "w"
     fk.json(home, "init")
-    assert fk.json(home, "config", "show") == {"auto_sync": False, "auto_sync_timeout": 20}
+    defaults = {"auto_sync": False, "auto_sync_timeout": 20, "session_idle_lock": 900}
+    assert fk.json(home, "config", "show") == defaults
     assert fk.json(home, "config", "set", "auto_sync", "oui")["auto_sync"] is True
     assert fk.json(home, "config", "set", "auto_sync_timeout", "45")["auto_sync_timeout"] == 45
-    assert fk.json(home, "config", "show") == {"auto_sync": True, "auto_sync_timeout": 45}
+    assert fk.json(home, "config", "show") == {
+        **defaults,
+        "auto_sync": True,
+        "auto_sync_timeout": 45,
+    }
     text = (home / "settings.toml").read_text(encoding="utf-8")
     assert "auto_sync = true" in text and "auto_sync_timeout = 45" in text
     assert stat.S_IMODE((home / "settings.toml").stat().st_mode) == 0o600
@@ -64,3 +69,22 @@ def test_a_damaged_settings_file_is_reported_but_never_blocks_a_write(tmp_path, 
     assert "réglages non valide" in fk.ok(home, "status").stdout  # status still works
     (home / "settings.toml").write_text("auto_sync = 3\n", encoding="utf-8")
     assert fk.run(home, "config", "show").exit_code == USAGE
+
+
+def test_the_session_idle_lock_is_a_duration(tmp_path, fk: Fieldkit, monkeypatch) -> None:
+    monkeypatch.setenv("FIELDKIT_LANG", "fr")
+    home = tmp_path / "w"
+    fk.json(home, "init")
+    for typed, seconds in (("15m", 900), ("1h", 3600), ("1h30", 5400), ("90s", 90), ("20", 1200)):
+        assert (
+            fk.json(home, "config", "set", "session_idle_lock", typed)["session_idle_lock"]
+            == seconds
+        )
+    shown = fk.run(home, "config", "show")
+    assert "session_idle_lock = 20m" in shown.stdout
+    assert "la séance se verrouille après 20m d'inactivité" in shown.stdout
+    for wrong in ("10s", "9h", "bientôt", "1m30"):
+        result = fk.run(home, "config", "set", "session_idle_lock", wrong)
+        assert result.exit_code == USAGE, wrong
+        assert "durée attendue" in result.stderr
+    assert fk.json(home, "config", "show")["session_idle_lock"] == 1200

@@ -190,6 +190,9 @@ def test_every_setting_says_what_each_value_means_in_both_languages(key: str) ->
             for state in ("on", "off"):
                 assert text(f"config.{key}.{state}", lang)
                 assert text(f"setting.{key}.{state}", lang)
+        elif key in config.DURATIONS:
+            assert "{duration}" in text(f"config.{key}", lang)
+            assert "{duration}" in text(f"setting.{key}", lang)
         else:
             assert "{count}" in text(f"config.{key}", lang, 2)
             assert "{count}" in text(f"setting.{key}", lang, 1)

@@ -25,7 +25,7 @@ def show(
     console().print(t("config.file", path=str(config.path_of(home))), markup=False)
     for key, value in values.items():
         said = _sentence("setting", key, value)
-        line = f"{key} = {_shown(value)}" + (f"  ({said})" if said else "")
+        line = f"{key} = {_shown(key, value)}" + (f"  ({said})" if said else "")
         console().print(line, markup=False)
 
 
@@ -48,25 +48,32 @@ def set_(
         print_json(updated)
         return
     said = _sentence("config", key, updated[key])
-    console().print(said or t("config.set", key=key, value=_shown(updated[key])), markup=False)
+    console().print(said or t("config.set", key=key, value=_shown(key, updated[key])), markup=False)
 
 
 def _sentence(prefix: str, key: str, value: object) -> str:
     """What a setting's value means, in words: « synchronisation automatique activée ».
     Each setting has a message per value (`<prefix>.<key>.on|off`) or a counted one
     (`<prefix>.<key>`); "" for a setting that has none yet."""
+    from fieldkit import config
     from fieldkit.i18n import catalogue
 
     if isinstance(value, bool):
         key = f"{prefix}.{key}.{'on' if value else 'off'}"
         return t(key) if key in catalogue() else ""
+    if isinstance(value, int) and key in config.DURATIONS:
+        return t(f"{prefix}.{key}", duration=_shown(key, value))
     key = f"{prefix}.{key}"
     if isinstance(value, int) and key in catalogue():
         return t_n(key, value)
     return ""
 
 
-def _shown(value: object) -> str:
+def _shown(key: str, value: object) -> str:
+    from fieldkit import config
+
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and key in config.DURATIONS:
+        return config.shown_duration(value)
     return str(value)

@@ -102,6 +102,10 @@ def register(app: typer.Typer) -> None:
         from fieldkit.store.passphrase import unlock
 
         st = state(ctx)
+        if st.stdout_isatty and not as_json:
+            # The token on a terminal is lost to the shell: only `eval "$(fieldkit unlock)"`
+            # (stdout a pipe) gives it one. Said before the passphrase is asked.
+            raise UsageError("unlock.not_in_eval")
         token, expires = unlock(st.home, st.credentials(), parse_duration(ttl))
         until = show_moment(datetime.fromtimestamp(expires))
         if as_json:

@@ -11,7 +11,7 @@ MESSAGES: dict[str, str | Plural] = {
     "help.status": "Show the store, your identity and what is waiting to sync.",
     "help.config": "Show or change your settings.",
     "help.config_show": "Show your settings.",
-    "help.config_set": "Change a setting (auto_sync on|off, auto_sync_timeout SECONDS).",
+    "help.config_set": "Change a setting (auto_sync on|off, auto_sync_timeout SECONDS, session_idle_lock 15m).",
     # The placeholders of the help and usage lines (click's own are English words).
     "metavar.command": "COMMAND [ARGS]...",
     "metavar.command_optional": "[COMMAND] [ARGS]...",

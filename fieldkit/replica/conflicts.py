@@ -177,6 +177,11 @@ def mark_resolved(
         )
 
 
+def open_count(conn: Connection) -> int:
+    """How many conflicts wait to be settled."""
+    return conn.execute("SELECT count(*) FROM conflicts WHERE resolved = 0").fetchone()[0]
+
+
 def listing(
     conn: Connection, *, case_id: str | None = None, include_resolved: bool = False
 ) -> list[Conflict]:

@@ -82,6 +82,16 @@ def status(store: WorkerStore) -> StoreStatus:
     )
 
 
+def glance(store: WorkerStore) -> tuple[str | None, int, int, str | None]:
+    """(worker name, changes waiting to sync, open conflicts, last sync): the status
+    line of the interactive session, a few indexed reads after each command."""
+    c = store.conn
+    unsynced = changelog.count_of_origin_above(
+        c, store.replica_id, meta.get_int(c, "acked_seq"), work_only=True
+    )
+    return meta.get(c, "worker_name"), unsynced, conflicts.open_count(c), meta.get(c, "last_sync")
+
+
 def list_cases(
     store: WorkerStore, status: CaseStatus | None = None, search: str | None = None
 ) -> list[Case]:

@@ -82,6 +82,18 @@ def resume_session(
     return None if key is None else (key, expires)
 
 
+def end_session(home: Path, store_id: str, token: str) -> bool:
+    """Remove the session file of this one token; True when there was one."""
+    parsed = parse_token(token)
+    if parsed is None:
+        return False
+    path = sessions_dir(home, store_id) / f"{parsed[0]}.json"
+    if not path.exists():
+        return False
+    _shred(path)
+    return True
+
+
 def end_sessions(home: Path, store_id: str) -> int:
     """Remove every session file of the store; returns how many there were."""
     directory = sessions_dir(home, store_id)

@@ -44,6 +44,13 @@ from fieldkit.store.trail import AuditTrail
 
 KIND = "worker"
 
+# The store the interactive session holds open, by its home (WorkerStore.hold).
+_HELD: dict[Path, WorkerStore] = {}
+
+
+def _held_key(home: Path) -> Path:
+    return home.expanduser().absolute()
+
 
 class WorkerStore(ReplicaStore):
     """An open worker store. Use as a context manager, or call close()."""
@@ -80,7 +87,14 @@ class WorkerStore(ReplicaStore):
 
     @classmethod
     def open(cls, home: Path, credentials: Credentials) -> WorkerStore:
-        """Open with the session if one is live, else with the passphrase."""
+        """Open with the session if one is live, else with the passphrase.
+
+        Inside the interactive session (fieldkit/commands/session.py) the store it holds
+        open is given instead: each command pays for its own work only.
+        """
+        held = _HELD.get(_held_key(home))
+        if held is not None:
+            return held
         unlocked = access.data_key(home, KIND, credentials)
         return cls.from_key(
             home, unlocked.keyfile.store_id, unlocked.data_key, unlocked.session_expires
@@ -101,7 +115,25 @@ class WorkerStore(ReplicaStore):
 
     def close(self) -> None:
         self.trail.close()
+        if _HELD.get(_held_key(self.home)) is self:
+            return  # held open for the interactive session: `release` closes it
         self.conn.close()
+
+    def hold(self) -> None:
+        """Keep this store open for every command of this process until `release`."""
+        _HELD[_held_key(self.home)] = self
+
+    def release(self) -> None:
+        """Stop holding the store open, and close it; its data key is forgotten."""
+        if _HELD.get(_held_key(self.home)) is self:
+            del _HELD[_held_key(self.home)]
+        self._data_key = b""
+        self.close()
+
+    def glance(self) -> tuple[str | None, int, int, str | None]:
+        """What a status line shows, cheaply: (worker name, changes waiting to sync, open
+        conflicts, last sync as ISO text)."""
+        return reading.glance(self)
 
     # Identity
 

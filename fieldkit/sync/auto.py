@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
@@ -28,6 +29,10 @@ from fieldkit.store.session import SESSION_ENV
 if TYPE_CHECKING:
     from fieldkit.store.worker import WorkerStore
 
+# Set by the interactive session (fieldkit/commands/session.py), which syncs in a thread
+# of its own process with the data key it holds: no process to start, no session file.
+in_process: Callable[[WorkerStore], None] | None = None
+
 
 def after_write(store: WorkerStore) -> bool:
     """Start the background sync if it applies; True when one was started."""
@@ -37,7 +42,14 @@ def after_write(store: WorkerStore) -> bool:
         settings = config.load(store.home)
     except FieldkitError:
         return False  # a damaged settings file never stops a write; `config show` says why
-    if not settings.auto_sync or not can_run(store):
+    if not settings.auto_sync:
+        return False
+    if in_process is not None:
+        if not can_run(store, unattended=True):
+            return False
+        in_process(store)
+        return True
+    if not can_run(store):
         return False
     command = [sys.executable, "-m", "fieldkit", "--home", str(store.home), "sync", "--auto"]
     subprocess.Popen(
@@ -51,9 +63,11 @@ def after_write(store: WorkerStore) -> bool:
     return True
 
 
-def can_run(store: WorkerStore) -> bool:
+def can_run(store: WorkerStore, *, unattended: bool = False) -> bool:
+    """Enrolled with a server, not revoked, and able to open the store without a person
+    (`unattended`: the caller holds the key)."""
     district = json.loads(meta.get(store.conn, "district") or "{}")
     enrolled = store.worker_id is not None and bool(district.get("url"))
     revoked = meta.get(store.conn, "revoked") == "1"
-    unattended = bool(os.environ.get(SESSION_ENV) or os.environ.get(PASSPHRASE_ENV))
+    unattended = unattended or bool(os.environ.get(SESSION_ENV) or os.environ.get(PASSPHRASE_ENV))
     return enrolled and not revoked and unattended
