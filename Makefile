@@ -30,7 +30,8 @@ test: $(STAMP) tools catalogues
 
 # System tools the tests use: poppler-utils (pdftotext, pdfinfo) for the PDF checks,
 # PostgreSQL's server binaries (the district tests start a throw-away cluster, tests/pg.py),
-# and nginx (tests/e2e/test_nginx_front.py runs docs/nginx-district.conf in front of serve).
+# nginx (tests/e2e/test_nginx_front.py runs docs/nginx-district.conf in front of serve), and
+# libfaketime (the interactive session's idle lock is tested with time sped up).
 tools:
 	@command -v pdftotext >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -42,6 +43,11 @@ tools:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
 	      || echo "note: postgresql could not be installed; PostgreSQL tests will skip"; \
 	  else echo "note: PostgreSQL missing and cannot be installed here; PostgreSQL tests will skip"; fi; }
+	@ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime) >/dev/null \
+	      || echo "note: faketime could not be installed; the session's idle-lock test will skip"; \
+	  else echo "note: faketime missing and cannot be installed here; the session's idle-lock test will skip"; fi; }
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null \

@@ -74,8 +74,6 @@ SESSION_WORDS = {
 # command or group of the root, then, per group, the words of its commands.
 COMMAND_WORDS: dict[str, str] = {
     "suivi": "followup",
-    "suivis": "followup",
-    "dossiers": "case",
     "synchro": "sync",
     "synchroniser": "sync",
     "etat": "status",
@@ -85,6 +83,8 @@ COMMAND_WORDS: dict[str, str] = {
     "charte": "charter",
     "verrouiller": "lock",
 }
+# Words that stand for a whole command when typed alone or with its options.
+LISTING_WORDS = {"dossiers": ["case", "list"], "suivis": ["followup", "list"]}
 SUBCOMMAND_WORDS: dict[str, dict[str, str]] = {
     "case": {
         "liste": "list",
@@ -155,6 +155,8 @@ def translate(words: list[str]) -> list[str]:
     """The CLI's words for a line typed with the session's French words."""
     if not words:
         return words
+    if fold(words[0]) in LISTING_WORDS:
+        return [*LISTING_WORDS[fold(words[0])], *words[1:]]
     first = COMMAND_WORDS.get(fold(words[0]), words[0])
     out = [first, *words[1:]]
     subs = SUBCOMMAND_WORDS.get(first)
@@ -379,6 +381,7 @@ class WorkingSession:
 
         online: bool | None = None
         result: SyncResult | None = None
+        seen: tuple[str | None, int, int, str | None] | None = None
         try:
             timeout = config.load(self.home).auto_sync_timeout
             # Its own connection: a connection is not shared between threads.
@@ -389,6 +392,7 @@ class WorkingSession:
                 ) as store,
             ):
                 result = worker_side.sync_online(store, timeout=timeout)
+                seen = store.glance()
             online = True
         except Offline:
             online = False
@@ -404,6 +408,8 @@ class WorkingSession:
                     self.status.online = online
                 if result is not None:
                     self.status.news = _news(result)
+                if seen is not None:
+                    _, self.status.pending, self.status.conflicts, self.status.last_sync = seen
             self._redraw()
 
     def _wait_sync(self) -> None:
@@ -717,7 +723,7 @@ class _Completer(Completer):
         folded = fold(current)
         if not before:
             names = [*session.root.list_commands(_ctx(session.root))]
-            names += [w for w in {*SESSION_WORDS, *COMMAND_WORDS} if w.isalpha()]
+            names += [w for w in {*SESSION_WORDS, *COMMAND_WORDS, *LISTING_WORDS} if w.isalpha()]
             yield from _matching(sorted(set(names)), folded)
             return
         first = SESSION_WORDS.get(fold(before[0]))
