@@ -12,6 +12,7 @@ once in a session and once one by one leave the same content in two stores.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -111,10 +112,8 @@ class Session:
         while text not in self.child.shown():
             if time.monotonic() > deadline:
                 raise AssertionError(f"not on the screen: {text!r}\n{self.child.shown()}")
-            try:
+            with contextlib.suppress(pexpect.TIMEOUT):
                 self.raw.append(self.child.read_nonblocking(65536, timeout=0.2))
-            except pexpect.TIMEOUT:
-                pass
 
     def line(self, text: str) -> None:
         self.child.send(text + "\r")
