@@ -49,6 +49,7 @@ MESSAGES: dict[str, str | Plural] = {
     "access.withdrawal_by_on": "Withdrawn by {name} on {date}",
     "access.section.conflicts": "Values written at the same time",
     "access.resolved": "settled",
+    "access.no_conflicts": "No values were written at the same time.",
     "access.section.accesses": "Who accessed the file, and when",
     "access.accesses_note.district": "From the district's audit log: every view, print, export, change and assignment of the case at the district. Each worker's device keeps its own log.",
     "access.accesses_note.device": "From this device's audit log: every view, print, export and change of the case on this device.",

@@ -125,7 +125,7 @@ class _AccessPDF(PagedPDF):
         heading = t("access.section.conflicts")
         conflicts = self.document.conflicts
         if not conflicts:
-            self._table(heading, None, [[self._cell(WIDTH, [(t("summary.no_conflicts"), SMALL)])]])
+            self._table(heading, None, [[self._cell(WIDTH, [(t("access.no_conflicts"), SMALL)])]])
             return
         widths = (40, (WIDTH - 40) / 2, (WIDTH - 40) / 2)
         header = [t("summary.col.field"), t("summary.col.kept"), t("summary.col.other")]
