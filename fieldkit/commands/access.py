@@ -10,6 +10,7 @@ it (`--sheet-file F` or `--sheet -`), once the case is known to exist.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,7 +137,9 @@ def device_file(store: WorkerStore, ref: str, target: Target, kind: OutputFormat
     from fieldkit.summary.access import Holder, assemble_access
 
     data = store.summary_data(ref, date.today())
-    store.record_output(data.case.id, target.action, f"{PURPOSE} {target.detail(kind)}")
+    # As `deliver` does: the target's action ("view" or "export"), then the output.
+    audit = partial(store.record_output, data.case.id)
+    audit(target.action, f"{PURPOSE} {target.detail(kind)}")
     document = assemble_access(
         data.case,
         data.followups,
