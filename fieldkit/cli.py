@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 def _district_app() -> typer.Typer:
     from fieldkit.commands import (
+        access,
         charter,
         corrections,
         district,
@@ -46,6 +47,7 @@ def _district_app() -> typer.Typer:
     )
 
     corrections.register(district.case_app)
+    access.register(district.case_app)
     units.register(district.app)
     server.register(district.app)
     recovery.register(district.app)

@@ -490,6 +490,7 @@ def summary(
     output: Path | None = typer.Option(None, "--output", "-o", help=t("help.opt.output")),
     since: str | None = typer.Option(None, "--since", help=t("help.opt.summary_since")),
     force: bool = typer.Option(False, "--force", help=t("help.opt.force")),
+    full: bool = typer.Option(False, "--full", help=t("help.opt.summary_full")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.summary_json")),
 ) -> None:
     from fieldkit.store.worker import WorkerStore
@@ -501,8 +502,21 @@ def summary(
 
     st = state(ctx)
     kind = output_format(fmt, as_json)
+    if full:
+        from fieldkit.commands.access import check_full
+
+        check_full(kind)
+        if since is not None:
+            raise UsageError("access.full_since")
     target = choose_target(output, kind, force)
     first_day = parse_date(since, "--since")
+    if full:
+        from fieldkit.commands.access import device_file
+
+        with WorkerStore.open(st.home, st.credentials()) as store, glyph_warnings():
+            device_file(store, case, target, kind)
+        after_output(target)
+        return
     with WorkerStore.open(st.home, st.credentials()) as store:
         data = store.summary_data(case, date.today())
         document = assemble(

@@ -10,6 +10,7 @@ from fieldkit import choices
 from fieldkit.commands.cases import followup_table
 from fieldkit.commands.common import (
     console,
+    err_console,
     is_interactive,
     parse_date,
     print_json,
@@ -34,6 +35,10 @@ from fieldkit.errors import UsageError
 from fieldkit.i18n import t
 
 app = typer.Typer(no_args_is_help=True)
+
+# The reminder `followup add` shows once per device: the person can read what is written
+# (GDPR art. 15), facts not opinions, special-category data (art. 9). docs/guide.md.
+FREE_TEXT_REMINDER = "free_text_reminder"
 
 
 def _concern_help() -> dict[str, str]:
@@ -136,6 +141,7 @@ def add(
     with WorkerStore.open(st.home, st.credentials()) as store:
         if text is None:
             store.case_to_write(case)  # a wrong or closed case is said before the text is typed
+            _remind(store)  # before the text is typed
             text = read_text_option(None, "--summary", "prompt.summary", required=True)
         if for_cell is None:
             for_cell = _ask_for_cell(kind_value, level)
@@ -153,11 +159,19 @@ def add(
             attendance=came,
             for_cell=for_cell,
         )
+        _remind(store)  # a text given on the command line: for the next ones
         after_write(store)
     if as_json:
         print_json({"id": item.id, "case_id": item.case_id})
         return
     say(t("followup.added", id=short(item.id)))
+
+
+def _remind(store) -> None:
+    """The free-text reminder, the first time on this device (on stderr: --json stays
+    clean). The store's settings remember it was shown."""
+    if store.first_time(FREE_TEXT_REMINDER):
+        err_console().print(t("followup.free_text_reminder"), markup=False)
 
 
 @app.command("list", help=t("help.followup_list"))

@@ -179,9 +179,9 @@ def grant_team(store: DistrictStore, ref: str, sheet: Identity) -> TeamGrants:
     )
 
 
-def open_file(store: DistrictStore, ref: str, sheet: Identity) -> CaseFile:
+def open_file(store: DistrictStore, ref: str, sheet: Identity, purpose: str = "") -> CaseFile:
     """The case with its follow-ups and conflicts, every team text opened (audited, and
-    told to the team)."""
+    told to the team). `purpose` ends the audit event's detail (the export's format)."""
     conn = store.conn
     case_id = stored_cases.resolve_id(conn, ref)
     found = recover_keys(store, case_id, sheet)
@@ -194,6 +194,8 @@ def open_file(store: DistrictStore, ref: str, sheet: Identity) -> CaseFile:
     unreadable = sealing.sealed_count(case, history)
     with transaction(conn):
         detail = f"generation={found.generation} keys={len(found.keys)} unreadable={unreadable}"
+        if purpose:
+            detail = f"{detail} {purpose}"
         audit.record(conn, "district", "recover-subject-access", "case", case_id, detail)
         _notify(conn, case_id, SUBJECT_ACCESS)
     return CaseFile(case, history, conflicts, found.generation, unreadable)

@@ -297,6 +297,16 @@ class WorkerStore(ReplicaStore):
     def record_export(self, case_id: str, fmt: str) -> None:
         self.record_output(case_id, "export", fmt)
 
+    def first_time(self, what: str) -> bool:
+        """Whether `what` (a reminder) is shown on this device for the first time: from
+        now on the store's settings remember it was (no personal data, no file beside)."""
+        key = f"shown.{what}"
+        if meta.get(self.conn, key) is not None:
+            return False
+        with transaction(self.conn):
+            meta.put(self.conn, key, "1")
+        return True
+
     def record_output(self, case_id: str, action: str, detail: str) -> None:
         """Audit a summary shown on a terminal ("view") or sent out of the store ("export").
 

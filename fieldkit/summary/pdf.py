@@ -394,11 +394,21 @@ class PagedPDF(FPDF):
     lay out their content in `render`, with `_table` and `_cell`.
     """
 
-    def __init__(self, fonts: Fonts, *, reference: str, printed: str, at: datetime) -> None:
+    def __init__(
+        self,
+        fonts: Fonts,
+        *,
+        reference: str,
+        printed: str,
+        at: datetime,
+        banner: str | None = None,
+    ) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.fonts_used = fonts
         self.reference = reference
         self.printed = printed
+        # A second marking, right of the printed line on every page (a right-of-access file).
+        self.banner = banner
         fonts.install(self)
         self.set_margins(_MARGIN, _BODY_TOP, _MARGIN)
         # Page breaks are decided row by row below, never in the middle of a row.
@@ -427,6 +437,10 @@ class PagedPDF(FPDF):
         self._font(Style(size=8, color=GREY))
         self.set_xy(_MARGIN, 14)
         self.cell(WIDTH, 4.5, self._clean(self.printed))
+        if self.banner:
+            self._font(Style(size=8, bold=True, color=MARK))
+            self.set_xy(_MARGIN + WIDTH / 2, 14)
+            self.cell(WIDTH / 2, 4.5, self._clean(self.banner), align="R")
         self._rule(19.5, width=0.3)
         self.set_y(_BODY_TOP)
 
