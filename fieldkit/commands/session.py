@@ -586,6 +586,10 @@ class WorkingSession:
             return 130
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else 1
+        except Exception as exc:  # the CLI's own handler missed it: one line
+            # Never the exception's text: it could quote personal data.
+            say(f"fieldkit: {t('error.internal', kind=type(exc).__name__)}", err=True)
+            return 1
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -447,3 +447,71 @@ def test_unlock_at_a_terminal_without_eval_explains_and_asks_nothing(net: Net, t
     child.close()
     assert child.exitstatus == 0, out
     assert json.loads(out[out.index("{") :])["session_expires"]
+
+
+def test_the_session_sees_another_fieldkits_writes_and_waits_its_turn_to_sync(
+    net: Net, tmp_path: Path
+):
+    from fieldkit.sync import worker_side
+
+    reference = net.new_case("Hélène Dupré", "a")
+    net.sync("a")
+    net.json("a", "config", "set", "auto_sync", "on")
+    home = net.homes["a"]
+    s = Session(home, tmp_path)
+    unlocked(s)
+    s.prompt()
+    s.line(f"dossier {reference}")
+    s.prompt(reference)
+    # Another fieldkit, in another terminal, records a follow-up in the same store.
+    other = net.note("a", reference, "Noté dans un autre terminal.")
+    s.line("suivi liste")
+    s.expect("Noté dans un autre terminal.")
+    s.prompt(reference)
+    # Its short id is offered by Tab for the commands that take a follow-up.
+    s.child.send("suivi voir ")
+    s.shows(other[:8])
+    s.child.send("\t")
+    s.shows(f"fieldkit {reference}> suivi voir {other[:8]}")
+    s.child.send("\r")
+    s.expect("Noté dans un autre terminal.")
+    s.prompt(reference)
+
+    # While another sync holds the store's sync lock, the background sync skips its
+    # turn: the new follow-up stays queued. Once the lock is free, `synchro` sends it.
+    with worker_side.sync_lock(home):
+        s.line("suivi ajouter -k appel -s 'Appel pendant une autre synchronisation.'")
+        s.prompt(reference)
+        time.sleep(1.5)
+        assert net.json("a", "status")["unsynced_changes"] >= 1
+    s.line("synchro")
+    s.expect("Synchronisé : ")
+    s.prompt(reference)
+    s.shows("0 modification à synchroniser")
+    s.shows("en ligne")
+    assert net.json("a", "status")["unsynced_changes"] == 0
+    s.line("quitter")
+    assert s.ends() == 0
+
+
+def test_fieldkit_alone_outside_a_terminal_prints_the_help_and_session_refuses(
+    net: Net, tmp_path: Path
+):
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    env.update(FIELDKIT_LANG="fr", FIELDKIT_HOME=str(net.homes["a"]))
+    alone = subprocess.run(
+        [sys.executable, "-m", "fieldkit"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+    )
+    said = alone.stdout + alone.stderr  # the help, as before the session existed
+    assert "Séance" not in said
+    assert "  session " in said and "  followup " in said
+    asked = net.fk.run(net.homes["a"], "session")
+    assert asked.exit_code == USAGE
+    assert "terminal" in asked.stderr
