@@ -77,6 +77,7 @@ COMMAND_WORDS: dict[str, str] = {
     "synchro": "sync",
     "synchroniser": "sync",
     "etat": "status",
+    "statut": "status",
     "conflits": "conflicts",
     "journal": "audit",
     "reglages": "config",
@@ -84,7 +85,12 @@ COMMAND_WORDS: dict[str, str] = {
     "verrouiller": "lock",
 }
 # Words that stand for a whole command when typed alone or with its options.
-LISTING_WORDS = {"dossiers": ["case", "list"], "suivis": ["followup", "list"]}
+LISTING_WORDS = {
+    "dossiers": ["case", "list"],
+    "suivis": ["followup", "list"],
+    "fiche": ["case", "summary"],
+    "synthese": ["case", "summary"],
+}
 SUBCOMMAND_WORDS: dict[str, dict[str, str]] = {
     "case": {
         "liste": "list",
@@ -115,6 +121,23 @@ SUBCOMMAND_WORDS: dict[str, dict[str, str]] = {
     "charter": {"voir": "show", "afficher": "show", "accepter": "accept"},
     "passphrase": {"changer": "change"},
 }
+# What `aide` lists: the French words of the everyday commands and the CLI's.
+HELP_LINES = [
+    ("dossiers", ["case", "list"]),
+    ("dossier voir", ["case", "show"]),
+    ("dossier modifier", ["case", "update"]),
+    ("fiche", ["case", "summary"]),
+    ("suivi ajouter", ["followup", "add"]),
+    ("suivis", ["followup", "list"]),
+    ("suivi voir", ["followup", "show"]),
+    ("suivi corriger", ["followup", "amend"]),
+    ("suivi retirer", ["followup", "withdraw"]),
+    ("agenda", ["agenda"]),
+    ("synchro", ["sync"]),
+    ("conflits", ["conflicts", "list"]),
+    ("etat", ["status"]),
+]
+
 # Commands a session does not run inside itself: a second session, a session token
 # for a shell, or a new store.
 NOT_INSIDE = {"session", "unlock", "init"}
@@ -526,6 +549,8 @@ class WorkingSession:
             self._help(words[1:])
             return True
         if word == "close":
+            if self.case_ref:
+                say(t("session.case_closed", case=self.case_ref))
             self.case_ref = None
             self.refresh_status()
             return True
@@ -535,6 +560,14 @@ class WorkingSession:
         if word == "case":
             words = ["case", *words[1:]]
         args = translate(words)
+        kind = _kind_word(words[0])
+        if (
+            kind is not None
+            and self._leaf(args)[0] is None
+            and not isinstance(_group(self.root, args[:1]), click.Group)
+        ):
+            say(f"fieldkit: {t('session.kind_hint', word=words[0], kind=kind)}", err=True)
+            return True
         if args[0] in NOT_INSIDE:
             say(f"fieldkit: {t('session.not_inside', command=args[0])}", err=True)
             return True
@@ -562,7 +595,8 @@ class WorkingSession:
         """Run the CLI's root command on `args`, as `fieldkit ARGS` would, in this
         process; its exit code."""
         try:
-            self.root.main(
+            # Without standalone mode, click returns an Exit's code rather than raising.
+            code = self.root.main(
                 [*self.root_args, *args],
                 prog_name="fieldkit",
                 standalone_mode=False,
@@ -572,7 +606,7 @@ class WorkingSession:
                     stderr_isatty=self.env.stderr_isatty,
                 ),
             )
-            return 0
+            return code if isinstance(code, int) else 0
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.UsageError as exc:
@@ -597,13 +631,10 @@ class WorkingSession:
     # Words of the session
 
     def _set_case(self, rest: list[str]) -> None:
-        if not rest:
-            if self.case_ref:
-                say(t("session.case_current", case=self.case_ref))
-            else:
-                say(t("session.case_none"))
+        if not rest and self.case_ref is None:
+            say(t("session.case_none"))
             return
-        ref = " ".join(rest)
+        ref = " ".join(rest) if rest else self.case_ref
         assert self.store is not None
         try:
             case, _ = self.store.get_case(ref, limit=0)
@@ -653,10 +684,20 @@ class WorkingSession:
 
     def _help(self, rest: list[str]) -> None:
         if rest:
+            if SESSION_WORDS.get(fold(rest[0])) == "case":
+                rest = ["case", *rest[1:]]
             self.invoke([*translate(rest), "--help"])
             return
         say(t("session.help"))
-        self.invoke(["--help"])
+        say("")
+        say(t("session.help_commands"))
+        import shutil
+
+        room = max(20, shutil.get_terminal_size((100, 24)).columns - 2 - 22 - 1 - 18 - 2)
+        for french, english in HELP_LINES:
+            command, _ = self._leaf(english)
+            summary = command.get_short_help_str(limit=room) if command is not None else ""
+            say(f"  {french:<22} {' '.join(english):<18} {summary}", wrap=False)
 
     # What completion offers
 
@@ -664,6 +705,18 @@ class WorkingSession:
         if self._completions is None:
             self._completions = _Completions.read(self)
         return self._completions
+
+
+def _kind_word(word: str) -> str | None:
+    """The kind of follow-up a word names (« entretien », « visite »), if it names one."""
+    from fieldkit import choices
+    from fieldkit.enums import FollowUpKind
+
+    try:
+        member = choices.parse(FollowUpKind, word, "--kind")
+    except FieldkitError:
+        return None
+    return shlex.quote(choices.word(member, "fr"))
 
 
 def _case_words() -> set[str]:
@@ -690,6 +743,7 @@ class _Completions:
         if store is None:
             return cls([], [])
         from fieldkit import choices
+        from fieldkit.dates import show_day
         from fieldkit.display import escape, short_id
         from fieldkit.i18n import current_language
 
@@ -699,7 +753,7 @@ class _Completions:
             if session.case_ref:
                 language = current_language()
                 for f in store.list_followups(session.case_ref):
-                    label = f"{f.occurred_on.isoformat()} {choices.word(f.kind, language)}"
+                    label = f"{show_day(f.occurred_on)} {choices.word(f.kind, language)}"
                     followups.append((short_id(f.id), label))
         except FieldkitError:
             return cls([], [])
@@ -726,9 +780,16 @@ class _Completer(Completer):
         session = self.session
         folded = fold(current)
         if not before:
-            names = [*session.root.list_commands(_ctx(session.root))]
-            names += [w for w in {*SESSION_WORDS, *COMMAND_WORDS, *LISTING_WORDS} if w.isalpha()]
-            yield from _matching(sorted(set(names)), folded)
+            from fieldkit.i18n import current_language
+
+            english = sorted(session.root.list_commands(_ctx(session.root)))
+            french = sorted(
+                w
+                for w in {*SESSION_WORDS, *COMMAND_WORDS, *LISTING_WORDS}
+                if w.isalpha() and w not in english
+            )
+            words = french + english if current_language() == "fr" else english + french
+            yield from _matching(words, folded)
             return
         first = SESSION_WORDS.get(fold(before[0]))
         if first == "case" and len(before) == 1 and not _case_words_match(folded):
@@ -856,8 +917,15 @@ def _news(result: SyncResult) -> list[str]:
     return news
 
 
-def say(line: str, *, err: bool = False) -> None:
+def say(line: str, *, err: bool = False, wrap: bool = True) -> None:
+    """A line of the session's own, wrapped between words to the terminal's width."""
+    import shutil
+    import textwrap
+
     stream = sys.stderr if err else sys.stdout
+    if wrap and line:
+        width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
+        line = textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
     stream.write(line + "\n")
     stream.flush()
 

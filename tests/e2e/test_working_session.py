@@ -233,7 +233,7 @@ def test_a_french_working_session_from_the_passphrase_to_ctrl_d(net: Net, tmp_pa
     s.prompt(reference)
 
     s.child.sendcontrol("d")
-    s.expect("Séance terminée : le magasin est verrouillé.")
+    s.expect("Séance terminée : le coffre est verrouillé.")
     assert s.ends() == 0
     screen = s.screen
     assert not re.search(r"\b(Usage|Error|Aborted|Traceback)\b", screen), screen[-2000:]
