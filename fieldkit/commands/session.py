@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 # The session's own words (either language): what each does.
 SESSION_WORDS = {
+    "case": "case",
     "dossier": "case",
     "ouvrir": "case",
     "open": "case",
@@ -716,7 +717,9 @@ def _kind_word(word: str) -> str | None:
         member = choices.parse(FollowUpKind, word, "--kind")
     except FieldkitError:
         return None
-    return shlex.quote(choices.word(member, "fr"))
+    from fieldkit.i18n import current_language
+
+    return shlex.quote(choices.word(member, current_language()))
 
 
 def _case_words() -> set[str]:

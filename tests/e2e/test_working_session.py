@@ -515,3 +515,29 @@ def test_fieldkit_alone_outside_a_terminal_prints_the_help_and_session_refuses(
     asked = net.fk.run(net.homes["a"], "session")
     assert asked.exit_code == USAGE
     assert "terminal" in asked.stderr
+
+
+def test_an_english_session_speaks_english(net: Net, tmp_path: Path):
+    reference = net.new_case("Hélène Dupré", "a")
+    net.sync("a")
+    s = Session(net.homes["a"], tmp_path, env={"FIELDKIT_LANG": "en"})
+    s.expect("Passphrase: ")
+    s.child.sendline(PASSPHRASE)
+    s.expect("fieldkit session.")
+    s.prompt()
+    s.line("case hele")
+    s.expect(f"Current case: {reference} (Hélène Dupré).")
+    s.prompt(reference)
+    s.line("interview")
+    s.expect("To record one: followup add --kind interview")
+    s.prompt(reference)
+    s.line("followup add --kind phone-call --summary 'Called the school.'")
+    s.expect("recorded")
+    s.prompt(reference)
+    s.line("help")
+    s.expect("Everyday commands")
+    s.prompt(reference)
+    s.line("quit")
+    s.expect("Session ended: the store is locked.")
+    assert s.ends() == 0
+    assert not re.search(r"\b(Séance|dossier courant|Erreur)\b", s.screen)
