@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldkit.district import meetings
+from fieldkit.district import anonymised, meetings, retention
 from fieldkit.district.cellview import (
     CellEntry,
     cell_entry,
@@ -100,6 +100,28 @@ class CaseLine(_Data):
     notes_hidden: int = 0
 
 
+class RetentionFigures(_Data):
+    """What the next `district retention apply` does (issue 19), and the open cases past
+    the active base; counts only."""
+
+    to_archive: int = 0
+    to_end: int = 0
+    end: str = "delete"
+    flagged: int = 0
+    active_years: int = 2
+    in_archive: int = 0
+
+
+class CountRow(_Data):
+    """One anonymised count (fieldkit/district/anonymised.py): no personal data."""
+
+    unit: str
+    year: int
+    kind: str
+    outcome: str
+    count: int
+
+
 class DistrictReport(_Data):
     district: str
     printed_by: str
@@ -114,6 +136,9 @@ class DistrictReport(_Data):
     # The next meeting of the cell on or after the report's day: (reference, date, cases on
     # its agenda as last proposed); None when none is planned (fieldkit/district/meetings.py).
     next_meeting: tuple[str, date, int] | None = None
+    # Retention (issue 19): the counts due at the next apply, and the anonymised counts.
+    retention: RetentionFigures = Field(default_factory=RetentionFigures)
+    statistics: list[CountRow] = Field(default_factory=list)
 
 
 def build_report(
@@ -194,6 +219,7 @@ def build_report(
         total.add(item)
     lines.sort(key=lambda line: (line.unit.casefold(), line.reference))
     coming = meetings.next_meeting(store.conn, today)
+    kept = _retention(store, today, units[0] if unit is not None else None)
     return DistrictReport(
         district=store.name,
         printed_by=store.name or "district",
@@ -209,7 +235,30 @@ def build_report(
             if coming is not None
             else None
         ),
+        retention=kept[0],
+        statistics=kept[1],
     )
+
+
+def _retention(
+    store: DistrictStore, today: date, unit: str | None
+) -> tuple[RetentionFigures, list[CountRow]]:
+    """The retention counts of the district (or of one unit), read without applying."""
+    due = retention.plan(store.conn, today)
+
+    def ours(items: list) -> int:
+        return sum(1 for item in items if unit is None or item.unit == unit)
+
+    figures = RetentionFigures(
+        to_archive=ours(due.to_archive),
+        to_end=ours(due.to_end),
+        end=due.rules.end,
+        flagged=ours(due.flagged),
+        active_years=due.rules.active_years,
+        in_archive=due.archived,
+    )
+    rows = [CountRow(**c.as_json()) for c in anonymised.listing(store.conn, unit)]
+    return figures, rows
 
 
 def record_use(conn: Connection, action: str, detail: str, unit: str | None = None) -> None:
