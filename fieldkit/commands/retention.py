@@ -145,9 +145,11 @@ def apply(
     if not dry_run and not yes and not is_interactive():
         raise UsageError("retention.needs_yes")
     today = _today()
+    only = None
     with _open(ctx) as store:
         if not dry_run and not yes:
             ahead = store.retention_plan(today)
+            only = {item.case_id for item in [*ahead.to_archive, *ahead.to_end]}
             if ahead.to_archive or ahead.to_end:
                 # On stderr, so that --json output stays one document on stdout.
                 err_console().print(plan_view(ahead))
@@ -162,7 +164,7 @@ def apply(
                 if not confirm(question):
                     err_console().print(t("retention.cancelled"))
                     raise typer.Exit(1)
-        done = store.apply_retention(today, dry_run=dry_run)
+        done = store.apply_retention(today, dry_run=dry_run, only=only)
     if as_json:
         print_json(done.as_json())
         return

@@ -46,6 +46,8 @@ class CaseFlag(StrEnum):
     HIGH_CONCERN = "high-concern"
     NOT_SEEN = "not-seen"
     CONFLICT = "conflict"
+    # Past the active base: no contact from the person for the period (issue 19).
+    PAST_ACTIVE_PERIOD = "past-active-period"
 
 
 class _Data(BaseModel):
@@ -166,6 +168,8 @@ def build_report(
     activity = followups.activity(store.conn, since.isoformat())
     conflicts = Counter(c.case_id for c in store.conflicts())
 
+    due = retention.plan(store.conn, today)
+    past_active = {item.case_id for item in due.flagged}
     figures = {name: UnitFigures(unit=name) for name in units}
     lines: list[CaseLine] = []
     people = known_workers(store) if with_cases else []
@@ -173,6 +177,8 @@ def build_report(
         last, recent, high = activity.get(case.id, (None, 0, 0))
         last_day = date.fromisoformat(last) if last else None
         flags = _flags(case, today, last_day, seen_from, high, conflicts[case.id])
+        if case.id in past_active:
+            flags.append(CaseFlag.PAST_ACTIVE_PERIOD)
         unit_figures = figures[case.unit]
         unit_figures.active_cases += 1
         unit_figures.followups_since += recent
@@ -219,7 +225,7 @@ def build_report(
         total.add(item)
     lines.sort(key=lambda line: (line.unit.casefold(), line.reference))
     coming = meetings.next_meeting(store.conn, today)
-    kept = _retention(store, today, units[0] if unit is not None else None)
+    kept = _retention(store, due, units[0] if unit is not None else None)
     return DistrictReport(
         district=store.name,
         printed_by=store.name or "district",
@@ -241,10 +247,9 @@ def build_report(
 
 
 def _retention(
-    store: DistrictStore, today: date, unit: str | None
+    store: DistrictStore, due: retention.Plan, unit: str | None
 ) -> tuple[RetentionFigures, list[CountRow]]:
     """The retention counts of the district (or of one unit), read without applying."""
-    due = retention.plan(store.conn, today)
 
     def ours(items: list) -> int:
         return sum(1 for item in items if unit is None or item.unit == unit)

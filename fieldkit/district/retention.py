@@ -260,13 +260,24 @@ def last_contact(conn: Connection, case_id: str) -> date | None:
     return max(days, default=None)
 
 
-def apply(conn: Connection, today: date, *, dry_run: bool = False, on_file: bool = True) -> Plan:
+def apply(
+    conn: Connection,
+    today: date,
+    *,
+    dry_run: bool = False,
+    on_file: bool = True,
+    only: set[str] | None = None,
+) -> Plan:
     """Do what `plan` shows, in one transaction, the plan read again under the write lock:
     two runs at once do the work once, and a second run finds nothing left (idempotent).
+    `only`: the case ids a person confirmed; a case closed since is left for the next run.
     Each run is audited, a dry run too; each case moved or ended is audited (ids and
     dates, never content)."""
     with transaction(conn):
         due = plan(conn, today)
+        if only is not None:
+            due.to_archive = [item for item in due.to_archive if item.case_id in only]
+            due.to_end = [item for item in due.to_end if item.case_id in only]
         counts = due.counts()
         detail = " ".join(f"{name}={value}" for name, value in counts.items())
         if dry_run:

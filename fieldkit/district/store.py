@@ -317,8 +317,13 @@ class DistrictStore(ReplicaStore):
         """What `apply_retention` would do on `today`, and the open cases it flags."""
         return retention.plan(self.conn, today)
 
-    def apply_retention(self, today: date, *, dry_run: bool = False) -> retention.Plan:
-        return retention.apply(self.conn, today, dry_run=dry_run, on_file=self.database is None)
+    def apply_retention(
+        self, today: date, *, dry_run: bool = False, only: set[str] | None = None
+    ) -> retention.Plan:
+        """Apply the rules on `today` (to those of the cases in `only`, when given)."""
+        return retention.apply(
+            self.conn, today, dry_run=dry_run, on_file=self.database is None, only=only
+        )
 
     def open_archived(self, ref: str, reason: str) -> tuple[Case, list[FollowUp]]:
         """An archived case, read for a reason (audited)."""

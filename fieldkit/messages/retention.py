@@ -90,4 +90,5 @@ MESSAGES: dict[str, str | Plural] = {
     "retention.stat.measure": "measure",
     "retention.stat.recorded": "recorded",
     "retention.stat.unknown": "not known",
+    "report.flag.past-active-period": "past the active base (no kept contact)",
 }

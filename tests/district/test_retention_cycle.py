@@ -313,6 +313,12 @@ def test_the_flagged_cases_are_in_the_dry_run_and_the_report(cycle: Cycle):
     }
     text = ok(home, "report", FIELDKIT_LANG="fr").stdout
     assert "2 dossiers ouverts au-delà de la base active" in " ".join(text.split())
+    annex = json.loads(ok(home, "report", "--with-cases", "--json").stdout)["cases"]
+    past = {line["reference"] for line in annex if "past-active-period" in line["flags"]}
+    assert past == {stale, never}
+    pdf = home.parent / "bilan.pdf"
+    ok(home, "report", "--format", "pdf", "-o", str(pdf), FIELDKIT_LANG="fr")
+    assert pdf.read_bytes().startswith(b"%PDF")
     with cycle.world.open_district() as d:
         assert [e.action for e in d.audit_events() if e.object_type == "retention"] == [
             "retention-check",
