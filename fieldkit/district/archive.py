@@ -30,7 +30,6 @@ CREATE TABLE archived_cases (
 )
 """
 
-ARCHIVE_ACTION = "archive"
 OPEN_ACTION = "archive-open"
 
 

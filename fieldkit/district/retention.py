@@ -122,6 +122,7 @@ def _day(hlc: str) -> date:
 
 # The frameworks' cycle (issue 19)
 
+ARCHIVE_ACTION = "archive"  # a closed case moved to the intermediate archive
 CHECK_ACTION = "retention-check"  # a dry run: what the next apply would do
 APPLY_ACTION = "retention-apply"
 ANONYMISE_ACTION = "anonymise"
@@ -288,7 +289,7 @@ def apply(
                 audit.record(
                     conn,
                     "district",
-                    archive.ARCHIVE_ACTION,
+                    ARCHIVE_ACTION,
                     "case",
                     item.case_id,
                     f"reference={item.reference} closed={item.closed_on.isoformat()}",

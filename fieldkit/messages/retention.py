@@ -91,4 +91,11 @@ MESSAGES: dict[str, str | Plural] = {
     "retention.stat.recorded": "recorded",
     "retention.stat.unknown": "not known",
     "report.flag.past-active-period": "past the active base (no kept contact)",
+    "action.archive": "moved to the intermediate archive",
+    "action.archive-open": "archived case read",
+    "action.anonymise": "anonymised counts kept",
+    "action.retention-set": "retention rule set",
+    "action.retention-check": "retention checked (dry run)",
+    "action.retention-apply": "retention applied",
+    "object.retention": "retention rules",
 }
