@@ -211,7 +211,7 @@ def plan(conn: Connection, today: date) -> Plan:
     the archive on `archive_end` (fieldkit/district/retention_rules.py). An open case is
     flagged once its active period has run from the last contact from the person (a
     contact follow-up with attendance kept, as amended, not withdrawn), or from the
-    referral when there was none.
+    referral when there was none since (the period never starts before the referral).
     """
     rules = retention_rules.read(conn)
     archived = archive.ids(conn)
@@ -236,8 +236,11 @@ def plan(conn: Connection, today: date) -> Plan:
     for case in cases.list_cases(conn, hidden=archived):
         if case.status == CaseStatus.CLOSED:
             continue
+        referral = case.referral_date
+        if referral is not None and add_years(referral, rules.active_years) > today:
+            continue  # referred within the period: nothing to read (most open cases)
         last = last_contact(conn, case.id)
-        counted_from = last or case.referral_date
+        counted_from = max((day for day in (last, referral) if day is not None), default=None)
         if counted_from is None:
             continue
         active_until = add_years(counted_from, rules.active_years)
