@@ -83,25 +83,28 @@ def show(
             }
         )
         return
-    from rich.table import Table
+    from rich.padding import Padding
 
-    table = Table(title=t("retention.show_title"), show_lines=True)
-    table.add_column(t("retention.col.rule"), no_wrap=True)
-    table.add_column(t("retention.col.value"))
-    table.add_column(t("retention.col.basis"), overflow="fold")
+    # One block per rule: its name and value on a line, its basis as a paragraph under it
+    # (a basis is a few sentences: a table column would squeeze it to a word a line).
+    out = console()
+    out.print(plain(t("retention.show_title"), style="bold"))
     for rule in rules.listed:
-        value = plain(shown_value(rule.rule, rule.value))
+        line = plain(
+            f"{t(f'retention.rule.{rule.rule}')} — {shown_value(rule.rule, rule.value)}",
+            style="bold",
+        )
         if rule.is_default:
-            value.append(f"\n{t('retention.is_default')}", style="dim")
+            line.append(f" ({t('retention.is_default')})", style="dim")
             basis = plain(default_basis(rule.rule))
         else:
-            value.append(
-                "\n" + t("retention.default_was", value=shown_value(rule.rule, rule.default)),
-                style="dim",
-            )
+            shown = t("retention.default_was", value=shown_value(rule.rule, rule.default))
+            line.append(f" ({shown})", style="dim")
             basis = plain(rule.basis or "", multiline=True)
-        table.add_row(t(f"retention.rule.{rule.rule}"), value, basis)
-    console().print(table)
+        out.print()
+        out.print(line)
+        out.print(Padding(basis, (0, 0, 0, 2)))
+    out.print()
     console().print(t_n("retention.in_archive", plan.archived))
     console().print(t("retention.show_hint"))
 
@@ -190,7 +193,7 @@ def plan_view(plan: Plan) -> Group:
         (t("retention.to_end", n=len(plan.to_end), how=how), plan.to_end),
     ):
         if not items:
-            parts.append(Text(title + " —"))
+            parts.append(Text(title))
             continue
         table = Table(title=title, title_justify="left")
         for column in ("col.reference", "col.unit", "retention.col.closed_on"):
