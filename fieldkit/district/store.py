@@ -273,7 +273,10 @@ class DistrictStore(ReplicaStore):
         return district_cases.close(self.conn, case_ref, reason)
 
     def assigned_cases(self, worker_id: str) -> list[str]:
-        return district_cases.assigned(self.conn, worker_id)
+        """The cases assigned to a worker, except the archived ones (which their devices
+        purge, and no listing shows); the exchange reads every assignment itself."""
+        hidden = archive.ids(self.conn)
+        return [c for c in district_cases.assigned(self.conn, worker_id) if c not in hidden]
 
     # Units (fieldkit/district/units.py)
 

@@ -356,6 +356,8 @@ def test_a_closed_case_moves_to_the_archive_and_no_district_read_shows_it(cycle:
     assert c.old not in agenda and c.old_reference not in agenda
     added = run(home, "meeting", "agenda", meeting["reference"], "--add", c.old_reference)
     assert added.exit_code == NOT_FOUND
+    workers = json.loads(ok(home, "worker", "list", "--json").stdout)
+    assert {w["name"]: w["cases"] for w in workers} == {"Léa Martin": 4, "Karim Benali": 1}
     # Nothing more to move: a second run (cron, every night) does nothing but its audit.
     again = json.loads(ok(home, "retention", "apply", "--yes", "--json").stdout)
     assert again["to_archive"] == [] and again["to_end"] == []
