@@ -41,6 +41,7 @@ def _district_app() -> typer.Typer:
         recovery,
         refusals,
         report,
+        retention,
         seal,
         server,
         units,
@@ -56,6 +57,7 @@ def _district_app() -> typer.Typer:
     seal.register(district.app)
     meetings.register(district.app)
     charter.register(district.app)
+    retention.register(district.app)
     return district.app
 
 

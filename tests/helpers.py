@@ -8,13 +8,17 @@ its raw data key, so that a test can prove some text is (or is no longer) inside
 
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fieldkit.model import Change
 from fieldkit.replica import changelog
+from fieldkit.replica import clock as clock_module
 from fieldkit.replica.clock import HybridClock
 from fieldkit.store.access import Credentials
 from fieldkit.store.worker import WorkerStore
@@ -167,3 +171,22 @@ def decrypt_sqlcipher_wal(path: Path, data_key: bytes) -> bytes:
         page = raw[offset + WAL_FRAME_HEADER_BYTES : offset + frame]
         pages.append(decrypt_page(page, data_key, first=page_no == 1))
     return b"".join(pages)
+
+
+class Clock:
+    """The wall clock the HLC reads (fieldkit/replica/clock.py), set to a chosen instant."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.at: datetime | None = None
+        monkeypatch.setattr(clock_module, "time", self)
+
+    def set(self, days_ago: float) -> None:
+        self.at = datetime.now(UTC) - timedelta(days=days_ago)
+
+    def real(self) -> None:
+        self.at = None
+
+    def time_ns(self) -> int:
+        if self.at is None:
+            return time.time_ns()
+        return int(self.at.timestamp() * 1000) * 1_000_000

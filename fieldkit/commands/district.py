@@ -351,7 +351,6 @@ def case_show(
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
     from fieldkit.district import decisions
-    from fieldkit.district.cellview import opened, opened_conflicts
 
     wanted = history_limit(limit, as_json)
     with _open(ctx) as store:
@@ -360,6 +359,14 @@ def case_show(
         open_conflicts = store.case_conflicts(item.id)
         names = district_people(store)
         decided = decisions.for_case(store.conn, item.id)
+    print_case(item, history, total, open_conflicts, names, decided, as_json=as_json)
+
+
+def print_case(item, history, total, open_conflicts, names, decided, *, as_json: bool) -> None:
+    """A case as the district reads it (`case show`, `archive open`): its JSON document, or
+    the cell's fields, decisions and follow-ups."""
+    from fieldkit.district.cellview import opened, opened_conflicts
+
     # The district holds no case key: sealed team texts read as empty, named in
     # `unreadable` (fieldkit/district/cellview.py); no sealed value is shown.
     item, history = opened(item, history)

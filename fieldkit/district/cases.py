@@ -16,7 +16,7 @@ from typing import Any
 
 from fieldkit import rules
 from fieldkit.dates import now_stamp
-from fieldkit.district import units, workers
+from fieldkit.district import archive, units, workers
 from fieldkit.errors import InvalidValue, NotFound, UsageError
 from fieldkit.model import (
     Assignee,
@@ -107,7 +107,7 @@ def _next_reference(conn: Connection, year: int) -> str:
 
 def show(conn: Connection, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
     """A case and its follow-ups, newest first: the `limit` latest, or all of them (audited)."""
-    case_id = stored_cases.resolve_id(conn, ref)
+    case_id = resolve(conn, ref)
     case = stored_cases.load(conn, case_id)
     history = followups.for_case(conn, case_id, limit=limit)
     with transaction(conn):
@@ -115,10 +115,18 @@ def show(conn: Connection, ref: str, limit: int | None = None) -> tuple[Case, li
     return case, history
 
 
+def resolve(conn: Connection, ref: str) -> str:
+    """The case a CASE argument names at the district: never an archived one, which only
+    `district archive open` reads (fieldkit/district/archive.py)."""
+    return stored_cases.resolve_id(conn, ref, hidden=archive.ids(conn))
+
+
 def listing(
     conn: Connection, status: CaseStatus | None = None, unit: str | None = None
 ) -> list[Case]:
-    items = stored_cases.list_cases(conn, status.value if status else None)
+    items = stored_cases.list_cases(
+        conn, status.value if status else None, hidden=archive.ids(conn)
+    )
     if unit:
         items = [c for c in items if c.unit == unit]
     return items
@@ -162,7 +170,7 @@ def update(conn: Connection, case_ref: str, **given: Any) -> tuple[Case, list[st
     unknown = sorted(set(given) - set(CORRECTABLE))
     if unknown:
         raise UsageError("case.not_correctable", field=unknown[0])
-    case_id = stored_cases.resolve_id(conn, case_ref)
+    case_id = resolve(conn, case_ref)
     case = stored_cases.load(conn, case_id)
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)
@@ -212,7 +220,7 @@ def reopen(conn: Connection, case_ref: str, reason: str) -> Case:
 
 
 def _set_status(conn: Connection, case_ref: str, status: CaseStatus, reason: str) -> Case:
-    case_id = stored_cases.resolve_id(conn, case_ref)
+    case_id = resolve(conn, case_ref)
     why = (reason or "").strip()
     if not why:
         raise InvalidValue("value.missing", field="status_reason")
@@ -253,7 +261,7 @@ def move_unit(conn: Connection, old_key: str, new: str, fold: Callable[[str], st
 
 
 def assign(conn: Connection, case_ref: str, worker_ref: str, lead: bool = False) -> Case:
-    case_id = stored_cases.resolve_id(conn, case_ref)
+    case_id = resolve(conn, case_ref)
     record = workers.find(conn, worker_ref)
     if record.worker.status == WorkerStatus.REVOKED:
         raise UsageError("worker.is_revoked", ref=record.worker.id)
@@ -275,7 +283,7 @@ def assign(conn: Connection, case_ref: str, worker_ref: str, lead: bool = False)
 
 
 def unassign(conn: Connection, case_ref: str, worker_ref: str) -> Case:
-    case_id = stored_cases.resolve_id(conn, case_ref)
+    case_id = resolve(conn, case_ref)
     record = workers.find(conn, worker_ref)
     with transaction(conn):
         deleted = conn.execute(
@@ -290,7 +298,7 @@ def unassign(conn: Connection, case_ref: str, worker_ref: str) -> Case:
 
 
 def close(conn: Connection, case_ref: str, reason: str) -> Case:
-    case_id = stored_cases.resolve_id(conn, case_ref)
+    case_id = resolve(conn, case_ref)
     check_closure_reason(reason)
     with transaction(conn):
         close_within(conn, case_id, reason)

@@ -41,7 +41,7 @@ def record(
     the case as `district case close` does, and needs `reason`; `suspended` or `active`
     changes the status (the reason stays with the decision). A closed case refuses.
     """
-    case_id = stored_cases.resolve_id(conn, case_ref)
+    case_id = district_cases.resolve(conn, case_ref)
     case = stored_cases.load(conn, case_id)
     if case.status == CaseStatus.CLOSED:
         raise UsageError("case.closed", ref=case.reference)

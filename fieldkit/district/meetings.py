@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldkit.choices import fold
 from fieldkit.dates import now_stamp
-from fieldkit.district import charter, decisions, workers
+from fieldkit.district import archive, charter, decisions, workers
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import (
     AgendaReason,
@@ -248,7 +248,7 @@ def propose(conn: Connection, meeting: Meeting) -> dict[str, list[MeetingReason]
     """Per open case, the reasons the data gives to discuss it at this meeting."""
     since, until = window(conn, meeting)
     proposed: dict[str, list[MeetingReason]] = {}
-    for case in stored_cases.list_cases(conn):
+    for case in stored_cases.list_cases(conn, hidden=archive.ids(conn)):
         if case.status not in OPEN_STATUSES:
             continue
         reasons = case_reasons(conn, case, since, until, meeting.no_contact_days)
@@ -338,7 +338,8 @@ def agenda(
             audit.record(conn, "district", "view", "meeting", meeting.id, "agenda")
         return meeting, items(conn, meeting)
     added = [_open_case(conn, case) for case in add or []]
-    removed = [stored_cases.resolve_id(conn, case) for case in remove or []]
+    archived = archive.ids(conn)
+    removed = [stored_cases.resolve_id(conn, case, hidden=archived) for case in remove or []]
     with transaction(conn):
         if no_contact_days is not None:
             if not 1 <= no_contact_days <= 3650:
@@ -363,7 +364,7 @@ def agenda(
 
 
 def _open_case(conn: Connection, ref: str) -> str:
-    case_id = stored_cases.resolve_id(conn, ref)
+    case_id = stored_cases.resolve_id(conn, ref, hidden=archive.ids(conn))
     case = stored_cases.load(conn, case_id)
     if case.status not in OPEN_STATUSES:
         raise UsageError("meeting.case_not_open", ref=case.reference)

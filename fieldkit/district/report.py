@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldkit.district import meetings
+from fieldkit.district import anonymised, meetings, retention
 from fieldkit.district.cellview import (
     CellEntry,
     cell_entry,
@@ -46,6 +46,8 @@ class CaseFlag(StrEnum):
     HIGH_CONCERN = "high-concern"
     NOT_SEEN = "not-seen"
     CONFLICT = "conflict"
+    # Past the active base: no contact from the person for the period (issue 19).
+    PAST_ACTIVE_PERIOD = "past-active-period"
 
 
 class _Data(BaseModel):
@@ -100,6 +102,28 @@ class CaseLine(_Data):
     notes_hidden: int = 0
 
 
+class RetentionFigures(_Data):
+    """What the next `district retention apply` does (issue 19), and the open cases past
+    the active base; counts only."""
+
+    to_archive: int = 0
+    to_end: int = 0
+    end: str = "delete"
+    flagged: int = 0
+    active_years: int = 2
+    in_archive: int = 0
+
+
+class CountRow(_Data):
+    """One anonymised count (fieldkit/district/anonymised.py): no personal data."""
+
+    unit: str
+    year: int
+    kind: str
+    outcome: str
+    count: int
+
+
 class DistrictReport(_Data):
     district: str
     printed_by: str
@@ -114,6 +138,9 @@ class DistrictReport(_Data):
     # The next meeting of the cell on or after the report's day: (reference, date, cases on
     # its agenda as last proposed); None when none is planned (fieldkit/district/meetings.py).
     next_meeting: tuple[str, date, int] | None = None
+    # Retention (issue 19): the counts due at the next apply, and the anonymised counts.
+    retention: RetentionFigures = Field(default_factory=RetentionFigures)
+    statistics: list[CountRow] = Field(default_factory=list)
 
 
 def build_report(
@@ -141,6 +168,8 @@ def build_report(
     activity = followups.activity(store.conn, since.isoformat())
     conflicts = Counter(c.case_id for c in store.conflicts())
 
+    due = retention.plan(store.conn, today)
+    past_active = {item.case_id for item in due.flagged}
     figures = {name: UnitFigures(unit=name) for name in units}
     lines: list[CaseLine] = []
     people = known_workers(store) if with_cases else []
@@ -148,6 +177,8 @@ def build_report(
         last, recent, high = activity.get(case.id, (None, 0, 0))
         last_day = date.fromisoformat(last) if last else None
         flags = _flags(case, today, last_day, seen_from, high, conflicts[case.id])
+        if case.id in past_active:
+            flags.append(CaseFlag.PAST_ACTIVE_PERIOD)
         unit_figures = figures[case.unit]
         unit_figures.active_cases += 1
         unit_figures.followups_since += recent
@@ -194,6 +225,7 @@ def build_report(
         total.add(item)
     lines.sort(key=lambda line: (line.unit.casefold(), line.reference))
     coming = meetings.next_meeting(store.conn, today)
+    kept = _retention(store, due, units[0] if unit is not None else None)
     return DistrictReport(
         district=store.name,
         printed_by=store.name or "district",
@@ -209,7 +241,29 @@ def build_report(
             if coming is not None
             else None
         ),
+        retention=kept[0],
+        statistics=kept[1],
     )
+
+
+def _retention(
+    store: DistrictStore, due: retention.Plan, unit: str | None
+) -> tuple[RetentionFigures, list[CountRow]]:
+    """The retention counts of the district (or of one unit), read without applying."""
+
+    def ours(items: list) -> int:
+        return sum(1 for item in items if unit is None or item.unit == unit)
+
+    figures = RetentionFigures(
+        to_archive=ours(due.to_archive),
+        to_end=ours(due.to_end),
+        end=due.rules.end,
+        flagged=ours(due.flagged),
+        active_years=due.rules.active_years,
+        in_archive=due.archived,
+    )
+    rows = [CountRow(**c.as_json()) for c in anonymised.listing(store.conn, unit)]
+    return figures, rows
 
 
 def record_use(conn: Connection, action: str, detail: str, unit: str | None = None) -> None:

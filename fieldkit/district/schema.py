@@ -7,7 +7,10 @@ A step is never edited once released: a new one is appended (STYLE.md, "SQL is p
 from __future__ import annotations
 
 from fieldkit.district import postgres
+from fieldkit.district.anonymised import STATISTICS_SCHEMA
+from fieldkit.district.archive import ARCHIVE_SCHEMA
 from fieldkit.district.charter import CHARTERS_SCHEMA
+from fieldkit.district.retention_rules import RULES_SCHEMA
 from fieldkit.district.units import UNITS_SCHEMA
 from fieldkit.replica.decisions import DECISIONS_SCHEMA
 from fieldkit.replica.followups import WITHDRAWN_COLUMN
@@ -171,6 +174,9 @@ DISTRICT_MIGRATIONS: list[str] = [
     # 12 (issue 17; after the charter 11): the identity documents of the short enrolment
     # codes (fieldkit/district/enrolment.py).
     ENROL_OFFERS.strip(),
+    # 13 (issue 19, retention; after the enrolment's 12): the district's retention rules
+    # with their bases, the intermediate archive, and the anonymised counts.
+    ";\n".join(part.strip() for part in (RULES_SCHEMA, ARCHIVE_SCHEMA, STATISTICS_SCHEMA)),
 ]
 
 

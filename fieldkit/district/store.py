@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.crypto.columns import ColumnCipher
-from fieldkit.district import backend, postgres, refusals, report, retention, schema
+from fieldkit.district import (
+    anonymised,
+    archive,
+    backend,
+    postgres,
+    refusals,
+    report,
+    retention,
+    retention_rules,
+    schema,
+)
 from fieldkit.district import cases as district_cases
 from fieldkit.district import units as district_units
 from fieldkit.district import workers as district_workers
@@ -263,7 +273,10 @@ class DistrictStore(ReplicaStore):
         return district_cases.close(self.conn, case_ref, reason)
 
     def assigned_cases(self, worker_id: str) -> list[str]:
-        return district_cases.assigned(self.conn, worker_id)
+        """The cases assigned to a worker, except the archived ones (which their devices
+        purge, and no listing shows); the exchange reads every assignment itself."""
+        hidden = archive.ids(self.conn)
+        return [c for c in district_cases.assigned(self.conn, worker_id) if c not in hidden]
 
     # Units (fieldkit/district/units.py)
 
@@ -294,6 +307,33 @@ class DistrictStore(ReplicaStore):
     ) -> list[retention.ClosedCase]:
         """Delete the closed cases closed before `cutoff` (or those of them in `only`)."""
         return retention.purge_closed(self.conn, cutoff, only, on_file=self.database is None)
+
+    # The frameworks' retention (issue 19): rules, apply, archive, anonymised counts
+
+    def retention_rules(self) -> retention_rules.Rules:
+        return retention_rules.read(self.conn)
+
+    def set_retention_rule(self, rule: str, value: str, basis: str | None) -> retention_rules.Rule:
+        return retention_rules.put(self.conn, rule, value, basis)
+
+    def retention_plan(self, today: date) -> retention.Plan:
+        """What `apply_retention` would do on `today`, and the open cases it flags."""
+        return retention.plan(self.conn, today)
+
+    def apply_retention(
+        self, today: date, *, dry_run: bool = False, only: set[str] | None = None
+    ) -> retention.Plan:
+        """Apply the rules on `today` (to those of the cases in `only`, when given)."""
+        return retention.apply(
+            self.conn, today, dry_run=dry_run, on_file=self.database is None, only=only
+        )
+
+    def open_archived(self, ref: str, reason: str) -> tuple[Case, list[FollowUp]]:
+        """An archived case, read for a reason (audited)."""
+        return archive.open_case(self.conn, ref, reason)
+
+    def anonymised_counts(self, unit: str | None = None) -> list[anonymised.Count]:
+        return anonymised.listing(self.conn, unit)
 
     # Refused changes (fieldkit/district/refusals.py)
 

@@ -8,6 +8,7 @@ The conflicts between concurrent writes live in fieldkit/replica/conflicts.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,40 +99,44 @@ def set_field(conn: Connection, case_id: str, field: str, version: FieldVersion)
         conn.execute(f"UPDATE cases SET {field} = ? WHERE id = ?", (version.value, case_id))
 
 
-def resolve_id(conn: Connection, ref: str) -> str:
+def resolve_id(conn: Connection, ref: str, hidden: Collection[str] = ()) -> str:
     """The case id for an id, an id prefix, a district reference (case-insensitive) or a
     name that only one case's display name holds (accents and case ignored).
 
     The one resolver of a CASE argument, on a device and at the district alike. Several
     names matching: one error listing the candidates (reference and name), so the person
-    can type the reference.
+    can type the reference. Cases in `hidden` (the district's archive) are not found, and
+    never named among the candidates.
     """
     ref = ref.strip()
-    row = conn.execute(
+    rows = conn.execute(
         "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (ref, ref)
-    ).fetchone()
-    if row:
-        return row[0]
+    ).fetchall()
+    found = [r[0] for r in rows if r[0] not in hidden]
+    if found:
+        return found[0]
     if len(ref) >= 6:
         rows = conn.execute(
-            "SELECT id FROM cases WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (prefix_pattern(ref),)
+            "SELECT id FROM cases WHERE id LIKE ? ESCAPE '\\' LIMIT ?",
+            (prefix_pattern(ref), 2 + len(hidden)),
         ).fetchall()
-        if len(rows) == 1:
-            return rows[0][0]
-        if len(rows) > 1:
+        found = [r[0] for r in rows if r[0] not in hidden]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
             raise UsageError("case.ambiguous", ref=ref)
-    return _by_name(conn, ref)
+    return _by_name(conn, ref, hidden)
 
 
 # The shortest name a CASE argument is matched on: one letter would match most cases.
 NAME_MATCH_MIN = 2
 
 
-def _by_name(conn: Connection, ref: str) -> str:
+def _by_name(conn: Connection, ref: str, hidden: Collection[str] = ()) -> str:
     wanted = fold(ref)
     if len(wanted) < NAME_MATCH_MIN:
         raise NotFound("case.not_found", ref=ref)
-    found = [case for case in list_cases(conn) if wanted in fold(case.display_name)]
+    found = [case for case in list_cases(conn, hidden=hidden) if wanted in fold(case.display_name)]
     if len(found) > 1:
         exact = [case for case in found if fold(case.display_name) == wanted]
         found = exact if len(exact) == 1 else found
@@ -172,14 +177,18 @@ def _to_case(case_id: str, fields: dict[str, Any]) -> Case:
     return Case.model_validate(data)
 
 
-def list_cases(conn: Connection, status: str | None = None) -> list[Case]:
-    """Every case (or those with a status), ordered by reference, in two queries."""
+def list_cases(
+    conn: Connection, status: str | None = None, hidden: Collection[str] = ()
+) -> list[Case]:
+    """Every case (or those with a status), ordered by reference, in two queries; those in
+    `hidden` (the district's archive) left out."""
     sql = "SELECT id FROM cases"
     params: tuple = ()
     if status:
         sql += " WHERE status = ?"
         params = (status,)
     ids = [row[0] for row in conn.execute(sql + " ORDER BY reference", params)]
+    ids = [case_id for case_id in ids if case_id not in hidden]
     # Each case is validated from one JSON text made of its fields' stored JSON: pydantic
     # parses it in one go, three times faster than loading every field first (issue 7:
     # a district lists thousands of cases). Same result as `_to_case`.

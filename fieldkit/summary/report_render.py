@@ -18,8 +18,8 @@ from rich.text import Text
 
 from fieldkit.dates import show_moment
 from fieldkit.display import escaped_model
-from fieldkit.district.report import CaseLine, DistrictReport, UnitFigures
-from fieldkit.i18n import t, t_n
+from fieldkit.district.report import CaseLine, CountRow, DistrictReport, UnitFigures
+from fieldkit.i18n import catalogue, t, t_n
 from fieldkit.summary.assemble import day, entry_heading, labelled
 from fieldkit.summary.cell import (
     entry_details,
@@ -180,6 +180,52 @@ def case_notes(report: DistrictReport, line: CaseLine) -> list[tuple[str, str]]:
     return out
 
 
+def retention_lines(report: DistrictReport) -> list[str]:
+    """What the next retention run does, the open cases past the active base (issue 19)."""
+    kept = report.retention
+    how = t(f"retention.end.{kept.end}")
+    lines = [t("retention.report.due", archive=kept.to_archive, end=kept.to_end, how=how)]
+    lines.append(t_n("retention.report.flagged", kept.flagged, years=kept.active_years))
+    if report.unit is None:
+        lines.append(t_n("retention.in_archive", kept.in_archive))
+    return lines
+
+
+def statistics_columns() -> list[str]:
+    return [
+        t("retention.report.col.year"),
+        t("report.col.unit"),
+        t("retention.report.col.kind"),
+        t("retention.report.col.outcome"),
+        t("retention.report.col.count"),
+    ]
+
+
+# The words of an anonymised count's outcome, by its kind (fieldkit/district/anonymised.py).
+_OUTCOME_WORDS = {"case": "participation", "referral": "referral_source", "measure": "measure"}
+_FOLLOWUP_OUTCOMES = ("attendance", "referral", "concern")
+
+
+def statistics_values(row: CountRow) -> list[str]:
+    if row.kind in _OUTCOME_WORDS:
+        kind = t(f"retention.stat.{row.kind}")
+        prefixes: tuple[str, ...] = (_OUTCOME_WORDS[row.kind],)
+    else:
+        kind = _word("kind", row.kind)
+        prefixes = _FOLLOWUP_OUTCOMES
+    outcome = t(f"retention.stat.{row.outcome}") if row.outcome in ("recorded", "unknown") else ""
+    for prefix in prefixes:
+        outcome = outcome or _word(prefix, row.outcome, fallback="")
+    return [str(row.year), row.unit, kind, outcome or row.outcome, str(row.count)]
+
+
+def _word(prefix: str, value: str, *, fallback: str | None = None) -> str:
+    """The words of a vocabulary's code (kind.interview), else the fallback or the code."""
+    if f"{prefix}.{value}" not in catalogue():
+        return value if fallback is None else fallback
+    return t(f"{prefix}.{value}")
+
+
 # --- terminal --------------------------------------------------------------------------
 
 
@@ -203,10 +249,28 @@ def render_report_text(report: DistrictReport, console: Console) -> None:
     )
     console.print(_figures_table(report, console))
     console.print(_attendance_table(report))
+    console.print(_retention_panel(report))
     if report.cases is not None:
         console.print(_annex_table(report.cases, console))
         console.print(_notes_panel(report))
     console.print(marking)
+
+
+def _retention_panel(report: DistrictReport) -> Panel:
+    """The retention counts, then the anonymised counts (issue 19)."""
+    parts: list[Text | Table] = [Text("\n").join(Text(line) for line in retention_lines(report))]
+    if report.statistics:
+        table = _table(t("retention.report.statistics"))
+        for index, column in enumerate(statistics_columns()):
+            table.add_column(column, justify="right" if index in (0, 4) else "left")
+        for row in report.statistics:
+            table.add_row(*(Text(value) for value in statistics_values(row)))
+        parts.append(table)
+    else:
+        parts.append(Text(t("retention.report.no_statistics"), style="dim"))
+    return Panel(
+        Group(*parts), title=t("retention.report.section"), title_align="left", box=box.ROUNDED
+    )
 
 
 def _attendance_table(report: DistrictReport) -> Table | Panel:
@@ -390,6 +454,17 @@ def render_report_markdown(report: DistrictReport) -> str:
     else:
         out.append(t("report.no_units"))
     out.append("")
+    out += [f"## {t('retention.report.section')}", ""]
+    out += [f"- {escape(line)}" for line in retention_lines(report)]
+    out.append("")
+    if report.statistics:
+        out += [f"### {t('retention.report.statistics')}", ""]
+        out.append(_md_row(statistics_columns()))
+        out.append(_md_row(["---:", "---", "---", "---", "---:"], raw=True))
+        out += [_md_row(statistics_values(row)) for row in report.statistics]
+    else:
+        out.append(t("retention.report.no_statistics"))
+    out.append("")
     if report.cases is not None:
         out += [f"## {t('report.section.annex')}", ""]
         if report.cases:
@@ -454,6 +529,7 @@ class _ReportPDF(PagedPDF):
         self._table(t("report.section.scope"), None, rows)
         self._figures()
         self._attendance()
+        self._retention()
         if r.cases is not None:
             self._annex(r.cases)
             self._notes(r.cases)
@@ -471,6 +547,25 @@ class _ReportPDF(PagedPDF):
         rows.append(self._figure_row(widths, t("report.total"), total, total=True))
         header = self._header_row(widths, attendance_columns(short=True))
         self._table(t("cell.report.section.attendance"), header, rows)
+
+    def _retention(self) -> None:
+        r = self.report
+        rows = [[self._cell(WIDTH, [(line, BODY)])] for line in retention_lines(r)]
+        self._table(t("retention.report.section"), None, rows)
+        section = t("retention.report.statistics")
+        if not r.statistics:
+            note = [[self._cell(WIDTH, [(t("retention.report.no_statistics"), SMALL)])]]
+            self._table(section, None, note)
+            return
+        widths = (18.0, 42.0, 50.0, WIDTH - 128.0, 18.0)
+        body = [
+            [
+                self._cell(width, [(value, BODY)])
+                for width, value in zip(widths, statistics_values(row), strict=True)
+            ]
+            for row in r.statistics
+        ]
+        self._table(section, self._header_row(widths, statistics_columns()), body)
 
     def _notes(self, lines: list[CaseLine]) -> None:
         section = t("cell.report.section.notes")

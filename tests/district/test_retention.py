@@ -10,7 +10,6 @@ the PostgreSQL rows.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +24,6 @@ from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.district.store import DistrictStore
 from fieldkit.errors import ERROR, NOT_FOUND, USAGE
 from fieldkit.model import FollowUpKind
-from fieldkit.replica import clock as clock_module
 from fieldkit.replica import meta
 from fieldkit.replica.columns import row_key, unseal
 from fieldkit.replica.digest import state_digest
@@ -33,7 +31,7 @@ from fieldkit.store.access import Credentials, data_key
 from fieldkit.store.worker import WorkerStore
 from tests.conftest import PASSPHRASE
 from tests.district.conftest import case_update, send
-from tests.helpers import decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
+from tests.helpers import Clock, decrypt_sqlcipher_pages, decrypt_sqlcipher_wal
 from tests.pg import Cluster
 from tests.world import UNIT, World, api_sync, api_world, use_fast_kdf
 
@@ -59,25 +57,6 @@ PURGED_MARKERS = (
     OLD_REASON,
     OLD_CELL_NOTE,
 )
-
-
-class Clock:
-    """The wall clock the HLC reads (fieldkit/replica/clock.py), set to a chosen instant."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.at: datetime | None = None
-        monkeypatch.setattr(clock_module, "time", self)
-
-    def set(self, days_ago: float) -> None:
-        self.at = datetime.now(UTC) - timedelta(days=days_ago)
-
-    def real(self) -> None:
-        self.at = None
-
-    def time_ns(self) -> int:
-        if self.at is None:
-            return time.time_ns()
-        return int(self.at.timestamp() * 1000) * 1_000_000
 
 
 @dataclass

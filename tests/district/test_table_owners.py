@@ -31,6 +31,10 @@ OWNED: dict[str, set[str]] = {
     "charter.py": {"charters", "charter_acceptances"},
     "enrolment.py": {"enrol_offers"},
     "units.py": {"units"},
+    # Issue 19, retention: the rules, the intermediate archive, the anonymised counts.
+    "retention_rules.py": {"retention_rules"},
+    "archive.py": {"archived_cases"},
+    "anonymised.py": {"retention_statistics"},
     "postgres.py": {"information_schema"},  # its own version table, and the catalogue
 }
 # The schema declares every table; the backend move copies each table whole.
