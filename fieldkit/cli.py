@@ -36,6 +36,7 @@ def _district_app() -> typer.Typer:
         charter,
         corrections,
         district,
+        district_audit,
         meetings,
         recovery,
         refusals,
@@ -54,6 +55,7 @@ def _district_app() -> typer.Typer:
     seal.register(district.app)
     meetings.register(district.app)
     charter.register(district.app)
+    district_audit.register(district.app)
     return district.app
 
 
