@@ -207,12 +207,44 @@ def verify(conn: Connection) -> tuple[int, int | None]:
     return count, None
 
 
+# The objects some acts name that a prune must not forget (the district's purges: a late
+# refusal about a case purged long ago is still deleted, fieldkit/district/retention.py).
+# Their ids (never content) are kept in the settings when their events are pruned.
+KEPT_IDS = {("district", "purge", "case")}
+KEPT_IDS_KEY = "audit_pruned_ids"
+
+
 def object_ids(conn: Connection, actor: str, action: str, object_type: str) -> set[str]:
-    """The ids of the objects an actor did an action to (e.g. the cases the district purged)."""
-    return {
+    """The ids of the objects an actor did an action to (e.g. the cases the district purged),
+    those of pruned events included for the acts of KEPT_IDS."""
+    found = {
         r[0]
         for r in conn.execute(
             "SELECT object_id FROM audit WHERE actor = ? AND action = ? AND object_type = ?",
             (actor, action, object_type),
         )
     }
+    if (actor, action, object_type) in KEPT_IDS:
+        found |= set(pruned_ids(conn).get("|".join((actor, action, object_type)), []))
+    return found
+
+
+def pruned_ids(conn: Connection) -> dict[str, list[str]]:
+    raw = meta.get(conn, KEPT_IDS_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def keep_ids(conn: Connection, last_seq: int) -> None:
+    """Before the events up to `last_seq` are pruned: keep the ids KEPT_IDS names."""
+    kept = pruned_ids(conn)
+    for actor, action, otype in sorted(KEPT_IDS):
+        rows = conn.execute(
+            "SELECT object_id FROM audit WHERE seq <= ? AND actor = ? AND action = ?"
+            " AND object_type = ?",
+            (last_seq, actor, action, otype),
+        ).fetchall()
+        if rows:
+            name = "|".join((actor, action, otype))
+            kept[name] = sorted(set(kept.get(name, [])) | {r[0] for r in rows})
+    if kept:
+        meta.put(conn, KEPT_IDS_KEY, json.dumps(kept, sort_keys=True))

@@ -184,6 +184,7 @@ def prune(conn: Connection, actor: str, before: date, now: datetime | None = Non
         }
         signature = _identity(conn).sign(audit.CHECKPOINT_DOMAIN + audit.canonical(document))
         stored = {"checkpoint": document, "signature": base64.b64encode(signature).decode()}
+        audit.keep_ids(conn, due.last_seq)
         conn.execute("DELETE FROM audit WHERE seq <= ?", (due.last_seq,))
         meta.put(conn, audit.CHECKPOINT_KEY, json.dumps(stored, sort_keys=True))
         audit.record(conn, actor, PRUNE_ACTION, "store", "", f"pruned={due.count}", at=now)

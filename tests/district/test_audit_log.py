@@ -234,3 +234,35 @@ def test_a_worker_verifies_an_export_with_the_district_key_it_pinned_or_its_iden
     args = ["--file", str(export), "--district-file", str(identity)]
     by_file = fk.json(tmp_path / "nobody", "audit", "verify", *args)
     assert by_file == pinned
+
+
+def test_a_prune_keeps_the_later_events_and_the_ids_of_the_purged_cases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from fieldkit.district.store import DistrictStore
+    from fieldkit.store import auditlog
+    from tests.conftest import PASSPHRASE
+
+    use_fast_kdf(monkeypatch)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with DistrictStore.create(tmp_path / "d", PASSPHRASE, DISTRICT_NAME, None) as store:
+        with transaction(store.conn):
+            audit.record(store.conn, "district", "purge", "case", "case-1", "reference=X")
+            for n in range(3):  # of the future: the prune runs later still
+                at = now + timedelta(days=380 + n)
+                audit.record(store.conn, "district", "view", "case", f"c{n}", "", at=at)
+        before = (now + timedelta(days=300)).date()
+        due = store.audit_to_prune(before).count
+        done = auditlog.prune(store.conn, "district", before, now=now + timedelta(days=400))
+        assert done.count == due >= 2
+        kept = store.audit_events()
+        assert [e.object_id for e in kept[:3]] == ["c0", "c1", "c2"]
+        assert kept[-1].action == auditlog.PRUNE_ACTION
+        assert store.check_audit().ok
+        # The purge's event is gone; the case's id is not forgotten by the retention.
+        assert audit.object_ids(store.conn, "district", "purge", "case") == {"case-1"}
+
+        exported = auditlog.export(store.conn, (now + timedelta(days=381)).date())
+        assert exported.count == 3 and exported.first_seq == kept[1].seq
+        checked = auditlog.verify_export(exported.data, store.identity().public)
+        assert checked.events == 3 and checked.pruned == done.count
