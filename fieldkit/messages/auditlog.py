@@ -56,8 +56,8 @@ MESSAGES: dict[str, str | Plural] = {
     ),
     # Verifying
     "auditlog.ok_from_checkpoint": Plural(
-        "audit trail intact since the checkpoint of {made} ({pruned}); {count} event checked",
-        "audit trail intact since the checkpoint of {made} ({pruned}); {count} events checked",
+        "audit trail intact: chain verified since the checkpoint of {made} ({pruned}); {count} event checked",
+        "audit trail intact: chain verified since the checkpoint of {made} ({pruned}); {count} events checked",
     ),
     "auditlog.count.pruned": Plural("{count} event pruned", "{count} events pruned"),
     "auditlog.checkpoint_forged": (

@@ -80,7 +80,7 @@ def test_prune_then_verify_passes_from_the_checkpoint_and_says_so(fk: Fieldkit, 
     assert pruned["checkpoint"]["pruned"] == pruned["pruned"]
 
     shown = _french(fk, home, "district", "audit", "verify")
-    assert "depuis le point de contrôle du" in shown.stdout
+    assert "vérifiée depuis le point de contrôle du" in shown.stdout
     assert f"{pruned['pruned']} événements élagués" in shown.stdout
     verified = fk.json(home, "district", "audit", "verify")
     assert verified["ok"] and verified["checkpoint"]["pruned"] == pruned["pruned"]

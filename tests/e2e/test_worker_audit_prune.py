@@ -56,7 +56,7 @@ def test_prune_then_verify_from_the_checkpoint(fk: Fieldkit, home: Path):
     env = {"FIELDKIT_PASSPHRASE": PASSPHRASE, "FIELDKIT_LANG": "fr"}
     shown = fk.runner.invoke(app, ["--home", str(home), "audit", "verify"], env=env)
     assert shown.exit_code == 0, shown.stderr
-    assert "intact depuis le point de contrôle du" in shown.stdout
+    assert "chaîne vérifiée depuis le point de contrôle du" in shown.stdout
     assert f"({pruned['pruned']} événements élagués)" in shown.stdout
     events = fk.json(home, "audit", "show", "--limit", "0")
     assert events[0]["action"] == "audit-prune"
