@@ -266,3 +266,17 @@ def test_a_prune_keeps_the_later_events_and_the_ids_of_the_purged_cases(
         assert exported.count == 3 and exported.first_seq == kept[1].seq
         checked = auditlog.verify_export(exported.data, store.identity().public)
         assert checked.events == 3 and checked.pruned == done.count
+
+
+@pytest.mark.sqlcipher_only
+def test_a_pruned_district_moves_to_postgresql_and_still_verifies_from_its_checkpoint(
+    fk: Fieldkit, home: Path, pg_cluster
+):
+    pruned = fk.json(home, "district", "audit", "prune", "--before", TOMORROW, "--yes")
+    fk.json(home, "district", "unit", "add", "UT Est")
+    before = fk.json(home, "district", "audit", "verify")
+    moved = fk.json(home, "district", "migrate", "--to", pg_cluster.create_database())
+    assert moved["verified"] is True
+    after = fk.json(home, "district", "audit", "verify")
+    assert after["ok"] and after["checkpoint"]["pruned"] == pruned["pruned"]
+    assert after["events"] == before["events"]
