@@ -21,7 +21,7 @@ from fieldkit.commands.common import (
 from fieldkit.commands.render import action_name, field_names, label, people
 from fieldkit.dates import show_day, show_moment
 from fieldkit.display import escape, plain
-from fieldkit.errors import IntegrityError, UsageError
+from fieldkit.errors import FieldkitError, IntegrityError, UsageError
 from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
@@ -125,8 +125,13 @@ def _pinned_key(ctx: typer.Context):
     from fieldkit.sync import worker_side
 
     st = state(ctx)
-    with WorkerStore.open(st.home, st.credentials()) as store:
-        return worker_side.district(store).keys
+    try:
+        with WorkerStore.open(st.home, st.credentials()) as store:
+            return worker_side.district(store).keys
+    except FieldkitError as exc:
+        if exc.key in ("store.missing", "sync.not_enrolled"):
+            raise UsageError("auditlog.no_key") from None
+        raise
 
 
 def tell_verified(verified: Any, as_json: bool) -> None:

@@ -67,6 +67,10 @@ MESSAGES: dict[str, str | Plural] = {
     "auditlog.checkpoint_bad": "the audit checkpoint is unreadable: it was altered",
     "auditlog.key_without_file": "--public-key and --district-file verify an export: add --file",
     "auditlog.one_key_file": "give --public-key or --district-file, not both",
+    "auditlog.no_key": (
+        "no district key on this device (not enrolled): give --public-key FILE or"
+        " --district-file FILE"
+    ),
     "auditlog.bad_key_file": (
         "this file holds no district public key: use the output of `district audit"
         " public-key` or a district identity file"

@@ -218,6 +218,8 @@ def test_an_export_since_a_day_and_the_key_of_another_district(
         tmp_path, "audit", "verify", "--file", str(export), "--public-key", str(bad_key)
     )
     assert result.exit_code == USAGE
+    result = fk.run(tmp_path / "nobody", "audit", "verify", "--file", str(export))
+    assert result.exit_code == USAGE and "--public-key" in _one_line(result)
 
 
 def test_a_worker_verifies_an_export_with_the_district_key_it_pinned_or_its_identity_file(
