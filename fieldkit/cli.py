@@ -37,6 +37,7 @@ def _district_app() -> typer.Typer:
         charter,
         corrections,
         district,
+        district_audit,
         meetings,
         recovery,
         refusals,
@@ -58,6 +59,7 @@ def _district_app() -> typer.Typer:
     meetings.register(district.app)
     charter.register(district.app)
     retention.register(district.app)
+    district_audit.register(district.app)
     return district.app
 
 

@@ -9,7 +9,7 @@ import typer
 
 from fieldkit.commands.common import environment, err_console, state
 from fieldkit.errors import Busy, FieldkitError, UsageError
-from fieldkit.i18n import t
+from fieldkit.i18n import t, t_n
 
 if TYPE_CHECKING:
     import socket
@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 LOOPBACK_NAMES = {"localhost"}
 # Requests one process handles at once on PostgreSQL (one at a time on the SQLite file).
 SERVER_POOL = 4
-# The access log file: rotated at this size, this many old files kept.
+# The access log file: rotated at this size (and weekly), at most this many old files
+# kept, each deleted once older than the audit retention (fieldkit/district/accesslog.py):
+# a year of weekly files and some, (60 + 1) × 10 MiB at most under a flood.
 LOG_MAX_BYTES = 10 * 1024 * 1024
-LOG_BACKUPS = 5
+LOG_BACKUPS = 60
 # Connections the kernel queues before the server accepts them; the server accepts up to
 # this many at once before it closes those over its limits, so they need file descriptors
 # (at most a quarter of those the process may open).
@@ -71,6 +73,14 @@ def register(district_app: typer.Typer) -> None:
         ),
         log_backups: int = typer.Option(
             LOG_BACKUPS, "--log-backups", min=1, help=t("help.opt.log_backups")
+        ),
+        log_max_age: int | None = typer.Option(
+            None,
+            "--log-max-age",
+            metavar=t("metavar.days"),
+            min=1,
+            max=1095,
+            help=t("help.opt.log_max_age"),
         ),
         max_connections: int = typer.Option(
             DEFAULTS.max_connections, "--max-connections", min=1, help=t("help.opt.max_connections")
@@ -166,7 +176,11 @@ def register(district_app: typer.Typer) -> None:
             store.close()
             raise
         tally = Tally()
-        _setup_logging(log_file, log_max_bytes, log_backups, tally)
+        if log_max_age is None:
+            log_max_age = store.audit_retention().days
+        deleted = _setup_logging(log_file, log_max_bytes, log_backups, log_max_age, tally)
+        if deleted:
+            err_console().print(t_n("serve.log_pruned", deleted, days=log_max_age))
         gate = Gate(limits, tally, ssl_context)
         scheme = "http" if insecure_http else "https"
         err_console().print(t("serve.listening", url=f"{scheme}://{host}:{port}"))
@@ -245,15 +259,18 @@ def raise_file_limit() -> int | None:
     return None if soft == resource.RLIM_INFINITY else soft
 
 
-def _setup_logging(log_file: Path | None, max_bytes: int, backups: int, tally) -> None:
+def _setup_logging(
+    log_file: Path | None, max_bytes: int, backups: int, max_age_days: int, tally
+) -> int:
+    """Where the access log goes; returns how many old log files were deleted for their age."""
     import logging
-    import logging.handlers
 
+    from fieldkit.district.accesslog import RetainedLogHandler
     from fieldkit.district.limits import Quiet
 
     handler: logging.Handler = (
-        logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        RetainedLogHandler(
+            log_file, max_bytes=max_bytes, backups=backups, max_age_days=max_age_days
         )
         if log_file
         else logging.StreamHandler(environment().stderr)
@@ -270,3 +287,4 @@ def _setup_logging(log_file: Path | None, max_bytes: int, backups: int, tally) -
         other.handlers[:] = [handler]
         other.filters[:] = [Quiet(tally)]
         other.propagate = False
+    return handler.deleted if isinstance(handler, RetainedLogHandler) else 0

@@ -15,8 +15,11 @@ from fieldkit.store import audit
 from fieldkit.store.db import Connection
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from fieldkit.crypto.identity import Identity
     from fieldkit.model import AuditEvent, Conflict
+    from fieldkit.store.auditlog import Exported, Pruned, Retention
 
 
 class ReplicaStore:
@@ -60,3 +63,55 @@ class ReplicaStore:
 
     def verify_audit(self) -> tuple[int, int | None]:
         return audit.verify(self.conn)
+
+    # Keeping the audit trail for its period (fieldkit/store/auditlog.py)
+
+    @property
+    def audit_actor(self) -> str:
+        """Who the audit events of this store's own acts name."""
+        return "district"
+
+    def check_audit(self) -> audit.Verified:
+        """The chain checked, from the signed checkpoint when events were pruned."""
+        return audit.check(self.conn)
+
+    def audit_retention(self) -> Retention:
+        from fieldkit.store import auditlog
+
+        return auditlog.retention(self.conn)
+
+    def set_audit_retention(self, days: int, reason: str | None) -> Retention:
+        from fieldkit.store import auditlog
+
+        return auditlog.set_retention(self.conn, self.audit_actor, days, reason)
+
+    def audit_prune_before(self, today: date) -> date:
+        """The day `audit prune` removes events before by default: today less the retention."""
+        from fieldkit.store import auditlog
+
+        return auditlog.default_before(self.conn, today)
+
+    def audit_to_prune(self, before: date) -> Pruned:
+        from fieldkit.store import auditlog
+
+        return auditlog.plan(self.conn, before)
+
+    def prune_audit(self, before: date) -> Pruned:
+        from fieldkit.store import auditlog
+
+        return auditlog.prune(self.conn, self.audit_actor, before)
+
+    def export_audit(self, since: date) -> Exported:
+        from fieldkit.store import auditlog
+
+        return auditlog.export(self.conn, since)
+
+    def record_audit_export(self, exported: Exported) -> None:
+        from fieldkit.store import auditlog
+
+        auditlog.record_export(self.conn, self.audit_actor, exported)
+
+    def audit_public_key(self) -> bytes:
+        from fieldkit.store import auditlog
+
+        return auditlog.public_key_document(self.conn)

@@ -146,6 +146,10 @@ class WorkerStore(ReplicaStore):
         """Who writes: the district's worker id once enrolled, the replica id before."""
         return self.worker_id or self.replica_id
 
+    @property
+    def audit_actor(self) -> str:
+        return self.author
+
     # Sessions
 
     def start_session(self, ttl_seconds: int) -> tuple[str, int]:
