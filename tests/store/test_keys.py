@@ -23,11 +23,11 @@ from tests.helpers import open_case
     ("passphrase", "reason"),
     [
         ("court", "passphrase.too_short"),
-        ("motdepasse123", "passphrase.common"),
-        ("Administrateur", "passphrase.common"),
-        ("aaaaaaaaaaaaaaaa", "passphrase.too_simple"),
-        ("abcdefghijklmnop", "passphrase.too_simple"),
-        ("azertyuiopqsdf", "passphrase.too_simple"),
+        ("motdepasse123", "passphrase.weak"),
+        ("Administrateur", "passphrase.weak"),
+        ("aaaaaaaaaaaaaaaa", "passphrase.weak"),
+        ("abcdefghijklmnop", "passphrase.weak"),
+        ("azertyuiopqsdf", "passphrase.weak"),
     ],
 )
 def test_weak_passphrases_are_refused_with_a_reason(passphrase, reason):
