@@ -208,7 +208,7 @@ def register(app: typer.Typer) -> None:
 
     @passphrase_app.command("suggest", help=t("help.passphrase_suggest"))
     def passphrase_suggest(
-        words: int = typer.Option(6, "--words", min=1, help=t("help.opt.suggest_words")),
+        words: int = typer.Option(6, "--words", help=t("help.opt.suggest_words")),
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
         from fieldkit.store.suggest import suggest
