@@ -142,7 +142,26 @@ class AppState:
         prompt = None
         if self.interactive:
             prompt = lambda: ask_secret(t("prompt.passphrase"))  # noqa: E731
-        return Credentials(passphrase_file=self.passphrase_file, prompt=prompt)
+        return Credentials(passphrase_file=self.passphrase_file, prompt=prompt, wait=self.wait)
+
+    def wait(self, seconds: float) -> None:
+        """The wait before an attempt after failed unlocks (fieldkit/store/access.py):
+        at a terminal, a line counts the seconds down; elsewhere, silent."""
+        import math
+        import time
+
+        if not self.stderr_isatty:
+            time.sleep(seconds)
+            return
+        from fieldkit.i18n import t_n
+
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self.stderr.write("\r\x1b[K" + t_n("unlock.wait", math.ceil(left)))
+            self.stderr.flush()
+            time.sleep(min(left, left - math.floor(left) or 1.0))
+        self.stderr.write("\r\x1b[K")
+        self.stderr.flush()
 
 
 def _isatty(stream: IO[Any] | None) -> bool:

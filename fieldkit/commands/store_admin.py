@@ -47,13 +47,26 @@ def new_passphrase(credentials: Credentials, prompt_key: str = "prompt.new_passp
 
 
 def ask_new_passphrase(prompt_key: str = "prompt.new_passphrase") -> str:
-    """A new passphrase typed twice at the terminal."""
+    """A new passphrase typed twice at the terminal, after a random one is offered."""
     from fieldkit.commands.prompts import ask_secret
 
+    offer_suggestion()
     first = ask_secret(t(prompt_key))
     if ask_secret(t("prompt.repeat_passphrase")) != first:
         raise UsageError("passphrase.mismatch")
     return first
+
+
+def offer_suggestion() -> None:
+    """Show a passphrase drawn at random (at a terminal, before a new one is asked)."""
+    from fieldkit.display import plain
+    from fieldkit.store.suggest import suggest
+
+    drawn = suggest()
+    err = err_console()
+    err.print(t("suggest.offer"))
+    err.print(plain(f"  {drawn.passphrase}", style="bold"))
+    err.print(t("suggest.offer_bits", bits=f"{drawn.bits:.0f}"))
 
 
 def _env_passphrase() -> bool:
@@ -196,6 +209,29 @@ def register(app: typer.Typer) -> None:
             raise Locked("passphrase.new_none_given")
         ended = change_passphrase(st.home, st.credentials(), new)
         console().print(t("passphrase.changed", count=ended))
+
+    @passphrase_app.command("suggest", help=t("help.passphrase_suggest"))
+    def passphrase_suggest(
+        words: int = typer.Option(6, "--words", help=t("help.opt.suggest_words")),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        from fieldkit.store.suggest import suggest
+
+        drawn = suggest(words)
+        if as_json:
+            print_json(
+                {
+                    "passphrase": drawn.passphrase,
+                    "words": drawn.words,
+                    "list_size": drawn.list_size,
+                    "bits": round(drawn.bits, 1),
+                }
+            )
+            return
+        say(drawn.passphrase)
+        err_console().print(
+            t("suggest.entropy", words=drawn.words, size=drawn.list_size, bits=f"{drawn.bits:.0f}")
+        )
 
 
 def show_pending(st, as_json: bool) -> None:

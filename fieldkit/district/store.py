@@ -102,6 +102,7 @@ class DistrictStore(ReplicaStore):
                 actor=lambda _: "district",
                 settings=settings,
                 database=target,
+                known_words=[name],
             )
         except BaseException:
             if target is not None:

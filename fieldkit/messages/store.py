@@ -26,8 +26,6 @@ MESSAGES: dict[str, str | Plural] = {
     "store.locked": 'the store is locked: run `eval "$(fieldkit unlock)"`, or set FIELDKIT_PASSPHRASE or --passphrase-file',
     "passphrase.wrong": "wrong passphrase; nothing was changed",
     "passphrase.too_short": "passphrase refused: it must have at least {min} characters (a few words make a good one)",
-    "passphrase.common": "passphrase refused: it is among the most common ones",
-    "passphrase.too_simple": "passphrase refused: too simple (repeated or consecutive characters)",
     "passphrase.mismatch": "the two passphrases differ; nothing was changed",
     "passphrase.none_given": "no passphrase given: type it at a terminal, or set FIELDKIT_PASSPHRASE or --passphrase-file",
     "passphrase.new_none_given": "no new passphrase given: type it at a terminal, or use --new-passphrase-file or FIELDKIT_NEW_PASSPHRASE",

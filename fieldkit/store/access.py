@@ -5,6 +5,11 @@ prompt when a person is at a terminal. A wrong passphrase leaves the store's fil
 untouched; the attempt is noted in a small journal beside the store (a time, no
 content) and moved into the audit trail at the next successful unlock; the journal
 is emptied only once that commit succeeded.
+
+At the CLI, each failed attempt makes the next one wait longer (1 s, 2 s, 4 s … up to
+30 s), across processes: the wait is read off that journal (`unlock_delay`). It slows a
+person guessing at the keyboard only; an attacker holding a copy of the key file is
+slowed by Argon2id alone (docs/security.md).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from fieldkit.store.session import SESSION_ENV, resume_session
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
 FAILED_UNLOCKS = "failed-unlocks.log"
+# The wait before an attempt after the k-th failure in a row: 2^(k-1) seconds, at most this.
+MAX_UNLOCK_DELAY = 30.0
 
 
 @dataclass
@@ -32,6 +39,11 @@ class Credentials:
 
     passphrase_file: Path | None = None
     prompt: Callable[[], str] | None = None  # set only when stdin is a terminal
+    # Set by the CLI only: how to wait `seconds` before an attempt after failed ones.
+    wait: Callable[[float], None] | None = None
+
+    def has_source(self) -> bool:
+        return bool(os.environ.get(PASSPHRASE_ENV) or self.passphrase_file or self.prompt)
 
     def passphrase(self) -> str | None:
         env = os.environ.get(PASSPHRASE_ENV)
@@ -103,6 +115,10 @@ def complete_rotation(home: Path, kind: str, key: bytes) -> bytes:
 def passphrase_key(home: Path, keyfile: KeyFile, credentials: Credentials) -> bytes:
     """The data key that `keyfile` wraps, from the passphrase; during a passphrase change
     (its journal beside the store) the new passphrase gives the new data key."""
+    if credentials.wait is not None and credentials.has_source():
+        delay = unlock_delay(noted_failures(home), datetime.now(UTC))
+        if delay > 0:
+            credentials.wait(delay)
     passphrase = credentials.passphrase()
     if passphrase is None:
         raise Locked("store.locked")
@@ -121,13 +137,45 @@ def passphrase_key(home: Path, keyfile: KeyFile, credentials: Credentials) -> by
         raise
 
 
+def unlock_delay(failures: list[datetime], now: datetime) -> float:
+    """Seconds the next attempt waits, after `failures` in a row (the journal's times):
+    2^(k-1) s after the k-th, at most MAX_UNLOCK_DELAY, counted from the last one."""
+    if not failures:
+        return 0.0
+    wanted = min(2.0 ** (len(failures) - 1), MAX_UNLOCK_DELAY)
+    waited = (now - max(failures)).total_seconds()
+    # A clock set back (a failure "in the future") never makes the wait longer than wanted.
+    return min(wanted, max(0.0, wanted - waited))
+
+
+def noted_failures(home: Path) -> list[datetime]:
+    """The failed attempts the journal holds (since the last successful unlock)."""
+    try:
+        raw = (home / FAILED_UNLOCKS).read_bytes()
+    except OSError:
+        return []
+    return _stamps(raw)
+
+
+def _stamps(raw: bytes) -> list[datetime]:
+    stamps = []
+    for line in raw.decode("utf-8", "replace").splitlines():
+        try:
+            stamp = datetime.fromisoformat(line.strip())
+        except ValueError:
+            continue
+        stamps.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC))
+    return stamps
+
+
 def note_failed_unlock(home: Path) -> None:
     """Note a failed attempt; on a full disk, in the reserve of fieldkit/store/pending.py."""
     now = datetime.now(UTC)
     try:
         fd = os.open(home / FAILED_UNLOCKS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as handle:
-            handle.write(now.isoformat(timespec="seconds") + "\n")
+            # To the microsecond: the next attempt's wait is counted from it.
+            handle.write(now.isoformat() + "\n")
         return
     except OSError:
         pass
@@ -151,13 +199,7 @@ def failed_unlocks(home: Path) -> Iterator[list[datetime]]:
         raw = path.read_bytes()
     except OSError:
         raw = b""
-    stamps = []
-    for line in raw.decode("utf-8", "replace").splitlines():
-        try:
-            stamps.append(datetime.fromisoformat(line.strip()))
-        except ValueError:
-            continue
-    yield stamps
+    yield _stamps(raw)
     if raw:
         _drop_first_bytes(path, len(raw))
 

@@ -7,6 +7,7 @@ file (the owner-only file helpers are fieldkit/paths.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from fieldkit.crypto.keyfile import KeyFile, normalize
@@ -14,46 +15,24 @@ from fieldkit.errors import InvalidValue, StoreError
 from fieldkit.paths import check_home, write_private_file
 
 MIN_PASSPHRASE_LENGTH = 12
-_COMMON_PASSPHRASES = frozenset(
-    {
-        "123456789012",
-        "1234567890123",
-        "azertyuiopqs",
-        "azertyuiop123",
-        "motdepasse123",
-        "motdepasse1234",
-        "password1234",
-        "password12345",
-        "passwordpassword",
-        "qwertyuiop123",
-        "iloveyou1234",
-        "jetaime123456",
-        "soleil123456",
-        "bonjour123456",
-        "administrateur",
-        "administrator",
-        "changeme1234",
-        "fieldkit1234",
-        "fieldkitfieldkit",
-        "correcthorsebatterystaple",
-    }
-)
 
 
-def check_passphrase(passphrase: str) -> None:
-    """Refuse passphrases that are too short or too guessable, with the reason."""
+def check_passphrase(passphrase: str, known: Iterable[str | None] = ()) -> None:
+    """Refuse passphrases that are too short or too guessable, saying why.
+
+    Guessable means fewer than 10^10 guesses in zxcvbn's estimate (fieldkit/store/strength.py),
+    judged against French and English words and against `known`: the person's name, unit
+    and district, where the caller knows them.
+    """
+    from fieldkit.store import strength
+
     passphrase = normalize(passphrase)
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         raise InvalidValue("passphrase.too_short", min=MIN_PASSPHRASE_LENGTH)
-    folded = passphrase.strip().lower()
-    if folded in _COMMON_PASSPHRASES:
-        raise InvalidValue("passphrase.common")
-    if len(set(folded)) < 5:
-        raise InvalidValue("passphrase.too_simple")
-    digits = "01234567890123456789"
-    letters = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
-    if folded in digits or folded in letters or folded in "azertyuiopqsdfghjklmwxcvbn":
-        raise InvalidValue("passphrase.too_simple")
+    words = [*strength.context_words(), *(word for word in known if word)]
+    judged = strength.estimate(passphrase, words)
+    if not judged.strong:
+        raise strength.refusal(judged)
 
 
 def keyfile_path(home: Path, kind: str) -> Path:

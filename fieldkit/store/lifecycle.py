@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -71,12 +71,14 @@ def create_store(
     actor: Callable[[str], str],
     settings: dict[str, str] | None = None,
     database: NewDatabase | None = None,
+    known_words: Sequence[str] = (),
 ) -> tuple[Connection, str, bytes]:
     """Make a new store of `kind` in `home`; returns (connection, store id, data key).
 
-    `actor(replica_id)` names who the `init` audit event is attributed to.
+    `actor(replica_id)` names who the `init` audit event is attributed to; the passphrase
+    is judged against `known_words` too (a district's name).
     """
-    check_passphrase(passphrase)
+    check_passphrase(passphrase, known_words)
     check_home(home)
     database = database or SQLCipherFile(home, kind, migrations)
     if keyfile_path(home, kind).exists() or database.exists():

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fieldkit.replica import meta
 from fieldkit.store import access
 from fieldkit.store.access import Credentials
 from fieldkit.store.db import connect, db_path
 from fieldkit.store.keys import check_passphrase, read_keyfile
 from fieldkit.store.worker import KIND, WorkerStore
+
+# What the store knows of the person, that their passphrase must not be made of
+# (a worker's name and unit once enrolled, and the district's name in both kinds).
+OWN_WORDS = ("worker_name", "unit", "district_name")
 
 
 def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: str = KIND) -> int:
@@ -25,12 +30,16 @@ def change_passphrase(home: Path, old: Credentials, new_passphrase: str, kind: s
     """
     from fieldkit.store import rotation
 
-    check_passphrase(new_passphrase)
     # The passphrase, never a session; a change a kill interrupted is completed first.
     data_key = access.passphrase_key(home, read_keyfile(home, kind), old)
     data_key = access.complete_rotation(home, kind, data_key)
     keyfile = read_keyfile(home, kind)
-    connect(db_path(home, kind), data_key).close()  # the full check, before any change
+    conn = connect(db_path(home, kind), data_key)  # the full check, before any change
+    try:
+        known = [meta.get(conn, name) for name in OWN_WORDS]
+    finally:
+        conn.close()
+    check_passphrase(new_passphrase, known)  # judged against the person's own names too
     under_way = rotation.start(home, keyfile, data_key, new_passphrase)
     return rotation.finish(home, under_way, data_key)[1]
 

@@ -23,11 +23,11 @@ from tests.helpers import open_case
     ("passphrase", "reason"),
     [
         ("court", "passphrase.too_short"),
-        ("motdepasse123", "passphrase.common"),
-        ("Administrateur", "passphrase.common"),
-        ("aaaaaaaaaaaaaaaa", "passphrase.too_simple"),
-        ("abcdefghijklmnop", "passphrase.too_simple"),
-        ("azertyuiopqsdf", "passphrase.too_simple"),
+        ("motdepasse123", "passphrase.weak"),
+        ("Administrateur", "passphrase.weak"),
+        ("aaaaaaaaaaaaaaaa", "passphrase.weak"),
+        ("abcdefghijklmnop", "passphrase.weak"),
+        ("azertyuiopqsdf", "passphrase.weak"),
     ],
 )
 def test_weak_passphrases_are_refused_with_a_reason(passphrase, reason):
@@ -190,3 +190,19 @@ def test_kdf_parameters_are_stored_with_the_key(home, store):
     assert (
         stored == keyfile_module.KDF_PARAMS
     )  # the (lowered) parameters of these tests, written down
+
+
+def test_a_key_file_keeps_its_own_kdf_parameters_until_the_passphrase_changes(home, monkeypatch):
+    # A store made when the parameters were lower opens under higher ones (each key file
+    # carries its own), and a passphrase change rewraps it under the current ones.
+    older = dict(keyfile_module.KDF_PARAMS)
+    WorkerStore.create(home, PASSPHRASE).close()
+    current = {**older, "memory_kib": older["memory_kib"] * 2, "iterations": 2}
+    monkeypatch.setattr(keyfile_module, "KDF_PARAMS", current)
+    with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASE)) as store:
+        assert store.status().cases == 0
+    assert read_keyfile(home, "worker").kdf == older
+    new = "une autre phrase pour le coffre de test"
+    change_passphrase(home, Credentials(prompt=lambda: PASSPHRASE), new)
+    assert read_keyfile(home, "worker").kdf == current
+    WorkerStore.open(home, Credentials(prompt=lambda: new)).close()
