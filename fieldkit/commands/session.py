@@ -305,7 +305,9 @@ class WorkingSession:
             keyfile = read_keyfile(self.home, KIND)
             from fieldkit.commands.prompts import ask_secret
 
-            credentials = access.Credentials(prompt=lambda: ask_secret(t("session.unlock_again")))
+            credentials = access.Credentials(
+                prompt=lambda: ask_secret(t("session.unlock_again")), wait=self.env.wait
+            )
             key = access.passphrase_key(self.home, keyfile, credentials)
             unlocked = access.Unlocked(
                 keyfile, access.complete_rotation(self.home, KIND, key), None
