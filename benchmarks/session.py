@@ -48,6 +48,7 @@ PASSPHRASE = cli_latency.PASSPHRASE
 SUMMARY = "Entretien de suivi avec la personne et sa famille"
 TARGETS = {"followup add": 2.0, "case list": 2.0, "agenda": 3.0}
 
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 CPR_REQUEST = b"\x1b[6n"
 CPR_ANSWER = b"\x1b[1;1R"
 # The status line: prompt_toolkit draws the bottom toolbar in reverse video, once the
@@ -81,6 +82,8 @@ class Terminal:
         self._timeout = pexpect.TIMEOUT
         self._eof = pexpect.EOF
         self.child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(ROWS, COLUMNS))
+        # pexpect sleeps 50 ms before each send by default: that would be timed too.
+        self.child.delaybeforesend = None
         self.buf = bytearray()
         self._answered = 0  # how far the requests in buf were answered
 
@@ -179,8 +182,13 @@ def open_session(home: Path, env: dict[str, str], profile: Path | None = None) -
 def timed(term: Terminal, line: str) -> tuple[float, bytes]:
     """One command typed, then Enter: seconds from Enter to the next prompt drawn, and
     what the command printed."""
-    term.send(line)
-    term.settle()  # the typing and its completion menu are not the command's time
+    start = len(term.buf)
+    # Pasted (bracketed paste, as a terminal sends a paste): prompt_toolkit inserts the
+    # line at once. Typed key by key, it would still be inserting keys and offering
+    # completions after the Enter, and that typing is not the command's time.
+    term.send(PASTE_START + line + PASTE_END)
+    term.wait_for(line[-6:].encode(), start)
+    term.settle()
     mark = len(term.buf)
     started = time.perf_counter()
     term.send("\r")
