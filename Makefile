@@ -58,7 +58,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check fieldkit tests benchmarks
 	$(BIN)/ruff format --check fieldkit tests benchmarks
 
+# taskwarrior (Debian's taskwarrior, binary task) is the session benchmark's baseline
+# (benchmarks/session.py); without it those rows say "not measured".
 bench: $(STAMP) catalogues
+	@command -v task >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq taskwarrior) >/dev/null 2>&1 \
+	      || echo "note: taskwarrior could not be installed; the session's taskwarrior rows will say not measured"; \
+	  else echo "note: taskwarrior missing and cannot be installed here; the session's taskwarrior rows will say not measured"; fi; }
 	$(BIN)/python -m benchmarks
 
 # Coverage-guided fuzzing of the bundle decoder (atheris); not part of `make test`.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import cli_latency, scale, sealing, sync_throughput
+from benchmarks import cli_latency, scale, sealing, session, sync_throughput
 
 quick = "--quick" in sys.argv
 table: list[tuple[str, str, str, str]] = []  # what, figure, target, ok
@@ -30,6 +30,28 @@ for label, value, ratio, target in cli_latency.run():
 unlock = cli_latency.LAST.get("unlock")
 if unlock is not None:
     row("cli: unlock (Argon2id, once a session)", f"{unlock * 1000:.0f} ms", "reported", None)
+
+print("\n== The interactive session against taskwarrior (issue 18)", flush=True)
+working = session.run(10 if quick else session.RUNS, 200 if quick else session.COMMANDS)
+session.report(working)
+for r in working["rows"]:
+    what = f"session: {r['name']} vs {r['baseline_name']}"
+    if r["ratio"] is None:
+        row(what, f"{r['session'] * 1000:.0f} ms", "not measured", None)
+    else:
+        figure = f"{r['session'] * 1000:.0f} ms = {r['ratio']:.2f}x"
+        row(what, figure, f"<= {r['target']:.0f}x", r["ratio"] <= r["target"])
+    shot = f"{r['one_shot'] * 1000:.0f} ms"
+    row(f"one-shot: {r['name']} (same terminal)", shot, "reported", None)
+opened = f"{working['opening'] * 1000:.0f} ms"
+row("session: opening (passphrase, Argon2id)", opened, "reported", None)
+growth = working["rss_all"] / working["rss_10"]
+row(
+    f"session: RSS after 10 / {working['commands']:,} commands",
+    f"{working['rss_10'] / 1024:.0f} / {working['rss_all'] / 1024:.0f} MiB = {growth:.2f}x",
+    "<= 1.20x",
+    growth <= 1.2,
+)
 
 print("\n== Scale", flush=True)
 rows = scale.run(2 if quick else scale.RUNS)

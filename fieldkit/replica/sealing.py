@@ -123,8 +123,18 @@ def _check_rules(name: str, value: Any) -> None:
                 rules.check_texts({k: v for k, v in item.items() if isinstance(v, str)})
 
 
+def case_is_sealed(case: Case) -> bool:
+    """Whether any of the case's team texts is sealed (else there is nothing to open)."""
+    return any(is_sealed(getattr(case, name)) for name in TEAM_CASE_FIELDS)
+
+
 def open_case(case: Case, keys: Keyring) -> Case:
     """The case with its team texts opened (or listed in `unreadable`)."""
+    if not case_is_sealed(case):
+        # Every team text in clear (none yet, or written before sealing began): each
+        # would come back as it is, so the case is returned without a dump and a
+        # validation (a case list opens every case on the device).
+        return case.model_copy(update={"unreadable": []}) if case.unreadable else case
     data = case.model_dump(mode="json")
     unreadable = []
     for name in TEAM_CASE_FIELDS:

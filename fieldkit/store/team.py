@@ -368,7 +368,9 @@ def _open(grant: Grant, identity: Any, candidates: list[PublicIdentity]) -> Case
 
 
 def open_case(store: WorkerStore, case: Case) -> Case:
-    return sealing.open_case(case, keyring(store, case.id))
+    # The keys are read only for a case with something sealed to open.
+    keys = keyring(store, case.id) if sealing.case_is_sealed(case) else {}
+    return sealing.open_case(case, keys)
 
 
 def open_followups(store: WorkerStore, items: list[FollowUp]) -> list[FollowUp]:
