@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,7 +44,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import InMemoryHistory
 
-from fieldkit.commands.common import AppState
+from fieldkit.commands.common import AppState, environment
 from fieldkit.errors import FieldkitError, Locked
 from fieldkit.i18n import t, t_n
 
@@ -628,8 +627,8 @@ class WorkingSession:
             say(f"fieldkit: {t('error.internal', kind=type(exc).__name__)}", err=True)
             return 1
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            self.env.stdout.flush()
+            self.env.stderr.flush()
 
     # Words of the session
 
@@ -927,7 +926,8 @@ def say(line: str, *, err: bool = False, wrap: bool = True) -> None:
     import shutil
     import textwrap
 
-    stream = sys.stderr if err else sys.stdout
+    env = environment()
+    stream = env.stderr if err else env.stdout
     if wrap and line:
         width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
         line = textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
@@ -937,7 +937,7 @@ def say(line: str, *, err: bool = False, wrap: bool = True) -> None:
 
 def clear_screen() -> None:
     """The screen and the terminal's scrollback cleared (case content off the screen)."""
-    out = sys.stdout
+    out = environment().stdout
     out.write("\x1b[H\x1b[2J\x1b[3J")
     out.flush()
 
