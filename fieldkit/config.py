@@ -107,10 +107,14 @@ def _duration(key: str, text: str) -> int:
 
     match = re.fullmatch(r"\s*(\d+)\s*(s|min|m|h)?\s*(?:(\d+)\s*(?:m|min)?)?\s*", text.lower())
     if match is None or (match.group(3) and match.group(2) != "h"):
-        low, high = _RANGES[key]
-        raise InvalidValue("config.bad_duration", setting=key, low=low // 60, high=high // 3600)
+        raise _bad_duration(key)
     seconds = int(match.group(1)) * _UNITS[match.group(2) or ""]
     return seconds + int(match.group(3) or 0) * 60
+
+
+def _bad_duration(key: str) -> InvalidValue:
+    low, high = _RANGES[key]
+    return InvalidValue("config.bad_duration", setting=key, low=low // 60, high=high // 3600)
 
 
 def shown_duration(seconds: int) -> str:
@@ -164,6 +168,6 @@ def _in_range(key: str, value: int) -> int:
     low, high = _RANGES[key]
     if not low <= value <= high:
         if key in DURATIONS:
-            raise InvalidValue("config.bad_duration", setting=key, low=low // 60, high=high // 3600)
+            raise _bad_duration(key)
         raise InvalidValue("config.bad_int", setting=key, low=low, high=high)
     return value

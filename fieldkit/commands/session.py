@@ -44,6 +44,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import InMemoryHistory
 
+from fieldkit.choices import fold
 from fieldkit.commands.common import AppState, environment
 from fieldkit.errors import FieldkitError, Locked
 from fieldkit.i18n import t, t_n
@@ -168,12 +169,6 @@ class IdleLock(Exception):
     """The prompt was left idle for session_idle_lock: lock before the next command."""
 
 
-def fold(text: str) -> str:
-    from fieldkit.choices import fold as fold_choice
-
-    return fold_choice(text)
-
-
 def translate(words: list[str]) -> list[str]:
     """The CLI's words for a line typed with the session's French words."""
     if not words:
@@ -249,9 +244,6 @@ class KeyBuffer:
         for i in range(len(self._buffer)):
             self._buffer[i] = 0
         self._buffer = bytearray()
-
-    def __bool__(self) -> bool:
-        return bool(self._buffer)
 
 
 class WorkingSession:
@@ -385,7 +377,7 @@ class WorkingSession:
 
     # Background sync
 
-    def start_sync(self, store: WorkerStore | None = None) -> None:
+    def start_sync(self) -> None:
         """A sync in a thread of its own, on a connection of its own; skipped when one
         runs already, here or in another process (the sync lock)."""
         if self.key is None or (self._sync_thread is not None and self._sync_thread.is_alive()):
@@ -556,7 +548,7 @@ class WorkingSession:
             self.case_ref = None
             self.refresh_status()
             return True
-        if word == "case" and (len(words) < 2 or fold(words[1]) not in _case_words()):
+        if word == "case" and (len(words) < 2 or fold(words[1]) not in _case_words(self.root)):
             self._set_case(words[1:])
             return True
         if word == "case":
@@ -723,10 +715,12 @@ def _kind_word(word: str) -> str | None:
     return shlex.quote(choices.word(member, current_language()))
 
 
-def _case_words() -> set[str]:
-    return {"list", "show", "update", "measure", "summary", "team", "goal", "--help"} | set(
-        SUBCOMMAND_WORDS["case"]
-    )
+def _case_words(root: click.Group) -> set[str]:
+    """What may follow `case`/`dossier` to name a command of the case group rather than a
+    case: the group's own commands, their French words, and --help."""
+    group = _group(root, ["case"])
+    names = set(group.list_commands(_ctx(group))) if group is not None else set()
+    return names | set(SUBCOMMAND_WORDS["case"]) | {"--help"}
 
 
 def _arguments(command: click.Command) -> Iterator[click.Argument]:
@@ -796,7 +790,7 @@ class _Completer(Completer):
             yield from _matching(words, folded)
             return
         first = SESSION_WORDS.get(fold(before[0]))
-        if first == "case" and len(before) == 1 and not _case_words_match(folded):
+        if first == "case" and len(before) == 1 and not _case_words_match(session.root, folded):
             yield from self._cases(folded)
             return
         args = translate(["case", *before[1:]] if first == "case" else before)
@@ -860,8 +854,8 @@ class _Completer(Completer):
                     yield shlex.quote(word), word, ""
 
 
-def _case_words_match(folded: str) -> bool:
-    return bool(folded) and any(w.startswith(folded) for w in _case_words())
+def _case_words_match(root: click.Group, folded: str) -> bool:
+    return bool(folded) and any(w.startswith(folded) for w in _case_words(root))
 
 
 def _ctx(command: click.Command) -> click.Context:

@@ -57,9 +57,16 @@ def case_decisions(store: WorkerStore, case_id: str) -> list[Decision]:
     return decisions.for_case(store.conn, case_id)
 
 
+def unsynced(store: WorkerStore) -> int:
+    """The changes of this device's work the district has not acknowledged yet."""
+    c = store.conn
+    return changelog.count_of_origin_above(
+        c, store.replica_id, meta.get_int(c, "acked_seq"), work_only=True
+    )
+
+
 def status(store: WorkerStore) -> StoreStatus:
     c = store.conn
-    acked = meta.get_int(c, "acked_seq")
     last_sync = meta.get(c, "last_sync")
     return StoreStatus(
         path=str(store.home),
@@ -71,9 +78,7 @@ def status(store: WorkerStore) -> StoreStatus:
         district=meta.get(c, "district_name"),
         cases=cases.count(c),
         followups=followups.count(c),
-        unsynced_changes=changelog.count_of_origin_above(
-            c, store.replica_id, acked, work_only=True
-        ),
+        unsynced_changes=unsynced(store),
         open_conflicts=len(conflicts.listing(c)),
         last_sync=datetime.fromisoformat(last_sync) if last_sync else None,
         session_expires=(
@@ -86,10 +91,8 @@ def glance(store: WorkerStore) -> tuple[str | None, int, int, str | None]:
     """(worker name, changes waiting to sync, open conflicts, last sync): the status
     line of the interactive session, a few indexed reads after each command."""
     c = store.conn
-    unsynced = changelog.count_of_origin_above(
-        c, store.replica_id, meta.get_int(c, "acked_seq"), work_only=True
-    )
-    return meta.get(c, "worker_name"), unsynced, conflicts.open_count(c), meta.get(c, "last_sync")
+    pending = unsynced(store)
+    return meta.get(c, "worker_name"), pending, conflicts.open_count(c), meta.get(c, "last_sync")
 
 
 def list_cases(

@@ -674,9 +674,9 @@ def enrol_online(
 
 def queued(store: WorkerStore) -> int:
     """The changes of this device's work still to send (grants of case keys left out)."""
-    return changelog.count_of_origin_above(
-        store.conn, store.replica_id, meta.get_int(store.conn, "acked_seq"), work_only=True
-    )
+    from fieldkit.store.reading import unsynced
+
+    return unsynced(store)
 
 
 def enrolment_from(
