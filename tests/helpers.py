@@ -8,8 +8,10 @@ its raw data key, so that a test can prove some text is (or is no longer) inside
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -190,3 +192,26 @@ class Clock:
         if self.at is None:
             return time.time_ns()
         return int(self.at.timestamp() * 1000) * 1_000_000
+
+
+def pdf_streams(data: bytes) -> list[bytes]:
+    """Every stream of a PDF, inflated when it is compressed.
+
+    A stream's end is where its zlib data ends, not the first "endstream" after it: a
+    compressed stream may itself end in a carriage-return byte, which a pattern such as
+    ``stream\\r?\\n(.*?)\\r?\\nendstream`` would cut off, one sheet in 256.
+    """
+    streams: list[bytes] = []
+    view = memoryview(data)
+    for found in re.finditer(rb"(?<!end)stream\r?\n", data):
+        inflate = zlib.decompressobj()
+        try:
+            content = inflate.decompress(view[found.end() :])
+        except zlib.error:
+            content = b""
+        if inflate.eof:
+            streams.append(content)
+            continue
+        end = data.find(b"endstream", found.end())
+        streams.append(data[found.end() : end].rstrip(b"\r\n"))
+    return streams

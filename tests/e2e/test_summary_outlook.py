@@ -5,12 +5,10 @@ summary format, history rows carry short ids, and an emoji in a PDF is never a `
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import shutil
 import subprocess
-import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from fieldkit.dates import show_day
 from tests.e2e.conftest import Cli
+from tests.helpers import pdf_streams
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="pdftotext not installed (poppler-utils)"
@@ -172,10 +171,7 @@ def embedded_codepoints(data: bytes) -> set[int]:
     from fontTools.ttLib import TTFont
 
     codes: set[int] = set()
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        raw = match.group(1)
-        with contextlib.suppress(zlib.error):
-            raw = zlib.decompress(raw)
+    for raw in pdf_streams(data):
         try:
             font = TTFont(io.BytesIO(raw))
         except Exception:  # not a font: a page's content, an image
