@@ -11,6 +11,7 @@ MESSAGES: dict[str, str | Plural] = {
     "recovery.sheet.no_such_line": "a recovery sheet has lines 1 to {lines}: there is no line {line}",
     "recovery.sheet.line_twice": "line {line} of the recovery sheet is given twice",
     "recovery.sheet.incomplete": "the recovery sheet is incomplete: a sheet has {lines} lines, and these are not given: {missing}",
+    "recovery.sheet.typo_missed": "line {line} of the recovery sheet holds a mistake that its check did not catch (it happens once in a thousand): compare it with the sheet character by character",
     "recovery.sheet.corrupt": "every line of the recovery sheet matches its check, but the key does not: two lines may be swapped, or this is not a fieldkit recovery sheet",
     "recovery.sheet.version": "this recovery sheet is of format version {version}, which this fieldkit does not read: use a newer fieldkit",
     # The sheet as printed (fieldkit/summary/recovery_sheet.py)

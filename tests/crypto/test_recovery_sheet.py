@@ -70,6 +70,39 @@ def test_a_typing_mistake_names_its_line(line: int, at: int):
     assert caught.value.line == line + 1
 
 
+def _typo_its_check_misses(lines: list[str]) -> tuple[int, list[str]]:
+    """A line index and the lines with one character of it changed such that the
+    line's own 10-bit check still matches (about one change in 1024 does)."""
+    for index, line in enumerate(lines):
+        number, rest = line.split(maxsplit=1)
+        data = recovery.normalise(rest)[: -recovery.LINE_CHECK]
+        check = recovery.line_check(index + 1, data)
+        for at, char in enumerate(data):
+            for other in recovery.ALPHABET:
+                changed = data[:at] + other + data[at + 1 :]
+                if other != char and recovery.line_check(index + 1, changed) == check:
+                    typed = list(lines)
+                    typed[index] = f"{number}  {changed}{check}"
+                    return index, typed
+    raise AssertionError("no change of one character keeps a line's check")
+
+
+def test_a_mistake_that_its_lines_check_misses_is_still_named():
+    index, typed = _typo_its_check_misses(encode_sheet(KEY, 1))
+    assert recovery.read_line(index + 1, typed[index].split(maxsplit=1)[1])  # check passes
+    with pytest.raises(SheetError) as caught:
+        decode_sheet("\n".join(typed))
+    assert caught.value.line == index + 1
+    assert caught.value.key == "recovery.sheet.typo_missed"
+
+
+def test_lines_of_another_sheet_are_corrupt_without_naming_a_line():
+    ours, theirs = encode_sheet(KEY, 1), encode_sheet(Identity.generate(), 1)
+    with pytest.raises(SheetError) as caught:
+        decode_sheet("\n".join(ours[:3] + theirs[3:]))
+    assert caught.value.key == "recovery.sheet.corrupt" and caught.value.line is None
+
+
 def test_the_mistake_is_one_french_line_naming_the_line(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FIELDKIT_LANG", "fr")
     i18n.reset()
