@@ -20,7 +20,8 @@ and the machine allows; without it the taskwarrior rows say "not measured".
     python -m benchmarks.session [--runs N] [--commands N] [--profile FILE]
 
 --profile FILE runs the session under cProfile (a wrapper started by this harness,
-nothing in the product) and writes its statistics, sorted by cumulative time, to FILE.
+nothing in the product) and writes its statistics, sorted by cumulative time, to FILE,
+and the raw statistics to FILE.pstats.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ CPR_REQUEST = b"\x1b[6n"
 # What moves the cursor's row: CSI sequences (cursor moves, the position request) and
 # line feeds; other escapes are skipped whole.
 CONTROL = re.compile(rb"\x1b\[([0-?]*)[ -/]*([@-~])|\x1b[@-Z\\-_]|\n")
-# The status line: prompt_toolkit draws the bottom toolbar in reverse video, once the
-# terminal has answered where the cursor is; "to sync" is in every status line.
+# The status line: prompt_toolkit draws the bottom toolbar in reverse video, with the
+# prompt (fieldkit/commands/session.py _StatusOutput); "to sync" is in every status line.
+PROMPT = re.compile(rb"fieldkit(?: [A-Z]{2}-\d{4}-\d{4})?>")
 STATUS_LINE = re.compile(rb"\x1b\[0;7m [^\r\n]*to sync")
 
 # cProfile around the CLI's entry point, for --profile only: the product has no hook.
@@ -69,6 +71,7 @@ try:
 except SystemExit:
     pass
 finally:
+    profile.dump_stats(out + ".pstats")  # the whole of it, for pstats or snakeviz
     with open(out, "w") as f:
         pstats.Stats(profile, stream=f).sort_stats("cumulative").print_stats(80)
 """
@@ -159,10 +162,10 @@ class Terminal:
                 raise RuntimeError(f"the session did not show {what!r}; last output: {tail!r}")
 
     def wait_prompt(self, start: int) -> int:
-        """The next prompt after `start`: a new prompt asks where the cursor is, then
-        draws itself and the status line."""
-        asked = self.wait_for(CPR_REQUEST, start)
-        return self.wait_for(STATUS_LINE, asked)
+        """The next prompt after `start`: its text ("fieldkit> ", "fieldkit CASE> "),
+        then the status line drawn with it."""
+        drawn = self.wait_for(PROMPT, start)
+        return self.wait_for(STATUS_LINE, drawn)
 
     def settle(self, quiet: float = 0.05) -> None:
         """Read until the program has been silent for `quiet` seconds."""

@@ -9,6 +9,7 @@ texts and errors list the choices in the language of the screen; `--json` keeps 
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from enum import StrEnum
 
@@ -120,7 +121,10 @@ def fold(text: str) -> str:
     return "-".join(part for part in plain.split("-") if part)
 
 
+@functools.cache
 def _accepted(enum: type[StrEnum]) -> dict[str, StrEnum]:
+    """Every folded word or code of `enum` and its member (WORDS does not change: read
+    once per enum, not at each answer)."""
     accepted: dict[str, StrEnum] = {}
     for member in enum:
         words = WORDS.get(enum, {}).get(member.value, ())

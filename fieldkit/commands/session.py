@@ -29,6 +29,7 @@ start-up (issue 7: fieldkit/cli.py imports it inside the `session` command).
 
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 import threading
@@ -43,6 +44,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from fieldkit.choices import fold
 from fieldkit.commands.common import AppState, environment
@@ -445,6 +447,7 @@ class WorkingSession:
         from fieldkit.sync import auto
 
         self._prompt = PromptSession(
+            output=_status_output(),
             history=InMemoryHistory(),
             completer=_Completer(self),
             complete_while_typing=True,
@@ -459,6 +462,10 @@ class WorkingSession:
         buffer.on_text_changed += lambda _: self._touch()
         buffer.on_cursor_position_changed += lambda _: self._touch()
         auto.in_process = lambda store: self.start_sync()
+        # What is loaded by now (the CLI, prompt_toolkit, the models) lives as long as
+        # the session: kept out of the garbage collector's passes, which then look only
+        # at what each command makes.
+        gc.freeze()
         say(t("session.welcome"))
         try:
             while True:
@@ -554,14 +561,12 @@ class WorkingSession:
         if word == "case":
             words = ["case", *words[1:]]
         args = translate(words)
-        kind = _kind_word(words[0])
-        if (
-            kind is not None
-            and self._leaf(args)[0] is None
-            and not isinstance(_group(self.root, args[:1]), click.Group)
-        ):
-            say(f"fieldkit: {t('session.kind_hint', word=words[0], kind=kind)}", err=True)
-            return True
+        if self._leaf(args)[0] is None and not isinstance(_group(self.root, args[:1]), click.Group):
+            # Not a command: a kind of follow-up typed first (« entretien … ») gets a hint.
+            kind = _kind_word(words[0])
+            if kind is not None:
+                say(f"fieldkit: {t('session.kind_hint', word=words[0], kind=kind)}", err=True)
+                return True
         if args[0] in NOT_INSIDE:
             say(f"fieldkit: {t('session.not_inside', command=args[0])}", err=True)
             return True
@@ -577,7 +582,8 @@ class WorkingSession:
         if args[:2] == ["passphrase", "change"] and code == 0:
             say(t("session.passphrase_changed"))
             return False
-        self._completions = None
+        if self._completions is not None:
+            self._completions.followups = None  # the current case's, read when next asked
         self.refresh_status()
         if args[0] == "sync" and code in (0, 5):
             with self._status_lock:
@@ -696,9 +702,23 @@ class WorkingSession:
     # What completion offers
 
     def completions(self) -> _Completions:
-        if self._completions is None:
-            self._completions = _Completions.read(self)
-        return self._completions
+        """What completion offers, read again only when it may have changed: the cases
+        when the store's cases did (written here, or by another process), the current
+        case's follow-ups after each command."""
+        store = self.store
+        if store is None:
+            return _Completions((), [], [])
+        try:
+            version = store.cases_version()
+        except FieldkitError:
+            return _Completions((), [], [])
+        held = self._completions
+        if held is None or held.version != version:
+            self._completions = held = _Completions.read(self, version)
+        elif held.followups is None or held.followups_case != self.case_ref:
+            held.followups = _Completions.followups_of(self)
+            held.followups_case = self.case_ref
+        return held
 
 
 def _kind_word(word: str) -> str | None:
@@ -729,33 +749,51 @@ def _arguments(command: click.Command) -> Iterator[click.Argument]:
 
 @dataclass
 class _Completions:
-    """The cases on the device and the current case's follow-ups, read once after each
-    command (the names are shown, written out, in the completion menu only)."""
+    """The cases on the device, kept while the store's cases stay as they were (reading
+    300 of them costs more than a command), and the current case's follow-ups, read
+    again after each command. The names are shown, written out, in the completion menu
+    only; the lock forgets all of it."""
 
-    cases: list[tuple[str, str]]  # (reference, display name)
-    followups: list[tuple[str, str]]  # (short id, "date kind")
+    version: tuple  # the store's cases_version when `cases` was read
+    # (reference, display name, (both folded as typing is compared with them))
+    cases: list[tuple[str, str, tuple[str, str]]]
+    followups: list[tuple[str, str]] | None  # (short id, "date kind"); None: to read
+    followups_case: str | None = None  # the current case they are of
 
     @classmethod
-    def read(cls, session: WorkingSession) -> _Completions:
+    def read(cls, session: WorkingSession, version: tuple) -> _Completions:
         store = session.store
         if store is None:
-            return cls([], [])
-        from fieldkit import choices
-        from fieldkit.dates import show_day
-        from fieldkit.display import escape, short_id
-        from fieldkit.i18n import current_language
+            return cls((), [], [])
+        from fieldkit.display import escape
 
         try:
-            cases = [(c.reference, escape(c.display_name)) for c in store.list_cases()]
-            followups = []
-            if session.case_ref:
-                language = current_language()
-                for f in store.list_followups(session.case_ref):
-                    label = f"{show_day(f.occurred_on)} {choices.word(f.kind, language)}"
-                    followups.append((short_id(f.id), label))
+            cases = []
+            for case in store.list_cases():
+                name = escape(case.display_name)
+                cases.append((case.reference, name, (fold(case.reference), fold(name))))
         except FieldkitError:
-            return cls([], [])
-        return cls(cases, followups)
+            return cls((), [], [])
+        return cls(version, cases, cls.followups_of(session), session.case_ref)
+
+    @staticmethod
+    def followups_of(session: WorkingSession) -> list[tuple[str, str]]:
+        store = session.store
+        if store is None or not session.case_ref:
+            return []
+        from fieldkit import choices
+        from fieldkit.dates import show_day
+        from fieldkit.display import short_id
+        from fieldkit.i18n import current_language
+
+        language = current_language()
+        try:
+            return [
+                (short_id(f.id), f"{show_day(f.occurred_on)} {choices.word(f.kind, language)}")
+                for f in store.list_followups(session.case_ref)
+            ]
+        except FieldkitError:
+            return []
 
 
 class _Completer(Completer):
@@ -825,13 +863,13 @@ class _Completer(Completer):
             if name == "case":
                 yield from self._cases(folded)
             elif name == "followup_id":
-                for short, label in session.completions().followups:
+                for short, label in session.completions().followups or []:
                     if short.startswith(current.lower()):
                         yield short, short, label
 
     def _cases(self, folded: str) -> Iterator[tuple[str, str, str]]:
-        for reference, name in self.session.completions().cases:
-            if fold(reference).startswith(folded) or folded in fold(name):
+        for reference, name, searched in self.session.completions().cases:
+            if searched[0].startswith(folded) or folded in searched[1]:
                 yield reference, reference, name
 
     def _values(self, option: str, folded: str) -> Iterator[tuple[str, str, str]]:
@@ -913,6 +951,30 @@ def _news(result: SyncResult) -> list[str]:
     if result.decisions:
         news.append(t_n("session.news.decisions", result.decisions))
     return news
+
+
+class _StatusOutput(Vt100_Output):
+    """The terminal, drawn without asking where the cursor is.
+
+    prompt_toolkit shows a bottom toolbar only once it knows how many rows lie below the
+    cursor. On a Unix terminal it asks (a cursor-position request) at every prompt and
+    draws the prompt twice: once without the status line, once with it when the answer
+    comes back, and waits for the answer before each command's output. Saying "at least
+    one row" here lets it draw the prompt and its status line at once: the status line
+    stands below the space kept for the completion menu, where it stood anyway once the
+    screen had filled up (the usual case after a few commands).
+    """
+
+    @property
+    def responds_to_cpr(self) -> bool:
+        return False
+
+    def get_rows_below_cursor_position(self) -> int:
+        return 1
+
+
+def _status_output() -> Vt100_Output:
+    return _StatusOutput.from_pty(environment().stdout, term=os.environ.get("TERM"))
 
 
 def say(line: str, *, err: bool = False, wrap: bool = True) -> None:

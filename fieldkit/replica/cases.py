@@ -177,6 +177,16 @@ def _to_case(case_id: str, fields: dict[str, Any]) -> Case:
     return Case.model_validate(data)
 
 
+def version(conn: Connection) -> tuple[int, int, str | None]:
+    """What changes whenever a case is added, removed or has a field set: the number of
+    cases, of case fields and the newest field's stamp (a field is only ever replaced by
+    a newer stamp). A few hundred index entries read, well under a millisecond."""
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM cases), count(*), max(hlc) FROM case_fields"
+    ).fetchone()
+    return int(row[0]), int(row[1]), row[2]
+
+
 def list_cases(
     conn: Connection, status: str | None = None, hidden: Collection[str] = ()
 ) -> list[Case]:

@@ -95,6 +95,12 @@ def glance(store: WorkerStore) -> tuple[str | None, int, int, str | None]:
     return meta.get(c, "worker_name"), pending, conflicts.open_count(c), meta.get(c, "last_sync")
 
 
+def cases_version(store: WorkerStore) -> tuple[int, int, str | None]:
+    """Changes whenever the cases on the device change (the session's completion keeps
+    their names until it does)."""
+    return cases.version(store.conn)
+
+
 def list_cases(
     store: WorkerStore, status: CaseStatus | None = None, search: str | None = None
 ) -> list[Case]:

@@ -135,6 +135,10 @@ class WorkerStore(ReplicaStore):
         conflicts, last sync as ISO text)."""
         return reading.glance(self)
 
+    def cases_version(self) -> tuple[int, int, str | None]:
+        """Changes whenever the cases on the device change (added, removed, a field set)."""
+        return reading.cases_version(self)
+
     # Identity
 
     @property
