@@ -54,10 +54,12 @@ def reason_text(reason: str) -> str:
     return described(reason, FIELD_FLAGS)
 
 
-def refusal_json(item: RefusedChange) -> dict[str, Any]:
+def refusal_json(item: RefusedChange, *, district: bool = True) -> dict[str, Any]:
     from fieldkit.store.refusals import preview
 
     data = item.model_dump(mode="json")
+    if not district:
+        del data["archived"]  # a district word: a device holds no archive
     data["entity"] = item.change.entity
     data["op"] = item.change.op
     data["case_id"] = item.change.case_id
