@@ -17,7 +17,7 @@ from fieldkit.district import archive, workers
 from fieldkit.district import cases as district_cases
 from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
-from fieldkit.model import Change, RefusedChange
+from fieldkit.model import Change, RefusedChange, WorkerStatus
 from fieldkit.replica import cases, merge
 from fieldkit.replica.columns import row_key, seal, unseal
 from fieldkit.store import audit
@@ -217,13 +217,21 @@ def delete_about(conn: Connection, now: set[str], earlier: set[str]) -> int:
     Owed: a pending one waits for a coordinator (retention never purges a case `now` while
     one is pending; one about an `earlier` case came from a device that still held it
     after the purge); a decided one, for its device to hold the decision (it keeps its
-    own copy until then). Those stay, and go at a later purge or retention run."""
+    own copy until then), unless that worker is revoked (its device is wiped, never told).
+    Those stay, and go at a later purge or retention run."""
     rows = conn.execute(
         "SELECT id, worker_id, origin, seq, change, status, notified FROM refusals"
     ).fetchall()
+    revoked = {
+        record.worker.id
+        for record in workers.listing(conn)
+        if record.worker.status == WorkerStatus.REVOKED
+    }
     doomed, late = [], 0
     for refusal_id, worker_id, origin, seq, sealed, status, notified in rows:
-        if status == PENDING or (status != DROPPED and not notified):
+        if status == PENDING:
+            continue
+        if status != DROPPED and not notified and worker_id not in revoked:
             continue
         text = unseal(conn, "refusals", "change", row_key(worker_id, origin, str(seq)), sealed)
         case_id = json.loads(text).get("case_id")

@@ -787,3 +787,23 @@ def test_the_unit_list_does_not_count_archived_cases_and_a_rename_moves_them(cyc
         ok(home, "archive", "open", c.old_reference, "--reason", REASON, "--json").stdout
     )
     assert opened["unit"] == "UT Côte-d'Or Nord"
+
+
+def test_a_decided_refusal_goes_with_its_case_once_its_device_has_the_decision_or_is_revoked(
+    cycle: Cycle,
+):
+    c, home = cycle, cycle.world.district_home
+    with c.world.open_district() as d:
+        d.unassign(c.old, c.world.worker_ids["b"])
+        number = refused_on_old_case(c, d)
+        d.set_retention_rule("archive-period", "1", "Délibération du 3 mars : un an")
+    ok(home, "refusals", "dismiss", number, "--reason", "Dossier clos, suivi non repris")
+
+    done = json.loads(ok(home, "retention", "apply", "--yes", "--json").stdout)
+
+    assert references_of(done["to_end"]) == [c.old_reference]  # archived and ended at once
+    listed = json.loads(ok(home, "refusals", "list", "--json").stdout)
+    assert [x["status"] for x in listed] == ["dismissed"]  # b has not been told yet
+    ok(home, "worker", "revoke", c.world.worker_ids["b"])
+    ok(home, "retention", "apply", "--yes")  # b's device is wiped, never told: it goes
+    assert json.loads(ok(home, "refusals", "list", "--json").stdout) == []
