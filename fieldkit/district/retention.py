@@ -6,7 +6,8 @@ their period deleted or anonymised (fieldkit/district/anonymised.py), by `apply`
 A case's closing time is the HLC of the write that set its `status` field to closed
 (`case_fields.hlc`): every store has it, on both backends, with no new column. The HLC
 never runs behind the district's clock, so a case is never purged before its time.
-Audit events stay (ids, never content); refused changes about a purged case go too.
+Audit events stay (ids, never content); refused changes about a purged case go too,
+once decided and known to their device (fieldkit/district/refusals.py, `delete_about`).
 A closed case with a refused change still waiting for a coordinator's decision is held
 back, from the archive and from the end alike: it stays where it is until the decisions
 (`district refusals`), so that no refused work is archived out of sight or deleted.
@@ -99,8 +100,9 @@ def purge_closed(
 def purge(conn: Connection, due: list[ClosedCase]) -> int:
     """Delete these cases' content everywhere, inside the caller's transaction; audit each.
 
-    Also removes refused changes about cases purged on an earlier run (a device that still
-    held one sent them afterwards). Returns how many of those earlier refusals went.
+    Also removes the refused changes about these cases and about cases purged on an
+    earlier run (a device that still held one sent them afterwards, or had not yet got
+    the decision), those with nothing owed on them. Returns how many earlier ones went.
     """
     for item in due:
         _delete_case(conn, item.case_id)
