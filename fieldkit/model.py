@@ -294,6 +294,9 @@ class RefusedChange(_Model):
     at: datetime
     worker_id: str = ""
     case_reference: str = ""
+    # At the district: the case is in the intermediate archive. Its reference (and id) are
+    # then not shown: a listing never names an archived case (district/archive.py).
+    archived: bool = False
     status: str = "pending"  # pending | accepted | dismissed
     decided_at: datetime | None = None
     decision_reason: str | None = None

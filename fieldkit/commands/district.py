@@ -576,7 +576,10 @@ def purge(
     if not dry_run and not yes and not is_interactive():
         raise UsageError("purge.needs_yes")
     with _open(ctx) as store:
-        due = store.closed_before(cutoff)
+        listed = store.closed_before(cutoff)
+        # Refused changes waiting for a decision hold their case back (district/retention.py).
+        held = [item for item in listed if item.pending_refusals]
+        due = [item for item in listed if not item.pending_refusals]
         if not dry_run:
             only = None
             if not yes and due:
@@ -587,17 +590,26 @@ def purge(
                     raise typer.Exit(1)
                 only = {item.case_id for item in due}
             due = store.purge_closed(cutoff, only=only)
+            gone = {item.case_id for item in due}
+            held = [item for item in store.closed_before(cutoff) if item.case_id not in gone]
+            held = [item for item in held if item.pending_refusals]
     if as_json:
         print_json(
             {
                 "purged": 0 if dry_run else len(due),
                 "cases": [item.as_json() for item in due],
+                "held": [item.held_json() for item in held],
                 "dry_run": dry_run,
             }
         )
         return
+    if held:
+        pending = sum(item.pending_refusals for item in held)
+        console().print(t_n("purge.held", len(held), refusals=pending))
+        console().print(t("retention.held_hint"))
     if not due:
-        console().print(t("purge.none", cutoff=show_day(cutoff)))
+        if not held:
+            console().print(t("purge.none", cutoff=show_day(cutoff)))
         return
     if dry_run or yes:
         console().print(_purge_table(due, cutoff))

@@ -221,7 +221,7 @@ def _list_refused(st, include_decided: bool, as_json: bool) -> None:
     with WorkerStore.open(st.home, st.credentials()) as store:
         items = store.refused_changes(include_decided=include_decided)
     if as_json:
-        print_json([refusal_json(item) for item in items])
+        print_json([refusal_json(item, district=False) for item in items])
         return
     if not items:
         console().print(t("refusals.none_here"))

@@ -54,15 +54,29 @@ def reason_text(reason: str) -> str:
     return described(reason, FIELD_FLAGS)
 
 
-def refusal_json(item: RefusedChange) -> dict[str, Any]:
+def refusal_json(item: RefusedChange, *, district: bool = True) -> dict[str, Any]:
     from fieldkit.store.refusals import preview
 
     data = item.model_dump(mode="json")
+    if not district:
+        del data["archived"]  # a district word: a device holds no archive
     data["entity"] = item.change.entity
     data["op"] = item.change.op
     data["case_id"] = item.change.case_id
     data["summary_preview"] = preview(item.change)
+    if item.archived:
+        # Not named in a listing: `district archive open --refusal ID` reaches the case.
+        data["case_id"] = None
+        data["change"]["case_id"] = None
     return data
+
+
+def case_shown(item: RefusedChange, *, whole: bool = False) -> str:
+    """The case a refused change is about, as a listing names it: « archived case » for
+    one in the intermediate archive (district/archive.py), never its reference."""
+    if item.archived:
+        return t("refusals.archived_case")
+    return item.case_reference or (item.change.case_id if whole else item.change.case_id[:8])
 
 
 def refusal_table(
@@ -87,7 +101,7 @@ def refusal_table(
         row: list[Any] = [item.id] if district else []
         row += [
             show_moment(item.at),
-            plain(item.case_reference or item.change.case_id[:8]),
+            plain(case_shown(item)),
             plain(f"{what(item.change)}\n{preview(item.change, 60)}".rstrip(), multiline=True),
             reason_text(item.reason),
             plain(status),
@@ -117,6 +131,9 @@ def refusals_list(
         console().print(t("refusals.none"))
         return
     console().print(refusal_table(items, district=True, names=names))
+    archived = [item.id for item in items if item.archived]
+    if archived:
+        console().print(t("refusals.archived_hint", ref=archived[0]))
 
 
 @app.command("show", help=t("help.district_refusals_show"))
@@ -154,7 +171,7 @@ def _show(item: RefusedChange, names: Names) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_row(t("col.at"), show_moment(item.at))
     grid.add_row(t("col.worker"), plain(names.of(item.worker_id)))
-    grid.add_row(t("col.case"), plain(item.case_reference or item.change.case_id))
+    grid.add_row(t("col.case"), plain(case_shown(item, whole=True)))
     grid.add_row(t("col.what"), what(item.change))
     grid.add_row(t("col.refusal_reason"), reason_text(item.reason))
     grid.add_row(t("col.status"), t(f"refusal.status.{item.status}"))
@@ -168,6 +185,8 @@ def _show(item: RefusedChange, names: Names) -> None:
             shown = names.of(str(value))
         grid.add_row(label("field", name), plain(shown, multiline=True))
     console().print(Panel(grid, title=f"#{item.id}", expand=False))
+    if item.archived:
+        console().print(t("refusals.archived_hint", ref=item.id))
 
 
 @app.command("accept", help=t("help.district_refusals_accept"))

@@ -222,13 +222,43 @@ def plan_view(plan: Plan) -> Group:
         parts.append(Text(t("retention.flagged_hint"), style="dim"))
     else:
         parts.append(Text(title))
+    if plan.held:
+        parts.append(held_table(plan))
     return Group(*parts)
+
+
+def held_table(plan: Plan) -> Group:
+    """The closed cases held back: refused changes on them wait for a coordinator."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    pending = sum(item.pending_refusals for item in plan.held)
+    table = Table(
+        title=t_n("retention.held", len(plan.held), refusals=pending), title_justify="left"
+    )
+    for column in ("col.reference", "col.unit", "retention.col.closed_on"):
+        table.add_column(t(column))
+    table.add_column(t("retention.col.held_stage"))
+    table.add_column(t("retention.col.pending_refusals"))
+    for item in plan.held:
+        table.add_row(
+            item.reference,
+            plain(item.unit),
+            show_day(item.closed_on),
+            t(f"retention.held_stage.{item.stage}"),
+            str(item.pending_refusals),
+        )
+    return Group(table, Text(t("retention.held_hint"), style="dim"))
 
 
 @archive_app.command("open", help=t("help.district_archive_open"))
 def archive_open(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help=t("help.arg.archived_case")),
+    case: str | None = typer.Argument(None, help=t("help.arg.archived_case")),
+    refusal: str | None = typer.Option(
+        None, "--refusal", metavar="ID", help=t("help.opt.archive_refusal")
+    ),
     reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.archive_reason")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
@@ -236,9 +266,11 @@ def archive_open(
     from fieldkit.commands.render import district_people
     from fieldkit.district import decisions
 
+    if (case is None) == (refusal is None):
+        raise UsageError("archive.case_or_refusal")
     why = read_text_option(reason, "--reason", "prompt.archive_reason", required=True)
     with _open(ctx) as store:
-        item, history = store.open_archived(case, why or "")
+        item, history = store.open_archived(case or "", why or "", refusal=refusal)
         open_conflicts = store.case_conflicts(item.id)
         names = district_people(store)
         decided = decisions.for_case(store.conn, item.id)

@@ -4,9 +4,12 @@ the archive period the district set, then deleted or anonymised (district/retent
 An archived case keeps every row it had (its fields, follow-ups, team, change log): only
 this table says it is archived. The district's reads leave it out: no listing, agenda,
 report or CASE argument finds it (`hidden`); `open_case` alone shows it, for a reason,
-as an audited act. It is closed, so the devices that still hold it purge it at their
-next sync, once the district has acknowledged their changes to it, as for any closed
-case (fieldkit/district/exchange.py, fieldkit/sync/worker_side.py).
+as an audited act. A refused change about it is listed as about « an archived case »,
+with neither its reference nor its id (district/refusals.py); `open_case` reaches the
+case from the refusal's number (`district archive open --refusal N`). It is closed, so
+the devices that still hold it purge it at their next sync, once the district has
+acknowledged their changes to it, as for any closed case (fieldkit/district/exchange.py,
+fieldkit/sync/worker_side.py).
 """
 
 from __future__ import annotations
@@ -84,13 +87,16 @@ def find(conn: Connection, ref: str) -> str:
     return found[0]
 
 
-def open_case(conn: Connection, ref: str, reason: str) -> tuple[Case, list[FollowUp]]:
+def open_case(
+    conn: Connection, ref: str, reason: str, *, refusal: str | None = None
+) -> tuple[Case, list[FollowUp]]:
     """An archived case and its follow-ups, newest first, for `reason` (audited with it).
 
     Found by its reference, id or id prefix among the archived cases only (never by a
     name: the archive is not searched). The reason says on what ground the archive is
     read (a court's request, a dispute): it is kept in the audit trail, so the docs ask
-    for the ground, never a name.
+    for the ground, never a name. `refusal`: the number of the refused change it was
+    reached from (`district archive open --refusal N`), kept in the audit trail too.
     """
     why = (reason or "").strip()
     if not why:
@@ -100,5 +106,6 @@ def open_case(conn: Connection, ref: str, reason: str) -> tuple[Case, list[Follo
     case = stored_cases.load(conn, case_id)
     history = followups.for_case(conn, case_id)
     with transaction(conn):
-        audit.record(conn, "district", OPEN_ACTION, "case", case_id, f"reason={why}")
+        via = f"refusal={refusal.strip().lstrip('#')} " if refusal else ""
+        audit.record(conn, "district", OPEN_ACTION, "case", case_id, f"{via}reason={why}")
     return case, history

@@ -242,9 +242,13 @@ def _set_status(conn: Connection, case_ref: str, status: CaseStatus, reason: str
     return stored_cases.load(conn, case_id)
 
 
-def units_in_use(conn: Connection) -> list[str]:
-    """The unit of each case, open or closed, one entry per case (the unit list counts them)."""
-    return [case.unit for case in stored_cases.list_cases(conn)]
+def units_in_use(conn: Connection, *, archived: bool = True) -> list[str]:
+    """The unit of each case, open or closed, one entry per case. `archived` False: not
+    those of the intermediate archive, which `unit list` does not count (a listing never
+    shows an archived case); renaming a unit still moves them (`move_unit`), so that the
+    archive and its anonymised counts per unit keep the district's units."""
+    hidden = set() if archived else archive.ids(conn)
+    return [case.unit for case in stored_cases.list_cases(conn, hidden=hidden)]
 
 
 def move_unit(conn: Connection, old_key: str, new: str, fold: Callable[[str], str]) -> int:

@@ -9,14 +9,15 @@ travels back to the worker at its next sync, which then lets go of its own copy.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 
 from fieldkit.dates import now_stamp
+from fieldkit.district import archive, workers
 from fieldkit.district import cases as district_cases
-from fieldkit.district import workers
 from fieldkit.district.authorise import reason_text, refusal_reason
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
-from fieldkit.model import Change, RefusedChange
+from fieldkit.model import Change, RefusedChange, WorkerStatus
 from fieldkit.replica import cases, merge
 from fieldkit.replica.columns import row_key, seal, unseal
 from fieldkit.store import audit
@@ -67,7 +68,9 @@ def listing(conn: Connection, status: str | None = None) -> list[RefusedChange]:
     if status is not None:
         sql += " AND status = ?"
         params = (DROPPED, status)
-    return [_build(conn, row) for row in conn.execute(sql + " ORDER BY id", params).fetchall()]
+    hidden = archive.ids(conn)
+    rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+    return [_build(conn, row, hidden) for row in rows]
 
 
 def get(conn: Connection, ref: str) -> RefusedChange:
@@ -101,6 +104,9 @@ def accept(conn: Connection, ref: str) -> RefusedChange:
         origin = workers.get(conn, worker).replica_id or ""
         assigned = set(district_cases.assigned(conn, worker))
         reason = refusal_reason(conn, change, origin, worker, assigned)
+        if reason is not None and item.archived:
+            # An archived case is never assigned again: dismissing is the decision left.
+            raise Refused("refusal.archived_still_refused", ref=item.id, reason=reason_text(reason))
         if reason is not None:
             raise Refused("refusal.still_refused", ref=item.id, reason=reason_text(reason))
         merge.apply(conn, change)
@@ -188,12 +194,45 @@ def any_kept(conn: Connection) -> bool:
     return conn.execute("SELECT 1 FROM refusals LIMIT 1").fetchone() is not None
 
 
+def pending_by_case(conn: Connection) -> Counter[str]:
+    """How many refused changes wait for a coordinator's decision, per case id (the case id
+    is inside the sealed change). Retention holds such a case back (district/retention.py):
+    archived, it would leave the listings the coordinator decides from; deleted, the
+    refused work would go with it."""
+    rows = conn.execute(
+        "SELECT worker_id, origin, seq, change FROM refusals WHERE status = ?", (PENDING,)
+    ).fetchall()
+    found: Counter[str] = Counter()
+    for worker_id, origin, seq, sealed in rows:
+        text = unseal(conn, "refusals", "change", row_key(worker_id, origin, str(seq)), sealed)
+        found[json.loads(text).get("case_id", "")] += 1
+    return found
+
+
 def delete_about(conn: Connection, now: set[str], earlier: set[str]) -> int:
     """Delete the refused changes about these cases, purged `now` or `earlier` (the case id
-    is inside the sealed change); returns how many were about the `earlier` ones."""
-    rows = conn.execute("SELECT id, worker_id, origin, seq, change FROM refusals").fetchall()
+    is inside the sealed change), once nothing is owed on them; returns how many were
+    about the `earlier` ones.
+
+    Owed: a pending one waits for a coordinator (retention never purges a case `now` while
+    one is pending; one about an `earlier` case came from a device that still held it
+    after the purge); a decided one, for its device to hold the decision (it keeps its
+    own copy until then), unless that worker is revoked (its device is wiped, never told).
+    Those stay, and go at a later purge or retention run."""
+    rows = conn.execute(
+        "SELECT id, worker_id, origin, seq, change, status, notified FROM refusals"
+    ).fetchall()
+    revoked = {
+        record.worker.id
+        for record in workers.listing(conn)
+        if record.worker.status == WorkerStatus.REVOKED
+    }
     doomed, late = [], 0
-    for refusal_id, worker_id, origin, seq, sealed in rows:
+    for refusal_id, worker_id, origin, seq, sealed, status, notified in rows:
+        if status == PENDING:
+            continue
+        if status != DROPPED and not notified and worker_id not in revoked:
+            continue
         text = unseal(conn, "refusals", "change", row_key(worker_id, origin, str(seq)), sealed)
         case_id = json.loads(text).get("case_id")
         if case_id in now or case_id in earlier:
@@ -246,10 +285,20 @@ def _decide(conn: Connection, item: RefusedChange, status: str, reason: str) -> 
     )
 
 
-def _build(conn: Connection, row: tuple) -> RefusedChange:
+def archived_case(conn: Connection, ref: str) -> str:
+    """The archived case a refused change is about, for `district archive open --refusal`
+    (the listings do not name it); NotFound when that case is not in the archive."""
+    item = get(conn, ref)
+    if not item.archived:
+        raise NotFound("refusal.not_archived", ref=item.id)
+    return item.change.case_id
+
+
+def _build(conn: Connection, row: tuple, hidden: set[str] | None = None) -> RefusedChange:
     number, worker_id, origin, seq, reason, sealed, at, status, decided_at, decision = row
     key = row_key(worker_id, origin, str(seq))
     change = Change.model_validate_json(unseal(conn, "refusals", "change", key, sealed))
+    archived = change.case_id in (archive.ids(conn) if hidden is None else hidden)
     return RefusedChange(
         id=str(number),
         change_id=f"{origin}:{seq}",
@@ -257,7 +306,8 @@ def _build(conn: Connection, row: tuple) -> RefusedChange:
         reason=reason,
         at=datetime.fromisoformat(at),
         worker_id=worker_id,
-        case_reference=cases.reference_of(conn, change.case_id) or "",
+        case_reference="" if archived else cases.reference_of(conn, change.case_id) or "",
+        archived=archived,
         status=status,
         decided_at=datetime.fromisoformat(decided_at) if decided_at else None,
         decision_reason=(

@@ -108,6 +108,7 @@ class RetentionFigures(_Data):
 
     to_archive: int = 0
     to_end: int = 0
+    held: int = 0  # closed cases held back: refused changes on them wait for a decision
     end: str = "delete"
     flagged: int = 0
     active_years: int = 2
@@ -257,6 +258,7 @@ def _retention(
     figures = RetentionFigures(
         to_archive=ours(due.to_archive),
         to_end=ours(due.to_end),
+        held=ours(due.held),
         end=due.rules.end,
         flagged=ours(due.flagged),
         active_years=due.rules.active_years,

@@ -6,13 +6,17 @@ their period deleted or anonymised (fieldkit/district/anonymised.py), by `apply`
 A case's closing time is the HLC of the write that set its `status` field to closed
 (`case_fields.hlc`): every store has it, on both backends, with no new column. The HLC
 never runs behind the district's clock, so a case is never purged before its time.
-Audit events stay (ids, never content); refused changes about a purged case go too.
+Audit events stay (ids, never content); refused changes about a purged case go too,
+once decided and known to their device (fieldkit/district/refusals.py, `delete_about`).
+A closed case with a refused change still waiting for a coordinator's decision is held
+back, from the archive and from the end alike: it stays where it is until the decisions
+(`district refusals`), so that no refused work is archived out of sight or deleted.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from fieldkit.district import anonymised, archive, meetings, refusals, retention_rules
@@ -35,6 +39,7 @@ class ClosedCase:
     reference: str
     closed_on: date
     followups: int
+    pending_refusals: int = 0  # refused changes waiting for a decision: held back
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -43,17 +48,27 @@ class ClosedCase:
             "followups": self.followups,
         }
 
+    def held_json(self) -> dict[str, object]:
+        return {
+            "reference": self.reference,
+            "closed_on": self.closed_on.isoformat(),
+            "pending_refusals": self.pending_refusals,
+        }
+
 
 def closed_before(conn: Connection, cutoff: date) -> list[ClosedCase]:
-    """Closed cases whose closing time is before `cutoff` (00:00 UTC), oldest first."""
+    """Closed cases whose closing time is before `cutoff` (00:00 UTC), oldest first; those
+    with refused changes still pending say how many (`purge_closed` holds them back)."""
     start = datetime.combine(cutoff, time.min, tzinfo=UTC)
     bound = format_hlc(int(start.timestamp()) * 1000, 0)
+    pending = refusals.pending_by_case(conn)
     return [
         ClosedCase(
             case_id=case_id,
             reference=reference,
             closed_on=_day(hlc),
             followups=followups.count(conn, case_id),
+            pending_refusals=pending.get(case_id, 0),
         )
         for case_id, reference, hlc in cases.closed_stamps(conn, bound)
     ]
@@ -65,13 +80,15 @@ def purge_closed(
     """Delete every closed case closed before `cutoff` (those of them in `only`, the ids
     a person confirmed, when given), in one transaction; returns what went.
 
+    A case with a refused change still pending is held back (not returned): deleted, the
+    refused work would go with it unseen; it goes at the first run after the decisions.
     Selected again under the write lock, so an open case is never touched. On the file,
     the WAL is checkpointed afterwards so that the freed content leaves it too
     (`secure_delete` has zeroed it in the pages); on PostgreSQL the rows' space is
     reclaimed by VACUUM (docs/postgresql.md).
     """
     with transaction(conn):
-        due = closed_before(conn, cutoff)
+        due = [item for item in closed_before(conn, cutoff) if not item.pending_refusals]
         if only is not None:
             due = [item for item in due if item.case_id in only]
         purge(conn, due)
@@ -83,8 +100,9 @@ def purge_closed(
 def purge(conn: Connection, due: list[ClosedCase]) -> int:
     """Delete these cases' content everywhere, inside the caller's transaction; audit each.
 
-    Also removes refused changes about cases purged on an earlier run (a device that still
-    held one sent them afterwards). Returns how many of those earlier refusals went.
+    Also removes the refused changes about these cases and about cases purged on an
+    earlier run (a device that still held one sent them afterwards, or had not yet got
+    the decision), those with nothing owed on them. Returns how many earlier ones went.
     """
     for item in due:
         _delete_case(conn, item.case_id)
@@ -172,6 +190,29 @@ class Flagged:
         }
 
 
+@dataclass(frozen=True)
+class Held:
+    """A closed case the rules would move, held back: refused changes on it wait for a
+    coordinator's decision (`district refusals list`). `stage`: "archive" (it stays in
+    active use) or "end" (it stays in the archive)."""
+
+    case_id: str
+    reference: str
+    unit: str
+    closed_on: date
+    stage: str
+    pending_refusals: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "reference": self.reference,
+            "unit": self.unit,
+            "closed_on": self.closed_on.isoformat(),
+            "stage": self.stage,
+            "pending_refusals": self.pending_refusals,
+        }
+
+
 @dataclass
 class Plan:
     """What `apply` moves on `today`, and the open cases it flags (it never moves them)."""
@@ -182,12 +223,14 @@ class Plan:
     to_end: list[Moving]
     flagged: list[Flagged]
     archived: int  # cases in the archive before the run
+    held: list[Held] = field(default_factory=list)
     done: bool = False
 
     def counts(self) -> dict[str, int]:
         return {
             "to_archive": len(self.to_archive),
             "to_end": len(self.to_end),
+            "held": len(self.held),
             "flagged": len(self.flagged),
             "archived": self.archived,
         }
@@ -199,6 +242,7 @@ class Plan:
             "end": self.rules.end,
             "to_archive": [m.as_json() for m in self.to_archive],
             "to_end": [m.as_json() for m in self.to_end],
+            "held": [h.as_json() for h in self.held],
             "flagged": [f.as_json() for f in self.flagged],
             "in_archive_before": self.archived,
         }
@@ -212,11 +256,14 @@ def plan(conn: Connection, today: date) -> Plan:
     flagged once its active period has run from the last contact from the person (a
     contact follow-up with attendance kept, as amended, not withdrawn), or from the
     referral when there was none since (the period never starts before the referral).
+    A closed case with refused changes pending is held back from both moves (`Held`).
     """
     rules = retention_rules.read(conn)
     archived = archive.ids(conn)
+    pending = refusals.pending_by_case(conn)
     to_archive: list[Moving] = []
     to_end: list[Moving] = []
+    held: list[Held] = []
     for case_id, reference, hlc in cases.closed_stamps(conn, _EVERY):
         case = cases.load(conn, case_id)
         closed_on = _day(hlc)
@@ -228,9 +275,14 @@ def plan(conn: Connection, today: date) -> Plan:
             followups=followups.count(conn, case_id),
             ends_on=archive_end(rules, closed_on, case.birth_year),
         )
+        ending = moving.ends_on <= today
+        if pending.get(case_id) and (case_id not in archived or ending):
+            stage = "end" if case_id in archived else "archive"
+            held.append(Held(case_id, reference, case.unit, closed_on, stage, pending[case_id]))
+            continue
         if case_id not in archived:
             to_archive.append(moving)
-        if moving.ends_on <= today:
+        if ending:
             to_end.append(moving)
     flagged = []
     for case in cases.list_cases(conn, hidden=archived):
@@ -249,7 +301,7 @@ def plan(conn: Connection, today: date) -> Plan:
                 Flagged(case.id, case.reference, case.unit, last, counted_from, active_until)
             )
     flagged.sort(key=lambda f: (f.counted_from, f.reference))
-    return Plan(today, rules, to_archive, to_end, flagged, len(archived))
+    return Plan(today, rules, to_archive, to_end, flagged, len(archived), held)
 
 
 def last_contact(conn: Connection, case_id: str) -> date | None:

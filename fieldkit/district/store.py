@@ -329,9 +329,15 @@ class DistrictStore(ReplicaStore):
             self.conn, today, dry_run=dry_run, on_file=self.database is None, only=only
         )
 
-    def open_archived(self, ref: str, reason: str) -> tuple[Case, list[FollowUp]]:
-        """An archived case, read for a reason (audited)."""
-        return archive.open_case(self.conn, ref, reason)
+    def open_archived(
+        self, ref: str, reason: str, *, refusal: str | None = None
+    ) -> tuple[Case, list[FollowUp]]:
+        """An archived case, read for a reason (audited); `refusal`: the case a refused
+        change is about, which the refusals' listings do not name."""
+        if refusal is None:
+            return archive.open_case(self.conn, ref, reason)
+        case_id = refusals.archived_case(self.conn, refusal)
+        return archive.open_case(self.conn, case_id, reason, refusal=refusal)
 
     def anonymised_counts(self, unit: str | None = None) -> list[anonymised.Count]:
         return anonymised.listing(self.conn, unit)

@@ -143,10 +143,11 @@ def _insert(conn: Connection, unit: Unit) -> None:
 
 def uses(conn: Connection) -> list[UnitUse]:
     """Every unit on the list with its counts, then (listed False) each unit text found on
-    cases or workers that is not spelt as on the list, with the listed unit it may mean."""
+    cases or workers that is not spelt as on the list, with the listed unit it may mean.
+    Archived cases are not counted (fieldkit/district/archive.py)."""
     from fieldkit.district import cases, workers
 
-    case_counts = _counts(cases.units_in_use(conn))
+    case_counts = _counts(cases.units_in_use(conn, archived=False))
     worker_counts = _counts(workers.units_in_use(conn))
     known = names(conn)
     shown = [UnitUse(name, case_counts.pop(name, 0), worker_counts.pop(name, 0)) for name in known]

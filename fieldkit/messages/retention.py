@@ -95,4 +95,27 @@ MESSAGES: dict[str, str | Plural] = {
     "action.retention-check": "retention checked (dry run)",
     "action.retention-apply": "retention applied",
     "object.retention": "retention rules",
+    "help.opt.archive_refusal": "Instead of CASE: the archived case a refused change is about (its number in fieldkit district refusals list).",
+    "archive.case_or_refusal": "name the archived case: CASE, or --refusal ID for the case of a refused change (one of the two)",
+    "retention.held": Plural(
+        "Closed case held back, refused changes awaiting a decision ({refusals}): {count}",
+        "Closed cases held back, refused changes awaiting a decision ({refusals}): {count}",
+    ),
+    "retention.col.held_stage": "Stays",
+    "retention.col.pending_refusals": "Refused changes",
+    "retention.held_stage.archive": "in active use",
+    "retention.held_stage.end": "in the archive",
+    "retention.held_hint": "Refused work is never archived out of sight nor deleted: decide each refused change (fieldkit district refusals list, then accept or dismiss); the case moves on at the first run after the decisions.",
+    "retention.report.held": Plural(
+        "{count} closed case held back: refused changes on it wait for a decision (fieldkit district refusals list).",
+        "{count} closed cases held back: refused changes on them wait for a decision (fieldkit district refusals list).",
+    ),
+    "purge.held": Plural(
+        "{count} closed case kept: refused changes on it await a decision ({refusals}).",
+        "{count} closed cases kept: refused changes on them await a decision ({refusals}).",
+    ),
+    "refusals.archived_case": "archived case",
+    "refusals.archived_hint": "A refused change about an archived case does not name it. To read that case (recorded in the audit trail with its reason): fieldkit district archive open --refusal {ref} --reason TEXT. It can no longer be assigned: decide with fieldkit district refusals dismiss.",
+    "refusal.not_archived": "refused change #{ref} is not about an archived case: fieldkit district refusals show {ref} names its case",
+    "refusal.archived_still_refused": "refused change #{ref} still breaks the rules ({reason}) and its case is in the intermediate archive, where it can no longer be assigned: dismiss it with its reason (fieldkit district refusals dismiss {ref} --reason TEXT)",
 }

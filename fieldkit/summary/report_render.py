@@ -185,6 +185,8 @@ def retention_lines(report: DistrictReport) -> list[str]:
     kept = report.retention
     how = t(f"retention.end.{kept.end}")
     lines = [t("retention.report.due", archive=kept.to_archive, end=kept.to_end, how=how)]
+    if kept.held:
+        lines.append(t_n("retention.report.held", kept.held))
     lines.append(t_n("retention.report.flagged", kept.flagged, years=kept.active_years))
     if report.unit is None:
         lines.append(t_n("retention.in_archive", kept.in_archive))

@@ -108,6 +108,9 @@ def retention(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Retention:
         # A refused change about the old case, kept whole at the district.
         _, reply, _ = send(d, a, [case_update(a, old.id, display_name=OLD_REFUSED)])
         assert [r.reason for r in reply.refused] == ["district-field"]
+        # Decided: a refusal still pending would hold the case back from the purge (below).
+        d.dismiss_refusal(d.refusals()[0].id, "Le nom est écrit par le district")
+        api_sync(d, a)  # a gets the decision (and says it holds it at its next sync)
 
         clock.set(days_ago=400)
         d.close_case(old.id, OLD_REASON)
@@ -272,12 +275,23 @@ def test_a_worker_still_holding_the_case_purges_it_and_loses_none_of_its_work(
             assert meta.get(a.conn, "resync_needed") is None
             assert other in [f.id for f in a.get_case(r.kept)[1]]
 
-        # The next purge takes the late refusals too (the follow-up and the dropped grant),
-        # and says so in the audit trail.
+        # The next purge takes the dropped grant, but not the late follow-up while no one
+        # has decided on it: refused work never goes unseen. Once dismissed, it goes too;
+        # each time the audit trail says how many.
+        d.purge_closed(TODAY - timedelta(days=30))
+        assert refusals_about(d, r.old) == [("followup", "not-assigned", "pending")]
+        assert d.audit_events()[-1].action == "purge"
+        assert d.audit_events()[-1].detail == "count=1"
+        d.dismiss_refusal(d.refusals()[0].id, "Dossier supprimé à la fin de sa conservation")
+        d.purge_closed(TODAY - timedelta(days=30))
+        # Decided, it stays until b holds the decision (b keeps its copy until then).
+        assert refusals_about(d, r.old) == [("followup", "not-assigned", "dismissed")]
+        api_sync(d, b)
+        assert [x.status for x in b.refused_changes(include_decided=True)] == ["dismissed"]
+        api_sync(d, b)
         d.purge_closed(TODAY - timedelta(days=30))
         assert d.refusals() == [] and refusals_about(d, r.old) == []
-        assert d.audit_events()[-1].action == "purge"
-        assert d.audit_events()[-1].detail == "count=2"
+        assert d.audit_events()[-1].detail == "count=1"
         assert d.verify_audit()[1] is None
         api_sync(d, b)
         assert meta.get(b.conn, "resync_needed") is None
@@ -372,7 +386,7 @@ def test_district_purge_through_the_cli(retention: Retention):
     assert dry.exit_code == 0, dry.output
     closed_on = (TODAY - timedelta(days=400)).isoformat()
     expected = [{"reference": reference, "closed_on": closed_on, "followups": 2}]
-    assert json.loads(dry.stdout) == {"purged": 0, "cases": expected, "dry_run": True}
+    assert json.loads(dry.stdout) == {"purged": 0, "cases": expected, "held": [], "dry_run": True}
     french = run(home, "purge", "--older-than", "30", "--dry-run", FIELDKIT_LANG="fr")
     assert "rien n'a été modifié" in french.stdout and reference in french.stdout
     assert run(home, "case", "list", "--json").stdout == listing
@@ -385,7 +399,7 @@ def test_district_purge_through_the_cli(retention: Retention):
     assert [show(home, r.late), show(home, r.kept)] == kept
     assert run(home, "case", "show", r.old).exit_code == NOT_FOUND
     again = run(home, "purge", "--older-than", "30", "--yes", "--json")
-    assert json.loads(again.stdout) == {"purged": 0, "cases": [], "dry_run": False}
+    assert json.loads(again.stdout) == {"purged": 0, "cases": [], "held": [], "dry_run": False}
 
 
 def test_on_a_terminal_the_purge_asks_first(retention: Retention):

@@ -28,7 +28,15 @@ from fieldkit.crypto.casekeys import is_sealed
 from fieldkit.district import decisions, retention_rules
 from fieldkit.district.report import build_report
 from fieldkit.district.store import DistrictStore
-from fieldkit.errors import ERROR, NOT_FOUND, USAGE, InvalidValue, NotFound, UsageError
+from fieldkit.errors import (
+    ERROR,
+    NOT_FOUND,
+    REFUSED,
+    USAGE,
+    InvalidValue,
+    NotFound,
+    UsageError,
+)
 from fieldkit.model import Attendance, ConcernLevel, FollowUpKind
 from fieldkit.replica import meta
 from fieldkit.replica.digest import state_digest
@@ -306,6 +314,7 @@ def test_the_flagged_cases_are_in_the_dry_run_and_the_report(cycle: Cycle):
     assert report["retention"] == {
         "to_archive": 2,
         "to_end": 0,
+        "held": 0,
         "end": "delete",
         "flagged": 2,
         "active_years": 2,
@@ -367,8 +376,8 @@ def test_a_closed_case_moves_to_the_archive_and_no_district_read_shows_it(cycle:
         assert archived[0].detail.startswith(f"reference={c.old_reference} closed=")
         runs = [e.detail for e in d.audit_events() if e.action == "retention-apply"]
         assert runs == [
-            "to_archive=2 to_end=0 flagged=2 archived=0 end=delete",
-            "to_archive=0 to_end=0 flagged=2 archived=2 end=delete",
+            "to_archive=2 to_end=0 held=0 flagged=2 archived=0 end=delete",
+            "to_archive=0 to_end=0 held=0 flagged=2 archived=2 end=delete",
         ]
         assert d.verify_audit()[1] is None
 
@@ -638,3 +647,163 @@ def test_district_purge_still_purges_closed_cases_archived_or_not(cycle: Cycle):
     assert run(home, "archive", "open", c.old_reference, "--reason", REASON).exit_code == NOT_FOUND
     shown = json.loads(ok(home, "retention", "show", "--json").stdout)
     assert shown["in_archive"] == 1  # the late one
+
+
+# Refused work is never archived out of sight nor deleted
+
+
+def refused_on_old_case(c: Cycle, d: DistrictStore) -> str:
+    """b, taken off the old case without having synced, sends its offline follow-up on it:
+    refused (not assigned), kept at the district pending; returns the refusal's number."""
+    with c.world.open_worker("b") as b:
+        _, result = api_sync(d, b)
+        assert [x.reason for x in result.refused] == ["not-assigned"]
+        # The device keeps its own copy until the decision comes back.
+        assert [x.change.entity_id for x in b.refused_changes()] == [c.offline]
+    (pending,) = d.refusals("pending")
+    assert pending.change.entity_id == c.offline
+    return pending.id
+
+
+def test_a_closed_case_with_a_pending_refusal_stays_until_the_decision(cycle: Cycle):
+    c, home = cycle, cycle.world.district_home
+    with c.world.open_district() as d:
+        d.unassign(c.old, c.world.worker_ids["b"])
+        number = refused_on_old_case(c, d)
+    late = _reference(c, "late")
+
+    dry = json.loads(ok(home, "retention", "apply", "--dry-run", "--json").stdout)
+    assert references_of(dry["to_archive"]) == [late] and dry["to_end"] == []
+    assert dry["held"] == [
+        {
+            "reference": c.old_reference,
+            "unit": UNIT,
+            "closed_on": ago(800).isoformat(),
+            "stage": "archive",
+            "pending_refusals": 1,
+        }
+    ]
+    report = json.loads(ok(home, "report", "--json").stdout)["retention"]
+    assert (report["to_archive"], report["held"]) == (1, 1)
+    text = " ".join(ok(home, "report", FIELDKIT_LANG="fr").stdout.split())
+    assert "1 dossier clos retenu" in text and "fieldkit district refusals list" in text
+    shown = " ".join(ok(home, "retention", "apply", "--yes", FIELDKIT_LANG="fr").stdout.split())
+    assert "Dossier clos retenu" in shown and c.old_reference in shown
+    assert "fieldkit district refusals list" in shown and "en base active" in shown
+
+    # It stays in active use: listed, and its refusal names it.
+    closed = json.loads(ok(home, "case", "list", "--status", "closed", "--json").stdout)
+    assert [x["id"] for x in closed] == [c.old]
+    listed = json.loads(ok(home, "refusals", "list", "--json").stdout)
+    assert [(x["case_reference"], x["archived"]) for x in listed] == [(c.old_reference, False)]
+    with c.world.open_district() as d:
+        runs = [e.detail for e in d.audit_events() if e.action == "retention-apply"]
+        assert runs == ["to_archive=1 to_end=0 held=1 flagged=2 archived=0 end=delete"]
+
+    ok(home, "refusals", "dismiss", number, "--reason", "Dossier clos, suivi non repris")
+    done = json.loads(ok(home, "retention", "apply", "--yes", "--json").stdout)
+    assert references_of(done["to_archive"]) == [c.old_reference] and done["held"] == []
+    assert run(home, "case", "show", c.old_reference).exit_code == NOT_FOUND
+
+
+def references_of(items: list[dict]) -> list[str]:
+    return [item["reference"] for item in items]
+
+
+def test_work_sent_on_an_archived_case_is_kept_and_reached_without_naming_it(cycle: Cycle):
+    c, home = cycle, cycle.world.district_home
+    with c.world.open_district() as d:
+        d.unassign(c.old, c.world.worker_ids["b"])  # b does not sync before the archiving
+    ok(home, "retention", "apply", "--yes")
+    with c.world.open_district() as d:
+        number = refused_on_old_case(c, d)
+
+    # Listed, but as « an archived case »: neither its reference nor its id.
+    listed = ok(home, "refusals", "list", "--json").stdout
+    assert c.old_reference not in listed and c.old not in listed
+    (item,) = json.loads(listed)
+    assert item["archived"] is True and item["case_reference"] == ""
+    assert item["case_id"] is None and item["change"]["entity_id"] == c.offline
+    for lang, words in (("fr", "dossier archivé"), ("en", "archived case")):
+        for args in (("refusals", "list"), ("refusals", "show", number)):
+            shown = ok(home, *args, FIELDKIT_LANG=lang).stdout
+            assert words in shown and c.old_reference not in shown and c.old not in shown
+            assert f"archive open --refusal {number}" in " ".join(shown.split())
+    # Reached from the refusal, as an audited reading of the archive.
+    opened = json.loads(
+        ok(home, "archive", "open", "--refusal", number, "--reason", REASON, "--json").stdout
+    )
+    assert opened["id"] == c.old and c.offline not in {f["id"] for f in opened["followups"]}
+    assert run(home, "archive", "open", "--reason", REASON).exit_code == USAGE
+    both = run(home, "archive", "open", c.old_reference, "--refusal", number, "--reason", "x")
+    assert both.exit_code == USAGE
+    # It can no longer be assigned again: accepting says to dismiss.
+    accepted = run(home, "refusals", "accept", number, FIELDKIT_LANG="fr")
+    assert accepted.exit_code == REFUSED and "refusals dismiss" in accepted.stderr
+    with c.world.open_district() as d:
+        openings = [e for e in d.audit_events() if e.action == "archive-open"]
+        assert [e.detail for e in openings] == [f"refusal={number} reason={REASON}"]
+        d.set_retention_rule("archive-period", "1", "Délibération du 3 mars : un an")
+
+    # At the end of the archive, the pending refusal holds the case back from deletion.
+    held = json.loads(ok(home, "retention", "apply", "--yes", "--json").stdout)
+    assert held["to_end"] == []
+    assert [(h["reference"], h["stage"]) for h in held["held"]] == [(c.old_reference, "end")]
+    ok(home, "archive", "open", c.old_reference, "--reason", REASON)
+    purge = json.loads(ok(home, "purge", "--older-than", "30", "--yes", "--json").stdout)
+    assert purge["cases"] == [] and references_of(purge["held"]) == [c.old_reference]
+    assert purge["held"][0]["pending_refusals"] == 1
+    ok(home, "refusals", "dismiss", number, "--reason", "Dossier archivé, rien à reprendre")
+    done = json.loads(ok(home, "retention", "apply", "--yes", "--json").stdout)
+    assert references_of(done["to_end"]) == [c.old_reference]
+    assert run(home, "archive", "open", c.old_reference, "--reason", REASON).exit_code == NOT_FOUND
+    with c.world.open_district() as d:
+        # The decided refusal stays until b holds the decision; then the next run takes it.
+        assert [x.status for x in d.refusals()] == ["dismissed"]
+        with c.world.open_worker("b") as b:
+            api_sync(d, b)
+            assert [x.status for x in b.refused_changes(include_decided=True)] == ["dismissed"]
+            api_sync(d, b)  # b says it holds the decision
+        d.apply_retention(TODAY)
+        assert d.refusals() == []
+        assert d.audit_events()[-2].detail == "count=1"  # before the run's own event
+        assert d.verify_audit()[1] is None
+
+
+def test_the_unit_list_does_not_count_archived_cases_and_a_rename_moves_them(cycle: Cycle):
+    c, home = cycle, cycle.world.district_home
+
+    def counted() -> int:
+        uses = json.loads(ok(home, "unit", "list", "--json").stdout)
+        return sum(u["cases"] for u in uses if u["name"] in (UNIT, "UT Côte-d'Or Nord"))
+
+    before = counted()
+    ok(home, "retention", "apply", "--yes")  # the old and the late case to the archive
+    assert counted() == before - 2
+    renamed = json.loads(ok(home, "unit", "rename", UNIT, "UT Côte-d'Or Nord", "--json").stdout)
+    assert renamed["cases"] == before  # the archived ones move too: the archive keeps units
+    assert counted() == before - 2
+    opened = json.loads(
+        ok(home, "archive", "open", c.old_reference, "--reason", REASON, "--json").stdout
+    )
+    assert opened["unit"] == "UT Côte-d'Or Nord"
+
+
+def test_a_decided_refusal_goes_with_its_case_once_its_device_has_the_decision_or_is_revoked(
+    cycle: Cycle,
+):
+    c, home = cycle, cycle.world.district_home
+    with c.world.open_district() as d:
+        d.unassign(c.old, c.world.worker_ids["b"])
+        number = refused_on_old_case(c, d)
+        d.set_retention_rule("archive-period", "1", "Délibération du 3 mars : un an")
+    ok(home, "refusals", "dismiss", number, "--reason", "Dossier clos, suivi non repris")
+
+    done = json.loads(ok(home, "retention", "apply", "--yes", "--json").stdout)
+
+    assert references_of(done["to_end"]) == [c.old_reference]  # archived and ended at once
+    listed = json.loads(ok(home, "refusals", "list", "--json").stdout)
+    assert [x["status"] for x in listed] == ["dismissed"]  # b has not been told yet
+    ok(home, "worker", "revoke", c.world.worker_ids["b"])
+    ok(home, "retention", "apply", "--yes")  # b's device is wiped, never told: it goes
+    assert json.loads(ok(home, "refusals", "list", "--json").stdout) == []
