@@ -158,6 +158,10 @@ CHOICE_OPTIONS = {
     "--referral-source": "ReferralSource",
     "--state": "MeasureState",
 }
+# Options that take a date: a date of several words after one of them (« lundi prochain »,
+# « dans 2 semaines ») is one value, as if it had been quoted.
+DATE_OPTIONS = ("--date", "-d", "--next-contact", "--next-review", "--referral-date", "--on")
+
 DATE_WORDS = {
     "fr": ("aujourd'hui", "hier", "demain", "+7j"),
     "en": ("today", "yesterday", "tomorrow", "+7d"),
@@ -575,7 +579,7 @@ class WorkingSession:
             say(t("session.store_changed"))
             if not self._relock():
                 return False
-        args = self._with_case(args)
+        args = self._with_case(join_dates(args))
         code = self.invoke(args)
         if args[0] == "lock" and code == 0:
             return False  # every session of the store ended: this one too
@@ -719,6 +723,36 @@ class WorkingSession:
             held.followups = _Completions.followups_of(self)
             held.followups_case = self.case_ref
         return held
+
+
+def join_dates(args: list[str]) -> list[str]:
+    """`args` with each date written in several words after a date option joined into one
+    value: `--next-contact mardi prochain` reads as `--next-contact "mardi prochain"`.
+    The longest run of up to three words that reads as a date wins; a word that is not
+    part of one (a case reference, another option) is left where it is."""
+    from fieldkit.dates import parse_day
+
+    joined: list[str] = []
+    at = 0
+    while at < len(args):
+        word = args[at]
+        joined.append(word)
+        at += 1
+        if word not in DATE_OPTIONS or at >= len(args):
+            continue
+        take = 1
+        for count in (3, 2):
+            words = args[at : at + count]
+            if len(words) == count and not any(w.startswith("-") for w in words[1:]):
+                try:
+                    parse_day(" ".join(words), word)
+                except FieldkitError:
+                    continue
+                take = count
+                break
+        joined.append(" ".join(args[at : at + take]))
+        at += take
+    return joined
 
 
 def _kind_word(word: str) -> str | None:
@@ -886,7 +920,7 @@ class _Completer(Completer):
                         yield shlex.quote(word), word, ""
                         break
             return
-        if option in ("--date", "-d", "--next-contact", "--next-review", "--referral-date"):
+        if option in DATE_OPTIONS:
             for word in DATE_WORDS.get(language, DATE_WORDS["en"]):
                 if fold(word).startswith(folded):
                     yield shlex.quote(word), word, ""

@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pexpect
@@ -541,3 +542,30 @@ def test_an_english_session_speaks_english(net: Net, tmp_path: Path):
     s.expect("Session ended: the store is locked.")
     assert s.ends() == 0
     assert not re.search(r"\b(Séance|dossier courant|Erreur)\b", s.screen)
+
+
+def test_a_date_of_several_words_needs_no_quotes_in_the_session(net: Net, tmp_path: Path):
+    reference = net.new_case("Hélène Dupré", "a")
+    net.sync("a")
+    s = Session(net.homes["a"], tmp_path)
+    unlocked(s)
+    s.prompt()
+    s.line(f"dossier {reference}")
+    s.prompt(reference)
+    # As typed at a shell this would leave « prochain » as CASE; the session reads the
+    # date's words as one value, and the current case still goes in.
+    s.line("suivi ajouter -k appel --summary 'Appel à la mère.' --next-contact mardi prochain")
+    s.expect("enregistré")
+    s.prompt(reference)
+    s.line("suivi ajouter -k entretien --summary 'Au collège.' --date hier " + reference)
+    s.expect("enregistré")
+    s.prompt(reference)
+    s.line("quitter")
+    assert s.ends() == 0
+
+    today = date.today()
+    tuesday = today + timedelta(days=(1 - today.weekday() - 1) % 7 + 1)
+    listed = net.json("a", "followup", "list", reference)
+    by_summary = {f["summary"]: f for f in listed}
+    assert by_summary["Appel à la mère."]["next_contact"] == tuesday.isoformat()
+    assert by_summary["Au collège."]["occurred_on"] == (today - timedelta(days=1)).isoformat()
