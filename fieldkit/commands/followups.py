@@ -33,6 +33,7 @@ from fieldkit.display import plain
 from fieldkit.enums import Attendance, ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import UsageError
 from fieldkit.i18n import t
+from fieldkit.rules import CONTACT_KINDS
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -142,6 +143,11 @@ def add(
         if text is None:
             store.case_to_write(case)  # a wrong or closed case is said before the text is typed
             _remind(store)  # before the text is typed
+            if came is None and kind_value in CONTACT_KINDS:
+                # Typed at the terminal: whether the person came is asked too, before the
+                # text (Ctrl-C here loses nothing typed). Only a contact they kept counts
+                # as one from them (retention from the last contact, the cell's view).
+                came = _ask(Attendance, "--attendance")
             text = read_text_option(None, "--summary", "prompt.summary", required=True)
         if for_cell is None:
             for_cell = _ask_for_cell(kind_value, level)

@@ -19,7 +19,7 @@ from typing import TypeVar
 import click
 
 from fieldkit import choices
-from fieldkit.enums import ConcernLevel, FollowUpKind, ReferralDomain
+from fieldkit.enums import Attendance, ConcernLevel, FollowUpKind, ReferralDomain
 from fieldkit.errors import FieldkitError, InvalidValue, UsageError
 from fieldkit.i18n import current_language, t
 
@@ -107,6 +107,7 @@ MENUS: dict[type[StrEnum], tuple[str, str]] = {
     FollowUpKind: ("prompt.kind", "prompt.kind_unknown"),
     ConcernLevel: ("prompt.concern_level", "prompt.concern_level_unknown"),
     ReferralDomain: ("prompt.referral_to", "prompt.referral_to_unknown"),
+    Attendance: ("prompt.attendance", "prompt.attendance_unknown"),
 }
 TRIES = 3
 

@@ -138,6 +138,8 @@ MESSAGES: dict[str, str | Plural] = {
     "prompt.withdraw_reason": "Why is the follow-up withdrawn",
     "prompt.concern_level": "Concern level",
     "prompt.concern_level_unknown": "Concern level: '{value}' is not a known level (choose 1–{last})",
+    "prompt.attendance": "Did the person keep the appointment (or answer the call)?",
+    "prompt.attendance_unknown": "Attendance: '{value}' is not a known answer (choose 1–{last})",
     "prompt.referral_to": "Referred to",
     "prompt.referral_to_unknown": "Referred to: '{value}' is not a known destination (choose 1–{last})",
     "prompt.menu_answer": "Number (1–{last}) or word",

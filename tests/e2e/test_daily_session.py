@@ -53,6 +53,7 @@ SAYS = {
         "kind_call": "appel",
         "reason_prompt": "Pourquoi le suivi est-il retiré",
         "goal_prompt": "Objectif",
+        "came": "La personne est-elle venue",
     },
     "en": {
         "passphrase": "assphrase: ",
@@ -71,6 +72,7 @@ SAYS = {
         "kind_call": "phone-call",
         "reason_prompt": "Why is the follow-up withdrawn",
         "goal_prompt": "Goal",
+        "came": "Did the person keep",
     },
 }
 
@@ -130,17 +132,21 @@ def test_a_workers_first_day_at_the_terminal(day) -> None:
     term.expect(says["unknown"])
     term.expect(says["answer"])
     term.answer("1")
+    term.expect(says["came"])  # a contact: did the person come? (1. kept)
+    term.answer("1")
     term.expect(says["editor"])
     term.send("Entretien au local de l'UT.\rReprise de formation évoquée.")
     term.send(ESC_ENTER)
     term.wait_prompt()
     ok(term)
     (first,) = world.json("followup", "list", world.durand, env=session)
-    assert first["kind"] == "interview"
+    assert (first["kind"], first["attendance"]) == ("interview", "kept")
     assert first["summary"] == "Entretien au local de l'UT.\nReprise de formation évoquée."
 
     # Ctrl-C in the editor, refused: the text is still there and is saved.
     term.type(f"fieldkit followup add {world.durand} --kind appel")
+    term.expect(says["came"])
+    term.answer("1")
     term.expect(says["editor"])
     term.send("Appel de la mère")
     term.ctrl("c")
@@ -155,6 +161,8 @@ def test_a_workers_first_day_at_the_terminal(day) -> None:
 
     # Ctrl-C in the editor, confirmed: nothing recorded.
     term.type(f"fieldkit followup add {world.petit} --kind visite")
+    term.expect(says["came"])
+    term.answer("2")
     term.expect(says["editor"])
     term.send("Texte commencé puis abandonné")
     term.ctrl("c")

@@ -52,6 +52,7 @@ TEXTS = {
         "unchanged": "Texte inchangé : rien n'a été enregistré.",
         "empty": "Le texte est vide",
         "passphrase": "phrase de passe",
+        "attendance": "La personne est-elle venue au rendez-vous",
     },
     "en": {
         "menu": "Number (1–8) or word",
@@ -66,6 +67,7 @@ TEXTS = {
         "unchanged": "Text unchanged: nothing was recorded.",
         "empty": "The text is empty",
         "passphrase": "assphrase",
+        "attendance": "Did the person keep the appointment",
     },
 }
 
@@ -170,19 +172,28 @@ def saved(child: pexpect.spawn) -> None:
     child.send(SAVE)
 
 
+def came(child: pexpect.spawn, term: Terminal, answer: str = "1") -> None:
+    """The question a contact typed at the terminal asks before its text: did the
+    person come? (1. kept, 2. missed, 3. excused)"""
+    child.expect_exact(term.texts["attendance"])
+    child.expect_exact("3. ")
+    child.sendline(answer)
+
+
 def test_a_missing_kind_is_a_numbered_menu_answered_by_number(term: Terminal):
     before = term.followups()
     child = term.add()
     child.expect_exact(term.texts["first"])
     child.expect_exact(term.texts["menu"])
     child.sendline("3")
+    came(child, term, "1")
     editor(child, term.texts["finish"])
     type_text(child, "Appel de la mère", "rendez-vous pris")
     saved(child)
     status, _ = ends(child)
     assert status == OK
     item = term.added(before)
-    assert item["kind"] == "phone-call"
+    assert (item["kind"], item["attendance"]) == ("phone-call", "kept")
     assert item["summary"] == "Appel de la mère\nrendez-vous pris"  # the new line is kept
 
 
@@ -234,9 +245,52 @@ def test_ctrl_c_or_ctrl_d_at_the_menu_records_nothing(term: Terminal, key: str):
     assert term.followups() == before
 
 
+def test_a_contact_typed_at_the_terminal_asks_whether_the_person_came(fr: Terminal):
+    before = fr.followups()
+    child = fr.add("--kind", "visite")
+    child.expect_exact(fr.texts["attendance"])
+    child.expect_exact("1. honoré")
+    child.expect_exact("2. manqué")
+    child.sendline("venu")  # not a word of the list: asked again
+    child.expect_exact("Présence : « venu » n'est pas une réponse connue (choisir 1–3)")
+    child.sendline("manque")  # without its accent
+    editor(child, fr.texts["finish"])
+    type_text(child, "Personne absente au domicile, avis de passage laissé")
+    saved(child)
+    assert ends(child)[0] == OK
+    item = fr.added(before)
+    assert (item["kind"], item["attendance"]) == ("home-visit", "missed")
+
+
+@pytest.mark.parametrize("key", [CTRL_C, CTRL_D], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_at_the_attendance_question_records_nothing(term: Terminal, key: str):
+    before = term.followups()
+    child = term.add("--kind", "interview")
+    child.expect_exact(term.texts["attendance"])
+    child.send(key)
+    child.expect_exact(term.texts["nothing"])
+    assert ends(child)[0] == INTERRUPTED
+    assert term.followups() == before
+
+
+def test_an_orientation_asks_no_attendance_and_a_given_summary_asks_nothing(fr: Terminal):
+    before = fr.followups()
+    child = fr.add("--kind", "orientation")
+    editor(child, fr.texts["finish"])
+    type_text(child, "Orientation vers la mission locale")
+    saved(child)
+    assert ends(child)[0] == OK
+    assert fr.added(before).get("attendance") is None
+    before = fr.followups()
+    child = fr.add("--kind", "entretien", "--summary", "Entretien bref")
+    assert ends(child)[0] == OK  # everything given: no question
+    assert fr.added(before).get("attendance") is None
+
+
 def test_ctrl_c_in_the_editor_refused_keeps_the_text_and_it_is_saved(term: Terminal):
     before = term.followups()
     child = term.add("--kind", "interview")
+    came(child, term)
     editor(child, term.texts["finish"])
     type_text(child, "Entretien au collège", "avec la CPE")
     child.send(CTRL_C)
@@ -252,6 +306,7 @@ def test_ctrl_c_in_the_editor_refused_keeps_the_text_and_it_is_saved(term: Termi
 def test_ctrl_c_in_the_editor_confirmed_records_nothing(term: Terminal):
     before = term.followups()
     child = term.add("--kind", "interview")
+    came(child, term)
     editor(child, term.texts["finish"])
     type_text(child, "Un texte à abandonner")
     child.send(CTRL_C)
@@ -265,6 +320,7 @@ def test_ctrl_c_in_the_editor_confirmed_records_nothing(term: Terminal):
 def test_an_empty_text_is_asked_again(fr: Terminal):
     before = fr.followups()
     child = fr.add("--kind", "appel")
+    came(child, fr)
     editor(child, fr.texts["finish"])
     saved(child)
     child.expect_exact(fr.texts["empty"])
@@ -278,6 +334,7 @@ def test_an_empty_text_is_asked_again(fr: Terminal):
 def test_pasted_escape_sequences_are_kept_as_text_and_shown_written_out(fr: Terminal):
     before = fr.followups()
     child = fr.add("--kind", "entretien")
+    came(child, fr)
     editor(child, fr.texts["finish"])
     screen = io.StringIO()
     child.logfile_read = screen

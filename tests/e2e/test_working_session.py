@@ -185,6 +185,8 @@ def test_a_french_working_session_from_the_passphrase_to_ctrl_d(net: Net, tmp_pa
 
     # A follow-up without CASE, its summary typed over two lines in the editor.
     s.line("suivi ajouter -k entretien")
+    s.expect("La personne est-elle venue au rendez-vous")
+    s.line("1")
     s.expect("Échap puis Entrée pour enregistrer")
     s.child.expect_exact(EDITING)
     s.child.send("Première ligne MARQUEURSEANCE\rDeuxième ligne du compte rendu")
