@@ -248,3 +248,37 @@ def test_a_change_interrupted_at_any_step_is_completed_by_the_next_command(
     events = district.audit(NEW, tmp_path / "audit.jsonl")
     assert [e["action"] for e in events].count("passphrase-change") == 1
     district.ok("audit", "verify", passphrase=NEW)
+
+
+# A running `district serve` (it keeps the data key in memory; the district has no
+# sessions, each command takes the passphrase).
+
+
+def test_a_running_server_must_be_restarted_after_a_change_on_the_file_only(
+    net, district_backend: str
+):
+    """On the SQLCipher file the running server's connection is under the old data key:
+    it can read nothing once the database is re-encrypted, and the worker's changes stay
+    queued until it is restarted with the new passphrase. On PostgreSQL the data key is
+    the same: the running server goes on, and needs the new passphrase at its next start."""
+    district = District(net.district_home)
+    reference = net.new_case("Paul Durand", "a")
+    net.sync("a")
+    before = net.note("a", reference, "Avant le changement")
+    net.sync("a")
+    district.ok("passphrase", "change", FIELDKIT_NEW_PASSPHRASE=NEW)
+    after = net.note("a", reference, "Après le changement")
+    synced = net.run("a", "sync", "--json")
+    if district_backend == "sqlcipher":
+        assert synced.exit_code != OK  # the server fails every request, nothing applied
+        assert net.json("a", "status")["unsynced_changes"] >= 1  # the change stays queued
+    else:
+        assert synced.exit_code == OK, synced.stderr
+    net.server.stop()
+    with pytest.raises(RuntimeError, match="wrong passphrase"):
+        net.server.start()  # the old passphrase no longer starts it
+    net.server.passphrase = NEW
+    net.server.start()
+    net.sync("a")
+    shown = district.json("case", "show", reference, passphrase=NEW)
+    assert {before, after} <= {f["id"] for f in shown["followups"]}
