@@ -282,3 +282,24 @@ def test_a_running_server_must_be_restarted_after_a_change_on_the_file_only(
     net.sync("a")
     shown = district.json("case", "show", reference, passphrase=NEW)
     assert {before, after} <= {f["id"] for f in shown["followups"]}
+
+
+def test_at_a_terminal_the_new_passphrase_is_asked_after_a_suggestion(
+    district: District, monkeypatch: pytest.MonkeyPatch
+):
+    answers = iter([NEW, NEW])
+    monkeypatch.setattr("fieldkit.commands.store_admin.is_interactive", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    # FIELDKIT_PASSPHRASE holds the current passphrase; the new one must still be asked for.
+    done = district.ok("passphrase", "change")
+    assert "A suggestion, drawn at random for you" in done.stderr
+    assert district.run("worker", "list").exit_code == LOCKED
+    district.ok("worker", "list", passphrase=NEW)
+
+    # Typed twice, differently: nothing changes.
+    answers = iter([THIRD, THIRD + "x"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    before = district.files()
+    mismatch = district.run("passphrase", "change", passphrase=NEW)
+    assert mismatch.exit_code == USAGE and "differ" in mismatch.stderr
+    assert district.files() == before
