@@ -1,5 +1,7 @@
 """What the worker's passphrase does beyond opening the store: unlock for a session, change.
 
+The change is the district's too on its SQLCipher file (fieldkit/district/passphrase.py).
+
 Opening itself (with a session or the passphrase) is fieldkit/store/access.py's; the
 key file and the session token are the crypto's.
 """
