@@ -23,7 +23,7 @@ from fieldkit.commands.common import (
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, district_people, label, labeller, short
-from fieldkit.commands.store_admin import new_passphrase
+from fieldkit.commands.store_admin import changed_passphrase, new_passphrase
 from fieldkit.dates import show_day, show_iso_day
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, Priority, ReferralSource
@@ -45,6 +45,8 @@ worker_app = typer.Typer(no_args_is_help=True)
 case_app = typer.Typer(no_args_is_help=True)
 app.add_typer(worker_app, name="worker", help=t("help.district_worker"))
 app.add_typer(case_app, name="case", help=t("help.district_case"))
+passphrase_app = typer.Typer(no_args_is_help=True)
+app.add_typer(passphrase_app, name="passphrase", help=t("help.district_passphrase"))
 
 
 def _open(ctx: typer.Context) -> DistrictStore:
@@ -110,6 +112,31 @@ def init(
     if "tls_fingerprint" in data:
         console().print(t("district.tls_fingerprint", fingerprint=data["tls_fingerprint"]))
     recovery.tell_written(sheet)
+
+
+@passphrase_app.command("change", help=t("help.district_passphrase_change"))
+def passphrase_change(
+    ctx: typer.Context,
+    new_passphrase_file: Path | None = typer.Option(
+        None, "--new-passphrase-file", help=t("help.opt.new_passphrase_file")
+    ),
+    as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+) -> None:
+    from fieldkit.district.passphrase import change_passphrase
+
+    st = state(ctx)
+    changed = change_passphrase(st.home, st.credentials(), changed_passphrase(new_passphrase_file))
+    if as_json:
+        print_json({"backend": changed.backend, "new_data_key": changed.new_data_key})
+        return
+    console().print(t("district.passphrase_changed"))
+    console().print(
+        t(
+            "district.passphrase_rekeyed"
+            if changed.new_data_key
+            else "district.passphrase_rewrapped"
+        )
+    )
 
 
 @worker_app.command("add", help=t("help.district_worker_add"))

@@ -57,6 +57,22 @@ def ask_new_passphrase(prompt_key: str = "prompt.new_passphrase") -> str:
     return first
 
 
+def changed_passphrase(new_passphrase_file: Path | None) -> str:
+    """The new passphrase of a `passphrase change` (the worker's or the district's):
+    --new-passphrase-file, else FIELDKIT_NEW_PASSPHRASE, else typed twice at a terminal."""
+    if new_passphrase_file is not None:
+        from fieldkit.store.access import read_passphrase_file
+
+        # Read the file itself: Credentials would prefer FIELDKIT_PASSPHRASE, the old one.
+        return read_passphrase_file(new_passphrase_file)
+    if os.environ.get(NEW_PASSPHRASE_ENV):
+        return os.environ[NEW_PASSPHRASE_ENV]
+    if is_interactive():
+        # Always ask: FIELDKIT_PASSPHRASE, if set, holds the old passphrase.
+        return ask_new_passphrase()
+    raise Locked("passphrase.new_none_given")
+
+
 def offer_suggestion() -> None:
     """Show a passphrase drawn at random (at a terminal, before a new one is asked)."""
     from fieldkit.display import plain
@@ -193,20 +209,10 @@ def register(app: typer.Typer) -> None:
             None, "--new-passphrase-file", help=t("help.opt.new_passphrase_file")
         ),
     ) -> None:
-        from fieldkit.store.access import read_passphrase_file
         from fieldkit.store.passphrase import change_passphrase
 
         st = state(ctx)
-        if new_passphrase_file is not None:
-            # Read the file itself: Credentials would prefer FIELDKIT_PASSPHRASE, the old one.
-            new = read_passphrase_file(new_passphrase_file)
-        elif os.environ.get(NEW_PASSPHRASE_ENV):
-            new = os.environ[NEW_PASSPHRASE_ENV]
-        elif is_interactive():
-            # Always ask: FIELDKIT_PASSPHRASE, if set, holds the old passphrase.
-            new = ask_new_passphrase()
-        else:
-            raise Locked("passphrase.new_none_given")
+        new = changed_passphrase(new_passphrase_file)
         ended = change_passphrase(st.home, st.credentials(), new)
         console().print(t("passphrase.changed", count=ended))
 

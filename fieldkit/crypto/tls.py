@@ -61,6 +61,26 @@ def make_self_signed(district_name: str, hosts: list[str], data_key: bytes) -> t
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+def reencrypt_key(key_pem: bytes, old_key: bytes, new_key: bytes) -> bytes | None:
+    """The private key re-encrypted under the password of `new_key` (after a rotation of
+    the district's data key), or None when it is under that password already."""
+    from cryptography.hazmat.primitives import serialization
+
+    for data_key in (new_key, old_key):
+        try:
+            key = serialization.load_pem_private_key(key_pem, key_password(data_key))
+        except (ValueError, TypeError):
+            continue
+        if data_key == new_key:
+            return None
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(key_password(new_key)),
+        )
+    raise ValueError("the TLS key is under neither data key")
+
+
 def cert_fingerprint(der: bytes) -> str:
     """The pin: SHA-256 of the certificate's DER encoding, 64 lowercase hex digits."""
     return hashlib.sha256(der).hexdigest()

@@ -31,6 +31,7 @@ from fieldkit.district import (
     schema,
 )
 from fieldkit.district import cases as district_cases
+from fieldkit.district import passphrase as district_passphrase
 from fieldkit.district import units as district_units
 from fieldkit.district import workers as district_workers
 from fieldkit.district.schema import KIND, migrate_store
@@ -114,7 +115,8 @@ class DistrictStore(ReplicaStore):
     def open(cls, home: Path, credentials: Credentials, *, pool_size: int = 1) -> DistrictStore:
         """Open a district; a server passes the number of requests it runs at once."""
         config = backend.read_config(home)
-        unlocked = access.data_key(home, KIND, credentials)
+        # A passphrase change a kill interrupted is completed here, the TLS key with it.
+        unlocked = access.data_key(home, KIND, credentials, district_passphrase.BOUND)
         database = None
         if config.backend == backend.POSTGRESQL:
             assert config.dsn

@@ -3,7 +3,8 @@
 The certificate and its encrypted key are made by fieldkit/crypto/tls.py; this module
 writes them, owner-only, into the district's home. The private key is stored encrypted
 (PKCS#8, with a password derived from the district's data key), so the key file alone
-is useless to whoever copies the disk.
+is useless to whoever copies the disk; a new data key (`district passphrase change`)
+re-encrypts it (`follow_data_key`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,25 @@ def make_self_signed(home: Path, district_name: str, hosts: list[str], data_key:
     write_private_file(home / CERT_NAME, cert_pem)
     write_private_file(home / KEY_NAME, key_pem)
     return tls_crypto.pem_fingerprint(cert_pem)
+
+
+def follow_data_key(home: Path, old_key: bytes, new_key: bytes) -> None:
+    """Re-encrypt the private key for a new data key (`district passphrase change` on the
+    SQLCipher file, fieldkit/store/rotation.py): called after the rekey and before the new
+    key file goes in, again by the command that completes a change a kill interrupted, so
+    it does nothing to a key already under the new data key. A key under neither (damaged,
+    or put there by hand) is left as it is: `district serve` says it cannot read it."""
+    path = home / KEY_NAME
+    try:
+        key_pem = path.read_bytes()
+    except FileNotFoundError:
+        return
+    try:
+        renewed = tls_crypto.reencrypt_key(key_pem, old_key, new_key)
+    except ValueError:
+        return
+    if renewed is not None:
+        write_private_file(path, renewed)
 
 
 def fingerprint_of(cert_path: Path) -> str:

@@ -55,7 +55,7 @@ MESSAGES: dict[str, str | Plural] = {
     "config.bad_bool": "{setting}: expected on or off",
     "config.bad_int": "{setting}: expected a whole number from {low} to {high}",
     "help.passphrase": "Manage the store's passphrase.",
-    "help.passphrase_change": "Change the passphrase (the data is not re-encrypted).",
+    "help.passphrase_change": "Change the passphrase: the store is re-encrypted under a new data key.",
     "help.case": "Your cases.",
     "help.case_list": "List your cases.",
     "help.case_show": "Show a case and its follow-ups.",

@@ -15,17 +15,21 @@ slowed by Argon2id alone (docs/security.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldkit.crypto.keyfile import KeyFile, unlock_keyfile
 from fieldkit.errors import Locked, WrongPassphrase, warn
 from fieldkit.paths import write_private_file
 from fieldkit.store.keys import read_keyfile
 from fieldkit.store.session import SESSION_ENV, resume_session
+
+if TYPE_CHECKING:
+    from fieldkit.store.rotation import Bound
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
 FAILED_UNLOCKS = "failed-unlocks.log"
@@ -80,19 +84,22 @@ class Unlocked:
     session_expires: int | None  # epoch seconds, when opened through a session
 
 
-def data_key(home: Path, kind: str, credentials: Credentials) -> Unlocked:
+def data_key(
+    home: Path, kind: str, credentials: Credentials, bound: Sequence[Bound] = ()
+) -> Unlocked:
+    """`bound`: what else the store keeps under its data key (fieldkit/store/rotation.py)."""
     keyfile = read_keyfile(home, kind)
     token = os.environ.get(SESSION_ENV)
     if token:
         resumed = resume_session(home, keyfile.store_id, token)
         if resumed is not None:
-            key = complete_rotation(home, kind, resumed[0])
+            key = complete_rotation(home, kind, resumed[0], bound)
             return Unlocked(read_keyfile(home, kind), key, resumed[1])
-    key = complete_rotation(home, kind, passphrase_key(home, keyfile, credentials))
+    key = complete_rotation(home, kind, passphrase_key(home, keyfile, credentials), bound)
     return Unlocked(read_keyfile(home, kind), key, None)
 
 
-def complete_rotation(home: Path, kind: str, key: bytes) -> bytes:
+def complete_rotation(home: Path, kind: str, key: bytes, bound: Sequence[Bound] = ()) -> bytes:
     """The data key to open with, once a passphrase change that a kill interrupted is
     completed (fieldkit/store/rotation.py). On a full disk the store opens under the key
     it is under now, and a later command completes the change."""
@@ -102,7 +109,7 @@ def complete_rotation(home: Path, kind: str, key: bytes) -> bytes:
     if under_way is None:
         return key
     try:
-        return rotation.finish(home, under_way, key, resumed=True)[0]
+        return rotation.finish(home, under_way, key, resumed=True, bound=bound)[0]
     except Exception as exc:
         from fieldkit.errors import disk_full
 

@@ -37,6 +37,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,12 @@ from fieldkit.store.session import end_sessions
 
 ROTATION_FORMAT = "fieldkit-rotation"
 ROTATION_VERSION = 1
+
+# What else a store keeps under its data key, outside the database (the district's TLS
+# key): called as (home, old data key, new data key) once the rekey has committed and
+# before the new key file goes in, and again by whichever command completes the change,
+# so each must do nothing to what is under the new key already.
+Bound = Callable[[Path, bytes, bytes], None]
 
 
 def journal_path(home: Path, kind: str) -> Path:
@@ -140,8 +147,15 @@ def _audit_once(conn: Connection, rotation: Rotation) -> None:
     rotation, however many times a kill makes a later command start this step again."""
     if meta.get(conn, "rotation") == rotation.id:
         return
+    from fieldkit.store.worker import KIND as WORKER_KIND
+
     with transaction(conn):
-        actor = meta.get(conn, "worker_id") or meta.get(conn, "replica_id") or rotation.keyfile.kind
+        kind = rotation.keyfile.kind
+        # A worker's store names its worker (or replica, before enrolment); a district
+        # records as "district", as its other events do.
+        actor = meta.get(conn, "worker_id") or (
+            kind if kind != WORKER_KIND else meta.get(conn, "replica_id") or kind
+        )
         audit.record(conn, actor, "passphrase-change", "store", rotation.keyfile.store_id)
         meta.put(conn, "rotation", rotation.id)
 
@@ -159,11 +173,17 @@ def current_key(home: Path, rotation: Rotation, key: bytes) -> bytes:
 
 
 def finish(
-    home: Path, rotation: Rotation, key: bytes, *, resumed: bool = False
+    home: Path,
+    rotation: Rotation,
+    key: bytes,
+    *,
+    resumed: bool = False,
+    bound: Sequence[Bound] = (),
 ) -> tuple[bytes, int]:
     """Complete the rotation from either data key; returns (new data key, sessions ended).
 
     `resumed`: found by a later command (a rotation interrupted), which says so.
+    `bound`: what else follows the data key (see `Bound`).
     """
     kind = rotation.keyfile.kind
     old_key, new_key = rotation.keys(key)
@@ -188,6 +208,8 @@ def finish(
         checkpoint(conn)  # the pages under the new key into the database file, WAL emptied
     finally:
         conn.close()
+    for follow in bound:
+        follow(home, old_key, new_key)
     write_keyfile(home, rotation.keyfile)
     ended = end_sessions(home, rotation.keyfile.store_id)  # sealed under the old data key
     journal = journal_path(home, kind)

@@ -75,6 +75,7 @@ class Server:
         self.args = list(args)  # more options of `district serve` (limits)
         self.open_files = open_files  # a lower RLIMIT_NOFILE for the server process
         self.proc: subprocess.Popen | None = None
+        self.passphrase = PASSPHRASE  # the district's, which the server is started with
         self.stderr = ""  # what the last server process wrote there, once stopped
 
     @property
@@ -86,7 +87,7 @@ class Server:
         command += ["serve", "--port", str(self.port), "--log-file", str(self.log), *self.args]
         if not self.tls:
             command.append("--insecure-http")
-        env = dict(os.environ, FIELDKIT_PASSPHRASE=PASSPHRASE)
+        env = dict(os.environ, FIELDKIT_PASSPHRASE=self.passphrase)
         env.pop("FIELDKIT_SESSION", None)
         self.proc = subprocess.Popen(
             command,

@@ -5,7 +5,8 @@ A real server subprocess (HTTPS, pinned self-signed certificate) and real
 server is killed several times while two workers sync in a loop, then restarted.
 Afterwards, syncing until quiet, the district and every worker hold the same
 follow-ups, each exactly once, none lost. The seed is fixed for reproducibility. The
-sync tests run with the district on each backend (SQLCipher, PostgreSQL).
+sync tests run with the district on each backend (SQLCipher, PostgreSQL). A passphrase
+change, the worker's and the district's on its file, is killed at random moments too.
 """
 
 from __future__ import annotations
@@ -158,18 +159,14 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
 ) -> None:
     from datetime import date
 
-    from fieldkit.crypto.keyfile import unlock_keyfile
     from fieldkit.model import FollowUpKind
     from fieldkit.store.access import Credentials
-    from fieldkit.store.keys import read_keyfile
     from fieldkit.store.passphrase import change_passphrase
-    from fieldkit.store.rotation import current_key, journal_path, read_rotation
     from fieldkit.store.worker import WorkerStore
     from tests.helpers import open_case
     from tests.world import use_fast_kdf
 
     use_fast_kdf(monkeypatch)
-    rng = random.Random(SEED)
     home = tmp_path / "worker"
     recorded: set[str] = set()
     with WorkerStore.create(home, PASSPHRASES[0]) as store:
@@ -185,14 +182,92 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
                 ).id
             )
 
+    def audit_actions(passphrase: str) -> list[str]:
+        with WorkerStore.open(home, Credentials(prompt=lambda: passphrase)) as store:
+            return [e.action for e in store.audit_events()]
+
+    _kill_passphrase_changes(
+        home,
+        "worker",
+        lambda old, new: change_passphrase(home, Credentials(prompt=lambda: old), new),
+        lambda passphrase: _opens_with(home, passphrase),
+        recorded,
+        audit_actions,
+    )
+
+
+def _district_opens_with(home: Path, passphrase: str) -> set[str] | None:
+    """The case ids, when `passphrase` opens the district (completing any rotation), its
+    TLS key loading under the data key it opens with."""
+    from fieldkit.crypto.tls import key_password
+    from fieldkit.district import tls
+    from fieldkit.district.store import DistrictStore
+    from fieldkit.errors import WrongPassphrase
+    from fieldkit.store.access import Credentials
+
+    try:
+        with DistrictStore.open(home, Credentials(prompt=lambda: passphrase)) as store:
+            assert store.verify_audit()[1] is None
+            password = key_password(store.data_key).decode()
+            tls.server_context(home / tls.CERT_NAME, home / tls.KEY_NAME, password)
+            return {c.id for c in store.list_cases()}
+    except WrongPassphrase:
+        return None
+
+
+def test_a_district_passphrase_change_killed_anywhere_leaves_a_district_that_opens_whole(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The same kills on the district's SQLCipher file, whose TLS key follows the data key."""
+    from fieldkit.district import tls
+    from fieldkit.district.passphrase import change_passphrase
+    from fieldkit.district.store import DistrictStore
+    from fieldkit.store.access import Credentials
+    from tests.world import UNIT, use_fast_kdf
+
+    use_fast_kdf(monkeypatch)
+    monkeypatch.delenv("FIELDKIT_DISTRICT_DATABASE", raising=False)
+    home = tmp_path / "district"
+    recorded: set[str] = set()
+    with DistrictStore.create(home, PASSPHRASES[0], "District tué", None) as store:
+        store.add_unit(UNIT)
+        tls.make_self_signed(home, store.name, ["127.0.0.1"], store.data_key)
+        for n in range(100):  # a few MiB, so that the rekey takes a while
+            case = store.add_case(name=f"Personne {n}", unit=UNIT, situation="x" * 12000)
+            recorded.add(case.id)
+
+    def audit_actions(passphrase: str) -> list[str]:
+        with DistrictStore.open(home, Credentials(prompt=lambda: passphrase)) as store:
+            return [e.action for e in store.audit_events()]
+
+    _kill_passphrase_changes(
+        home,
+        "district",
+        lambda old, new: change_passphrase(home, Credentials(prompt=lambda: old), new),
+        lambda passphrase: _district_opens_with(home, passphrase),
+        recorded,
+        audit_actions,
+    )
+
+
+def _kill_passphrase_changes(home, kind, change_passphrase, opens_with, recorded, audit_actions):
+    """12 passphrase changes of the store in `home`, each killed at a random moment: it
+    always opens, whole, with the old or the new passphrase, and the next open completes
+    a half-done change; one `passphrase-change` event per change that took effect."""
+    from fieldkit.crypto.keyfile import unlock_keyfile
+    from fieldkit.store.keys import read_keyfile
+    from fieldkit.store.rotation import current_key, journal_path, read_rotation
+
+    rng = random.Random(SEED)
+
     def change(old: str, new: str) -> int:
-        """`passphrase change` in a forked process (the real code, the cheap Argon2id of
-        these tests, no interpreter start-up): a pid to kill."""
+        """The change in a forked process (the real code, the cheap Argon2id of these
+        tests, no interpreter start-up): a pid to kill."""
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                change_passphrase(home, Credentials(prompt=lambda: old), new)
+                change_passphrase(old, new)
                 code = 0
             finally:
                 os._exit(code)
@@ -206,7 +281,7 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
 
     # One whole change first, watched: when its journal appears and goes (the rekey lies
     # in between). Most kills are drawn around that window, the others anywhere.
-    journal = journal_path(home, "worker")
+    journal = journal_path(home, kind)
     started, window = time.monotonic(), []
     calibration = change(PASSPHRASES[0], PASSPHRASES[1])
     while running(calibration):
@@ -225,10 +300,10 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
             time.sleep(rng.uniform(0.0, span))
         os.kill(pid, signal.SIGKILL)  # a no-op on a child already done, not yet reaped
         code = wait(pid)
-        half_done = journal_path(home, "worker").exists()
+        half_done = journal.exists()
         if half_done:  # where the kill landed: before or after the rekey's commit
-            under_way = read_rotation(home, "worker")
-            keyfile = read_keyfile(home, "worker")
+            under_way = read_rotation(home, kind)
+            keyfile = read_keyfile(home, kind)
             if keyfile == under_way.keyfile:
                 rekeyed = True  # killed after the new key file went in, before the journal went
             else:
@@ -236,21 +311,20 @@ def test_a_passphrase_change_killed_anywhere_leaves_a_store_that_opens_whole(
                 rekeyed = current_key(home, under_way, old_key) != old_key
             outcomes["of which the rekey had committed" if rekeyed else "of which not"] += 1
         # Whatever the moment, the store opens with the old or the new passphrase and
-        # holds every follow-up; that open completes a half-done change.
-        held = _opens_with(home, new)
+        # holds every record; that open completes a half-done change.
+        held = opens_with(new)
         if held is None:
-            held = _opens_with(home, old)
+            held = opens_with(old)
             assert held is not None, f"round {n}: neither passphrase opens the store"
             assert not half_done, "a started change must be completed by the next open"
             outcomes["killed before it began"] += 1
         else:
             current = n
             outcomes["completed by the next open" if half_done else f"exit {code}"] += 1
-            assert _opens_with(home, old) is None, "the old passphrase still opens"
-        assert held == recorded, f"round {n}: follow-ups lost"
-        assert not journal_path(home, "worker").exists()
+            assert opens_with(old) is None, "the old passphrase still opens"
+        assert held == recorded, f"round {n}: records lost"
+        assert not journal.exists()
     assert outcomes["completed by the next open"] >= 1, outcomes
-    with WorkerStore.open(home, Credentials(prompt=lambda: PASSPHRASES[current])) as store:
-        actions = [e.action for e in store.audit_events()]
+    actions = audit_actions(PASSPHRASES[current])
     changed = sum(v for k, v in outcomes.items() if not k.startswith(("killed", "of which")))
     assert actions.count("passphrase-change") == 1 + changed  # once each, none missing
