@@ -129,13 +129,21 @@ class Channel:
         content: bytes | Iterator[bytes] = data
         if progress is not None:
             content = _chunks(data, progress)
+        pinned = self.https and bool(self.tls_fingerprint)
+        checked: list[bool] = []
+        extensions = {"trace": _pin_at_handshake(self.tls_fingerprint, checked)} if pinned else {}
         try:
             with httpx.Client(
                 verify=self.verify, timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT)
             ) as client:
-                response = client.post(self.url + API + endpoint, content=content, headers=headers)
-                if self.https and self.tls_fingerprint:
-                    _check_pin(response, self.tls_fingerprint)
+                response = client.post(
+                    self.url + API + endpoint,
+                    content=content,
+                    headers=headers,
+                    extensions=extensions,
+                )
+                if pinned and not checked:
+                    _check_pin(response, self.tls_fingerprint or "")  # no handshake seen
                 body = response.content
         except (httpx.TransportError, OSError):
             raise Offline("sync.offline_plain") from None
@@ -227,8 +235,26 @@ def _refusal(body: bytes) -> bytes:
     raise wire.error_for(wire.REFUSED, body)
 
 
+def _pin_at_handshake(expected: str | None, checked: list[bool]) -> Callable[[str, dict], None]:
+    """A hook for httpx's `trace` request extension that checks the pinned certificate as
+    soon as the TLS handshake completes: before a byte of the request is sent to a server
+    that is not the district's, and while the connection is surely open. Checked after
+    the answer instead, a server that closed the connection once it had answered (an
+    error, a restart) left no certificate to read, and looked like a different server."""
+
+    def trace(event: str, info: dict) -> None:
+        if event == "connection.start_tls.complete":
+            _check_stream(info.get("return_value"), expected or "")
+            checked.append(True)
+
+    return trace
+
+
 def _check_pin(response, expected: str) -> None:
-    stream = response.extensions.get("network_stream")
+    _check_stream(response.extensions.get("network_stream"), expected)
+
+
+def _check_stream(stream, expected: str) -> None:
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
     der = ssl_object.getpeercert(True) if ssl_object is not None else None
     if not pin_matches(der, expected):

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fieldkit.cli import app
-from fieldkit.errors import LOCKED, OK, USAGE
+from fieldkit.errors import INTEGRITY, LOCKED, OK, USAGE
 from tests.conftest import PASSPHRASE
 from tests.world import DISTRICT_NAME, UNIT, use_fast_kdf
 
@@ -271,6 +271,10 @@ def test_a_running_server_must_be_restarted_after_a_change_on_the_file_only(
     synced = net.run("a", "sync", "--json")
     if district_backend == "sqlcipher":
         assert synced.exit_code != OK  # the server fails every request, nothing applied
+        # A server error, not a different server: the pin is checked at the handshake,
+        # while the connection is open, not after a closing error answer.
+        assert synced.exit_code != INTEGRITY, synced.stderr
+        assert "certificat" not in synced.stderr and "certificate" not in synced.stderr
         assert net.json("a", "status")["unsynced_changes"] >= 1  # the change stays queued
     else:
         assert synced.exit_code == OK, synced.stderr
