@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date
@@ -156,12 +158,38 @@ class AppState:
         from fieldkit.i18n import t_n
 
         end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            self.stderr.write("\r\x1b[K" + t_n("unlock.wait", math.ceil(left)))
-            self.stderr.flush()
-            time.sleep(min(left, left - math.floor(left) or 1.0))
+        with _keys_unseen(self.stdin if self.stdin_isatty else None):
+            while (left := end - time.monotonic()) > 0:
+                self.stderr.write("\r\x1b[K" + t_n("unlock.wait", math.ceil(left)))
+                self.stderr.flush()
+                time.sleep(min(left, left - math.floor(left) or 1.0))
         self.stderr.write("\r\x1b[K")
         self.stderr.flush()
+
+
+@contextmanager
+def _keys_unseen(stdin: IO[Any] | None) -> Iterator[None]:
+    """While the wait counts down, what the person types (often the passphrase again)
+    is neither shown on the terminal nor kept for the next question: echo is off, and
+    the keys typed meanwhile are dropped at the end."""
+    try:
+        import termios
+
+        fd = stdin.fileno() if stdin is not None else -1
+        saved = termios.tcgetattr(fd) if fd >= 0 else None
+    except (ImportError, OSError, ValueError, AttributeError):
+        saved = None
+    if saved is None:
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHONL)  # the local modes: no echo
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcflush(fd, termios.TCIFLUSH)
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def _isatty(stream: IO[Any] | None) -> bool:

@@ -78,3 +78,31 @@ def test_at_a_terminal_a_line_says_when_the_next_attempt_is_possible(tmp_path: P
     child.close()
     assert child.exitstatus == LOCKED
     assert len(noted_failures(home)) == 4
+
+
+def test_keys_typed_during_the_wait_are_neither_shown_nor_taken(tmp_path: Path):
+    """A person who types the passphrase again while the wait counts down sees nothing
+    of it on the screen, and it is not taken as the answer to the next question."""
+    home = tmp_path / "w"
+    assert fieldkit(home, "init", FIELDKIT_PASSPHRASE=PASSPHRASE).returncode == OK
+    assert fieldkit(home, "status", FIELDKIT_PASSPHRASE=WRONG).returncode == LOCKED
+    note_failed_unlock(home)
+    note_failed_unlock(home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    env.update(FIELDKIT_LANG="fr", NO_COLOR="1", LANG="C.UTF-8")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "fieldkit", "--home", str(home), "status"],
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect(r"Nouvel essai possible dans [1-4] s")
+    child.sendline("MARQUEURTAPE pendant l'attente")
+    child.expect_exact("Phrase de passe")
+    assert "MARQUEURTAPE" not in child.before
+    child.sendline(PASSPHRASE)  # the keys typed during the wait were dropped
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "MARQUEURTAPE" not in child.before
+    assert child.exitstatus == OK
