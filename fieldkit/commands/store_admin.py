@@ -108,9 +108,11 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
     ) -> None:
-        from fieldkit.store.worker import WorkerStore
+        from fieldkit.store.keys import check_no_other_kind
+        from fieldkit.store.worker import KIND, WorkerStore
 
         st = state(ctx)
+        check_no_other_kind(st.home, KIND)  # said before the passphrase is asked
         passphrase = new_passphrase(st.credentials())
         store = WorkerStore.create(st.home, passphrase)
         with store:

@@ -4,6 +4,8 @@ from fieldkit.messages.plural import Plural
 
 MESSAGES: dict[str, str | Plural] = {
     "store.missing": "no fieldkit store in {path} (run `fieldkit init` first, or pass --home)",
+    "store.is_district": "{path} holds the district's store, not a worker's: the district's commands are `fieldkit --home {path} district …`, and a worker's store has a folder of its own",
+    "store.is_worker": "{path} holds a worker's store, not the district's: the district has a folder of its own (`fieldkit --home FOLDER district init`)",
     "store.exists": "a store already exists in {path}; nothing was changed",
     "store.home_not_folder": "{path} is a file, not a folder: --home (or FIELDKIT_HOME) names the folder that holds the store",
     "store.keyfile_damaged": "the store's key file is damaged or is not a fieldkit key file; nothing was changed",

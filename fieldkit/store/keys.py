@@ -39,12 +39,26 @@ def keyfile_path(home: Path, kind: str) -> Path:
     return home / f"{kind}-key.json"
 
 
+# The two kinds of store a folder may hold (fieldkit/store/worker.py, district/schema.py).
+STORE_KINDS = ("worker", "district")
+
+
+def check_no_other_kind(home: Path, kind: str) -> None:
+    """StoreError when `home` holds the other kind of store: a worker's command run on
+    the district's folder (or the reverse) says so, rather than "no store here, run
+    init", which would make a second store in the same folder."""
+    for other in STORE_KINDS:
+        if other != kind and keyfile_path(home, other).exists():
+            raise StoreError(f"store.is_{other}", path=str(home))
+
+
 def read_keyfile(home: Path, kind: str) -> KeyFile:
     path = keyfile_path(home, kind)
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         check_home(home)
+        check_no_other_kind(home, kind)
         raise StoreError("store.missing", path=str(home)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError("store.keyfile_damaged") from exc

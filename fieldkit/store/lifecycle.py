@@ -22,6 +22,7 @@ from fieldkit.store import audit
 from fieldkit.store.db import Connection, connect, db_path, migrate, transaction
 from fieldkit.store.keys import (
     check_home,
+    check_no_other_kind,
     check_passphrase,
     keyfile_path,
     write_keyfile,
@@ -78,8 +79,9 @@ def create_store(
     `actor(replica_id)` names who the `init` audit event is attributed to; the passphrase
     is judged against `known_words` too (a district's name).
     """
-    check_passphrase(passphrase, known_words)
     check_home(home)
+    check_no_other_kind(home, kind)
+    check_passphrase(passphrase, known_words)
     database = database or SQLCipherFile(home, kind, migrations)
     if keyfile_path(home, kind).exists() or database.exists():
         raise StoreError("store.exists", path=str(home))

@@ -172,3 +172,35 @@ def test_counts_read_in_the_singular_and_the_district_name_once(
     assert listed["open_conflicts"] == 1
     table = cli.district_run("case", "list").stdout
     assert "1 conflict" in table and "1 conflict(s)" not in table
+
+
+def _run(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "fieldkit", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env={**base, "FIELDKIT_LANG": "fr", **env},
+        timeout=60,
+    )
+
+
+def test_a_worker_command_on_the_districts_folder_says_whose_folder_it_is(quick: Cli):
+    """Not « no store here, run fieldkit init »: followed, that hint made a worker's
+    store inside the district's folder."""
+    district = quick.world.district_home
+    before = snapshot(district)
+    for args in (["case", "list"], ["init"], ["status"]):
+        done = _run(district, *args, FIELDKIT_PASSPHRASE=PASSPHRASE)
+        assert done.returncode == ERROR, done.stderr
+        assert "contient le coffre du district, pas celui d'un intervenant" in done.stderr
+        assert f"fieldkit --home {district} district" in done.stderr
+        assert "fieldkit init" not in done.stderr
+    assert snapshot(district) == before  # no worker's store made beside it
+
+    worker = quick.world.homes["a"]
+    before = snapshot(worker)
+    done = _run(worker, "district", "worker", "list", FIELDKIT_PASSPHRASE=PASSPHRASE)
+    assert done.returncode == ERROR, done.stderr
+    assert "contient le coffre d'un intervenant, pas celui du district" in done.stderr
+    assert snapshot(worker) == before
