@@ -39,17 +39,18 @@ def keyfile_path(home: Path, kind: str) -> Path:
     return home / f"{kind}-key.json"
 
 
-# The two kinds of store a folder may hold (fieldkit/store/worker.py, district/schema.py).
-STORE_KINDS = ("worker", "district")
+# The two kinds of store a folder may hold (fieldkit/store/worker.py, district/schema.py),
+# and what a command of the other kind is told there.
+STORE_KINDS = {"worker": "store.is_worker", "district": "store.is_district"}
 
 
 def check_no_other_kind(home: Path, kind: str) -> None:
     """StoreError when `home` holds the other kind of store: a worker's command run on
     the district's folder (or the reverse) says so, rather than "no store here, run
     init", which would make a second store in the same folder."""
-    for other in STORE_KINDS:
+    for other, key in STORE_KINDS.items():
         if other != kind and keyfile_path(home, other).exists():
-            raise StoreError(f"store.is_{other}", path=str(home))
+            raise StoreError(key, path=str(home))
 
 
 def read_keyfile(home: Path, kind: str) -> KeyFile:
