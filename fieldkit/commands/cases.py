@@ -501,7 +501,7 @@ def summary(
     from fieldkit.summary.text import render_text
 
     st = state(ctx)
-    kind = output_format(fmt, as_json)
+    kind = output_format(fmt, as_json, output)
     if full:
         from fieldkit.commands.access import check_full
 

@@ -514,7 +514,7 @@ def case_summary(
     )
     from fieldkit.summary.export import Renderers, deliver
 
-    kind = output_format(fmt, as_json)
+    kind = output_format(fmt, as_json, output)
     target = choose_target(output, kind, force)
     first_day = parse_date(since, "--since")
     with _open(ctx) as store:

@@ -365,7 +365,7 @@ def meeting_minutes(
         render_minutes_text,
     )
 
-    kind = output_format(fmt, as_json)
+    kind = output_format(fmt, as_json, output)
     target = choose_target(output, kind, force)
     with _open(ctx) as store:
         document = meetings.minutes(

@@ -21,14 +21,21 @@ if TYPE_CHECKING:
 DOCUMENT_FORMATS = ("text", "md", "pdf")
 
 
-def output_format(value: str | None, as_json: bool) -> OutputFormat:
-    """--format text|md|pdf (text by default), or --json."""
+# A file named with one of these, and no --format: the format its name says.
+_BY_SUFFIX = {".pdf": "pdf", ".md": "md"}
+
+
+def output_format(value: str | None, as_json: bool, output: Path | None = None) -> OutputFormat:
+    """--format text|md|pdf, or --json; without them, the format the output file's name
+    says (`-o dupre.pdf` is a PDF, not text in a file named .pdf), else text."""
     from fieldkit.summary.export import OutputFormat
 
     if as_json:
         if value is not None:
             raise UsageError("export.json_or_format")
         return OutputFormat.JSON
+    if value is None and output is not None:
+        value = _BY_SUFFIX.get(output.suffix.lower())
     wanted = (value or OutputFormat.TEXT).strip().lower()
     if wanted not in DOCUMENT_FORMATS:
         choices = ", ".join(DOCUMENT_FORMATS)

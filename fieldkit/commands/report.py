@@ -35,7 +35,7 @@ def register(district_app: typer.Typer) -> None:
         )
 
         st = state(ctx)
-        kind = output_format(fmt, as_json)
+        kind = output_format(fmt, as_json, output)
         target = choose_target(output, kind, force)
         first_day = parse_date(since, "--since")
         with DistrictStore.open(st.home, st.credentials()) as store:

@@ -323,3 +323,21 @@ def test_json_and_format_together_are_refused(runner: CliRunner, world: World) -
 
     assert result.exit_code == USAGE
     assert "--json" in result.stderr
+
+
+def test_the_output_files_name_gives_its_format_when_no_format_is_given(
+    runner: CliRunner, world: World, tmp_path: Path
+) -> None:
+    """`-o dupre.pdf` alone is a PDF (it was the terminal's text in a file named .pdf);
+    `-o dupre.md` Markdown; an explicit --format still wins."""
+    pdf, md, text = tmp_path / "synthese.pdf", tmp_path / "synthese.md", tmp_path / "forced.pdf"
+    for target in (pdf, md):
+        done = _run(runner, world, "case", "summary", REFERENCE, "-o", str(target))
+        assert done.exit_code == 0, done.output
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert f"\n# Case summary — {REFERENCE}\n" in md.read_text(encoding="utf-8")
+    exports = [e["detail"] for e in _audit(runner, world) if e["action"] == "export"]
+    assert exports == ["pdf file", "md file"]
+    done = _run(runner, world, "case", "summary", REFERENCE, "--format", "text", "-o", str(text))
+    assert done.exit_code == 0, done.output
+    assert not text.read_bytes().startswith(b"%PDF-") and PERSON in text.read_text("utf-8")
