@@ -265,6 +265,9 @@ def _report(result: worker_side.SyncResult, as_json: bool) -> None:
         from fieldkit.dates import show_iso_day
         from fieldkit.display import plain
 
+        if not result.wiped:
+            for reference in result.purged_cases:
+                console().print(plain(t("sync.case_left", reference=reference)), style="bold")
         for member in result.newcomers:
             name = member["name"] or member["worker_id"]
             console().print(plain(t("sync.new_member", reference=member["reference"], name=name)))

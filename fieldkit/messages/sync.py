@@ -109,6 +109,7 @@ MESSAGES.update(
         "refused.what.other": "change {op} of {entity}",
         "sync.notice.recover-grant-team": "{reference}: on {date} the district used its recovery key to give the case's keys to the current team again.",
         "sync.notice.recover-subject-access": "{reference}: on {date} the district used its recovery key to produce the person's whole file (right of access or court order).",
+        "sync.case_left": "{reference} has left this device: the district closed and archived it, purged it or took it from your team; everything you wrote on it had reached the district.",
         "sync.new_member": "{reference}: {name} joined the case's team; the team's notes were passed on to them.",
         "sync.grants_refused": Plural(
             "{count} case key received did not pass its checks and was refused: tell the district's coordinator.",
@@ -143,8 +144,8 @@ MESSAGES.update(
             "{count} conflicts",
         ),
         "sync.count.purged": Plural(
-            "{count} purged",
-            "{count} purged",
+            "{count} case removed",
+            "{count} cases removed",
         ),
         "sync.count.changes": Plural(
             "{count} change",

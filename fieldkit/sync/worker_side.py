@@ -60,6 +60,7 @@ class SyncResult:
     received: int = 0
     conflicts: int = 0
     purged: int = 0
+    purged_cases: list[str] = field(default_factory=list)  # their references, to say so
     refused: list[RefusedItem] = field(default_factory=list)
     clock_ahead_ms: int = 0  # how far this device's clock ran ahead of the district's
     held_back: int = 0  # changes the district refused for the clock, still queued here
@@ -95,6 +96,7 @@ class SyncResult:
             "received": self.received,
             "conflicts": self.conflicts,
             "purged": self.purged,
+            "purged_cases": self.purged_cases,
             "refused": [item.as_dict() for item in self.refused],
             "clock_ahead_days": round(self.clock_ahead_ms / DAY_MS, 1),
             "held_back": self.held_back,
@@ -115,6 +117,7 @@ class SyncResult:
         self.received += other.received
         self.conflicts += other.conflicts
         self.purged += other.purged
+        self.purged_cases.extend(other.purged_cases)
         self.refused.extend(other.refused)
         self.clock_ahead_ms = max(self.clock_ahead_ms, other.clock_ahead_ms)
         self.held_back = other.held_back
@@ -409,7 +412,8 @@ def apply_reply(store: WorkerStore, data: bytes) -> SyncResult:
         result.keys_learned, result.grants_refused = learned.keys, learned.refused
         granted = team.grant_missing(store)
         result.granted, result.newcomers = granted.grants, granted.newcomers
-        result.purged = _purge_ready(store, acked)
+        result.purged_cases = _purge_ready(store, acked)
+        result.purged = len(result.purged_cases)
         team.forget_orphans(store)
         _check_digest(store, header.digest, acked)
         meta.put(conn, "last_sync", now_stamp())
@@ -524,16 +528,18 @@ def _max_local_seq(store: WorkerStore) -> int:
     return meta.get_int(store.conn, "seq")
 
 
-def _purge_ready(store: WorkerStore, acked: int) -> int:
-    """Remove the cases marked for purge whose local changes are all acknowledged."""
+def _purge_ready(store: WorkerStore, acked: int) -> list[str]:
+    """Remove the cases marked for purge whose local changes are all acknowledged;
+    their references (the sync says which cases left the device)."""
     conn = store.conn
-    purged = 0
+    purged: list[str] = []
     for case_id in cases.purge_pending(conn):
         if changelog.count_of_case_origin_above(conn, case_id, store.replica_id, acked):
             continue
+        reference = cases.reference_of(conn, case_id) or case_id[:8]
         merge.forget_case(conn, case_id)
         audit.record(conn, store.author, "purge", "case", case_id)
-        purged += 1
+        purged.append(reference)
     return purged
 
 

@@ -167,7 +167,7 @@ def test_counts_read_in_the_singular_and_the_district_name_once(
     at_district = cli.district_run("sync-file", str(out_a), str(back_a))
     assert "1 received, 1 applied, 0 refused" in at_district.stdout
     synced = in_french(cli, "a", "sync", "--from-file", str(back_a))
-    assert "1 reçue, 1 conflit, 0 purgé." in synced.stdout, synced.stdout
+    assert "1 reçue, 1 conflit, 0 dossier retiré." in synced.stdout, synced.stdout
     [listed] = cli.district("case", "list")
     assert listed["open_conflicts"] == 1
     table = cli.district_run("case", "list").stdout
@@ -204,3 +204,22 @@ def test_a_worker_command_on_the_districts_folder_says_whose_folder_it_is(quick:
     assert done.returncode == ERROR, done.stderr
     assert "contient le coffre d'un intervenant, pas celui du district" in done.stderr
     assert snapshot(worker) == before
+
+
+def test_a_sync_names_each_case_that_left_the_device(net):
+    """Not only « 1 purged »: which case left, and that its work had reached the district
+    (the French is checked by tests/test_i18n.py like every message)."""
+    kept = net.new_case("Paul Durand", "a")
+    leaving = net.new_case("Hélène Dupré", "a")
+    net.sync("a")
+    net.note("a", leaving, "Appel avant le retrait")
+    net.fk.ok(net.district_home, "district", "case", "unassign", leaving, net.worker_ids["a"])
+    shown = net.fk.run(net.homes["a"], "sync")
+    assert shown.exit_code == 0, shown.stderr
+    said = " ".join(shown.stdout.split())
+    assert "1 case removed" in said
+    assert f"{leaving} has left this device" in said and "had reached the district" in said
+    assert kept not in shown.stdout
+    assert [c["reference"] for c in net.json("a", "case", "list")] == [kept]
+    done = net.fk.json(net.homes["a"], "sync")
+    assert done["purged_cases"] == [] and done["purged"] == 0
