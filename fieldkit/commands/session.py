@@ -487,8 +487,14 @@ class WorkingSession:
                     return 0
         finally:
             auto.in_process = None
+            self._wait_sync()  # a background sync under way may still send them
+            self.refresh_status()
+            with self._status_lock:
+                pending = self.status.pending if self.store is not None else 0
             self.end()
             say(t("session.ended"))
+            if pending:
+                say(t_n("session.pending_at_end", pending))
 
     def _touch(self) -> None:
         self.last_activity = self.clock()

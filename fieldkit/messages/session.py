@@ -8,6 +8,10 @@ MESSAGES: dict[str, str | Plural] = {
     "session.needs_terminal": "the interactive session needs a terminal; in a script, run each command on its own (fieldkit COMMAND ...)",
     "session.welcome": "fieldkit session. Tab completes; “case REF” (or “dossier REF”) sets the current case; “help” lists the commands; “quit” or Ctrl-D ends the session and locks.",
     "session.ended": "Session ended: the store is locked.",
+    "session.pending_at_end": Plural(
+        "{count} change is waiting to sync: it stays in the store, and the next `fieldkit sync` sends it.",
+        "{count} changes are waiting to sync: they stay in the store, and the next `fieldkit sync` sends them.",
+    ),
     "session.unlock_again": "Passphrase to resume: ",
     "session.unlocked": "Unlocked. The session goes on.",
     "session.locked_idle": Plural(

@@ -563,6 +563,9 @@ def test_a_date_of_several_words_needs_no_quotes_in_the_session(net: Net, tmp_pa
     s.expect("enregistré")
     s.prompt(reference)
     s.line("quitter")
+    s.expect("Séance terminée")
+    # Left unsynced (auto_sync is off): said at the end, kept in the store.
+    s.expect("2 modifications attendent la synchronisation : elles restent dans le coffre")
     assert s.ends() == 0
 
     today = date.today()
