@@ -577,6 +577,14 @@ class WorkingSession:
             if kind is not None:
                 say(f"fieldkit: {t('session.kind_hint', word=words[0], kind=kind)}", err=True)
                 return True
+        group = _group(self.root, args[:1])
+        if group is not None and not group.invoke_without_command:
+            if len(args) == 1 or args[1] in ("--help", "-h"):
+                self._help(words[:1])  # a group alone: its commands, not a usage error
+                return True
+            if not args[1].startswith("-") and group.get_command(_ctx(group), args[1]) is None:
+                say(f"fieldkit: {self._unknown_sub(words[0], args[0], words[1], group)}", err=True)
+                return True
         if args[0] in NOT_INSIDE:
             say(f"fieldkit: {t('session.not_inside', command=args[0])}", err=True)
             return True
@@ -691,6 +699,23 @@ class WorkingSession:
                 return None, depth
             command, depth = sub, depth + 1
         return (None, depth) if isinstance(command, click.Group) else (command, depth)
+
+    def _unknown_sub(self, typed_group: str, group_name: str, typed: str, group) -> str:
+        """« suivi ajoutr »: what is wrong, the closest command in either language, and
+        where the group's commands are listed."""
+        from difflib import get_close_matches
+
+        from fieldkit.display import escape
+
+        names = [*group.list_commands(_ctx(group)), *SUBCOMMAND_WORDS.get(group_name, {})]
+        close = get_close_matches(fold(typed), names, n=1, cutoff=0.6)
+        key = "session.unknown_sub_close" if close else "session.unknown_sub"
+        return t(
+            key,
+            group=escape(typed_group),
+            word=escape(typed),
+            close=close[0] if close else "",
+        )
 
     def _help(self, rest: list[str]) -> None:
         if rest:

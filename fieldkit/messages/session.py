@@ -29,6 +29,8 @@ MESSAGES: dict[str, str | Plural] = {
     "session.case_set": "Current case: {case} ({name}). Commands that take CASE use it when you leave CASE out; “close” forgets it.",
     "session.help": "In the session, type the commands without “fieldkit”: “followup add”, “case list”, “agenda”, “sync”… Words of the session: case REF (or open REF) sets the current case, close forgets it, clear clears the screen, help COMMAND shows a command's help, quit (or Ctrl-D) ends the session and locks. Ctrl-C drops the line being typed.",
     "session.usage_hint": "(help COMMAND shows its help)",
+    "session.unknown_sub": "“{word}” is not a command of {group} (help {group} lists them)",
+    "session.unknown_sub_close": "“{word}” is not a command of {group}: did you mean “{close}”? (help {group} lists them)",
     "session.status.not_enrolled": "not enrolled",
     "session.status.case": "case {case}",
     "session.status.no_case": "no current case",

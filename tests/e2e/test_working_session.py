@@ -574,3 +574,24 @@ def test_a_date_of_several_words_needs_no_quotes_in_the_session(net: Net, tmp_pa
     by_summary = {f["summary"]: f for f in listed}
     assert by_summary["Appel à la mère."]["next_contact"] == tuesday.isoformat()
     assert by_summary["Au collège."]["occurred_on"] == (today - timedelta(days=1)).isoformat()
+
+
+def test_a_mistyped_or_missing_subcommand_gets_a_french_line(net: Net, tmp_path: Path):
+    net.new_case("Hélène Dupré", "a")
+    net.sync("a")
+    s = Session(net.homes["a"], tmp_path)
+    unlocked(s)
+    s.prompt()
+    s.line("suivi ajoutr")
+    s.expect("« ajoutr » n'est pas une commande de suivi : vouliez-vous dire « ajouter » ?")
+    s.expect("(aide suivi les liste)")
+    s.prompt()
+    s.line("suivi")  # a group alone: its commands, as `aide suivi` shows them
+    s.expect("Commandes")
+    s.prompt()
+    s.line("conflits")  # a group that lists by itself still does
+    s.expect("Aucun conflit")
+    s.prompt()
+    s.line("quitter")
+    assert s.ends() == 0
+    assert "fieldkit: Utilisation" not in s.screen  # the help as a page, not an error line
