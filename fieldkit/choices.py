@@ -63,7 +63,15 @@ WORDS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
     # services' orientation through the GED, social services, health, or another source.
     ReferralSource: {
         "hotline": ("numéro vert / CNAPR", "numéro vert", "cnapr", "|", "national hotline"),
-        "education": ("Éducation nationale", "éducation", "école", "|", "school"),
+        "education": (
+            "Éducation nationale",
+            "éducation",
+            "école",
+            "collège",
+            "lycée",
+            "|",
+            "school",
+        ),
         "family": ("famille", "proches"),
         "security-services": (
             "services de sécurité (orientation du GED)",
@@ -74,8 +82,19 @@ WORDS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
             "|",
             "security",
         ),
-        "social-services": ("services sociaux", "social", "|", "social services"),
-        "health": ("santé", "soins"),
+        "social-services": (
+            "services sociaux",
+            "social",
+            # the social and insertion services a referral comes from, as they are named
+            "mission locale",
+            "insertion",
+            "ase",
+            "aide sociale à l'enfance",
+            "ccas",
+            "|",
+            "social services",
+        ),
+        "health": ("santé", "soins", "cmp", "hôpital", "médecin"),
         "other": ("autre",),
     },
     ConcernLevel: {

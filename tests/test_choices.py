@@ -115,3 +115,20 @@ def test_the_screen_word_is_french_in_french_and_the_code_in_english():
     assert choices.listing(Attendance, "fr") == "honoré, manqué, excusé"
     assert choices.listing(Participation, "fr") == "proposée, acceptée, refusée, retirée"
     assert choices.listing(Participation, "en") == "proposed, accepted, declined, withdrawn"
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("Mission locale", ReferralSource.SOCIAL_SERVICES),
+        ("mission-locale", ReferralSource.SOCIAL_SERVICES),
+        ("ASE", ReferralSource.SOCIAL_SERVICES),
+        ("CMP", ReferralSource.HEALTH),
+        ("lycée", ReferralSource.EDUCATION),
+        ("college", ReferralSource.EDUCATION),
+    ],
+)
+def test_a_referral_source_is_found_by_the_services_name(typed, meant):
+    """The guides' own example (« Signalement de la mission locale ») reads as a source
+    of the list; the case keeps the words in --referral-detail."""
+    assert choices.parse(ReferralSource, typed, "--referral-source") is meant
