@@ -99,6 +99,21 @@ def _word_day(value: str, today: date) -> date | None:
     return None
 
 
+def _nearest(day: int, month: int, today: date) -> date:
+    """A day and month without a year (« 3/12 »): in the year that puts it nearest to
+    today, so that « 3/01 » said in December is next January and « 28/12 » said in
+    January is last December. ValueError when no year has that day (« 31/02 »)."""
+    found = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            found.append(date(year, month, day))
+        except ValueError:
+            continue
+    if not found:
+        raise ValueError(f"{day}/{month}")
+    return min(found, key=lambda d: (abs((d - today).days), d))
+
+
 def parse_day(text: str, field: str, today: date | None = None) -> date:
     """The date `text` means, or InvalidValue naming `field`."""
     value = text.strip().lower()
@@ -107,6 +122,8 @@ def parse_day(text: str, field: str, today: date | None = None) -> date:
         worded = _word_day(value, today)
         if worded is not None:
             day = worded
+        elif value.count("/") == 1:
+            day = _nearest(int(value.split("/")[0]), int(value.split("/")[1]), today)
         elif "/" in value:
             day_text, month_text, year_text = value.split("/")
             year = int(year_text)

@@ -86,3 +86,23 @@ def test_a_moment_with_a_zone_is_shown_in_local_time_unless_told(
     at = datetime(2026, 3, 15, 23, 30, tzinfo=UTC)
     assert show_moment(at, local=False) == "15/03/2026 23:30"
     assert show_moment(at) == show_moment(at.astimezone().replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("typed", "today", "meant"),
+    [
+        ("3/12", WEDNESDAY, date(2026, 12, 3)),
+        ("29/11", WEDNESDAY, date(2026, 11, 29)),
+        ("3/01", WEDNESDAY, date(2027, 1, 3)),  # said in December: next January
+        ("28/12", date(2027, 1, 4), date(2026, 12, 28)),  # said in January: last December
+        ("29/02", date(2027, 12, 1), date(2028, 2, 29)),  # the year that has it
+    ],
+)
+def test_a_day_and_month_without_a_year_is_the_nearest_one(typed, today, meant):
+    assert parse_day(typed, "--date", today) == meant
+
+
+@pytest.mark.parametrize("typed", ["31/02", "0/5", "12/13", "3/"])
+def test_an_impossible_day_and_month_is_refused(typed):
+    with pytest.raises(InvalidValue):
+        parse_day(typed, "--date", WEDNESDAY)

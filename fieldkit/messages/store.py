@@ -76,7 +76,7 @@ MESSAGES: dict[str, str | Plural] = {
     "change.unknown": "a change of an unknown kind ({entity}/{op}) was refused; nothing was applied",
     "change.unknown_field": "a change to an unknown field ({field}) was refused; nothing was applied",
     "change.malformed": "change {id} is malformed; nothing was applied",
-    "value.bad_date": "{field}: '{value}' is not a date (use 2026-11-29, 29/11/2026, today, tomorrow, monday, +7d, +2w, in 2 weeks)",
+    "value.bad_date": "{field}: '{value}' is not a date (use 2026-11-29, 29/11/2026, 29/11, today, tomorrow, monday, +7d, +2w, in 2 weeks)",
     "value.year_out_of_range": "{field}: the year {year} is not between {earliest} and {latest} (29/11/26 means 2026)",
     "value.bad_choice": "{field}: '{value}' is not one of: {choices}",
     "value.bad_duration": "{field}: '{value}' is not a duration (e.g. 8h, 30m, 90s)",
