@@ -53,12 +53,12 @@ def test_the_second_failure_in_a_new_process_waits_a_second(tmp_path: Path):
     assert noted_failures(home) == []
 
 
-def test_at_a_terminal_a_line_says_when_the_next_attempt_is_possible(tmp_path: Path):
-    home = tmp_path / "w"
+def _waiting_at_a_terminal(home: Path) -> pexpect.spawn:
+    """`status` at a French terminal after three failed unlocks: it waits 4 s, longer
+    than the start of a process on a loaded machine, counting down."""
     assert fieldkit(home, "init", FIELDKIT_PASSPHRASE=PASSPHRASE).returncode == OK
     assert fieldkit(home, "status", FIELDKIT_PASSPHRASE=WRONG).returncode == LOCKED
-    # Two more failures noted as a failed unlock notes them: the next attempt waits 4 s,
-    # longer than the start of a process on a loaded machine.
+    # Two more failures noted as a failed unlock notes them.
     note_failed_unlock(home)
     note_failed_unlock(home)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
@@ -71,6 +71,12 @@ def test_at_a_terminal_a_line_says_when_the_next_attempt_is_possible(tmp_path: P
         timeout=60,
     )
     child.expect(r"Nouvel essai possible dans [1-4] s")
+    return child
+
+
+def test_at_a_terminal_a_line_says_when_the_next_attempt_is_possible(tmp_path: Path):
+    home = tmp_path / "w"
+    child = _waiting_at_a_terminal(home)
     child.expect_exact("Phrase de passe")
     child.sendline(WRONG)
     child.expect_exact("phrase de passe incorrecte")
@@ -83,21 +89,7 @@ def test_at_a_terminal_a_line_says_when_the_next_attempt_is_possible(tmp_path: P
 def test_keys_typed_during_the_wait_are_neither_shown_nor_taken(tmp_path: Path):
     """A person who types the passphrase again while the wait counts down sees nothing
     of it on the screen, and it is not taken as the answer to the next question."""
-    home = tmp_path / "w"
-    assert fieldkit(home, "init", FIELDKIT_PASSPHRASE=PASSPHRASE).returncode == OK
-    assert fieldkit(home, "status", FIELDKIT_PASSPHRASE=WRONG).returncode == LOCKED
-    note_failed_unlock(home)
-    note_failed_unlock(home)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
-    env.update(FIELDKIT_LANG="fr", NO_COLOR="1", LANG="C.UTF-8")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "fieldkit", "--home", str(home), "status"],
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-    )
-    child.expect(r"Nouvel essai possible dans [1-4] s")
+    child = _waiting_at_a_terminal(tmp_path / "w")
     child.sendline("MARQUEURTAPE pendant l'attente")
     child.expect_exact("Phrase de passe")
     assert "MARQUEURTAPE" not in child.before
