@@ -128,7 +128,7 @@ class _AccessPDF(PagedPDF):
             self._table(heading, None, [[self._cell(WIDTH, [(t("access.no_conflicts"), SMALL)])]])
             return
         widths = (40, (WIDTH - 40) / 2, (WIDTH - 40) / 2)
-        header = [t("summary.col.field"), t("summary.col.kept"), t("summary.col.other")]
+        header = [t("summary.col.field"), t("access.col.kept"), t("summary.col.other")]
         rows = []
         for conflict in conflicts:
             kept = [(_text(conflict.kept_value), BODY)]
