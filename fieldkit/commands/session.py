@@ -202,25 +202,34 @@ class Status:
     syncing: bool = False
     news: list[str] = field(default_factory=list)  # what a background sync brought
 
-    def line(self) -> str:
-        parts = [self.worker or t("session.status.not_enrolled")]
-        parts.append(
-            t("session.status.case", case=self.case) if self.case else t("session.status.no_case")
-        )
-        parts.append(t_n("session.status.pending", self.pending))
+    def line(self, width: int | None = None) -> str:
+        """The parts joined; on a terminal narrower than all of them, the least needed
+        parts go first (the worker's name, then the last sync, then "no current case"),
+        rather than the line being cut in the middle of a word."""
+        # (part, rank): the higher the rank, the longer the part stays.
+        parts = [(self.worker or t("session.status.not_enrolled"), 0)]
+        if self.case:
+            parts.append((t("session.status.case", case=self.case), 3))
+        else:
+            parts.append((t("session.status.no_case"), 2))
+        parts.append((t_n("session.status.pending", self.pending), 4))
         if self.conflicts:
-            parts.append(t_n("session.status.conflicts", self.conflicts))
-        parts.append(
-            t("session.status.last_sync", when=_when(self.last_sync))
-            if self.last_sync
-            else t("session.status.never_synced")
-        )
+            parts.append((t_n("session.status.conflicts", self.conflicts), 4))
+        if self.last_sync:
+            parts.append((t("session.status.last_sync", when=_when(self.last_sync)), 1))
+        else:
+            parts.append((t("session.status.never_synced"), 1))
         if self.syncing:
-            parts.append(t("session.status.syncing"))
+            parts.append((t("session.status.syncing"), 4))
         elif self.online is not None:
-            parts.append(t("session.status.online") if self.online else t("session.status.offline"))
-        parts.extend(self.news)
-        return " · ".join(parts)
+            online = t("session.status.online") if self.online else t("session.status.offline")
+            parts.append((online, 4))
+        parts.extend((news, 4) for news in self.news)
+        for rank in range(4):
+            if width is None or len(" · ".join(p for p, _ in parts)) <= width:
+                break
+            parts = [(p, r) for p, r in parts if r != rank]
+        return " · ".join(p for p, _ in parts)
 
 
 def _when(iso: str) -> str:
@@ -378,8 +387,11 @@ class WorkingSession:
             self.status.last_sync = last_sync
 
     def _toolbar(self) -> str:
+        width = None
+        if self._prompt is not None:
+            width = self._prompt.app.output.get_size().columns - 2
         with self._status_lock:
-            return " " + self.status.line()
+            return " " + self.status.line(width)
 
     # Background sync
 
