@@ -19,7 +19,9 @@ from fieldkit.commands.common import (
     print_json,
     read_text_option,
     state,
+    text_given,
     text_help,
+    text_typed,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, district_people, label, labeller, short
@@ -575,8 +577,13 @@ def case_close(
     case: str = typer.Argument(..., help=t("help.arg.case")),
     reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.close_reason")),
 ) -> None:
-    why = read_text_option(reason, "--reason", "prompt.close_reason", required=True)
+    from fieldkit.district import cases as district_cases
+
+    why = text_given(reason, "--reason", "prompt.close_reason", required=True)
     with _open(ctx) as store:
+        if reason is None and is_interactive():
+            district_cases.resolve(store.conn, case)  # a wrong case is said before the text
+        why = text_typed(reason, why, "--reason", "prompt.close_reason", required=True)
         item = store.close_case(case, why or "")
     console().print(t("district.closed", reference=item.reference))
 

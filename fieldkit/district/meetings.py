@@ -635,11 +635,16 @@ def close(conn: Connection, ref: str, *, today: date | None = None) -> tuple[Mee
     return _load(conn, meeting.id), digest
 
 
+def check_closed(meeting: Meeting) -> None:
+    """Only a closed meeting is amended (reopened for changes)."""
+    if not meeting.closed:
+        raise UsageError("meeting.not_closed", ref=meeting.reference)
+
+
 def amend(conn: Connection, ref: str, reason: str) -> Meeting:
     """Reopen a closed meeting for changes, with the reason (kept, counted, shown)."""
     meeting = get(conn, ref)
-    if not meeting.closed:
-        raise UsageError("meeting.not_closed", ref=meeting.reference)
+    check_closed(meeting)
     reason = reason.strip()
     if not reason:
         raise InvalidValue("value.missing", field="reason")
