@@ -17,7 +17,6 @@ from fieldkit.commands.common import (
     is_interactive,
     parse_date,
     print_json,
-    read_text_option,
     state,
     text_given,
     text_help,
@@ -287,8 +286,10 @@ def case_add(
     source = referral_source_code(referral_source)
     # The reason for referral: `-` reads standard input (or the editor at a terminal);
     # left out at a terminal, it is asked for (and may be left empty).
-    reason = read_text_option(reason, "--reason", "prompt.referral_reason", required=False)
+    # Typed at the terminal: once the store is open, so that the passphrase comes first.
+    given = text_given(reason, "--reason", "prompt.referral_reason", required=False)
     with _open(ctx) as store:
+        given = text_typed(reason, given, "--reason", "prompt.referral_reason", required=False)
         case = store.add_case(
             name=name,
             unit=unit,
@@ -296,7 +297,7 @@ def case_add(
             referral_date=parse_date(referral_date, "--referral-date"),
             referral_source=source,
             referral_detail=referral_detail,
-            reason=reason,
+            reason=given,
             priority=level,
             next_review=parse_date(next_review, "--next-review"),
         )

@@ -18,7 +18,7 @@ import pytest
 
 from fieldkit.errors import NOT_FOUND
 from tests.conftest import PASSPHRASE
-from tests.world import Fieldkit, World, cli_world, use_fast_kdf
+from tests.world import UNIT, Fieldkit, World, cli_world, use_fast_kdf
 
 SAVE = "\x1b\r"  # Esc then Enter saves the editor's text
 PASSPHRASE_PROMPT = "Phrase de passe"
@@ -128,3 +128,16 @@ def test_meeting_decide_and_amend_ask_the_passphrase_then_the_text(world: World)
     assert child.exitstatus == 0, shown
     amended = fk.json(d, "district", "meeting", "show", meeting)
     assert amended["amendments"] == 1, amended
+
+
+def test_case_add_asks_the_passphrase_then_the_reason_for_referral(world: World):
+    child = _spawn(world, "case", "add", "--name", "Nina Roux", "--unit", UNIT)
+    shown = _passphrase_then_text(child, "Motif du signalement", "Signalement du collège.")
+    assert child.exitstatus == 0, shown
+    [added] = [
+        c
+        for c in fk.json(world.district_home, "district", "case", "list")
+        if c["display_name"] == "Nina Roux"
+    ]
+    case = fk.json(world.district_home, "district", "case", "show", added["reference"])
+    assert case["reason"] == "Signalement du collège."
