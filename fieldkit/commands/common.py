@@ -272,6 +272,26 @@ def text_help(key: str) -> str:
     return f"{t(key)} {t('help.opt.text_private')}"
 
 
+def text_given(value: str | None, field: str, prompt_key: str, *, required: bool) -> str | None:
+    """`read_text_option` for a command that opens a store: a text given (or `-`, standard
+    input, read whole as a pipe is) is read now; one to be typed at the terminal is not
+    (None): the command asks it with `text_typed` once the store is open, so that the
+    passphrase, if asked, comes first and a text typed is not lost to a wrong one."""
+    if value is None and environment().interactive:
+        return None
+    return read_text_option(value, field, prompt_key, required=required)
+
+
+def text_typed(
+    value: str | None, given: str | None, field: str, prompt_key: str, *, required: bool
+) -> str | None:
+    """The text `text_given` left to the terminal (`value` the option, `given` what
+    `text_given` returned), asked now; the given text otherwise."""
+    if value is None and environment().interactive:
+        return read_text_option(None, field, prompt_key, required=required)
+    return given
+
+
 def read_text_option(
     value: str | None, field: str, prompt_key: str, *, required: bool, initial: str = ""
 ) -> str | None:

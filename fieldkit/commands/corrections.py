@@ -18,7 +18,9 @@ from fieldkit.commands.common import (
     read_text_option,
     say,
     state,
+    text_given,
     text_help,
+    text_typed,
 )
 from fieldkit.enums import Priority, ReferralSource
 from fieldkit.errors import UsageError
@@ -117,14 +119,31 @@ def case_update(
     say(t("case.corrected", reference=item.reference, fields=field_names(changed)))
 
 
+def _reason_given(reason: str | None, prompt_key: str) -> str | None:
+    return text_given(reason, "--reason", prompt_key, required=True)
+
+
+def _reason_typed(
+    store: DistrictStore, case: str, reason: str | None, given: str | None, prompt_key: str
+) -> str | None:
+    """The reason typed at the terminal, once the store is open (the passphrase first)
+    and the case found (a wrong one is said before the text is typed)."""
+    from fieldkit.district import cases as district_cases
+
+    if reason is None and is_interactive():
+        district_cases.resolve(store.conn, case)
+    return text_typed(reason, given, "--reason", prompt_key, required=True)
+
+
 def case_suspend(
     ctx: typer.Context,
     case: str = typer.Argument(..., help=t("help.arg.case")),
     reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.suspend_reason")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
-    why = read_text_option(reason, "--reason", "prompt.suspend_reason", required=True)
+    why = _reason_given(reason, "prompt.suspend_reason")
     with _open(ctx) as store:
+        why = _reason_typed(store, case, reason, why, "prompt.suspend_reason")
         item = store.suspend_case(case, why or "")
     _said(item, "case.suspended", as_json)
 
@@ -135,8 +154,9 @@ def case_reopen(
     reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.reopen_reason")),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
-    why = read_text_option(reason, "--reason", "prompt.reopen_reason", required=True)
+    why = _reason_given(reason, "prompt.reopen_reason")
     with _open(ctx) as store:
+        why = _reason_typed(store, case, reason, why, "prompt.reopen_reason")
         item = store.reopen_case(case, why or "")
     _said(item, "case.reopened", as_json)
 

@@ -17,9 +17,10 @@ from fieldkit.commands.common import (
     is_interactive,
     parse_date,
     print_json,
-    read_text_option,
     state,
+    text_given,
     text_help,
+    text_typed,
 )
 from fieldkit.commands.prompts import confirm
 from fieldkit.commands.render import case_json, district_people, label, labeller, short
@@ -285,8 +286,10 @@ def case_add(
     source = referral_source_code(referral_source)
     # The reason for referral: `-` reads standard input (or the editor at a terminal);
     # left out at a terminal, it is asked for (and may be left empty).
-    reason = read_text_option(reason, "--reason", "prompt.referral_reason", required=False)
+    # Typed at the terminal: once the store is open, so that the passphrase comes first.
+    given = text_given(reason, "--reason", "prompt.referral_reason", required=False)
     with _open(ctx) as store:
+        given = text_typed(reason, given, "--reason", "prompt.referral_reason", required=False)
         case = store.add_case(
             name=name,
             unit=unit,
@@ -294,7 +297,7 @@ def case_add(
             referral_date=parse_date(referral_date, "--referral-date"),
             referral_source=source,
             referral_detail=referral_detail,
-            reason=reason,
+            reason=given,
             priority=level,
             next_review=parse_date(next_review, "--next-review"),
         )
@@ -575,8 +578,13 @@ def case_close(
     case: str = typer.Argument(..., help=t("help.arg.case")),
     reason: str | None = typer.Option(None, "--reason", help=text_help("help.opt.close_reason")),
 ) -> None:
-    why = read_text_option(reason, "--reason", "prompt.close_reason", required=True)
+    from fieldkit.district import cases as district_cases
+
+    why = text_given(reason, "--reason", "prompt.close_reason", required=True)
     with _open(ctx) as store:
+        if reason is None and is_interactive():
+            district_cases.resolve(store.conn, case)  # a wrong case is said before the text
+        why = text_typed(reason, why, "--reason", "prompt.close_reason", required=True)
         item = store.close_case(case, why or "")
     console().print(t("district.closed", reference=item.reference))
 

@@ -13,11 +13,13 @@ import typer
 from fieldkit import choices
 from fieldkit.commands.common import (
     console,
+    is_interactive,
     parse_date,
     print_json,
-    read_text_option,
     state,
+    text_given,
     text_help,
+    text_typed,
 )
 from fieldkit.display import escape, plain
 from fieldkit.enums import CaseStatus, MeetingKind
@@ -317,14 +319,20 @@ def meeting_decide(
     ),
     as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
 ) -> None:
+    from fieldkit.district import cases as district_cases
     from fieldkit.district import meetings
 
     wanted = CaseStatus(choices.parse(CaseStatus, status, "--status")) if status else None
     review = parse_date(next_review, "--next-review")
-    note = read_text_option(
-        note_for_team, "--note-for-team", "prompt.note_for_team", required=False
-    )
+    note = text_given(note_for_team, "--note-for-team", "prompt.note_for_team", required=False)
     with _open(ctx) as store:
+        if note_for_team is None and is_interactive():
+            # A wrong meeting or case is said before the note is typed.
+            meetings.check_open(meetings.get(store.conn, meeting))
+            district_cases.resolve(store.conn, case)
+        note = text_typed(
+            note_for_team, note, "--note-for-team", "prompt.note_for_team", required=False
+        )
         found, decision, reference = meetings.decide(
             store.conn,
             meeting,
@@ -409,9 +417,13 @@ def meeting_amend(
 ) -> None:
     from fieldkit.district import meetings
 
-    text = read_text_option(reason, "--reason", "prompt.amend_reason", required=True)
-    assert text is not None
+    text = text_given(reason, "--reason", "prompt.amend_reason", required=True)
     with _open(ctx) as store:
+        if reason is None and is_interactive():
+            # A wrong or open meeting is said before the reason is typed.
+            meetings.check_closed(meetings.get(store.conn, meeting))
+        text = text_typed(reason, text, "--reason", "prompt.amend_reason", required=True)
+        assert text is not None
         found = meetings.amend(store.conn, meeting, text)
     if as_json:
         print_json(_meeting_json(found))

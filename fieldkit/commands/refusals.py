@@ -145,6 +145,73 @@ def refusals_show(
     _one(ctx, as_json, lambda store: store.refusal(number), _show)
 
 
+# The message prefix of the words of each choice a change may carry (`label`).
+_CHOICES = {
+    "kind": "kind",
+    "attendance": "attendance",
+    "referral_to": "referral",
+    "concern_level": "concern",
+    "status": "status",
+    "priority": "priority",
+    "participation": "participation",
+    "referral_source": "referral_source",
+    "state": "measure",
+}
+# The fields in the order the worker's `followup show` gives them; others after, by name.
+_ORDER = (
+    "occurred_on",
+    "kind",
+    "recorded_by",
+    "concern_level",
+    "attendance",
+    "referral_to",
+    "partners",
+    "summary",
+    "next_steps",
+    "next_contact",
+)
+
+
+def _in_order(field: tuple[str, Any]) -> tuple[int, str]:
+    name = field[0]
+    return (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)
+
+
+# The fields a change keeps as ISO days.
+_DAYS = frozenset({"occurred_on", "next_contact", "next_review", "referral_date", "changed_on"})
+
+
+def field_value(name: str, value: Any, names: Names) -> str | None:
+    """A refused change's field as the screen reads it: a choice in the screen's words, a
+    day as `show_day`, a person by name, a team text the district cannot open said in a
+    sentence; None for an empty value (no line)."""
+    from fieldkit.crypto.casekeys import is_sealed
+
+    if value is None or value == "" or value == [] or value == {}:
+        return None
+    if is_sealed(value):
+        return t("refusals.sealed_text")
+    if isinstance(value, bool):
+        return t("refusals.yes" if value else "refusals.no")
+    if name == "recorded_by":
+        return names.of(str(value))
+    if name in _CHOICES:
+        return label(_CHOICES[name], value)
+    if name in _DAYS:
+        return show_iso_day(str(value))
+    if isinstance(value, list) and any(is_sealed(v) for v in value):
+        return t("refusals.sealed_text")
+    if isinstance(value, dict) or (
+        isinstance(value, list) and not all(isinstance(v, str) for v in value)
+    ):
+        from fieldkit.summary.assemble import format_value
+
+        return format_value(name, value)  # goals, assignees: their words
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
 def _one(
     ctx: typer.Context,
     as_json: bool,
@@ -179,11 +246,10 @@ def _show(item: RefusedChange, names: Names) -> None:
         grid.add_row(t("col.decided_at"), show_moment(item.decided_at))
     if item.decision_reason:
         grid.add_row(t("col.decision_reason"), plain(item.decision_reason))
-    for name, value in sorted(item.change.fields.items()):
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if name == "recorded_by":
-            shown = names.of(str(value))
-        grid.add_row(label("field", name), plain(shown, multiline=True))
+    for name, value in sorted(item.change.fields.items(), key=_in_order):
+        shown = field_value(name, value, names)
+        if shown is not None:
+            grid.add_row(label("field", name), plain(shown, multiline=True))
     console().print(Panel(grid, title=f"#{item.id}", expand=False))
     if item.archived:
         console().print(t("refusals.archived_hint", ref=item.id))

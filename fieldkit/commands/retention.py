@@ -17,7 +17,9 @@ from fieldkit.commands.common import (
     print_json,
     read_text_option,
     state,
+    text_given,
     text_help,
+    text_typed,
 )
 from fieldkit.dates import show_day
 from fieldkit.display import plain
@@ -268,8 +270,15 @@ def archive_open(
 
     if (case is None) == (refusal is None):
         raise UsageError("archive.case_or_refusal")
-    why = read_text_option(reason, "--reason", "prompt.archive_reason", required=True)
+    why = text_given(reason, "--reason", "prompt.archive_reason", required=True)
     with _open(ctx) as store:
+        # Typed at the terminal once the store is open: the passphrase comes first, and
+        # a case not in the archive is said before the reason is typed.
+        if reason is None and case is not None and is_interactive():
+            from fieldkit.district import archive
+
+            archive.find(store.conn, case)
+        why = text_typed(reason, why, "--reason", "prompt.archive_reason", required=True)
         item, history = store.open_archived(case or "", why or "", refusal=refusal)
         open_conflicts = store.case_conflicts(item.id)
         names = district_people(store)

@@ -117,8 +117,20 @@ def show(conn: Connection, ref: str, limit: int | None = None) -> tuple[Case, li
 
 def resolve(conn: Connection, ref: str) -> str:
     """The case a CASE argument names at the district: never an archived one, which only
-    `district archive open` reads (fieldkit/district/archive.py)."""
-    return stored_cases.resolve_id(conn, ref, hidden=archive.ids(conn))
+    `district archive open` reads (fieldkit/district/archive.py). A reference or an id
+    that names an archived case says so, and how to read it (still not found, exit 4);
+    no name, prefix or listing reaches the archive."""
+    hidden = archive.ids(conn)
+    try:
+        return stored_cases.resolve_id(conn, ref, hidden=hidden)
+    except NotFound:
+        wanted = ref.strip()
+        rows = conn.execute(
+            "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (wanted, wanted)
+        ).fetchall()
+        if any(row[0] in hidden for row in rows):
+            raise NotFound("case.archived", ref=wanted) from None
+        raise
 
 
 def listing(

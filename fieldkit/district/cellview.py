@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fieldkit.crypto.casekeys import is_sealed
-from fieldkit.district import archive
+from fieldkit.district import cases as district_cases
 from fieldkit.model import (
     Attendance,
     Case,
@@ -114,7 +114,7 @@ def _keep_unreadable(before: Any, after: Any) -> Any:
 def cell_data(store: DistrictStore, ref: str, today: date) -> CellData:
     """The case `ref` for the cell's summary (not audited here: the caller records a view
     or an export once it knows where the document goes, `record_output`)."""
-    case_id = stored_cases.resolve_id(store.conn, ref, hidden=archive.ids(store.conn))
+    case_id = district_cases.resolve(store.conn, ref)
     case, history = opened(
         stored_cases.load(store.conn, case_id), followups.for_case(store.conn, case_id)
     )

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fieldkit.choices import fold
 from fieldkit.dates import now_stamp
 from fieldkit.district import archive, charter, decisions, workers
+from fieldkit.district import cases as district_cases
 from fieldkit.errors import InvalidValue, NotFound, Refused, UsageError
 from fieldkit.model import (
     AgendaReason,
@@ -338,8 +339,7 @@ def agenda(
             audit.record(conn, "district", "view", "meeting", meeting.id, "agenda")
         return meeting, items(conn, meeting)
     added = [_open_case(conn, case) for case in add or []]
-    archived = archive.ids(conn)
-    removed = [stored_cases.resolve_id(conn, case, hidden=archived) for case in remove or []]
+    removed = [district_cases.resolve(conn, case) for case in remove or []]
     with transaction(conn):
         if no_contact_days is not None:
             if not 1 <= no_contact_days <= 3650:
@@ -364,7 +364,7 @@ def agenda(
 
 
 def _open_case(conn: Connection, ref: str) -> str:
-    case_id = stored_cases.resolve_id(conn, ref, hidden=archive.ids(conn))
+    case_id = district_cases.resolve(conn, ref)
     case = stored_cases.load(conn, case_id)
     if case.status not in OPEN_STATUSES:
         raise UsageError("meeting.case_not_open", ref=case.reference)
@@ -635,11 +635,16 @@ def close(conn: Connection, ref: str, *, today: date | None = None) -> tuple[Mee
     return _load(conn, meeting.id), digest
 
 
+def check_closed(meeting: Meeting) -> None:
+    """Only a closed meeting is amended (reopened for changes)."""
+    if not meeting.closed:
+        raise UsageError("meeting.not_closed", ref=meeting.reference)
+
+
 def amend(conn: Connection, ref: str, reason: str) -> Meeting:
     """Reopen a closed meeting for changes, with the reason (kept, counted, shown)."""
     meeting = get(conn, ref)
-    if not meeting.closed:
-        raise UsageError("meeting.not_closed", ref=meeting.reference)
+    check_closed(meeting)
     reason = reason.strip()
     if not reason:
         raise InvalidValue("value.missing", field="reason")

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.crypto.casekeys import CaseKey, Grant, Unopenable, make_grant, open_grant
 from fieldkit.crypto.identity import Identity, PublicIdentity
-from fieldkit.district import archive, recovery, workers
+from fieldkit.district import cases as district_cases
+from fieldkit.district import recovery, workers
 from fieldkit.errors import NotFound, Refused
 from fieldkit.model import Case, Conflict, FollowUp, WorkerStatus
 from fieldkit.replica import cases as stored_cases
@@ -147,7 +148,7 @@ def _members(conn: Connection, case: Case) -> list[tuple[str, PublicIdentity]]:
 def grant_team(store: DistrictStore, ref: str, sheet: Identity) -> TeamGrants:
     """Grant every key the sheet opens to each current member, as the district."""
     conn = store.conn
-    case_id = stored_cases.resolve_id(conn, ref, hidden=archive.ids(conn))
+    case_id = district_cases.resolve(conn, ref)
     case = stored_cases.load(conn, case_id)
     found = recover_keys(store, case_id, sheet)
     members = _members(conn, case)
@@ -183,7 +184,7 @@ def open_file(store: DistrictStore, ref: str, sheet: Identity, purpose: str = ""
     """The case with its follow-ups and conflicts, every team text opened (audited, and
     told to the team). `purpose` ends the audit event's detail (the export's format)."""
     conn = store.conn
-    case_id = stored_cases.resolve_id(conn, ref, hidden=archive.ids(conn))
+    case_id = district_cases.resolve(conn, ref)
     found = recover_keys(store, case_id, sheet)
     case = sealing.open_case(stored_cases.load(conn, case_id), found.keys)
     history = [sealing.open_followup(fu, found.keys) for fu in followups.for_case(conn, case_id)]

@@ -65,6 +65,7 @@ MESSAGES: dict[str, str | Plural] = {
     "archive.opened_marking": "ARCHIVED CASE, read for the reason now in the audit trail",
     "prompt.archive_reason": "Reason for reading the archive (the ground, never a name)",
     "archive.not_found": "no archived case {ref}",
+    "case.archived": "{ref} is in the intermediate archive: it is read only with fieldkit district archive open {ref} --reason TEXT (recorded in the audit trail with its reason)",
     "retention.unknown_rule": "unknown rule {rule}: choose among {rules}",
     "retention.bad_years": "{rule}: a whole number of years from {low} to {high}, not {value}",
     "retention.bad_choice": "{rule}: one of {choices}, not {value}",

@@ -38,7 +38,7 @@ from fieldkit.errors import (
     UsageError,
 )
 from fieldkit.model import Attendance, ConcernLevel, FollowUpKind
-from fieldkit.replica import meta
+from fieldkit.replica import changelog, meta
 from fieldkit.replica.digest import state_digest
 from fieldkit.store.access import Credentials, data_key
 from tests.conftest import PASSPHRASE
@@ -380,6 +380,50 @@ def test_a_closed_case_moves_to_the_archive_and_no_district_read_shows_it(cycle:
             "to_archive=0 to_end=0 held=0 flagged=2 archived=2 end=delete",
         ]
         assert d.verify_audit()[1] is None
+
+
+def test_a_district_command_on_an_archived_reference_points_to_archive_open(cycle: Cycle):
+    """Its reference or id says where the case is and how to read it (still not found,
+    exit 4), on every command that takes a case; a name or an id prefix still finds
+    nothing, and names nothing of the archive."""
+    c, home = cycle, cycle.world.district_home
+    ok(home, "retention", "apply", "--yes")
+    meeting = json.loads(ok(home, "meeting", "new", TODAY.isoformat(), "--json").stdout)
+    worker = cycle.world.worker_ids["b"]
+    with cycle.world.open_district() as d:
+        written = changelog.last_idx(d.conn)
+    for ref in (c.old_reference, c.old_reference.lower(), c.old):
+        for args in (
+            ("case", "show", ref),
+            ("case", "summary", ref),
+            ("case", "assign", ref, worker),
+            ("case", "unassign", ref, worker),
+            ("case", "close", ref, "--reason", "x"),
+            ("case", "reopen", ref, "--reason", "x"),
+            ("case", "suspend", ref, "--reason", "x"),
+            ("case", "update", ref, "--priority", "high"),
+            ("meeting", "agenda", meeting["reference"], "--add", ref),
+            ("meeting", "agenda", meeting["reference"], "--remove", ref),
+            ("meeting", "decide", meeting["reference"], ref, "--measure", "x"),
+        ):
+            said = run(home, *args)
+            assert said.exit_code == NOT_FOUND, (args, said.output)
+            hint = f"fieldkit district archive open {ref.strip()} --reason TEXT"
+            assert "intermediate archive" in said.stderr and hint in said.stderr, args
+    french = run(home, "case", "show", c.old_reference, FIELDKIT_LANG="fr")
+    assert french.exit_code == NOT_FOUND
+    assert " ".join(french.stderr.split()) == " ".join(
+        f"fieldkit: {c.old_reference} est en archivage intermédiaire : il ne se lit qu'avec "
+        f"fieldkit district archive open {c.old_reference} --reason MOTIF (acte inscrit au "
+        "journal des accès avec son motif)".split()
+    ), french.stderr
+    for ref in (c.old[:8], OLD_NAME, "CO-2099-9999"):
+        said = run(home, "case", "show", ref)
+        assert said.exit_code == NOT_FOUND, ref
+        assert "archive" not in said.stderr and c.old_reference not in said.stderr, ref
+    # None of the refused commands wrote anything.
+    with cycle.world.open_district() as d:
+        assert changelog.last_idx(d.conn) == written
 
 
 def test_an_archived_case_opens_only_with_a_reason_and_each_opening_is_audited(cycle: Cycle):
