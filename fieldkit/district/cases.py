@@ -125,10 +125,7 @@ def resolve(conn: Connection, ref: str) -> str:
         return stored_cases.resolve_id(conn, ref, hidden=hidden)
     except NotFound:
         wanted = ref.strip()
-        rows = conn.execute(
-            "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (wanted, wanted)
-        ).fetchall()
-        if any(row[0] in hidden for row in rows):
+        if any(case_id in hidden for case_id in stored_cases.exact_ids(conn, wanted)):
             raise NotFound("case.archived", ref=wanted) from None
         raise
 

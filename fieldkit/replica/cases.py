@@ -99,6 +99,14 @@ def set_field(conn: Connection, case_id: str, field: str, version: FieldVersion)
         conn.execute(f"UPDATE cases SET {field} = ? WHERE id = ?", (version.value, case_id))
 
 
+def exact_ids(conn: Connection, ref: str) -> list[str]:
+    """The cases whose id, or whose reference (case-insensitive), is exactly `ref`."""
+    rows = conn.execute(
+        "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (ref, ref)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def resolve_id(conn: Connection, ref: str, hidden: Collection[str] = ()) -> str:
     """The case id for an id, an id prefix, a district reference (case-insensitive) or a
     name that only one case's display name holds (accents and case ignored).
@@ -109,10 +117,7 @@ def resolve_id(conn: Connection, ref: str, hidden: Collection[str] = ()) -> str:
     never named among the candidates.
     """
     ref = ref.strip()
-    rows = conn.execute(
-        "SELECT id FROM cases WHERE id = ? OR upper(reference) = upper(?)", (ref, ref)
-    ).fetchall()
-    found = [r[0] for r in rows if r[0] not in hidden]
+    found = [case_id for case_id in exact_ids(conn, ref) if case_id not in hidden]
     if found:
         return found[0]
     if len(ref) >= 6:
