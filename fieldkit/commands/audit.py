@@ -45,6 +45,11 @@ def show(
     if as_json:
         print_json([e.model_dump(mode="json") for e in events])
         return
+    print_events(events, names)
+
+
+def print_events(events, names) -> None:
+    """Audit events as a table in words (the worker's `audit show`, the district's)."""
     from rich.table import Table
 
     table = Table(title=t("audit.title"))

@@ -30,6 +30,28 @@ def register(district_app: typer.Typer) -> None:
     audit_app = typer.Typer(no_args_is_help=True)
     district_app.add_typer(audit_app, name="audit", help=t("help.district_audit"))
 
+    @audit_app.command("show", help=t("help.district_audit_show"))
+    def show(
+        ctx: typer.Context,
+        limit: int = typer.Option(50, "--limit", "-n", min=0, help=t("help.opt.limit")),
+        case: str | None = typer.Option(None, "--case", help=t("help.opt.audit_case")),
+        as_json: bool = typer.Option(False, "--json", help=t("help.opt.json")),
+    ) -> None:
+        from fieldkit.commands.audit import print_events
+        from fieldkit.commands.render import district_people
+
+        with _open(ctx) as store:
+            if case is not None:
+                events = store.audit_of_case(case)
+                events = events[-limit:] if limit else events
+            else:
+                events = store.audit_events(limit or None)
+            names = district_people(store)
+        if as_json:
+            print_json([e.model_dump(mode="json") for e in events])
+            return
+        print_events(events, names)
+
     @audit_app.command("verify", help=t("help.district_audit_verify"))
     def verify(
         ctx: typer.Context,

@@ -37,7 +37,15 @@ from fieldkit.district import workers as district_workers
 from fieldkit.district.schema import KIND, migrate_store
 from fieldkit.district.workers import DEFAULT_CODE_TTL_HOURS, WorkerRecord
 from fieldkit.errors import InvalidValue, StoreError
-from fieldkit.model import Case, CaseStatus, FollowUp, Priority, RefusedChange, Worker
+from fieldkit.model import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    FollowUp,
+    Priority,
+    RefusedChange,
+    Worker,
+)
 from fieldkit.replica import meta
 from fieldkit.store import access, audit
 from fieldkit.store.access import Credentials
@@ -254,6 +262,20 @@ class DistrictStore(ReplicaStore):
 
     def reopen_case(self, case_ref: str, reason: str) -> Case:
         return district_cases.reopen(self.conn, case_ref, reason)
+
+    def audit_of_case(self, ref: str) -> list[AuditEvent]:
+        """The audit events on a case and on its follow-ups, oldest first: every access
+        its file has had (`district audit show --case`). Not itself an access to it."""
+        from fieldkit.replica import followups as stored_followups
+
+        case_id = district_cases.resolve(self.conn, ref)
+        ids = {f.id for f in stored_followups.for_case(self.conn, case_id)}
+        return [
+            e
+            for e in self.audit_events()
+            if (e.object_type == "case" and e.object_id == case_id)
+            or (e.object_type == "followup" and e.object_id in ids)
+        ]
 
     def case(self, ref: str, limit: int | None = None) -> tuple[Case, list[FollowUp]]:
         """A case and its follow-ups, newest first: the `limit` latest, or all of them."""

@@ -31,6 +31,8 @@ MESSAGES: dict[str, str | Plural] = {
         " Default: the district key this device pinned at enrolment."
     ),
     "help.district_audit": "The district's audit trail: verify, prune, export, retention.",
+    "help.district_audit_show": "The district's latest audit events (with --case: every access to one case and its follow-ups), in words.",
+    "help.opt.audit_case": "Only the events on this case and its follow-ups: who read, exported or changed the file, and when.",
     "help.district_audit_verify": "Check that no audit event of the district was edited or deleted.",
     "help.district_audit_prune": (
         "Remove the district's audit events older than a day, behind a signed checkpoint."

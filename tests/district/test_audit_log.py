@@ -282,3 +282,30 @@ def test_a_pruned_district_moves_to_postgresql_and_still_verifies_from_its_check
     after = fk.json(home, "district", "audit", "verify")
     assert after["ok"] and after["checkpoint"]["pruned"] == pruned["pruned"]
     assert after["events"] == before["events"]
+
+
+def test_audit_show_lists_the_events_and_case_keeps_to_one_file(fk: Fieldkit, home: Path):
+    """The DPO's question, « who opened this person's file, and when? », answered by
+    `district audit show --case`: that case's events only, in words."""
+    one = fk.json(home, "district", "case", "add", "--name", "Zoé Durand", "--unit", "UT Sud",
+                  "--reason", "Test")  # fmt: skip
+    other = fk.json(home, "district", "case", "add", "--name", "Paul Martin", "--unit", "UT Sud",
+                    "--reason", "Test")  # fmt: skip
+    fk.ok(home, "district", "case", "show", one["reference"])
+    fk.ok(home, "district", "case", "show", one["reference"])
+    fk.ok(home, "district", "case", "show", other["reference"])
+
+    latest = fk.json(home, "district", "audit", "show", "--limit", "2")
+    assert [e["action"] for e in latest] == ["view", "view"]
+    assert latest[-1]["object_id"] == other["id"]
+
+    events = fk.json(home, "district", "audit", "show", "--case", one["reference"])
+    assert {e["object_id"] for e in events} == {one["id"]}
+    assert [e["action"] for e in events].count("view") == 2
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)  # oldest first
+    before = fk.json(home, "district", "audit", "show", "--limit", "0")
+    shown = _french(fk, home, "district", "audit", "show", "--case", one["reference"])
+    assert shown.exit_code == 0, shown.stderr
+    assert "consultation" in shown.stdout and "Journal d'audit" in shown.stdout
+    # Reading the journal is not itself an access to the file.
+    assert fk.json(home, "district", "audit", "show", "--limit", "0") == before
