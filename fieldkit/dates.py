@@ -123,7 +123,8 @@ def parse_day(text: str, field: str, today: date | None = None) -> date:
         if worded is not None:
             day = worded
         elif value.count("/") == 1:
-            day = _nearest(int(value.split("/")[0]), int(value.split("/")[1]), today)
+            day_text, month_text = value.split("/")
+            day = _nearest(int(day_text), int(month_text), today)
         elif "/" in value:
             day_text, month_text, year_text = value.split("/")
             year = int(year_text)

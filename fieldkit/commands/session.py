@@ -583,13 +583,13 @@ class WorkingSession:
         if word == "case":
             words = ["case", *words[1:]]
         args = translate(words)
-        if self._leaf(args)[0] is None and not isinstance(_group(self.root, args[:1]), click.Group):
+        group = _group(self.root, args[:1])
+        if group is None and self._leaf(args)[0] is None:
             # Not a command: a kind of follow-up typed first (« entretien … ») gets a hint.
             kind = _kind_word(words[0])
             if kind is not None:
                 say(f"fieldkit: {t('session.kind_hint', word=words[0], kind=kind)}", err=True)
                 return True
-        group = _group(self.root, args[:1])
         if group is not None and not group.invoke_without_command:
             if len(args) == 1 or args[1] in ("--help", "-h"):
                 self._help(words[:1])  # a group alone: its commands, not a usage error
